@@ -1,0 +1,1 @@
+"""Benchmarks, printed as counts and ratios: `make bench` (python -m bench)."""

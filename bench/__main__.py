@@ -1,0 +1,44 @@
+"""Run every benchmark against a throwaway database and a fresh sandbox.
+
+python -m bench            # all
+python -m bench list sync  # some
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+
+def main(argv: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsportal.settings")
+    os.environ.setdefault("OPSPORTAL_SECURE", "false")
+    os.environ.setdefault("OPSPORTAL_VAR_DIR", tempfile.mkdtemp(prefix="opsportal-bench-"))
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    os.environ["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"  # replaced by the sandbox's URL
+    os.environ.setdefault("OPSPORTAL_TARGETS", "sandbox=123456789012:us-east-1,eu-west-1")
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    from bench import endpoint_list, inventory_sync
+
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        chosen = set(argv) or {"list", "sync"}
+        if "list" in chosen:
+            endpoint_list.run()
+        if "sync" in chosen:
+            inventory_sync.run()
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

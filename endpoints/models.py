@@ -1,0 +1,164 @@
+"""Inventory: SageMaker endpoints and their variants as last synced from AWS.
+
+Rows are keyed by (account, region, name) as AWS keys them. An endpoint that vanishes
+from AWS is marked deleted, not dropped, so its history and audit references survive.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class EndpointStatus(models.TextChoices):
+    OUT_OF_SERVICE = "OutOfService"
+    CREATING = "Creating"
+    UPDATING = "Updating"
+    SYSTEM_UPDATING = "SystemUpdating"
+    ROLLING_BACK = "RollingBack"
+    IN_SERVICE = "InService"
+    DELETING = "Deleting"
+    FAILED = "Failed"
+    UPDATE_ROLLBACK_FAILED = "UpdateRollbackFailed"
+
+
+# Statuses in which an endpoint is changing; staying in one too long needs attention.
+TRANSITIONAL_STATUSES = (
+    EndpointStatus.CREATING,
+    EndpointStatus.UPDATING,
+    EndpointStatus.SYSTEM_UPDATING,
+    EndpointStatus.ROLLING_BACK,
+    EndpointStatus.DELETING,
+)
+
+
+class Endpoint(models.Model):
+    """A SageMaker real-time endpoint in one account and region."""
+
+    target = models.CharField(max_length=32, help_text="OPSPORTAL_TARGETS name")
+    account_id = models.CharField(max_length=12)
+    region = models.CharField(max_length=32)
+    name = models.CharField(max_length=63)
+    arn = models.CharField(max_length=256)
+    status = models.CharField(max_length=32, choices=EndpointStatus.choices)
+    status_changed_at = models.DateTimeField(
+        help_text="When the portal first saw the current status (for 'Updating too long')."
+    )
+    failure_reason = models.TextField(blank=True)
+    config_name = models.CharField(max_length=63, blank=True)
+    creation_time = models.DateTimeField()
+    last_modified_time = models.DateTimeField()
+    data_capture = models.JSONField(null=True, blank=True)
+    describe_raw = models.JSONField(default=dict, help_text="Last DescribeEndpoint response.")
+    config_raw = models.JSONField(default=dict, help_text="Last DescribeEndpointConfig response.")
+    autoscaling = models.JSONField(default=list, help_text="Scalable targets and policies.")
+    synced_at = models.DateTimeField()
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account_id", "region", "name"], name="endpoint_unique_per_region"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status"], name="endpoint_status_idx"),
+            models.Index(fields=["name"], name="endpoint_name_idx"),
+            models.Index(fields=["target", "region"], name="endpoint_target_region_idx"),
+            models.Index(
+                fields=["name"], name="endpoint_live_name_idx", condition=Q(deleted_at__isnull=True)
+            ),
+        ]
+        ordering = ["name", "region", "account_id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.account_id}/{self.region})"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class Variant(models.Model):
+    """A production (or shadow) variant, merged from DescribeEndpoint and its config."""
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="variants")
+    name = models.CharField(max_length=63)
+    position = models.PositiveSmallIntegerField(default=0)
+    is_shadow = models.BooleanField(default=False)
+    model_name = models.CharField(max_length=63, blank=True)
+    image = models.CharField(max_length=512, blank=True)
+    instance_type = models.CharField(max_length=64, blank=True)
+    initial_weight = models.FloatField(default=1.0, help_text="From the endpoint config.")
+    current_weight = models.FloatField(null=True, blank=True)
+    desired_weight = models.FloatField(null=True, blank=True)
+    current_instance_count = models.PositiveIntegerField(null=True, blank=True)
+    desired_instance_count = models.PositiveIntegerField(null=True, blank=True)
+    serverless = models.JSONField(null=True, blank=True)
+    statuses = models.JSONField(default=list, help_text="Current VariantStatus entries.")
+    status_history = models.JSONField(
+        default=list, help_text="VariantStatus changes the portal has seen, newest last."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "name"], name="variant_unique_per_endpoint")
+        ]
+        ordering = ["endpoint_id", "is_shadow", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint.name}/{self.name}"
+
+    @property
+    def weight(self) -> float:
+        """The weight traffic is routed by now: current, else desired, else the config's."""
+        for value in (self.current_weight, self.desired_weight, self.initial_weight):
+            if value is not None:
+                return float(value)
+        return 0.0
+
+    @property
+    def instance_count(self) -> int | None:
+        if self.current_instance_count is not None:
+            return self.current_instance_count
+        return self.desired_instance_count
+
+    @property
+    def status_label(self) -> str:
+        """The variant's state in one word: its newest VariantStatus, or Ready."""
+        if self.statuses:
+            return str(self.statuses[-1].get("status", ""))
+        return "Ready"
+
+
+class SyncState(models.Model):
+    """The inventory sync's health per target and region, for the banner and overview."""
+
+    target = models.CharField(max_length=32)
+    account_id = models.CharField(max_length=12)
+    region = models.CharField(max_length=32)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    failing_since = models.DateTimeField(
+        null=True, blank=True, help_text="First failed sync of the current run of failures."
+    )
+    last_error_kind = models.CharField(
+        max_length=32, blank=True, help_text="AwsError class name, e.g. Unavailable, Throttled."
+    )
+    last_error = models.TextField(blank=True)
+    endpoints_seen = models.PositiveIntegerField(default=0)
+    last_describe_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["target", "region"], name="syncstate_unique")
+        ]
+        ordering = ["target", "region"]
+
+    def __str__(self) -> str:
+        return f"{self.target}/{self.region}"
+
+    @property
+    def unreachable(self) -> bool:
+        """Failing because AWS could not be reached (versus refused or throttled)."""
+        return self.failing_since is not None and self.last_error_kind == "Unavailable"

@@ -1,0 +1,226 @@
+"""Inventory reads for pages. Query counts stay constant whatever the number of endpoints:
+lists prefetch variants in one query and compute traffic shares in Python."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from endpoints.models import TRANSITIONAL_STATUSES, Endpoint, EndpointStatus, SyncState, Variant
+
+PAGE_SIZE = 50
+
+SORTS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "region", "account_id"),
+    "-name": ("-name", "-region", "-account_id"),
+    "status": ("status", "name", "id"),
+    "-status": ("-status", "name", "id"),
+    "region": ("region", "name", "id"),
+    "-region": ("-region", "name", "id"),
+    "modified": ("last_modified_time", "id"),
+    "-modified": ("-last_modified_time", "-id"),
+}
+BAD_STATUSES = (
+    EndpointStatus.FAILED,
+    EndpointStatus.UPDATE_ROLLBACK_FAILED,
+    EndpointStatus.OUT_OF_SERVICE,
+)
+
+
+@dataclass(frozen=True)
+class VariantShare:
+    """A variant with its share of the endpoint's traffic, for display."""
+
+    variant: Variant
+    share: float | None  # percent, None for shadow variants
+
+
+def variant_shares(variants: list[Variant]) -> list[VariantShare]:
+    """Traffic share = weight / sum of production weights (AWS's routing rule)."""
+    production = [v for v in variants if not v.is_shadow]
+    total = sum(v.weight for v in production)
+    return [
+        VariantShare(
+            variant=v,
+            share=None if v.is_shadow else (100.0 * v.weight / total if total > 0 else 0.0),
+        )
+        for v in variants
+    ]
+
+
+def _with_variants(queryset: QuerySet[Endpoint]) -> QuerySet[Endpoint]:
+    return queryset.prefetch_related(
+        Prefetch("variants", queryset=Variant.objects.order_by("is_shadow", "position"))
+    )
+
+
+def endpoint_filter(
+    *,
+    account: str = "",
+    region: str = "",
+    status: str = "",
+    name: str = "",
+    include_deleted: bool = False,
+) -> QuerySet[Endpoint]:
+    queryset = Endpoint.objects.all()
+    if not include_deleted:
+        queryset = queryset.filter(deleted_at__isnull=True)
+    if account:
+        queryset = queryset.filter(account_id=account)
+    if region:
+        queryset = queryset.filter(region=region)
+    if status:
+        queryset = queryset.filter(status=status)
+    if name:
+        queryset = queryset.filter(name__icontains=name)
+    return queryset
+
+
+def endpoint_page(
+    *,
+    account: str = "",
+    region: str = "",
+    status: str = "",
+    name: str = "",
+    include_deleted: bool = False,
+    sort: str = "name",
+    page: int = 1,
+) -> Page:
+    """One page of endpoints with their variants (3 queries: count, page, variants)."""
+    queryset = endpoint_filter(
+        account=account, region=region, status=status, name=name, include_deleted=include_deleted
+    ).order_by(*SORTS.get(sort, SORTS["name"]))
+    paginator = Paginator(_with_variants(queryset), PAGE_SIZE)
+    return paginator.get_page(page)
+
+
+def endpoint_rows(page: Page, *, states: list[SyncState]) -> list[dict[str, Any]]:
+    """Rows for the list: each endpoint, its variants with shares, and when its region was
+    last confirmed by a sync (an unchanged endpoint is as fresh as its region's sync)."""
+    confirmed = {(s.target, s.region): s.last_success_at for s in states}
+    rows = []
+    for endpoint in page.object_list:
+        region_synced = confirmed.get((endpoint.target, endpoint.region))
+        synced = max(filter(None, [region_synced, endpoint.synced_at]), default=None)
+        rows.append(
+            {
+                "endpoint": endpoint,
+                "variants": variant_shares(list(endpoint.variants.all())),
+                "synced_at": synced,
+            }
+        )
+    return rows
+
+
+def endpoint_detail(*, pk: int) -> Endpoint | None:
+    return _with_variants(Endpoint.objects.filter(pk=pk)).first()
+
+
+def filter_choices() -> dict[str, list[tuple[str, str]]]:
+    """Accounts and regions from the configuration (no query), statuses from AWS's list."""
+    accounts = [(t.account_id, f"{t.name} ({t.account_id})") for t in settings.OPSPORTAL_TARGETS]
+    regions = sorted({r for t in settings.OPSPORTAL_TARGETS for r in t.regions})
+    return {
+        "accounts": accounts,
+        "regions": [(r, r) for r in regions],
+        "statuses": [(s.value, s.label) for s in EndpointStatus],
+    }
+
+
+def status_counts() -> list[dict[str, Any]]:
+    """Live endpoint counts per account, region and status (one grouped query)."""
+    rows = (
+        Endpoint.objects.filter(deleted_at__isnull=True)
+        .values("target", "account_id", "region", "status")
+        .annotate(n=Count("id"))
+        .order_by("target", "region", "status")
+    )
+    grouped: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["target"], row["account_id"], row["region"])
+        entry = grouped.setdefault(
+            key,
+            {
+                "target": row["target"],
+                "account_id": row["account_id"],
+                "region": row["region"],
+                "total": 0,
+                "statuses": {},
+            },
+        )
+        entry["statuses"][row["status"]] = row["n"]
+        entry["total"] += row["n"]
+    return list(grouped.values())
+
+
+@dataclass(frozen=True)
+class Attention:
+    endpoint: Endpoint
+    reason: str
+
+
+def endpoints_needing_attention(*, limit: int = 50) -> list[Attention]:
+    """Failed endpoints, endpoints stuck changing, and variants idling with paid instances."""
+    stuck_before = timezone.now() - timedelta(seconds=settings.OPSPORTAL_STUCK_AFTER_SECONDS)
+    idle_variant = Variant.objects.filter(
+        endpoint=OuterRef("pk"),
+        is_shadow=False,
+        current_weight=0,
+        current_instance_count__gt=0,
+    )
+    candidates = (
+        Endpoint.objects.filter(deleted_at__isnull=True)
+        .annotate(has_idle_variant=Exists(idle_variant))
+        .filter(
+            Q(status__in=BAD_STATUSES)
+            | Q(status__in=TRANSITIONAL_STATUSES, status_changed_at__lt=stuck_before)
+            | Q(has_idle_variant=True)
+        )
+        .order_by("name")[:limit]
+    )
+    now = timezone.now()
+    found: list[Attention] = []
+    for endpoint in candidates:
+        if endpoint.status in BAD_STATUSES:
+            reason = endpoint.failure_reason or f"Endpoint is {endpoint.status}."
+        elif endpoint.status in TRANSITIONAL_STATUSES and endpoint.status_changed_at < stuck_before:
+            minutes = int((now - endpoint.status_changed_at).total_seconds() // 60)
+            reason = f"{endpoint.status} for {minutes} min."
+        else:
+            reason = "A variant has weight 0 but instances running (paying for idle capacity)."
+        found.append(Attention(endpoint=endpoint, reason=reason))
+    return found
+
+
+def sync_states() -> list[SyncState]:
+    """Each configured target-region with its last sync (unsynced ones shown as never)."""
+    stored = {(s.target, s.region): s for s in SyncState.objects.all()}
+    states = []
+    for target in settings.OPSPORTAL_TARGETS:
+        for region in target.regions:
+            states.append(
+                stored.get((target.name, region))
+                or SyncState(target=target.name, account_id=target.account_id, region=region)
+            )
+    return states
+
+
+def aws_outages() -> list[SyncState]:
+    """Target-regions whose latest sync failed: the pages' stale-data banner."""
+    configured = {(t.name, r) for t in settings.OPSPORTAL_TARGETS for r in t.regions}
+    return [
+        s
+        for s in SyncState.objects.filter(failing_since__isnull=False)
+        if (s.target, s.region) in configured
+    ]
+
+
+def last_synced_at(*, target: str, region: str) -> Any:
+    state = SyncState.objects.filter(target=target, region=region).first()
+    return state.last_success_at if state else None

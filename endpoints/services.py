@@ -1,0 +1,398 @@
+"""Inventory writes: sync endpoints and variants from AWS into the database.
+
+The sync is incremental: ListEndpoints (100 per page) tells each endpoint's status and
+LastModifiedTime; only endpoints that are new, changed or back from deletion are
+described. A steady-state sync of N endpoints therefore costs ceil(N/100) calls.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from audit.services import audit_record
+from endpoints.models import Endpoint, SyncState, Variant
+from opsportal.aws import autoscaling as aws_autoscaling
+from opsportal.aws import sagemaker as aws_sagemaker
+from opsportal.aws.errors import AccessDenied, AwsError, NotFound, ValidationFailed
+from opsportal.aws.targets import Target
+from opsportal.aws.types import (
+    EndpointConfigDescription,
+    EndpointDescription,
+    EndpointSummary,
+    VariantScaling,
+)
+
+logger = logging.getLogger(__name__)
+
+STATUS_HISTORY_LIMIT = 20
+
+
+@dataclass
+class SyncReport:
+    """What one sync of one target-region did, for the command line, tasks and tests."""
+
+    target: str
+    region: str
+    listed: int = 0
+    described: int = 0
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+    def summary(self) -> str:
+        if self.error:
+            return f"{self.target}/{self.region}: FAILED {self.error}"
+        return (
+            f"{self.target}/{self.region}: {self.listed} listed, {self.described} described, "
+            f"{len(self.created)} new, {len(self.updated)} changed, {len(self.deleted)} deleted"
+        )
+
+
+def target_by_name(name: str) -> Target:
+    for target in settings.OPSPORTAL_TARGETS:
+        if target.name == name:
+            return target
+    raise LookupError(f"No target named {name!r} in OPSPORTAL_TARGETS.")
+
+
+def _needs_describe(summary: EndpointSummary, known: Endpoint | None) -> bool:
+    if known is None or known.deleted_at is not None:
+        return True
+    return known.last_modified_time != summary.last_modified_time or known.status != summary.status
+
+
+def inventory_sync(*, target: Target, region: str) -> SyncReport:
+    """Bring one target-region's endpoints in line with AWS.
+
+    A failure is recorded on the region's SyncState (pages then show stale data with a
+    banner) and returned in the report, never raised: one unreachable region must not stop
+    the others.
+    """
+    report = SyncReport(target=target.name, region=region)
+    started = timezone.now()
+    try:
+        summaries = list(aws_sagemaker.list_endpoints(target=target, region=region))
+        report.listed = len(summaries)
+        known = {
+            e.name: e
+            for e in Endpoint.objects.filter(account_id=target.account_id, region=region).only(
+                "id", "name", "status", "last_modified_time", "deleted_at"
+            )
+        }
+        for summary in summaries:
+            existing = known.get(summary.name)
+            if not _needs_describe(summary, existing):
+                continue
+            outcome = _describe_and_store(target=target, region=region, name=summary.name)
+            report.described += 1
+            if outcome == "created":
+                report.created.append(summary.name)
+            elif outcome == "updated":
+                report.updated.append(summary.name)
+            elif outcome == "deleted":
+                report.deleted.append(summary.name)
+        listed_names = {s.name for s in summaries}
+        for name, endpoint in known.items():
+            if name not in listed_names and endpoint.deleted_at is None:
+                _mark_deleted(endpoint_id=endpoint.id, at=started)
+                report.deleted.append(name)
+    except AwsError as exc:
+        report.error = str(exc)
+        _record_failure(target=target, region=region, error=exc, at=started)
+        logger.warning("inventory sync %s/%s failed: %s", target.name, region, exc)
+    else:
+        _record_success(target=target, region=region, report=report, at=started)
+    if report.created or report.updated or report.deleted:
+        audit_record(
+            actor=None,
+            action="inventory.sync",
+            target=f"{target.name}/{target.account_id}/{region}",
+            after={
+                "created": report.created,
+                "updated": report.updated,
+                "deleted": report.deleted,
+            },
+        )
+    return report
+
+
+def inventory_sync_configured() -> list[SyncReport]:
+    """Sync every configured target-region in turn (the management command's job)."""
+    return [
+        inventory_sync(target=target, region=region)
+        for target in settings.OPSPORTAL_TARGETS
+        for region in target.regions
+    ]
+
+
+def endpoint_refresh_request(
+    *, endpoint: Endpoint, actor: Any, request: HttpRequest | None = None
+) -> bool:
+    """Queue a sync of one endpoint now; returns False if the broker refused the task.
+
+    A refused task loses nothing: the scheduled sync picks the change up within a minute.
+    """
+    from endpoints import tasks
+
+    queued = {"ok": False}
+
+    def enqueue() -> None:
+        try:
+            tasks.endpoint_refresh.delay(endpoint.id)
+        except Exception as exc:  # kombu raises several types for a broker that is down
+            logger.warning("could not queue refresh of %s: %s", endpoint, exc)
+            queued["ok"] = False
+        else:
+            queued["ok"] = True
+
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="inventory.refresh",
+            target=endpoint.arn,
+            request=request,
+        )
+        transaction.on_commit(enqueue)
+    return queued["ok"]
+
+
+def endpoint_refresh(*, endpoint_id: int) -> str:
+    """Describe one endpoint now, whatever its LastModifiedTime says (the refresh button)."""
+    endpoint = Endpoint.objects.get(pk=endpoint_id)
+    target = target_by_name(endpoint.target)
+    try:
+        outcome = _describe_and_store(target=target, region=endpoint.region, name=endpoint.name)
+    except AwsError as exc:
+        _record_failure(target=target, region=endpoint.region, error=exc, at=timezone.now())
+        return f"failed: {exc}"
+    return outcome
+
+
+def _describe_and_store(*, target: Target, region: str, name: str) -> str:
+    """Describe one endpoint (and its config and scaling) and upsert it.
+
+    Returns "created", "updated", "unchanged" or "deleted" (gone between list and describe).
+    """
+    try:
+        described = aws_sagemaker.describe_endpoint(target=target, region=region, name=name)
+    except NotFound:
+        endpoint = Endpoint.objects.filter(
+            account_id=target.account_id, region=region, name=name
+        ).first()
+        if endpoint is not None and endpoint.deleted_at is None:
+            _mark_deleted(endpoint_id=endpoint.id, at=timezone.now())
+        return "deleted"
+    config: EndpointConfigDescription | None = None
+    if described.config_name:
+        try:
+            config = aws_sagemaker.describe_endpoint_config(
+                target=target, region=region, name=described.config_name
+            )
+        except NotFound:
+            config = None  # AWS allows deleting a config an endpoint still uses.
+    variant_names = [v.name for v in described.variants if not v.is_shadow] or (
+        [v.name for v in config.variants if not v.is_shadow] if config else []
+    )
+    try:
+        scaling: list[VariantScaling] | str = aws_autoscaling.describe_variant_scaling(
+            target=target, region=region, endpoint_name=name, variant_names=variant_names
+        )
+    except (AccessDenied, ValidationFailed) as exc:
+        # A role without Application Auto Scaling read access still gets its inventory.
+        scaling = str(exc)
+    return _store(target=target, region=region, described=described, config=config, scaling=scaling)
+
+
+def _scaling_json(scaling: list[VariantScaling]) -> list[dict[str, Any]]:
+    return [
+        {
+            "variant": s.variant_name,
+            "min_capacity": s.min_capacity,
+            "max_capacity": s.max_capacity,
+            "policies": [
+                {
+                    "name": p.name,
+                    "type": p.policy_type,
+                    "metric": p.metric,
+                    "target_value": p.target_value,
+                    "scale_in_cooldown": p.scale_in_cooldown,
+                    "scale_out_cooldown": p.scale_out_cooldown,
+                }
+                for p in s.policies
+            ],
+        }
+        for s in scaling
+    ]
+
+
+def _serverless_json(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {
+        "memory_size_mb": value.memory_size_mb,
+        "max_concurrency": value.max_concurrency,
+        "provisioned_concurrency": value.provisioned_concurrency,
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+@transaction.atomic
+def _store(
+    *,
+    target: Target,
+    region: str,
+    described: EndpointDescription,
+    config: EndpointConfigDescription | None,
+    scaling: list[VariantScaling] | str,
+) -> str:
+    now = timezone.now()
+    endpoint = (
+        Endpoint.objects.select_for_update()
+        .filter(account_id=target.account_id, region=region, name=described.name)
+        .first()
+    )
+    created = endpoint is None
+    if endpoint is None:
+        endpoint = Endpoint(
+            account_id=target.account_id,
+            region=region,
+            name=described.name,
+            status_changed_at=described.last_modified_time,
+        )
+    elif endpoint.status != described.status:
+        endpoint.status_changed_at = now
+    before = (
+        None if created else (endpoint.status, endpoint.last_modified_time, endpoint.deleted_at)
+    )
+    endpoint.target = target.name
+    endpoint.arn = described.arn
+    endpoint.status = described.status
+    endpoint.failure_reason = described.failure_reason
+    endpoint.config_name = described.config_name
+    endpoint.creation_time = described.creation_time
+    endpoint.last_modified_time = described.last_modified_time
+    endpoint.data_capture = (
+        {
+            "enabled": described.data_capture.enabled,
+            "status": described.data_capture.status,
+            "sampling_percentage": described.data_capture.sampling_percentage,
+            "destination_s3_uri": described.data_capture.destination_s3_uri,
+        }
+        if described.data_capture
+        else None
+    )
+    endpoint.describe_raw = described.raw
+    endpoint.config_raw = config.raw if config else {}
+    endpoint.autoscaling = (
+        [{"error": scaling}] if isinstance(scaling, str) else _scaling_json(scaling)
+    )
+    endpoint.synced_at = now
+    endpoint.deleted_at = None
+    endpoint.save()
+    _store_variants(endpoint=endpoint, described=described, config=config, now=now)
+    if created:
+        return "created"
+    after = (endpoint.status, endpoint.last_modified_time, endpoint.deleted_at)
+    return "updated" if after != before else "unchanged"
+
+
+def _store_variants(
+    *,
+    endpoint: Endpoint,
+    described: EndpointDescription,
+    config: EndpointConfigDescription | None,
+    now: datetime,
+) -> None:
+    """Merge the config's variants (model, instance type) with the live ones (weights)."""
+    live = {v.name: v for v in described.variants}
+    declared = {v.name: v for v in config.variants} if config else {}
+    order = list(declared) + [name for name in live if name not in declared]
+    existing = {v.name: v for v in endpoint.variants.all()}
+    for position, name in enumerate(order):
+        state = live.get(name)
+        decl = declared.get(name)
+        variant = existing.pop(name, None) or Variant(endpoint=endpoint, name=name)
+        variant.position = position
+        variant.is_shadow = (state.is_shadow if state else False) or (
+            decl.is_shadow if decl else False
+        )
+        variant.model_name = decl.model_name if decl else variant.model_name
+        variant.instance_type = decl.instance_type if decl else variant.instance_type
+        variant.initial_weight = decl.initial_weight if decl else variant.initial_weight
+        variant.serverless = _serverless_json(
+            (state.current_serverless or state.desired_serverless) if state else None
+        ) or _serverless_json(decl.serverless if decl else None)
+        if state is not None:
+            variant.image = state.images[0] if state.images else variant.image
+            variant.current_weight = state.current_weight
+            variant.desired_weight = state.desired_weight
+            variant.current_instance_count = state.current_instance_count
+            variant.desired_instance_count = state.desired_instance_count
+            statuses = [
+                {"status": s.status, "message": s.message, "start_time": _iso(s.start_time)}
+                for s in state.statuses
+            ]
+        else:
+            variant.current_weight = variant.desired_weight = None
+            variant.current_instance_count = variant.desired_instance_count = None
+            statuses = []
+        if statuses != variant.statuses or not variant.status_history:
+            history = list(variant.status_history or [])
+            history.append(
+                {
+                    "seen_at": now.isoformat(),
+                    "endpoint_status": endpoint.status,
+                    "statuses": statuses,
+                }
+            )
+            variant.status_history = history[-STATUS_HISTORY_LIMIT:]
+        variant.statuses = statuses
+        variant.save()
+    for gone in existing.values():
+        gone.delete()
+
+
+def _mark_deleted(*, endpoint_id: int, at: datetime) -> None:
+    Endpoint.objects.filter(pk=endpoint_id, deleted_at__isnull=True).update(deleted_at=at)
+
+
+def _record_failure(*, target: Target, region: str, error: AwsError, at: datetime) -> None:
+    state, _ = SyncState.objects.get_or_create(
+        target=target.name, region=region, defaults={"account_id": target.account_id}
+    )
+    state.last_attempt_at = at
+    state.failing_since = state.failing_since or at
+    state.last_error_kind = type(error).__name__
+    state.last_error = str(error)[:2000]
+    state.save()
+
+
+def _record_success(*, target: Target, region: str, report: SyncReport, at: datetime) -> None:
+    state, _ = SyncState.objects.get_or_create(
+        target=target.name, region=region, defaults={"account_id": target.account_id}
+    )
+    state.account_id = target.account_id
+    state.last_attempt_at = at
+    state.last_success_at = at
+    state.failing_since = None
+    state.last_error_kind = ""
+    state.last_error = ""
+    state.endpoints_seen = report.listed
+    state.last_describe_count = report.described
+    state.save()

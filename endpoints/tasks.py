@@ -1,0 +1,31 @@
+"""Celery tasks for the inventory: load by id, call one service, nothing else."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from endpoints import services
+
+
+@shared_task(name="endpoints.tasks.inventory_sync_all")
+def inventory_sync_all() -> int:
+    """Beat entry point: one sync task per target-region, so a slow or unreachable region
+    delays nobody else."""
+    count = 0
+    for target in settings.OPSPORTAL_TARGETS:
+        for region in target.regions:
+            inventory_sync_region.delay(target.name, region)
+            count += 1
+    return count
+
+
+@shared_task(name="endpoints.tasks.inventory_sync_region", expires=120)
+def inventory_sync_region(target_name: str, region: str) -> str:
+    target = services.target_by_name(target_name)
+    return services.inventory_sync(target=target, region=region).summary()
+
+
+@shared_task(name="endpoints.tasks.endpoint_refresh", expires=600)
+def endpoint_refresh(endpoint_id: int) -> str:
+    return services.endpoint_refresh(endpoint_id=endpoint_id)

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from endpoints import views
+
+app_name = "endpoints"
+
+urlpatterns = [
+    path("", views.endpoint_list, name="list"),
+    path("<int:pk>/", views.endpoint_detail, name="detail"),
+    path("<int:pk>/refresh", views.endpoint_refresh, name="refresh"),
+]

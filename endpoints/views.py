@@ -1,0 +1,97 @@
+"""Endpoint pages: list with filters, detail, and the refresh action."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from endpoints import selectors, services
+from endpoints.forms import EndpointFilterForm
+from opsportal.rbac import Role, role_required
+
+
+@require_GET
+@role_required(Role.VIEWER)
+def endpoint_list(request: HttpRequest) -> HttpResponse:
+    form = EndpointFilterForm(request.GET or None)
+    states = selectors.sync_states()
+    if form.is_bound and not form.is_valid():
+        page = None
+        rows: list = []
+    else:
+        data = form.cleaned_data if form.is_bound else {}
+        page = selectors.endpoint_page(
+            account=data.get("account") or "",
+            region=data.get("region") or "",
+            status=data.get("status") or "",
+            name=(data.get("name") or "").strip(),
+            include_deleted=bool(data.get("deleted")),
+            sort=data.get("sort") or "name",
+            page=data.get("page") or 1,
+        )
+        rows = selectors.endpoint_rows(page, states=states)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "query": query.urlencode(),
+        "sync_states": states,
+    }
+    template = (
+        "endpoints/partials/_endpoint_table.html"
+        if request.headers.get("HX-Request")
+        and request.headers.get("HX-Target") == "endpoint-table"
+        else "endpoints/endpoint_list.html"
+    )
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    return render(request, template, context, status=status)
+
+
+@require_GET
+@role_required(Role.VIEWER)
+def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = selectors.endpoint_detail(pk=pk)
+    if endpoint is None:
+        raise Http404("No such endpoint in the inventory.")
+    variants = selectors.variant_shares(list(endpoint.variants.all()))
+    config_variants = {
+        v.get("VariantName"): v
+        for v in (endpoint.config_raw or {}).get("ProductionVariants", [])
+        + (endpoint.config_raw or {}).get("ShadowProductionVariants", [])
+    }
+    context = {
+        "endpoint": endpoint,
+        "variants": variants,
+        "config_variants": config_variants,
+        "config_capture": (endpoint.config_raw or {}).get("DataCaptureConfig"),
+        "describe_json": json.dumps(endpoint.describe_raw, indent=2, sort_keys=True),
+        "config_json": json.dumps(endpoint.config_raw, indent=2, sort_keys=True),
+        "last_synced_at": endpoint.synced_at,
+    }
+    return render(request, "endpoints/endpoint_detail.html", context)
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def endpoint_refresh(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = selectors.endpoint_detail(pk=pk)
+    if endpoint is None:
+        raise Http404("No such endpoint in the inventory.")
+    queued = services.endpoint_refresh_request(
+        endpoint=endpoint, actor=request.user, request=request
+    )
+    if queued:
+        messages.success(request, f"Refresh of {endpoint.name} queued; reload in a few seconds.")
+    else:
+        messages.warning(
+            request,
+            "The task broker is unreachable, so the refresh was not queued. "
+            "The scheduled sync will pick up changes once it is back.",
+        )
+    return redirect("endpoints:detail", pk=endpoint.pk)

@@ -1,0 +1,1 @@
+"""Monitoring: metric charts, alarms and Model Monitor results (tables arrive with those pages)."""

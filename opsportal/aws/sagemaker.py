@@ -1,0 +1,150 @@
+"""SageMaker control-plane calls the portal makes, returning typed dataclasses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from opsportal.aws.clients import client
+from opsportal.aws.convert import json_safe
+from opsportal.aws.errors import translated
+from opsportal.aws.targets import Target
+from opsportal.aws.types import (
+    DataCapture,
+    EndpointConfigDescription,
+    EndpointDescription,
+    EndpointSummary,
+    ServerlessConfig,
+    VariantConfig,
+    VariantState,
+    VariantStatusEntry,
+)
+
+LIST_PAGE_SIZE = 100  # ListEndpoints' maximum: fewest calls per sync.
+
+
+def _sm(target: Target, region: str) -> Any:
+    return client(target=target, region=region, service="sagemaker")
+
+
+def list_endpoints(*, target: Target, region: str) -> Iterator[EndpointSummary]:
+    """Every endpoint of the region, 100 per ListEndpoints call."""
+    paginator = _sm(target, region).get_paginator("list_endpoints")
+    with translated("ListEndpoints"):
+        for page in paginator.paginate(PaginationConfig={"PageSize": LIST_PAGE_SIZE}):
+            for item in page.get("Endpoints", []):
+                yield EndpointSummary(
+                    name=item["EndpointName"],
+                    arn=item["EndpointArn"],
+                    status=item["EndpointStatus"],
+                    creation_time=item["CreationTime"],
+                    last_modified_time=item["LastModifiedTime"],
+                )
+
+
+def _serverless(data: dict[str, Any] | None) -> ServerlessConfig | None:
+    if not data:
+        return None
+    return ServerlessConfig(
+        memory_size_mb=int(data.get("MemorySizeInMB", 0)),
+        max_concurrency=int(data.get("MaxConcurrency", 0)),
+        provisioned_concurrency=data.get("ProvisionedConcurrency"),
+    )
+
+
+def _variant_state(item: dict[str, Any], *, is_shadow: bool) -> VariantState:
+    return VariantState(
+        name=item["VariantName"],
+        is_shadow=is_shadow,
+        current_weight=item.get("CurrentWeight"),
+        desired_weight=item.get("DesiredWeight"),
+        current_instance_count=item.get("CurrentInstanceCount"),
+        desired_instance_count=item.get("DesiredInstanceCount"),
+        images=tuple(
+            img.get("ResolvedImage") or img.get("SpecifiedImage", "")
+            for img in item.get("DeployedImages", [])
+        ),
+        statuses=tuple(
+            VariantStatusEntry(
+                status=s.get("Status", ""),
+                message=s.get("StatusMessage", ""),
+                start_time=s.get("StartTime"),
+            )
+            for s in item.get("VariantStatus", [])
+        ),
+        current_serverless=_serverless(item.get("CurrentServerlessConfig")),
+        desired_serverless=_serverless(item.get("DesiredServerlessConfig")),
+    )
+
+
+def describe_endpoint(*, target: Target, region: str, name: str) -> EndpointDescription:
+    with translated("DescribeEndpoint"):
+        data = _sm(target, region).describe_endpoint(EndpointName=name)
+    capture = data.get("DataCaptureConfig")
+    return EndpointDescription(
+        name=data["EndpointName"],
+        arn=data["EndpointArn"],
+        status=data["EndpointStatus"],
+        failure_reason=data.get("FailureReason", ""),
+        config_name=data.get("EndpointConfigName", ""),
+        creation_time=data["CreationTime"],
+        last_modified_time=data["LastModifiedTime"],
+        variants=tuple(
+            [_variant_state(v, is_shadow=False) for v in data.get("ProductionVariants", [])]
+            + [_variant_state(v, is_shadow=True) for v in data.get("ShadowProductionVariants", [])]
+        ),
+        data_capture=DataCapture(
+            enabled=bool(capture.get("EnableCapture")),
+            status=capture.get("CaptureStatus", ""),
+            sampling_percentage=capture.get("CurrentSamplingPercentage"),
+            destination_s3_uri=capture.get("DestinationS3Uri", ""),
+        )
+        if capture
+        else None,
+        raw=json_safe(data),
+    )
+
+
+def _variant_config(item: dict[str, Any], *, is_shadow: bool) -> VariantConfig:
+    return VariantConfig(
+        name=item["VariantName"],
+        is_shadow=is_shadow,
+        model_name=item.get("ModelName", ""),
+        instance_type=item.get("InstanceType", ""),
+        initial_instance_count=item.get("InitialInstanceCount"),
+        initial_weight=float(item.get("InitialVariantWeight", 1.0)),
+        serverless=_serverless(item.get("ServerlessConfig")),
+    )
+
+
+def describe_endpoint_config(
+    *, target: Target, region: str, name: str
+) -> EndpointConfigDescription:
+    with translated("DescribeEndpointConfig"):
+        data = _sm(target, region).describe_endpoint_config(EndpointConfigName=name)
+    return EndpointConfigDescription(
+        name=data["EndpointConfigName"],
+        arn=data["EndpointConfigArn"],
+        creation_time=data["CreationTime"],
+        variants=tuple(
+            [_variant_config(v, is_shadow=False) for v in data.get("ProductionVariants", [])]
+            + [_variant_config(v, is_shadow=True) for v in data.get("ShadowProductionVariants", [])]
+        ),
+        kms_key_id=data.get("KmsKeyId", ""),
+        raw=json_safe(data),
+    )
+
+
+def describe_model_image(*, target: Target, region: str, name: str) -> str:
+    """The container image of a model (primary container, or the first of several)."""
+    with translated("DescribeModel"):
+        data = _sm(target, region).describe_model(ModelName=name)
+    container = data.get("PrimaryContainer") or (data.get("Containers") or [{}])[0]
+    return str(container.get("Image", ""))
+
+
+def probe(*, target: Target, region: str) -> None:
+    """One small ListEndpoints call with a short timeout, to prove SageMaker answers."""
+    sm = client(target=target, region=region, service="sagemaker", read_timeout=3)
+    with translated("ListEndpoints"):
+        sm.list_endpoints(MaxResults=1)

@@ -1,0 +1,123 @@
+"""Dataclasses the gateway returns. Nothing outside `opsportal.aws` sees a raw response.
+
+`raw` fields keep the response as JSON-safe data (datetimes as ISO strings) for the
+"raw JSON" panels; code reads the typed fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class EndpointSummary:
+    """One row of ListEndpoints."""
+
+    name: str
+    arn: str
+    status: str
+    creation_time: datetime
+    last_modified_time: datetime
+
+
+@dataclass(frozen=True)
+class VariantStatusEntry:
+    """One VariantStatus item: Creating, Updating, Deleting, ActivatingTraffic, Baking."""
+
+    status: str
+    message: str
+    start_time: datetime | None
+
+
+@dataclass(frozen=True)
+class ServerlessConfig:
+    memory_size_mb: int
+    max_concurrency: int
+    provisioned_concurrency: int | None = None
+
+
+@dataclass(frozen=True)
+class VariantState:
+    """A production (or shadow) variant as DescribeEndpoint reports it."""
+
+    name: str
+    is_shadow: bool
+    current_weight: float | None
+    desired_weight: float | None
+    current_instance_count: int | None
+    desired_instance_count: int | None
+    images: tuple[str, ...]
+    statuses: tuple[VariantStatusEntry, ...]
+    current_serverless: ServerlessConfig | None
+    desired_serverless: ServerlessConfig | None
+
+
+@dataclass(frozen=True)
+class DataCapture:
+    enabled: bool
+    status: str
+    sampling_percentage: int | None
+    destination_s3_uri: str
+
+
+@dataclass(frozen=True)
+class EndpointDescription:
+    """DescribeEndpoint, typed."""
+
+    name: str
+    arn: str
+    status: str
+    failure_reason: str
+    config_name: str
+    creation_time: datetime
+    last_modified_time: datetime
+    variants: tuple[VariantState, ...]
+    data_capture: DataCapture | None
+    raw: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class VariantConfig:
+    """A variant as the endpoint config declares it (model, instance type, initial weight)."""
+
+    name: str
+    is_shadow: bool
+    model_name: str
+    instance_type: str
+    initial_instance_count: int | None
+    initial_weight: float
+    serverless: ServerlessConfig | None
+
+
+@dataclass(frozen=True)
+class EndpointConfigDescription:
+    """DescribeEndpointConfig, typed."""
+
+    name: str
+    arn: str
+    creation_time: datetime
+    variants: tuple[VariantConfig, ...]
+    kms_key_id: str
+    raw: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ScalingPolicy:
+    name: str
+    policy_type: str
+    metric: str
+    target_value: float | None
+    scale_in_cooldown: int | None
+    scale_out_cooldown: int | None
+
+
+@dataclass(frozen=True)
+class VariantScaling:
+    """Application Auto Scaling target and policies of one variant."""
+
+    variant_name: str
+    min_capacity: int
+    max_capacity: int
+    policies: tuple[ScalingPolicy, ...]

@@ -1,0 +1,196 @@
+"""`make demo`: run the whole portal on the sandbox, on this machine, with nothing installed.
+
+Starts the sandbox (seeded with the demo world), migrates, creates the demo users and
+prints their passwords, syncs the inventory once, then runs a Celery worker, Celery beat
+and gunicorn on http://127.0.0.1:8000. Ctrl-C stops everything it started.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+WEB_PORT = int(os.environ.get("OPSPORTAL_DEMO_PORT", "8000"))
+SANDBOX_PORT = int(os.environ.get("OPSPORTAL_SANDBOX_PORT", "5005"))
+
+
+def demo_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("OPSPORTAL_SECURE", "false")
+    env.setdefault("AWS_ENDPOINT_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
+    env.setdefault("AWS_ACCESS_KEY_ID", "AKIAOPSPORTALDEMO000")
+    env.setdefault("AWS_SECRET_ACCESS_KEY", "sandbox-not-a-secret")
+    env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    env.setdefault("OPSPORTAL_TARGETS", "sandbox=123456789012:us-east-1,eu-west-1")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def pump(name: str, stream: object) -> None:
+    for line in iter(stream.readline, ""):  # type: ignore[attr-defined]
+        sys.stdout.write(f"[{name}] {line}")
+        sys.stdout.flush()
+
+
+class Supervisor:
+    """Starts child processes and stops them all, newest first, on exit or on a crash."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.children: list[tuple[str, subprocess.Popen[str]]] = []
+
+    def start(self, name: str, args: list[str], *, wait_for: str | None = None) -> None:
+        proc = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.children.append((name, proc))
+        if wait_for:
+            deadline = time.monotonic() + 120
+            assert proc.stdout is not None
+            while time.monotonic() < deadline:
+                line = proc.stdout.readline()
+                if not line:
+                    raise SystemExit(f"{name} exited before it was ready (code {proc.wait()}).")
+                sys.stdout.write(f"[{name}] {line}")
+                if wait_for in line:
+                    break
+            else:
+                raise SystemExit(f"{name} was not ready within 120 s.")
+        threading.Thread(target=pump, args=(name, proc.stdout), daemon=True).start()
+
+    def run(self, args: list[str]) -> None:
+        subprocess.run(args, cwd=ROOT, env=self.env, check=True)
+
+    def stop(self) -> None:
+        for _name, proc in reversed(self.children):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for _name, proc in reversed(self.children):
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+    def watch(self) -> int:
+        while True:
+            for name, proc in self.children:
+                code = proc.poll()
+                if code is not None:
+                    print(f"\n{name} exited with code {code}; stopping the demo.")
+                    return 1
+            time.sleep(0.5)
+
+
+def main() -> int:
+    for port, what in ((WEB_PORT, "portal"), (SANDBOX_PORT, "sandbox")):
+        if not port_free(port):
+            print(f"Port {port} (the {what}) is already in use; stop whatever runs there first.")
+            return 1
+    env = demo_environment()
+    supervisor = Supervisor(env)
+
+    def on_signal(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        supervisor.start(
+            "sandbox",
+            [
+                PY,
+                "-m",
+                "sandbox",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(SANDBOX_PORT),
+                "--seed",
+                "demo",
+            ],
+            wait_for="http://",
+        )
+        supervisor.run([PY, "manage.py", "migrate", "--noinput", "-v", "0"])
+        supervisor.run([PY, "manage.py", "collectstatic", "--noinput", "-v", "0"])
+        supervisor.run([PY, "manage.py", "sync_inventory"])
+        supervisor.start(
+            "worker",
+            [
+                PY,
+                "-m",
+                "celery",
+                "-A",
+                "opsportal",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "2",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+        )
+        supervisor.start(
+            "beat",
+            [PY, "-m", "celery", "-A", "opsportal", "beat", "--loglevel", "INFO"],
+        )
+        supervisor.start(
+            "web",
+            [
+                PY,
+                "-m",
+                "gunicorn",
+                "opsportal.wsgi",
+                "--bind",
+                f"127.0.0.1:{WEB_PORT}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+            ],
+        )
+        print("\nDemo logins (passwords are new each start):")
+        supervisor.run([PY, "manage.py", "seed_demo_users"])
+        print(
+            f"\nOps Portal is running on http://127.0.0.1:{WEB_PORT}  (Ctrl-C stops everything)\n"
+        )
+        return supervisor.watch()
+    except KeyboardInterrupt:
+        print("\nStopping…")
+        return 0
+    except subprocess.CalledProcessError as exc:
+        print(f"\nA setup step failed: {' '.join(exc.cmd)} (exit {exc.returncode})")
+        return 1
+    finally:
+        supervisor.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""Every route against every role: anonymous → login, too low → 403, enough → success.
+
+Adding a route without an entry here fails `test_every_route_has_an_entry`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from endpoints.models import Endpoint
+
+ROLES = ["Viewer", "Operator", "Approver", "Admin"]
+PUBLIC = {"login", "healthz", "logout"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    minimum: str
+    method: str = "get"
+    kwargs: dict = field(default_factory=dict)
+    ok: tuple[int, ...] = (200,)
+
+
+MATRIX: dict[str, Rule] = {
+    "overview": Rule("Viewer"),
+    "endpoints:list": Rule("Viewer"),
+    "endpoints:detail": Rule("Viewer", kwargs={"pk": "endpoint"}),
+    "endpoints:refresh": Rule("Operator", method="post", kwargs={"pk": "endpoint"}, ok=(302,)),
+    "audit:list": Rule("Approver"),
+}
+
+
+def _route_names(resolver: URLResolver, prefix: str = "") -> set[str]:
+    names: set[str] = set()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue  # the admin site has its own login; covered below
+            ns = f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix
+            names |= _route_names(pattern, ns)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(prefix + pattern.name)
+    return names
+
+
+def test_every_route_has_an_entry():
+    missing = _route_names(get_resolver()) - set(MATRIX) - PUBLIC
+    assert not missing, f"routes without a role-matrix entry: {sorted(missing)}"
+
+
+@pytest.fixture
+def endpoint(db):
+    now = timezone.now()
+    return Endpoint.objects.create(
+        target="sandbox",
+        account_id="123456789012",
+        region="us-east-1",
+        name="matrix",
+        arn="arn:aws:sagemaker:us-east-1:123456789012:endpoint/matrix",
+        status="InService",
+        status_changed_at=now,
+        creation_time=now,
+        last_modified_time=now,
+        synced_at=now,
+    )
+
+
+def _url(name: str, rule: Rule, endpoint: Endpoint) -> str:
+    kwargs = {k: endpoint.pk if v == "endpoint" else v for k, v in rule.kwargs.items()}
+    return reverse(name, kwargs=kwargs)
+
+
+CASES = [(name, role) for name in MATRIX for role in [None, *ROLES]]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "role"), CASES, ids=[f"{n}-{r}" for n, r in CASES])
+def test_role_matrix(name, role, client, user_factory, endpoint, monkeypatch):
+    from endpoints import tasks
+
+    monkeypatch.setattr(tasks.endpoint_refresh, "delay", lambda *a, **k: None)
+    rule = MATRIX[name]
+    url = _url(name, rule, endpoint)
+    if role:
+        client.force_login(user_factory(f"u-{role.lower()}", role))
+    response = getattr(client, rule.method)(url)
+    if role is None:
+        assert response.status_code == 302 and reverse("login") in response["Location"]
+    elif ROLES.index(role) < ROLES.index(rule.minimum):
+        assert response.status_code == 403
+    else:
+        assert response.status_code in rule.ok
+
+
+@pytest.mark.django_db
+def test_user_without_any_role_is_refused(client, user_factory):
+    client.force_login(user_factory("nobody", None))
+    assert client.get(reverse("overview")).status_code == 403

@@ -1,0 +1,23 @@
+"""Settings for the test suite: the production settings with local HTTP and no real AWS.
+
+Every AWS call goes to the sandbox started by the `sandbox` fixture; until then it goes
+to a closed local port, so no test can reach a real account by accident.
+"""
+
+import os
+
+os.environ.setdefault("OPSPORTAL_SECURE", "false")
+os.environ.setdefault("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("OPSPORTAL_TARGETS", "sandbox=123456789012:us-east-1,eu-west-1")
+os.environ.pop("AWS_PROFILE", None)
+
+from opsportal.settings import *  # noqa: E402,F403
+
+CELERY_TASK_ALWAYS_EAGER = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+AWS_CONNECT_TIMEOUT = 1
+AWS_READ_TIMEOUT = 5
+AWS_MAX_ATTEMPTS = 1
