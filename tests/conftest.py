@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -19,11 +20,36 @@ def _point_aws_at(url: str) -> None:
     forget_clients()
 
 
+def wait_until_settled(url: str, timeout: float = 30.0) -> None:
+    """Wait until no demo endpoint is still Creating, so tests see the settled world."""
+    from tests.aws_actor import sagemaker
+
+    deadline = time.monotonic() + timeout
+    for region in ("us-east-1", "eu-west-1"):
+        sm = sagemaker(url, region)
+        while any(
+            e["EndpointStatus"] in ("Creating", "Updating")
+            for e in sm.list_endpoints(MaxResults=100)["Endpoints"]
+        ):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"sandbox endpoints in {region} did not settle")
+            time.sleep(0.1)
+
+
+def restart_sandbox(server: SandboxServer) -> None:
+    """Start a stopped sandbox again on the same port, with a freshly seeded demo world."""
+    server.start()
+    wait_until_settled(server.url)
+
+
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[SandboxServer]:
-    """One seeded sandbox for the session (demo world), on a free port."""
+    """One seeded sandbox for the session (demo world), on a free port that a restart
+    keeps, so the portal's AWS_ENDPOINT_URL stays right."""
     server = SandboxServer(port=0, seed="demo", creating_seconds=0.5)
     server.start()
+    server.port = int(server.url.rsplit(":", 1)[1])
+    wait_until_settled(server.url)
     yield server
     server.stop()
 
@@ -61,3 +87,25 @@ def role_client(client, user_factory):
         return client
 
     return make
+
+
+@pytest.fixture
+def broker_down() -> Iterator[None]:
+    """Publish through a broker that refuses connections (a closed local port)."""
+    from opsportal.celery import app
+
+    keys = ("task_always_eager", "broker_url", "broker_transport_options")
+    saved = {key: app.conf[key] for key in keys}
+
+    def fresh_pool() -> None:
+        if app._pool is not None:
+            app._pool.force_close_all()
+            app._pool = None
+
+    fresh_pool()
+    app.conf.update(
+        task_always_eager=False, broker_url="redis://127.0.0.1:9/0", broker_transport_options={}
+    )
+    yield
+    fresh_pool()
+    app.conf.update(saved)

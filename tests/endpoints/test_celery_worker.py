@@ -67,9 +67,13 @@ def worker(sandbox, transactional_db, monkeypatch):
         text=True,
         start_new_session=True,
     )
-    monkeypatch.setattr(app.conf, "task_always_eager", False)
-    monkeypatch.setattr(app.conf, "task_default_queue", queue)
+    saved = {
+        "task_always_eager": app.conf.task_always_eager,
+        "task_default_queue": app.conf.task_default_queue,
+    }
+    app.conf.update(task_always_eager=False, task_default_queue=queue)
     yield proc
+    app.conf.update(saved)
     os.killpg(proc.pid, signal.SIGTERM)
     try:
         proc.wait(timeout=20)

@@ -48,10 +48,7 @@ def test_healthz_is_503_when_aws_is_unreachable(client, monkeypatch):
 
 
 @pytest.mark.django_db
-def test_healthz_is_503_when_broker_is_down(client, sandbox, monkeypatch):
-    from opsportal.celery import app
-
-    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:9/0")
+def test_healthz_is_503_when_broker_is_down(client, sandbox, broker_down):
     response = client.get(reverse("healthz"))
     assert response.status_code == 503
     assert response.json()["checks"]["broker"]["ok"] is False

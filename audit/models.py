@@ -1,0 +1,95 @@
+"""The portal audit log: one append-only, hash-chained row per state change.
+
+Each row carries the SHA-256 of its own canonical JSON together with the previous row's
+hash, so editing, inserting or removing a row in the middle of the chain is detected by
+`manage.py verify_audit`. Database triggers (migration 0002) refuse UPDATE and DELETE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import models
+
+GENESIS_HASH = "0" * 64
+
+
+class Outcome(models.TextChoices):
+    OK = "ok", "ok"
+    DENIED = "denied", "denied"
+    FAILED = "failed", "failed"
+
+
+def canonical_time(value: datetime) -> str:
+    """Microsecond ISO time in UTC: both SQLite and PostgreSQL round-trip it unchanged."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+class AuditEntry(models.Model):
+    """Who did what to which object, when, from where, and what it looked like before
+    and after. The actor is a plain integer, not a foreign key, so deleting a user never
+    touches (or is blocked by) the audit rows that name them."""
+
+    time = models.DateTimeField(db_index=True)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    username = models.CharField(max_length=150, db_index=True)
+    action = models.CharField(max_length=100, db_index=True)
+    target = models.CharField(max_length=512)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.OK)
+    error = models.TextField(blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "audit entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=[c.value for c in Outcome]),
+                name="audit_entry_outcome_valid",
+            ),
+            # A second row claiming the same predecessor would fork the chain.
+            models.UniqueConstraint(fields=["prev_hash"], name="audit_entry_prev_hash_unique"),
+            models.UniqueConstraint(fields=["hash"], name="audit_entry_hash_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} {self.target} by {self.username}"
+
+    def canonical_payload(self) -> dict[str, Any]:
+        """Every stored field except the id and the row's own hash."""
+        return {
+            "time": canonical_time(self.time),
+            "actor_id": self.actor_id,
+            "username": self.username,
+            "action": self.action,
+            "target": self.target,
+            "before": self.before,
+            "after": self.after,
+            "outcome": self.outcome,
+            "error": self.error,
+            "request_id": self.request_id,
+            "source_ip": self.source_ip,
+            "user_agent": self.user_agent,
+            "prev_hash": self.prev_hash,
+        }
+
+    def compute_hash(self) -> str:
+        text = json.dumps(self.canonical_payload(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    @property
+    def before_pretty(self) -> str:
+        return json.dumps(self.before, indent=2, sort_keys=True)
+
+    @property
+    def after_pretty(self) -> str:
+        return json.dumps(self.after, indent=2, sort_keys=True)

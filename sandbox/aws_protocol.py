@@ -1,0 +1,236 @@
+"""Reading AWS requests and writing AWS responses at the WSGI level.
+
+The middleware must decide, before moto sees a request, whether the sandbox owns the
+operation; that needs the service (from the SigV4 credential scope), the operation (from the
+JSON target header or the query ``Action``) and the wire protocol, because an error has to be
+serialised in the protocol the caller's SDK parses, or botocore reports garbage or retries.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any, Literal
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
+
+Protocol = Literal["json", "query", "rest-json", "rest-xml"]
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
+_QUERY_XMLNS = "https://sandbox.local/doc/2010-05-15/"
+
+
+class AwsError(Exception):
+    """An error answered in AWS's shape: the code botocore maps to an exception class."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+def validation_error(message: str) -> AwsError:
+    """SageMaker reports nearly every bad request as ValidationException."""
+    return AwsError("ValidationException", message)
+
+
+@dataclass(frozen=True)
+class AwsRequest:
+    """What the sandbox needs to know about one incoming AWS API call."""
+
+    method: str
+    path: str
+    query: Mapping[str, list[str]]
+    headers: Mapping[str, str]
+    body: bytes
+    service: str | None
+    region: str
+    access_key: str | None
+    operation: str | None
+    protocol: Protocol
+    account_id: str = "123456789012"
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def json_body(self) -> dict[str, Any]:
+        """The JSON request document, or the SerializationException AWS answers for bad JSON."""
+        if not self.body:
+            return {}
+        try:
+            document = json.loads(self.body)
+        except ValueError:
+            raise AwsError(
+                "SerializationException", "The request body is not valid JSON."
+            ) from None
+        if not isinstance(document, dict):
+            raise AwsError("SerializationException", "The request body must be a JSON object.")
+        return document
+
+
+@dataclass(frozen=True)
+class WsgiResponse:
+    """A fully buffered response; the sandbox's own answers are all small."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def send(self, start_response: StartResponse) -> list[bytes]:
+        start_response(
+            status_line(self.status), [*self.headers, ("Content-Length", str(len(self.body)))]
+        )
+        return [self.body]
+
+
+def status_line(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Unknown"
+
+
+def read_body(environ: dict[str, Any]) -> bytes:
+    """Read the request body and put it back, so moto can still read it after the sandbox."""
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > 0:
+        body = stream.read(length)
+    elif environ.get("wsgi.input_terminated"):
+        body = stream.read()
+    else:
+        body = b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return body
+
+
+def parse_request(environ: dict[str, Any]) -> AwsRequest:
+    """Identify service, region, caller and operation the way AWS's front door does."""
+    body = read_body(environ)
+    headers = {
+        key[5:].replace("_", "-").lower(): str(value)
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    if environ.get("CONTENT_TYPE"):
+        headers["content-type"] = str(environ["CONTENT_TYPE"])
+    query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    service, region, access_key = _credential_scope(headers.get("authorization", ""))
+    target = headers.get("x-amz-target")
+    operation: str | None = None
+    protocol: Protocol
+    if target:
+        protocol = "json"
+        operation = target.rsplit(".", 1)[-1]
+    else:
+        form = _form_fields(headers.get("content-type", ""), body)
+        action = (form.get("Action") or query.get("Action") or [None])[0]
+        if action:
+            protocol, operation = "query", action
+        elif service == "s3":
+            protocol = "rest-xml"
+        else:
+            protocol = "rest-json"
+    return AwsRequest(
+        method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
+        path=str(environ.get("PATH_INFO", "")),
+        query=query,
+        headers=headers,
+        body=body,
+        service=service,
+        region=region,
+        access_key=access_key,
+        operation=operation,
+        protocol=protocol,
+    )
+
+
+def _credential_scope(authorization: str) -> tuple[str | None, str, str | None]:
+    match = _CREDENTIAL.search(authorization)
+    if not match:
+        return None, "us-east-1", None
+    access_key, _date, region, service = match.groups()
+    return service.lower(), region, access_key
+
+
+def _form_fields(content_type: str, body: bytes) -> dict[str, list[str]]:
+    if not content_type.startswith("application/x-www-form-urlencoded") or not body:
+        return {}
+    try:
+        return parse_qs(body.decode("utf-8"), keep_blank_values=True)
+    except UnicodeDecodeError:
+        return {}
+
+
+def json_response(
+    request: AwsRequest, payload: Mapping[str, Any], status: int = 200
+) -> WsgiResponse:
+    """A JSON-protocol answer with the content type version the caller used."""
+    content_type = request.headers.get("content-type") or "application/x-amz-json-1.1"
+    if not content_type.startswith("application/x-amz-json"):
+        content_type = "application/json"
+    return WsgiResponse(
+        status=status,
+        headers=[
+            ("Content-Type", content_type),
+            ("x-amzn-RequestId", request.request_id),
+        ],
+        body=json.dumps(payload, separators=(",", ":")).encode(),
+    )
+
+
+def error_response(request: AwsRequest, error: AwsError) -> WsgiResponse:
+    """Serialise an error so that botocore raises ClientError with the right code and message."""
+    if request.protocol in ("json", "rest-json"):
+        response = json_response(
+            request, {"__type": error.code, "message": error.message}, status=error.status
+        )
+        response.headers.append(("x-amzn-ErrorType", error.code))
+        return response
+    message = escape(error.message)
+    if request.protocol == "query":
+        sender = "Sender" if error.status < 500 else "Receiver"
+        body = (
+            f'<ErrorResponse xmlns="{_QUERY_XMLNS}"><Error><Type>{sender}</Type>'
+            f"<Code>{escape(error.code)}</Code><Message>{message}</Message></Error>"
+            f"<RequestId>{request.request_id}</RequestId></ErrorResponse>"
+        )
+    else:
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Error><Code>{escape(error.code)}</Code><Message>{message}</Message>"
+            f"<RequestId>{request.request_id}</RequestId></Error>"
+        )
+    return WsgiResponse(
+        status=error.status,
+        headers=[("Content-Type", "text/xml"), ("x-amzn-RequestId", request.request_id)],
+        body=body.encode(),
+    )
+
+
+def unknown_operation(request: AwsRequest) -> AwsError:
+    """What AWS answers for an operation it does not have, in the caller's protocol.
+
+    A 4xx matters: botocore retries a 500, so an unimplemented call would stall the caller
+    through every retry before failing with a misleading InternalError.
+    """
+    name = request.operation or f"{request.method} {request.path}"
+    service = request.service or "this service"
+    message = f"The sandbox does not implement {name} for {service}."
+    if request.protocol == "query":
+        return AwsError("InvalidAction", message)
+    if request.protocol == "rest-xml":
+        return AwsError("NotImplemented", message, status=501)
+    return AwsError("UnknownOperationException", message)

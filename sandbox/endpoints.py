@@ -1,0 +1,344 @@
+"""Endpoint state and its lifecycle, as SageMaker runs it rather than as moto fakes it.
+
+On AWS an endpoint is ``Creating`` for minutes before it is ``InService`` (or ``Failed``), a
+weight change passes through ``Updating``, and every status change moves LastModifiedTime,
+which is what an incremental inventory sync keys on. Transitions are computed lazily against
+the clock whenever a record is read, so no timer thread is needed and ListEndpoints and
+DescribeEndpoint can never disagree. LastModifiedTime is the moment the transition was due,
+not the moment someone happened to look.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sandbox.models import SandboxModel
+
+Clock = Callable[[], float]
+AccountRegion = tuple[str, str]
+
+
+class EndpointStatus(StrEnum):
+    OUT_OF_SERVICE = "OutOfService"
+    CREATING = "Creating"
+    UPDATING = "Updating"
+    SYSTEM_UPDATING = "SystemUpdating"
+    ROLLING_BACK = "RollingBack"
+    IN_SERVICE = "InService"
+    DELETING = "Deleting"
+    FAILED = "Failed"
+    UPDATE_ROLLBACK_FAILED = "UpdateRollbackFailed"
+
+
+class EndpointError(Exception):
+    """A refused request, worded as SageMaker words it; the API answers ValidationException."""
+
+
+@dataclass
+class VariantStatusEntry:
+    """One DescribeEndpoint VariantStatus item: what is happening to the variant right now."""
+
+    status: str
+    message: str
+    start_time: float
+
+
+@dataclass
+class VariantState:
+    """A production variant's desired and live values; Current* lag Desired* during changes."""
+
+    name: str
+    model_name: str
+    instance_type: str | None
+    desired_weight: float
+    desired_instance_count: int | None
+    desired_serverless: dict[str, int] | None
+    specified_images: tuple[str, ...] = ()
+    current_weight: float | None = None
+    current_instance_count: int | None = None
+    current_serverless: dict[str, int] | None = None
+    status: list[VariantStatusEntry] = field(default_factory=list)
+    model: SandboxModel | None = None
+
+    @property
+    def is_serverless(self) -> bool:
+        return self.desired_serverless is not None
+
+    def go_live(self) -> None:
+        """The fleet now matches the request: Current takes the Desired values."""
+        self.current_weight = self.desired_weight
+        self.current_instance_count = self.desired_instance_count
+        self.current_serverless = (
+            dict(self.desired_serverless) if self.desired_serverless is not None else None
+        )
+        self.status = []
+
+
+@dataclass
+class EndpointRecord:
+    """Everything DescribeEndpoint reports about one endpoint, plus its pending transition."""
+
+    account_id: str
+    region: str
+    name: str
+    arn: str
+    config_name: str
+    variants: list[VariantState]
+    data_capture: dict[str, Any] | None
+    creation_time: float
+    last_modified_time: float
+    status: EndpointStatus
+    failure_reason: str | None = None
+    transition_at: float | None = None
+    transition_to: EndpointStatus | None = None
+    pending_failure_reason: str | None = None
+
+    def advance(self, now: float) -> None:
+        """Apply the pending transition if its time has come."""
+        if self.transition_at is None or self.transition_to is None or now < self.transition_at:
+            return
+        self.status = self.transition_to
+        self.last_modified_time = self.transition_at
+        if self.status == EndpointStatus.FAILED:
+            self.failure_reason = self.pending_failure_reason
+            for variant in self.variants:
+                variant.status = []
+        else:
+            for variant in self.variants:
+                variant.go_live()
+        self.transition_at = None
+        self.transition_to = None
+        self.pending_failure_reason = None
+
+    def variant(self, name: str) -> VariantState | None:
+        return next((v for v in self.variants if v.name == name), None)
+
+    def snapshot(self) -> EndpointRecord:
+        """A copy safe to read outside the store's lock while other requests change state."""
+        variants = [
+            dataclasses.replace(
+                v,
+                status=list(v.status),
+                desired_serverless=dict(v.desired_serverless) if v.desired_serverless else None,
+                current_serverless=dict(v.current_serverless) if v.current_serverless else None,
+            )
+            for v in self.variants
+        ]
+        return dataclasses.replace(self, variants=variants)
+
+
+@dataclass(frozen=True)
+class EndpointSummary:
+    """One ListEndpoints row."""
+
+    name: str
+    arn: str
+    creation_time: float
+    last_modified_time: float
+    status: str
+
+
+@dataclass(frozen=True)
+class VariantChange:
+    """One DesiredWeightsAndCapacities item; None means "keep the current value"."""
+
+    variant_name: str
+    desired_weight: float | None = None
+    desired_instance_count: int | None = None
+    max_concurrency: int | None = None
+    provisioned_concurrency: int | None = None
+
+
+@dataclass(frozen=True)
+class Timings:
+    """How long the simulated fleet takes; AWS takes minutes, tests want fractions of a second."""
+
+    creating_seconds: float = 5.0
+    updating_seconds: float | None = None
+
+    @property
+    def update_duration(self) -> float:
+        return (
+            self.updating_seconds
+            if self.updating_seconds is not None
+            else self.creating_seconds / 2
+        )
+
+
+class EndpointStore:
+    """All endpoints the sandbox serves, per account and region, safe for a threaded server."""
+
+    def __init__(self, timings: Timings | None = None, clock: Clock = time.time) -> None:
+        self.timings = timings or Timings()
+        self.clock = clock
+        self._lock = threading.RLock()
+        self._endpoints: dict[AccountRegion, dict[str, EndpointRecord]] = {}
+
+    def _region(self, account_id: str, region: str) -> dict[str, EndpointRecord]:
+        return self._endpoints.setdefault((account_id, region), {})
+
+    def exists(self, account_id: str, region: str, name: str) -> bool:
+        with self._lock:
+            return name in self._region(account_id, region)
+
+    def add(self, record: EndpointRecord) -> None:
+        """Store a new endpoint; EndpointError if the name is taken in its region."""
+        with self._lock:
+            endpoints = self._region(record.account_id, record.region)
+            if record.name in endpoints:
+                raise EndpointError(f'Cannot create already existing endpoint "{record.arn}".')
+            endpoints[record.name] = record
+
+    def get(self, account_id: str, region: str, name: str) -> EndpointRecord | None:
+        """A snapshot of the endpoint with due transitions applied, or None."""
+        with self._lock:
+            record = self._region(account_id, region).get(name)
+            if record is None:
+                return None
+            record.advance(self.clock())
+            return record.snapshot()
+
+    def summaries(self, account_id: str, region: str) -> list[EndpointSummary]:
+        """Every endpoint in a region as ListEndpoints rows, transitions applied."""
+        now = self.clock()
+        with self._lock:
+            rows = []
+            for record in self._region(account_id, region).values():
+                record.advance(now)
+                rows.append(
+                    EndpointSummary(
+                        name=record.name,
+                        arn=record.arn,
+                        creation_time=record.creation_time,
+                        last_modified_time=record.last_modified_time,
+                        status=record.status.value,
+                    )
+                )
+            return rows
+
+    def remove(self, account_id: str, region: str, name: str) -> EndpointRecord | None:
+        with self._lock:
+            return self._region(account_id, region).pop(name, None)
+
+    def update_weights_and_capacities(
+        self, account_id: str, region: str, name: str, arn: str, changes: list[VariantChange]
+    ) -> EndpointRecord:
+        """Start an Updating phase; Current* keep the live values until it completes."""
+        now = self.clock()
+        with self._lock:
+            record = self._region(account_id, region).get(name)
+            if record is None:
+                raise EndpointError(f'Could not find endpoint "{arn}".')
+            record.advance(now)
+            _check_changes(record, changes)
+            record.status = EndpointStatus.UPDATING
+            record.last_modified_time = now
+            record.transition_at = now + self.timings.update_duration
+            record.transition_to = EndpointStatus.IN_SERVICE
+            for change in changes:
+                variant = record.variant(change.variant_name)
+                assert variant is not None
+                _apply_change(variant, change, now)
+            return record.snapshot()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._endpoints.clear()
+
+
+def _check_changes(record: EndpointRecord, changes: list[VariantChange]) -> None:
+    """Refuse the whole request before touching anything, as SageMaker does."""
+    if record.status != EndpointStatus.IN_SERVICE:
+        if record.status == EndpointStatus.FAILED:
+            raise EndpointError(
+                f'Cannot update endpoint "{record.arn}" because it is in Failed status; '
+                "delete it and create it again."
+            )
+        raise EndpointError(f'Cannot update in-progress endpoint "{record.arn}".')
+    seen: set[str] = set()
+    for change in changes:
+        if change.variant_name in seen:
+            raise EndpointError(
+                f'The variant name "{change.variant_name}" was non-unique within the request.'
+            )
+        seen.add(change.variant_name)
+    missing = [c.variant_name for c in changes if record.variant(c.variant_name) is None]
+    if missing:
+        names = ", ".join(missing)
+        raise EndpointError(
+            f'The variant name(s) "{names}" is/are not present within endpoint configuration '
+            f'"{record.config_name}".'
+        )
+    for change in changes:
+        variant = record.variant(change.variant_name)
+        assert variant is not None
+        serverless_change = (
+            change.max_concurrency is not None or change.provisioned_concurrency is not None
+        )
+        if (
+            change.desired_weight is None
+            and change.desired_instance_count is None
+            and not (serverless_change)
+        ):
+            raise EndpointError(
+                f'Variant "{change.variant_name}" needs at least one of DesiredWeight, '
+                "DesiredInstanceCount or ServerlessUpdateConfig."
+            )
+        if change.desired_weight is not None and change.desired_weight < 0:
+            raise EndpointError(
+                f"Value '{change.desired_weight}' at 'desiredWeight' failed to satisfy "
+                "constraint: Member must have value greater than or equal to 0"
+            )
+        if change.desired_instance_count is not None:
+            if variant.is_serverless:
+                raise EndpointError(
+                    f'Variant "{variant.name}" is serverless; update it with '
+                    "ServerlessUpdateConfig instead of DesiredInstanceCount."
+                )
+            if change.desired_instance_count < 0:
+                raise EndpointError(
+                    f"Value '{change.desired_instance_count}' at 'desiredInstanceCount' "
+                    "failed to satisfy constraint: Member must have value greater than or "
+                    "equal to 0"
+                )
+        if serverless_change and not variant.is_serverless:
+            raise EndpointError(
+                f'Variant "{variant.name}" is not serverless; ServerlessUpdateConfig does not '
+                "apply to it."
+            )
+
+
+def _apply_change(variant: VariantState, change: VariantChange, now: float) -> None:
+    messages = []
+    if change.desired_weight is not None and change.desired_weight != variant.desired_weight:
+        messages.append(f"weight {variant.desired_weight:g} to {change.desired_weight:g}")
+        variant.desired_weight = change.desired_weight
+    if change.desired_instance_count is not None:
+        if change.desired_instance_count != variant.desired_instance_count:
+            messages.append(
+                f"instance count {variant.desired_instance_count} to "
+                f"{change.desired_instance_count}"
+            )
+        variant.desired_instance_count = change.desired_instance_count
+    if variant.desired_serverless is not None:
+        updated = dict(variant.desired_serverless)
+        if change.max_concurrency is not None:
+            updated["MaxConcurrency"] = change.max_concurrency
+        if change.provisioned_concurrency is not None:
+            updated["ProvisionedConcurrency"] = change.provisioned_concurrency
+        if updated != variant.desired_serverless:
+            messages.append("serverless configuration")
+        variant.desired_serverless = updated
+    # Moving instances or concurrency is an update of the fleet; a weight alone only reroutes.
+    capacity_changes = change.desired_instance_count is not None or (
+        change.max_concurrency is not None or change.provisioned_concurrency is not None
+    )
+    status = "Updating" if capacity_changes else "ActivatingTraffic"
+    message = "Changing " + ", ".join(messages) if messages else "Applying the requested values"
+    variant.status = [VariantStatusEntry(status=status, message=message, start_time=now)]

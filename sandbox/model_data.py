@@ -1,0 +1,145 @@
+"""Loading a variant's model the way a SageMaker container would at endpoint creation.
+
+On AWS a container downloads ModelDataUrl and must then pass its ping health check; if either
+fails the endpoint ends ``Failed`` with a reason naming the URL or the variant. The sandbox
+does the same against its own S3, so a typo in a model path shows up exactly as it would on
+AWS. Loaded models are cached by object ETag because a bulk world shares one artifact among
+many endpoints.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox import moto_bridge
+from sandbox.models import ArtifactError, SandboxModel, load_artifact
+
+_CACHE_SIZE = 256
+
+
+@dataclass(frozen=True)
+class ContainerImage:
+    """The image a container was created with, for DescribeEndpoint's DeployedImages."""
+
+    specified_image: str
+
+
+@dataclass(frozen=True)
+class VariantModel:
+    """The outcome of preparing one variant: a model to serve, or AWS's failure reason."""
+
+    model: SandboxModel | None
+    images: tuple[ContainerImage, ...]
+    failure_reason: str | None
+
+
+class ArtifactCache:
+    """Parsed artifacts keyed by (account, bucket, key, ETag): a changed object reloads."""
+
+    def __init__(self, size: int = _CACHE_SIZE) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[str, str, str, str], SandboxModel | ArtifactError] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+
+    def load(self, account_id: str, region: str, bucket: str, key: str) -> SandboxModel | None:
+        """The model at s3://bucket/key; None if absent, ArtifactError if not loadable."""
+        found = moto_bridge.read_s3_object(account_id, region, bucket, key)
+        if found is None:
+            return None
+        cache_key = (account_id, bucket, key, found.etag)
+        with self._lock:
+            cached = self._entries.get(cache_key)
+            if cached is not None:
+                self._entries.move_to_end(cache_key)
+        if cached is None:
+            try:
+                cached = load_artifact(found.data)
+            except ArtifactError as error:
+                cached = error
+            with self._lock:
+                self._entries[cache_key] = cached
+                while len(self._entries) > self._size:
+                    self._entries.popitem(last=False)
+        if isinstance(cached, ArtifactError):
+            raise cached
+        return cached
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def split_s3_url(url: str) -> tuple[str, str] | None:
+    """(bucket, key) of an s3:// URL, or None for anything the sandbox cannot download."""
+    if not url.startswith("s3://"):
+        return None
+    bucket, _, key = url[len("s3://") :].partition("/")
+    if not bucket or not key:
+        return None
+    return bucket, key
+
+
+def download_failure(container_index: int, url: str) -> str:
+    """AWS's FailureReason when a container cannot fetch its model data."""
+    return (
+        f'Failed to download model data for container "container_{container_index}" '
+        f'from URL: "{url}". Please ensure that there is an object located at the URL '
+        "and that the role passed to CreateModel has permissions to download the object."
+    )
+
+
+def health_check_failure(variant_name: str) -> str:
+    """AWS's FailureReason when a container starts but never answers /ping."""
+    return (
+        f"The primary container for production variant {variant_name} did not pass the ping "
+        "health check. Please check CloudWatch Logs for this endpoint."
+    )
+
+
+def _containers(description: dict[str, Any]) -> list[dict[str, Any]]:
+    containers = description.get("Containers") or []
+    if containers:
+        return list(containers)
+    primary = description.get("PrimaryContainer")
+    return [primary] if primary else []
+
+
+def prepare_variant(
+    cache: ArtifactCache,
+    *,
+    account_id: str,
+    region: str,
+    variant_name: str,
+    model_description: dict[str, Any],
+) -> VariantModel:
+    """Fetch and load the variant's model data, answering what the endpoint's fate will be."""
+    containers = _containers(model_description)
+    images = tuple(
+        ContainerImage(specified_image=str(container.get("Image", "")))
+        for container in containers
+        if container.get("Image")
+    )
+    served: SandboxModel | None = None
+    for index, container in enumerate(containers, start=1):
+        url = container.get("ModelDataUrl")
+        if not url:
+            continue
+        location = split_s3_url(str(url))
+        if location is None:
+            return VariantModel(None, images, download_failure(index, str(url)))
+        try:
+            loaded = cache.load(account_id, region, *location)
+        except ArtifactError:
+            return VariantModel(None, images, health_check_failure(variant_name))
+        if loaded is None:
+            return VariantModel(None, images, download_failure(index, str(url)))
+        served = served or loaded
+    if served is None:
+        # Without model data there is nothing to serve; a real container would fail /ping.
+        return VariantModel(None, images, health_check_failure(variant_name))
+    return VariantModel(served, images, None)

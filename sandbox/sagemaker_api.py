@@ -1,0 +1,421 @@
+"""The SageMaker control-plane operations the sandbox answers instead of moto.
+
+moto creates endpoints InService at once, drops DeployedImages and VariantStatus, erases a
+weight that UpdateEndpointWeightsAndCapacities omits and pages lists its own way. These
+handlers keep endpoints in the sandbox's EndpointStore and read models and endpoint configs
+from moto, which still owns them; the endpoint is also registered with moto so its tagging
+and search operations keep working.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sandbox import moto_bridge
+from sandbox.aws_protocol import AwsError, AwsRequest, WsgiResponse, json_response
+from sandbox.aws_protocol import validation_error as invalid
+from sandbox.endpoints import (
+    EndpointError,
+    EndpointRecord,
+    EndpointStatus,
+    EndpointStore,
+    VariantChange,
+    VariantState,
+    VariantStatusEntry,
+)
+from sandbox.listing import Page, enum_error, paginate, parse_list_query, timestamp_param
+from sandbox.model_data import ArtifactCache, ContainerImage, prepare_variant
+from sandbox.models import SandboxModel
+
+# A handler answers the request, or returns None to let moto answer it after its checks.
+Handler = Callable[[AwsRequest], WsgiResponse | None]
+_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+_ENDPOINT_STATUSES = tuple(status.value for status in EndpointStatus)
+
+
+def partition(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def sagemaker_arn(request: AwsRequest, resource: str, name: str) -> str:
+    """ARNs as moto spells them, so the sandbox's and moto's resources cross-reference."""
+    region = request.region
+    return f"arn:{partition(region)}:sagemaker:{region}:{request.account_id}:{resource}/{name}"
+
+
+def resolved_image(specified: str) -> str:
+    """A stable digest-pinned reference, as SageMaker reports after resolving a tag."""
+    repository = specified.rsplit(":", 1)[0] if "/" in specified else specified
+    repository = repository.split("@", 1)[0]
+    return f"{repository}@sha256:{hashlib.sha256(specified.encode()).hexdigest()}"
+
+
+def _required(params: Mapping[str, Any], name: str) -> Any:
+    value = params.get(name)
+    if value is None or value == "":
+        member = name[0].lower() + name[1:]
+        raise invalid(
+            f"1 validation error detected: Value null at '{member}' failed to satisfy "
+            "constraint: Member must not be null"
+        )
+    return value
+
+
+def _endpoint_name(params: Mapping[str, Any]) -> str:
+    name = str(_required(params, "EndpointName"))
+    if not _NAME_PATTERN.match(name):
+        raise invalid(
+            f"1 validation error detected: Value '{name}' at 'endpointName' failed to satisfy "
+            "constraint: Member must satisfy regular expression pattern: "
+            "^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+        )
+    return name
+
+
+def render_endpoint(record: EndpointRecord) -> dict[str, Any]:
+    """DescribeEndpoint's response for a record, in the shape AWS returns."""
+    described: dict[str, Any] = {
+        "EndpointName": record.name,
+        "EndpointArn": record.arn,
+        "EndpointConfigName": record.config_name,
+        "ProductionVariants": [_render_variant(v, record.creation_time) for v in record.variants],
+        "EndpointStatus": record.status.value,
+        "CreationTime": record.creation_time,
+        "LastModifiedTime": record.last_modified_time,
+    }
+    capture = _render_capture(record.data_capture)
+    if capture is not None:
+        described["DataCaptureConfig"] = capture
+    if record.failure_reason:
+        described["FailureReason"] = record.failure_reason
+    return described
+
+
+def _render_variant(variant: VariantState, resolution_time: float) -> dict[str, Any]:
+    rendered: dict[str, Any] = {"VariantName": variant.name}
+    if variant.specified_images:
+        rendered["DeployedImages"] = [
+            {
+                "SpecifiedImage": image,
+                "ResolvedImage": resolved_image(image),
+                "ResolutionTime": resolution_time,
+            }
+            for image in variant.specified_images
+        ]
+    if variant.current_weight is not None:
+        rendered["CurrentWeight"] = variant.current_weight
+    rendered["DesiredWeight"] = variant.desired_weight
+    if variant.is_serverless:
+        if variant.current_serverless is not None:
+            rendered["CurrentServerlessConfig"] = dict(variant.current_serverless)
+        rendered["DesiredServerlessConfig"] = dict(variant.desired_serverless or {})
+    else:
+        if variant.current_instance_count is not None:
+            rendered["CurrentInstanceCount"] = variant.current_instance_count
+        if variant.desired_instance_count is not None:
+            rendered["DesiredInstanceCount"] = variant.desired_instance_count
+    if variant.status:
+        rendered["VariantStatus"] = [
+            {"Status": s.status, "StatusMessage": s.message, "StartTime": s.start_time}
+            for s in variant.status
+        ]
+    return rendered
+
+
+def _render_capture(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not config:
+        return None
+    enabled = bool(config.get("EnableCapture", True))
+    rendered: dict[str, Any] = {
+        "EnableCapture": enabled,
+        "CaptureStatus": "Started" if enabled else "Stopped",
+        "CurrentSamplingPercentage": int(config.get("InitialSamplingPercentage", 0)),
+        "DestinationS3Uri": str(config.get("DestinationS3Uri", "")),
+    }
+    if config.get("KmsKeyId"):
+        rendered["KmsKeyId"] = config["KmsKeyId"]
+    return rendered
+
+
+def _serverless_config(variant: Mapping[str, Any]) -> dict[str, int] | None:
+    config = variant.get("ServerlessConfig")
+    if not config:
+        return None
+    return {key: int(value) for key, value in config.items() if value is not None}
+
+
+class SageMakerApi:
+    """Handlers for the endpoint lifecycle and SageMaker's list semantics."""
+
+    def __init__(self, store: EndpointStore, artifacts: ArtifactCache) -> None:
+        self.store = store
+        self.artifacts = artifacts
+
+    def operations(self) -> dict[str, Handler]:
+        return {
+            "CreateEndpoint": self.create_endpoint,
+            "DescribeEndpoint": self.describe_endpoint,
+            "ListEndpoints": self.list_endpoints,
+            "DeleteEndpoint": self.delete_endpoint,
+            "UpdateEndpointWeightsAndCapacities": self.update_endpoint_weights_and_capacities,
+            "ListModels": self.list_models,
+            "ListEndpointConfigs": self.list_endpoint_configs,
+            "CreateModel": self.create_model,
+            "CreateEndpointConfig": self.create_endpoint_config,
+        }
+
+    def create_model(self, request: AwsRequest) -> WsgiResponse | None:
+        """moto silently replaces a model of the same name; AWS refuses."""
+        name = str(_required(request.json_body(), "ModelName"))
+        if moto_bridge.model_description(request.account_id, request.region, name) is not None:
+            arn = sagemaker_arn(request, "model", name)
+            raise invalid(f'Cannot create already existing model "{arn}".')
+        return None
+
+    def create_endpoint_config(self, request: AwsRequest) -> WsgiResponse | None:
+        """moto silently replaces a config of the same name; AWS refuses."""
+        name = str(_required(request.json_body(), "EndpointConfigName"))
+        account, region = request.account_id, request.region
+        if moto_bridge.endpoint_config_description(account, region, name) is not None:
+            arn = sagemaker_arn(request, "endpoint-config", name)
+            raise invalid(f'Cannot create already existing endpoint configuration "{arn}".')
+        return None
+
+    def create_endpoint(self, request: AwsRequest) -> WsgiResponse:
+        """Validate like AWS, load each variant's model data, and start the Creating phase."""
+        params = request.json_body()
+        name = _endpoint_name(params)
+        config_name = str(_required(params, "EndpointConfigName"))
+        arn = sagemaker_arn(request, "endpoint", name)
+        account, region = request.account_id, request.region
+        if self.store.exists(account, region, name):
+            raise invalid(f'Cannot create already existing endpoint "{arn}".')
+        config = moto_bridge.endpoint_config_description(account, region, config_name)
+        if config is None:
+            config_arn = sagemaker_arn(request, "endpoint-config", config_name)
+            raise invalid(f'Could not find endpoint configuration "{config_arn}".')
+        now = self.store.clock()
+        variants: list[VariantState] = []
+        failure: str | None = None
+        for spec in config.get("ProductionVariants") or []:
+            model_name = str(spec.get("ModelName", ""))
+            description = moto_bridge.model_description(account, region, model_name)
+            if description is None:
+                raise invalid(
+                    f'Could not find model "{sagemaker_arn(request, "model", model_name)}".'
+                )
+            prepared = prepare_variant(
+                self.artifacts,
+                account_id=account,
+                region=region,
+                variant_name=str(spec["VariantName"]),
+                model_description=description,
+            )
+            failure = failure or prepared.failure_reason
+            variants.append(self._new_variant(spec, prepared.model, prepared.images, now))
+        record = EndpointRecord(
+            account_id=account,
+            region=region,
+            name=name,
+            arn=arn,
+            config_name=config_name,
+            variants=variants,
+            data_capture=dict(config.get("DataCaptureConfig") or {}) or None,
+            creation_time=now,
+            last_modified_time=now,
+            status=EndpointStatus.CREATING,
+            transition_at=now + self.store.timings.creating_seconds,
+            transition_to=EndpointStatus.FAILED if failure else EndpointStatus.IN_SERVICE,
+            pending_failure_reason=failure,
+        )
+        try:
+            self.store.add(record)
+        except EndpointError as error:
+            raise invalid(str(error)) from None
+        moto_bridge.add_endpoint_shadow(
+            account, region, name, config_name, params.get("Tags") or []
+        )
+        return json_response(request, {"EndpointArn": arn})
+
+    @staticmethod
+    def _new_variant(
+        spec: Mapping[str, Any],
+        model: SandboxModel | None,
+        images: tuple[ContainerImage, ...],
+        now: float,
+    ) -> VariantState:
+        serverless = _serverless_config(spec)
+        count = None if serverless else int(spec.get("InitialInstanceCount") or 1)
+        weight = spec.get("InitialVariantWeight")
+        instance_type = spec.get("InstanceType")
+        launching = (
+            f"Launching {count} {instance_type} instance{'s' if count != 1 else ''}"
+            if count is not None
+            else "Provisioning serverless capacity"
+        )
+        return VariantState(
+            name=str(spec["VariantName"]),
+            model_name=str(spec.get("ModelName", "")),
+            instance_type=str(instance_type) if instance_type else None,
+            desired_weight=float(weight) if weight is not None else 1.0,
+            desired_instance_count=count,
+            desired_serverless=serverless,
+            specified_images=tuple(image.specified_image for image in images),
+            status=[VariantStatusEntry(status="Creating", message=launching, start_time=now)],
+            model=model,
+        )
+
+    def describe_endpoint(self, request: AwsRequest) -> WsgiResponse:
+        name = _endpoint_name(request.json_body())
+        record = self.store.get(request.account_id, request.region, name)
+        if record is None:
+            raise invalid(f'Could not find endpoint "{sagemaker_arn(request, "endpoint", name)}".')
+        return json_response(request, render_endpoint(record))
+
+    def list_endpoints(self, request: AwsRequest) -> WsgiResponse:
+        params = request.json_body()
+        query = parse_list_query(params, sort_fields=("Name", "CreationTime", "Status"))
+        status_equals = params.get("StatusEquals")
+        if status_equals is not None and status_equals not in _ENDPOINT_STATUSES:
+            raise enum_error(status_equals, "statusEquals", _ENDPOINT_STATUSES)
+        created_before = timestamp_param(params, "CreationTimeBefore")
+        created_after = timestamp_param(params, "CreationTimeAfter")
+        modified_before = timestamp_param(params, "LastModifiedTimeBefore")
+        modified_after = timestamp_param(params, "LastModifiedTimeAfter")
+        rows = [
+            row
+            for row in self.store.summaries(request.account_id, request.region)
+            if (query.name_contains is None or query.name_contains in row.name)
+            and (status_equals is None or row.status == status_equals)
+            and (created_before is None or row.creation_time < created_before)
+            and (created_after is None or row.creation_time > created_after)
+            and (modified_before is None or row.last_modified_time < modified_before)
+            and (modified_after is None or row.last_modified_time > modified_after)
+        ]
+        sort_values: dict[str, Callable[[Any], str | float]] = {
+            "Name": lambda row: row.name,
+            "CreationTime": lambda row: row.creation_time,
+            "Status": lambda row: row.status,
+        }
+        page = paginate(rows, query, sort_value=sort_values[query.sort_by], name=lambda r: r.name)
+        result: dict[str, Any] = {
+            "Endpoints": [
+                {
+                    "EndpointName": row.name,
+                    "EndpointArn": row.arn,
+                    "CreationTime": row.creation_time,
+                    "LastModifiedTime": row.last_modified_time,
+                    "EndpointStatus": row.status,
+                }
+                for row in page.items
+            ]
+        }
+        if page.next_token:
+            result["NextToken"] = page.next_token
+        return json_response(request, result)
+
+    def delete_endpoint(self, request: AwsRequest) -> WsgiResponse:
+        name = _endpoint_name(request.json_body())
+        if self.store.remove(request.account_id, request.region, name) is None:
+            raise invalid(f'Could not find endpoint "{sagemaker_arn(request, "endpoint", name)}".')
+        moto_bridge.remove_endpoint_shadow(request.account_id, request.region, name)
+        return json_response(request, {})
+
+    def update_endpoint_weights_and_capacities(self, request: AwsRequest) -> WsgiResponse:
+        """AWS semantics: InService only, all-or-nothing, omitted values kept, Updating first."""
+        params = request.json_body()
+        name = _endpoint_name(params)
+        arn = sagemaker_arn(request, "endpoint", name)
+        items = _required(params, "DesiredWeightsAndCapacities")
+        if not isinstance(items, list) or not items:
+            raise invalid("DesiredWeightsAndCapacities must list at least one variant.")
+        changes = [_variant_change(item) for item in items]
+        try:
+            self.store.update_weights_and_capacities(
+                request.account_id, request.region, name, arn, changes
+            )
+        except EndpointError as error:
+            raise invalid(str(error)) from None
+        return json_response(request, {"EndpointArn": arn})
+
+    def list_models(self, request: AwsRequest) -> WsgiResponse:
+        params = request.json_body()
+        summaries = moto_bridge.model_summaries(request.account_id, request.region)
+        page = _page_resources(params, summaries)
+        result: dict[str, Any] = {
+            "Models": [
+                {"ModelName": s.name, "ModelArn": s.arn, "CreationTime": s.creation_time}
+                for s in page.items
+            ]
+        }
+        if page.next_token:
+            result["NextToken"] = page.next_token
+        return json_response(request, result)
+
+    def list_endpoint_configs(self, request: AwsRequest) -> WsgiResponse:
+        params = request.json_body()
+        summaries = moto_bridge.endpoint_config_summaries(request.account_id, request.region)
+        page = _page_resources(params, summaries)
+        result: dict[str, Any] = {
+            "EndpointConfigs": [
+                {
+                    "EndpointConfigName": s.name,
+                    "EndpointConfigArn": s.arn,
+                    "CreationTime": s.creation_time,
+                }
+                for s in page.items
+            ]
+        }
+        if page.next_token:
+            result["NextToken"] = page.next_token
+        return json_response(request, result)
+
+
+def _page_resources(
+    params: Mapping[str, Any], summaries: list[moto_bridge.ResourceSummary]
+) -> Page[moto_bridge.ResourceSummary]:
+    """ListModels and ListEndpointConfigs share SageMaker's filters and paging."""
+    query = parse_list_query(params, sort_fields=("Name", "CreationTime"))
+    before = timestamp_param(params, "CreationTimeBefore")
+    after = timestamp_param(params, "CreationTimeAfter")
+    kept = [
+        s
+        for s in summaries
+        if (query.name_contains is None or query.name_contains in s.name)
+        and (before is None or s.creation_time < before)
+        and (after is None or s.creation_time > after)
+    ]
+    if query.sort_by == "Name":
+        return paginate(kept, query, sort_value=lambda s: s.name, name=lambda s: s.name)
+    return paginate(kept, query, sort_value=lambda s: s.creation_time, name=lambda s: s.name)
+
+
+def _variant_change(item: Any) -> VariantChange:
+    if not isinstance(item, dict):
+        raise AwsError(
+            "SerializationException", "Each DesiredWeightsAndCapacities item is an object."
+        )
+    serverless = item.get("ServerlessUpdateConfig") or {}
+    try:
+        weight = item.get("DesiredWeight")
+        count = item.get("DesiredInstanceCount")
+        return VariantChange(
+            variant_name=str(_required(item, "VariantName")),
+            desired_weight=float(weight) if weight is not None else None,
+            desired_instance_count=int(count) if count is not None else None,
+            max_concurrency=_optional_int(serverless.get("MaxConcurrency")),
+            provisioned_concurrency=_optional_int(serverless.get("ProvisionedConcurrency")),
+        )
+    except (TypeError, ValueError):
+        raise invalid("DesiredWeight and DesiredInstanceCount must be numbers.") from None
+
+
+def _optional_int(value: Any) -> int | None:
+    return int(value) if value is not None else None

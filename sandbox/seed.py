@@ -1,0 +1,324 @@
+"""The demo world and bulk worlds, built only through real AWS API calls.
+
+Seeding through boto3 against the running server (rather than writing state directly)
+means the seed exercises the same paths the portal uses, and a seeded endpoint goes through
+``Creating`` like any other. Seeding does not wait for endpoints to become InService.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.client import BaseClient
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from sandbox.models import ModelKind, artifact_bytes, train_model
+
+ACCOUNT_ID = "123456789012"
+EXECUTION_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/SageMakerExecutionRole"
+DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+BULK_WORKERS = 8
+
+# Accounts that publish SageMaker's first-party framework images, per region.
+_FRAMEWORK_ECR_ACCOUNTS = {
+    "us-east-1": "683313688378",
+    "us-east-2": "257758044811",
+    "us-west-1": "746614075791",
+    "us-west-2": "246618743249",
+    "eu-west-1": "141502667606",
+    "eu-west-2": "764974769150",
+    "eu-central-1": "492215442770",
+    "ap-northeast-1": "354813040037",
+    "ap-southeast-1": "121021644041",
+    "ap-southeast-2": "783357654285",
+}
+# Deep Learning Containers (e.g. Hugging Face) come from one account in every region.
+_DLC_ECR_ACCOUNT = "763104351884"
+_IMAGE_TAGS = {
+    "sagemaker-xgboost": "1.7-1",
+    "sagemaker-scikit-learn": "1.2-1-cpu-py3",
+    "huggingface-pytorch-inference": "1.13.1-transformers4.26.0-cpu-py39-ubuntu20.04",
+}
+
+
+def image_uri(repository: str, region: str) -> str:
+    """The ECR URI AWS publishes for a framework container in a region."""
+    if repository.startswith("sagemaker-"):
+        account = _FRAMEWORK_ECR_ACCOUNTS.get(region, _FRAMEWORK_ECR_ACCOUNTS["us-east-1"])
+    else:
+        account = _DLC_ECR_ACCOUNT
+    return f"{account}.dkr.ecr.{region}.amazonaws.com/{repository}:{_IMAGE_TAGS[repository]}"
+
+
+def bucket_name(region: str) -> str:
+    """The SageMaker SDK's default bucket for the account and region."""
+    return f"sagemaker-{region}-{ACCOUNT_ID}"
+
+
+def artifact_url(region: str, model_name: str) -> str:
+    return f"s3://{bucket_name(region)}/models/{model_name}/model.tar.gz"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A SageMaker model; ``kind=None`` leaves its artifact missing on purpose."""
+
+    name: str
+    region: str
+    repository: str
+    kind: ModelKind | None
+    regularization: float = 1.0
+
+
+@dataclass(frozen=True)
+class VariantSpec:
+    name: str
+    model: str
+    instance_type: str | None = None
+    instance_count: int = 1
+    weight: float = 1.0
+    serverless: dict[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class ScalingSpec:
+    """A target-tracking autoscaling policy on one variant's instance count."""
+
+    variant: str
+    min_capacity: int
+    max_capacity: int
+    target_invocations_per_instance: float
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    name: str
+    region: str
+    variants: tuple[VariantSpec, ...]
+    data_capture: dict[str, Any] | None = None
+    scaling: tuple[ScalingSpec, ...] = field(default_factory=tuple)
+
+    @property
+    def config_name(self) -> str:
+        return f"{self.name}-config"
+
+
+DEMO_MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec("fraud-model-v1", "us-east-1", "sagemaker-xgboost", "fraud", 1.0),
+    ModelSpec("fraud-model-v2", "us-east-1", "sagemaker-xgboost", "fraud", 0.05),
+    ModelSpec("tumor-model-v1", "us-east-1", "sagemaker-xgboost", "tumor", 1.0),
+    ModelSpec("tumor-model-v2", "us-east-1", "sagemaker-xgboost", "tumor", 0.1),
+    ModelSpec("churn-model", "us-east-1", "sagemaker-scikit-learn", "churn", 1.0),
+    ModelSpec("iris-model", "eu-west-1", "sagemaker-scikit-learn", "iris", 1.0),
+    ModelSpec("sentiment-legacy-model", "eu-west-1", "huggingface-pytorch-inference", None),
+)
+
+DEMO_ENDPOINTS: tuple[EndpointSpec, ...] = (
+    EndpointSpec(
+        "fraud-detection",
+        "us-east-1",
+        (
+            VariantSpec("xgb-m5", "fraud-model-v1", "ml.m5.xlarge", 2, 1.0),
+            VariantSpec("xgb-c5", "fraud-model-v2", "ml.c5.xlarge", 2, 1.0),
+        ),
+    ),
+    EndpointSpec(
+        "tumor-classifier",
+        "us-east-1",
+        (
+            VariantSpec("A", "tumor-model-v1", "ml.m5.large", 2, 80.0),
+            VariantSpec("B", "tumor-model-v2", "ml.m5.large", 1, 20.0),
+        ),
+        data_capture={
+            "EnableCapture": True,
+            "InitialSamplingPercentage": 100,
+            "DestinationS3Uri": f"s3://{bucket_name('us-east-1')}/datacapture/",
+            "CaptureOptions": [{"CaptureMode": "InputAndOutput"}],
+            "CaptureContentTypeHeader": {"CsvContentTypes": ["text/csv"]},
+        },
+        scaling=(ScalingSpec("A", 1, 4, 70.0),),
+    ),
+    EndpointSpec(
+        "churn-serverless",
+        "us-east-1",
+        (
+            VariantSpec(
+                "AllTraffic",
+                "churn-model",
+                serverless={"MemorySizeInMB": 2048, "MaxConcurrency": 5},
+            ),
+        ),
+    ),
+    EndpointSpec(
+        "iris-classifier",
+        "eu-west-1",
+        (VariantSpec("AllTraffic", "iris-model", "ml.t2.medium", 1, 1.0),),
+    ),
+    EndpointSpec(
+        "sentiment-legacy",
+        "eu-west-1",
+        (VariantSpec("AllTraffic", "sentiment-legacy-model", "ml.m5.large", 1, 1.0),),
+    ),
+)
+
+
+def client(service: str, *, endpoint_url: str, region: str) -> BaseClient:
+    """A boto3 client for the sandbox with dummy credentials and explicit retries."""
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=region,
+        config=Config(
+            retries={"mode": "standard", "total_max_attempts": 3},
+            max_pool_connections=BULK_WORKERS * 2,
+        ),
+        **DUMMY_CREDENTIALS,
+    )
+
+
+def ensure_bucket(s3: BaseClient, region: str) -> str:
+    """Create the region's default SageMaker bucket if it is not there yet."""
+    name = bucket_name(region)
+    arguments: dict[str, Any] = {"Bucket": name}
+    if region != "us-east-1":
+        arguments["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    try:
+        s3.create_bucket(**arguments)
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in (
+            "BucketAlreadyOwnedByYou",
+            "BucketAlreadyExists",
+        ):
+            raise
+    return name
+
+
+def create_model(sagemaker: BaseClient, s3: BaseClient, spec: ModelSpec) -> None:
+    """Upload the trained artifact (unless deliberately missing) and create the model."""
+    url = artifact_url(spec.region, spec.name)
+    if spec.kind is not None:
+        trained = train_model(spec.kind, regularization=spec.regularization)
+        s3.put_object(
+            Bucket=bucket_name(spec.region),
+            Key=url.split("/", 3)[3],
+            Body=artifact_bytes(trained),
+            ContentType="application/x-gzip",
+        )
+    sagemaker.create_model(
+        ModelName=spec.name,
+        PrimaryContainer={"Image": image_uri(spec.repository, spec.region), "ModelDataUrl": url},
+        ExecutionRoleArn=EXECUTION_ROLE_ARN,
+    )
+
+
+def _variant_config(variant: VariantSpec) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "VariantName": variant.name,
+        "ModelName": variant.model,
+        "InitialVariantWeight": variant.weight,
+    }
+    if variant.serverless is not None:
+        config["ServerlessConfig"] = dict(variant.serverless)
+    else:
+        config["InstanceType"] = variant.instance_type
+        config["InitialInstanceCount"] = variant.instance_count
+    return config
+
+
+def create_endpoint(sagemaker: BaseClient, autoscaling: BaseClient, spec: EndpointSpec) -> None:
+    """Create the endpoint config and endpoint, then register its autoscaling."""
+    config: dict[str, Any] = {
+        "EndpointConfigName": spec.config_name,
+        "ProductionVariants": [_variant_config(v) for v in spec.variants],
+    }
+    if spec.data_capture is not None:
+        config["DataCaptureConfig"] = spec.data_capture
+    sagemaker.create_endpoint_config(**config)
+    sagemaker.create_endpoint(EndpointName=spec.name, EndpointConfigName=spec.config_name)
+    for scaling in spec.scaling:
+        resource_id = f"endpoint/{spec.name}/variant/{scaling.variant}"
+        autoscaling.register_scalable_target(
+            ServiceNamespace="sagemaker",
+            ResourceId=resource_id,
+            ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+            MinCapacity=scaling.min_capacity,
+            MaxCapacity=scaling.max_capacity,
+        )
+        autoscaling.put_scaling_policy(
+            PolicyName=f"{spec.name}-{scaling.variant}-invocations",
+            ServiceNamespace="sagemaker",
+            ResourceId=resource_id,
+            ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+            PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration={
+                "TargetValue": scaling.target_invocations_per_instance,
+                "PredefinedMetricSpecification": {
+                    "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"
+                },
+                "ScaleInCooldown": 300,
+                "ScaleOutCooldown": 60,
+            },
+        )
+
+
+def seed_demo(*, endpoint_url: str) -> list[str]:
+    """Create the demo world; returns the endpoint names (still Creating when this returns)."""
+    regions = sorted({spec.region for spec in DEMO_MODELS} | {e.region for e in DEMO_ENDPOINTS})
+    for region in regions:
+        s3 = client("s3", endpoint_url=endpoint_url, region=region)
+        sagemaker = client("sagemaker", endpoint_url=endpoint_url, region=region)
+        autoscaling = client("application-autoscaling", endpoint_url=endpoint_url, region=region)
+        ensure_bucket(s3, region)
+        for model in DEMO_MODELS:
+            if model.region == region:
+                create_model(sagemaker, s3, model)
+        for endpoint in DEMO_ENDPOINTS:
+            if endpoint.region == region:
+                create_endpoint(sagemaker, autoscaling, endpoint)
+    return [endpoint.name for endpoint in DEMO_ENDPOINTS]
+
+
+def seed_bulk(
+    *,
+    endpoint_url: str,
+    count: int,
+    region: str = "us-east-1",
+    variants_per_endpoint: int = 3,
+    prefix: str = "bench-",
+) -> list[str]:
+    """Create ``count`` endpoints sharing one model and config, concurrently, for benchmarks.
+
+    Endpoints are named ``<prefix>0000`` onwards; the prefix must not have been used before
+    in the region, as SageMaker refuses to create an endpoint that exists.
+    """
+    if count < 0:
+        raise ValueError("count cannot be negative.")
+    if not 1 <= variants_per_endpoint <= 10:
+        raise ValueError("SageMaker allows 1 to 10 production variants per endpoint.")
+    s3 = client("s3", endpoint_url=endpoint_url, region=region)
+    sagemaker = client("sagemaker", endpoint_url=endpoint_url, region=region)
+    ensure_bucket(s3, region)
+    repository = "sagemaker-xgboost"
+    model = ModelSpec(f"{prefix}model", region, repository, "fraud")
+    create_model(sagemaker, s3, model)
+    config_name = f"{prefix}config"
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=config_name,
+        ProductionVariants=[
+            _variant_config(VariantSpec(f"variant-{i}", model.name, "ml.m5.large", 1, 1.0))
+            for i in range(1, variants_per_endpoint + 1)
+        ],
+    )
+    width = max(4, len(str(max(count - 1, 0))))
+    names = [f"{prefix}{i:0{width}d}" for i in range(count)]
+
+    def create(name: str) -> None:
+        sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=config_name)
+
+    with ThreadPoolExecutor(max_workers=BULK_WORKERS) as pool:
+        list(pool.map(create, names))
+    return names
