@@ -125,10 +125,13 @@ class Variant(models.Model):
 
     @property
     def status_label(self) -> str:
-        """The variant's state in one word: its newest VariantStatus, or Ready."""
+        """The variant's state in one word: its newest VariantStatus; Ready when the
+        endpoint is InService with nothing pending; otherwise the endpoint's status."""
         if self.statuses:
             return str(self.statuses[-1].get("status", ""))
-        return "Ready"
+        if self.endpoint.status == EndpointStatus.IN_SERVICE:
+            return "Ready"
+        return "–"
 
 
 class SyncState(models.Model):

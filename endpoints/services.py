@@ -171,7 +171,9 @@ def endpoint_refresh_request(
 
 def endpoint_refresh(*, endpoint_id: int) -> str:
     """Describe one endpoint now, whatever its LastModifiedTime says (the refresh button)."""
-    endpoint = Endpoint.objects.get(pk=endpoint_id)
+    endpoint = Endpoint.objects.filter(pk=endpoint_id).first()
+    if endpoint is None:
+        return "gone: no such endpoint in the inventory"
     target = target_by_name(endpoint.target)
     try:
         outcome = _describe_and_store(target=target, region=endpoint.region, name=endpoint.name)

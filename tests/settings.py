@@ -5,8 +5,13 @@ to a closed local port, so no test can reach a real account by accident.
 """
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("OPSPORTAL_SECURE", "false")
+# Its own database file and broker folder, apart from a demo running on the same machine.
+os.environ.setdefault(
+    "OPSPORTAL_VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test")
+)
 os.environ.setdefault("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")

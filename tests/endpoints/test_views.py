@@ -59,6 +59,14 @@ def test_list_shows_variants_with_traffic_share(role_client):
     body = response.content.decode()
     assert "tumor" in body and "80.0%" in body and "20.0%" in body
     assert "ml.m5.large × 1" in body
+    assert "s ago" in body  # exact freshness, to the second
+
+
+def test_variants_of_a_failed_endpoint_are_not_shown_ready(role_client):
+    endpoint = make_endpoint("broken", status="Failed")
+    Variant.objects.filter(endpoint=endpoint).update(current_weight=None, desired_weight=None)
+    row = role_client("Viewer").get(reverse("endpoints:list")).context["rows"][0]
+    assert row.variants[0].summary.endswith("· –")
 
 
 def test_list_filters_by_name_region_and_status(role_client):
@@ -70,7 +78,7 @@ def test_list_filters_by_name_region_and_status(role_client):
     def names(**params):
         response = client.get(reverse("endpoints:list"), params)
         assert response.status_code == 200
-        return [r["endpoint"].name for r in response.context["rows"]]
+        return [r.endpoint.name for r in response.context["rows"]]
 
     assert names(name="IRIS") == ["beta-iris"]
     assert names(region="eu-west-1") == ["beta-iris"]

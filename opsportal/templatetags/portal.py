@@ -1,0 +1,25 @@
+"""Template filters for on-call reading: exact, short ages ("42 s ago")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+
+register = template.Library()
+
+
+@register.filter
+def ago(value: datetime | None) -> str:
+    """How long ago, to the second under a minute: "synced 0 minutes ago" hides a stall."""
+    if value is None:
+        return "never"
+    seconds = max(0, int((timezone.now() - value).total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s ago"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min ago"
+    return f"{seconds // 86400} d ago"
