@@ -30,6 +30,12 @@ def main(argv: list[str]) -> int:
     # Not setup_test_environment(): it instruments template rendering, which would be
     # measured too. The test client only needs its host name allowed.
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    # Its own database name, so a benchmark never collides with a test run's database.
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = (
+        str(settings.VAR_DIR / "bench.sqlite3")
+        if connection.vendor == "sqlite"
+        else "opsportal_bench"
+    )
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         chosen = set(argv) or {"list", "sync"}

@@ -32,6 +32,22 @@ TRANSITIONAL_STATUSES = (
 )
 
 
+def effective_weight(current: float | None, desired: float | None, initial: float | None) -> float:
+    """The weight traffic is routed by now: current, else desired, else the config's."""
+    for value in (current, desired, initial):
+        if value is not None:
+            return float(value)
+    return 0.0
+
+
+def variant_state_label(statuses: list[dict[str, object]], endpoint_status: str) -> str:
+    """A variant's state in one word: its newest VariantStatus; Ready when the endpoint is
+    InService with nothing pending; otherwise a dash (the endpoint's status says why)."""
+    if statuses:
+        return str(statuses[-1].get("status", ""))
+    return "Ready" if endpoint_status == EndpointStatus.IN_SERVICE else "–"
+
+
 class Endpoint(models.Model):
     """A SageMaker real-time endpoint in one account and region."""
 
@@ -111,11 +127,7 @@ class Variant(models.Model):
 
     @property
     def weight(self) -> float:
-        """The weight traffic is routed by now: current, else desired, else the config's."""
-        for value in (self.current_weight, self.desired_weight, self.initial_weight):
-            if value is not None:
-                return float(value)
-        return 0.0
+        return effective_weight(self.current_weight, self.desired_weight, self.initial_weight)
 
     @property
     def instance_count(self) -> int | None:
@@ -125,13 +137,7 @@ class Variant(models.Model):
 
     @property
     def status_label(self) -> str:
-        """The variant's state in one word: its newest VariantStatus; Ready when the
-        endpoint is InService with nothing pending; otherwise the endpoint's status."""
-        if self.statuses:
-            return str(self.statuses[-1].get("status", ""))
-        if self.endpoint.status == EndpointStatus.IN_SERVICE:
-            return "Ready"
-        return "–"
+        return variant_state_label(self.statuses, self.endpoint.status)
 
 
 class SyncState(models.Model):

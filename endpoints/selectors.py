@@ -3,6 +3,7 @@ lists prefetch variants in one query and compute traffic shares in Python."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +14,15 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from endpoints.models import TRANSITIONAL_STATUSES, Endpoint, EndpointStatus, SyncState, Variant
+from endpoints.models import (
+    TRANSITIONAL_STATUSES,
+    Endpoint,
+    EndpointStatus,
+    SyncState,
+    Variant,
+    effective_weight,
+    variant_state_label,
+)
 
 PAGE_SIZE = 50
 
@@ -83,8 +92,22 @@ def endpoint_filter(
     return queryset
 
 
-# Columns the list never shows: large JSON that would be decoded for nothing.
-_LIST_DEFERRED = ("describe_raw", "config_raw", "autoscaling", "data_capture", "failure_reason")
+# The list reads plain values, not model instances: building 200 models and decoding
+# their JSON per page cost more than the queries themselves.
+_ROW_FIELDS = ("id", "name", "target", "account_id", "region", "status", "deleted_at", "synced_at")
+_VARIANT_FIELDS = (
+    "endpoint_id",
+    "name",
+    "is_shadow",
+    "instance_type",
+    "serverless",
+    "statuses",
+    "current_weight",
+    "desired_weight",
+    "initial_weight",
+    "current_instance_count",
+    "desired_instance_count",
+)
 
 
 def endpoint_page(
@@ -97,7 +120,7 @@ def endpoint_page(
     sort: str = "name",
     page: int = 1,
 ) -> Page:
-    """One page of endpoints with their variants (3 queries: count, page, variants)."""
+    """One page of endpoint rows as dicts (2 queries: count and page)."""
     queryset = (
         endpoint_filter(
             account=account,
@@ -106,14 +129,8 @@ def endpoint_page(
             name=name,
             include_deleted=include_deleted,
         )
-        .defer(*_LIST_DEFERRED)
         .order_by(*SORTS.get(sort, SORTS["name"]))
-        .prefetch_related(
-            Prefetch(
-                "variants",
-                queryset=Variant.objects.defer("status_history").order_by("is_shadow", "position"),
-            )
-        )
+        .values(*_ROW_FIELDS)
     )
     return Paginator(queryset, PAGE_SIZE).get_page(page)
 
@@ -127,47 +144,78 @@ class VariantCell:
 
 @dataclass(frozen=True)
 class EndpointRow:
-    """One row of the endpoint list, with its text prepared: the list renders 50 of these
-    with 150 variants, and Django's template engine is the slow part of the page."""
+    """One row of the endpoint list with its text prepared: the page renders 50 of these
+    with their variants, and Django's template engine is the slow part of it."""
 
-    endpoint: Endpoint
+    pk: int
+    name: str
     url: str
+    account_id: str
+    region: str
+    status: str
+    deleted: bool
     variants: list[VariantCell]
     bar: list[str]  # share percentages for the traffic bar
     synced_at: datetime | None
 
 
-def _variant_summary(cell: VariantShare) -> str:
-    variant = cell.variant
-    share = "shadow" if cell.share is None else f"{cell.share:.1f}%"
-    if variant.serverless:
-        compute = f"serverless {variant.serverless.get('memory_size_mb')} MB"
-    else:
-        count = variant.instance_count
-        compute = f"{variant.instance_type or '?'} × {'–' if count is None else count}"
-    return f"{share} · {compute} · {variant.status_label}"
+def _variant_cells(variants: list[dict[str, Any]], endpoint_status: str) -> list[VariantCell]:
+    weights = [
+        effective_weight(v["current_weight"], v["desired_weight"], v["initial_weight"])
+        for v in variants
+    ]
+    total = sum(w for v, w in zip(variants, weights, strict=True) if not v["is_shadow"])
+    cells = []
+    for variant, weight in zip(variants, weights, strict=True):
+        share = None if variant["is_shadow"] else (100.0 * weight / total if total > 0 else 0.0)
+        if variant["serverless"]:
+            compute = f"serverless {variant['serverless'].get('memory_size_mb')} MB"
+        else:
+            count = variant["current_instance_count"]
+            if count is None:
+                count = variant["desired_instance_count"]
+            compute = f"{variant['instance_type'] or '?'} × {'–' if count is None else count}"
+        label = variant_state_label(variant["statuses"], endpoint_status)
+        cells.append(
+            VariantCell(
+                name=variant["name"],
+                share=share,
+                summary=f"{'shadow' if share is None else f'{share:.1f}%'} · {compute} · {label}",
+            )
+        )
+    return cells
 
 
 def endpoint_rows(page: Page, *, states: list[SyncState]) -> list[EndpointRow]:
-    """Rows for the list: each endpoint, its variants with shares, and when its region was
-    last confirmed by a sync (an unchanged endpoint is as fresh as its region's sync)."""
+    """Rows for the list: each endpoint, its variants with shares (one query), and when its
+    region was last confirmed by a sync (an unchanged endpoint is as fresh as that)."""
     confirmed = {(s.target, s.region): s.last_success_at for s in states}
-    # One reverse() per page instead of one per row: it is the page's costliest call.
+    endpoints = list(page.object_list)
+    variants: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for variant in (
+        Variant.objects.filter(endpoint_id__in=[e["id"] for e in endpoints])
+        .order_by("endpoint_id", "is_shadow", "position")
+        .values(*_VARIANT_FIELDS)
+    ):
+        variants[variant["endpoint_id"]].append(variant)
+    # One reverse() per page instead of one per row.
     url_prefix = reverse("endpoints:detail", kwargs={"pk": 0}).removesuffix("0/")
     rows = []
-    for endpoint in page.object_list:
-        shares = variant_shares(list(endpoint.variants.all()))
-        region_synced = confirmed.get((endpoint.target, endpoint.region))
+    for endpoint in endpoints:
+        cells = _variant_cells(variants[endpoint["id"]], endpoint["status"])
+        region_synced = confirmed.get((endpoint["target"], endpoint["region"]))
         rows.append(
             EndpointRow(
-                endpoint=endpoint,
-                url=f"{url_prefix}{endpoint.pk}/",
-                variants=[
-                    VariantCell(name=c.variant.name, share=c.share, summary=_variant_summary(c))
-                    for c in shares
-                ],
-                bar=[f"{c.share:.2f}" for c in shares if c.share],
-                synced_at=max(filter(None, [region_synced, endpoint.synced_at]), default=None),
+                pk=endpoint["id"],
+                name=endpoint["name"],
+                url=f"{url_prefix}{endpoint['id']}/",
+                account_id=endpoint["account_id"],
+                region=endpoint["region"],
+                status=endpoint["status"],
+                deleted=endpoint["deleted_at"] is not None,
+                variants=cells,
+                bar=[f"{c.share:.2f}" for c in cells if c.share],
+                synced_at=max(filter(None, [region_synced, endpoint["synced_at"]]), default=None),
             )
         )
     return rows
