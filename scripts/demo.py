@@ -30,6 +30,8 @@ def demo_environment() -> dict[str, str]:
     env.setdefault("AWS_SECRET_ACCESS_KEY", "sandbox-not-a-secret")
     env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     env.setdefault("OPSPORTAL_TARGETS", "sandbox=123456789012:us-east-1,eu-west-1")
+    # Sync more often than production's minute, so the demo shows endpoints coming up.
+    env.setdefault("OPSPORTAL_SYNC_INTERVAL_SECONDS", "15")
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
