@@ -25,7 +25,7 @@ def main(argv: list[str]) -> int:
     from django.conf import settings
     from django.db import connection
 
-    from bench import endpoint_list, inventory_sync
+    from bench import endpoint_list, inventory_sync, metrics_panel
 
     # Not setup_test_environment(): it instruments template rendering, which would be
     # measured too. The test client only needs its host name allowed.
@@ -38,11 +38,17 @@ def main(argv: list[str]) -> int:
     )
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        chosen = set(argv) or {"list", "sync"}
+        chosen = set(argv) or {"list", "sync", "metrics", "invoke"}
         if "list" in chosen:
             endpoint_list.run()
         if "sync" in chosen:
             inventory_sync.run()
+        if "metrics" in chosen:
+            metrics_panel.run()
+        if "invoke" in chosen:
+            from bench import sandbox_invoke
+
+            sandbox_invoke.run()
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
@@ -24,3 +25,48 @@ class EndpointFilterForm(forms.Form):
         self.fields["account"].choices = [("", "All accounts"), *choices["accounts"]]
         self.fields["region"].choices = [("", "All regions"), *choices["regions"]]
         self.fields["status"].choices = [("", "Any status"), *choices["statuses"]]
+
+
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # InvokeEndpoint's limit
+
+
+class TestInvokeForm(forms.Form):
+    """A payload to send to the endpoint, optionally to one variant."""
+
+    content_type = forms.ChoiceField(
+        choices=[("text/csv", "text/csv"), ("application/json", "application/json")]
+    )
+    accept = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "default"),
+            ("text/csv", "text/csv"),
+            ("application/json", "application/json"),
+        ],
+    )
+    target_variant = forms.ChoiceField(required=False, label="Target variant")
+    payload = forms.CharField(widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}))
+
+    def __init__(self, *args: Any, variants: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["target_variant"].choices = [
+            ("", "weighted routing"),
+            *[(v, v) for v in variants],
+        ]
+
+    def clean_payload(self) -> str:
+        payload = self.cleaned_data["payload"]
+        if len(payload.encode()) > MAX_PAYLOAD_BYTES:
+            raise forms.ValidationError("The payload is over InvokeEndpoint's 6 MB limit.")
+        if not payload.strip():
+            raise forms.ValidationError("The payload is empty.")
+        return payload
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("content_type") == "application/json" and data.get("payload"):
+            try:
+                json.loads(data["payload"])
+            except ValueError as exc:
+                self.add_error("payload", f"Not valid JSON: {exc}")
+        return data

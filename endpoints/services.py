@@ -8,6 +8,7 @@ described. A steady-state sync of N endpoints therefore costs ceil(N/100) calls.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from django.utils import timezone
 from audit.services import audit_record
 from endpoints.models import Endpoint, SyncState, Variant
 from opsportal.aws import autoscaling as aws_autoscaling
+from opsportal.aws import runtime as aws_runtime
 from opsportal.aws import sagemaker as aws_sagemaker
 from opsportal.aws.errors import AccessDenied, AwsError, NotFound, ValidationFailed
 from opsportal.aws.targets import Target
@@ -398,3 +400,76 @@ def _record_success(*, target: Target, region: str, report: SyncReport, at: date
     state.endpoints_seen = report.listed
     state.last_describe_count = report.described
     state.save()
+
+
+@dataclass(frozen=True)
+class TestInvocation:
+    """What the test-invoke form shows: the prediction or the error, and the timing."""
+
+    ok: bool
+    body: str
+    content_type: str
+    invoked_variant: str
+    latency_ms: float
+    error_code: str = ""
+    error: str = ""
+
+
+def endpoint_test_invoke(
+    *,
+    endpoint: Endpoint,
+    actor: Any,
+    payload: str,
+    content_type: str,
+    accept: str = "",
+    target_variant: str = "",
+    request: HttpRequest | None = None,
+) -> TestInvocation:
+    """Send one payload to the endpoint (once: InvokeEndpoint is never retried) and audit
+    who sent what kind of request where, and what came back (not the payload itself)."""
+    target = target_by_name(endpoint.target)
+    started = time.perf_counter()
+    try:
+        result = aws_runtime.invoke_endpoint(
+            target=target,
+            region=endpoint.region,
+            endpoint_name=endpoint.name,
+            body=payload.encode(),
+            content_type=content_type,
+            accept=accept,
+            target_variant=target_variant,
+        )
+    except AwsError as exc:
+        outcome = TestInvocation(
+            ok=False,
+            body="",
+            content_type="",
+            invoked_variant="",
+            latency_ms=(time.perf_counter() - started) * 1000,
+            error_code=exc.code,
+            error=exc.message,
+        )
+    else:
+        outcome = TestInvocation(
+            ok=True,
+            body=result.body.decode("utf-8", errors="replace"),
+            content_type=result.content_type,
+            invoked_variant=result.invoked_variant,
+            latency_ms=result.latency_ms,
+        )
+    audit_record(
+        actor=actor,
+        action="endpoint.test_invoke",
+        target=endpoint.arn,
+        after={
+            "content_type": content_type,
+            "target_variant": target_variant or None,
+            "payload_bytes": len(payload.encode()),
+            "invoked_variant": outcome.invoked_variant or None,
+            "latency_ms": round(outcome.latency_ms, 1),
+        },
+        outcome="ok" if outcome.ok else "failed",
+        error=f"{outcome.error_code}: {outcome.error}" if not outcome.ok else "",
+        request=request,
+    )
+    return outcome

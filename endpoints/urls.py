@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.endpoint_list, name="list"),
     path("<int:pk>/", views.endpoint_detail, name="detail"),
     path("<int:pk>/refresh", views.endpoint_refresh, name="refresh"),
+    path("<int:pk>/invoke", views.endpoint_invoke, name="invoke"),
 ]

@@ -7,10 +7,10 @@ import json
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from endpoints import selectors, services
-from endpoints.forms import EndpointFilterForm
+from endpoints.forms import EndpointFilterForm, TestInvokeForm
 from opsportal.rbac import Role, role_required
 
 
@@ -72,7 +72,7 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "config_capture": (endpoint.config_raw or {}).get("DataCaptureConfig"),
         "describe_json": json.dumps(endpoint.describe_raw, indent=2, sort_keys=True),
         "config_json": json.dumps(endpoint.config_raw, indent=2, sort_keys=True),
-        "last_synced_at": endpoint.synced_at,
+        "tab": "detail",
     }
     return render(request, "endpoints/endpoint_detail.html", context)
 
@@ -95,3 +95,34 @@ def endpoint_refresh(request: HttpRequest, pk: int) -> HttpResponse:
             "The scheduled sync will pick up changes once it is back.",
         )
     return redirect("endpoints:detail", pk=endpoint.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.OPERATOR)
+def endpoint_invoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """Test invoke: the form (GET) and one invocation (POST, answered as a fragment for
+    htmx or as the whole page without JavaScript)."""
+    endpoint = selectors.endpoint_detail(pk=pk)
+    if endpoint is None:
+        raise Http404("No such endpoint in the inventory.")
+    variants = [v.name for v in endpoint.variants.all() if not v.is_shadow]
+    form = TestInvokeForm(request.POST or None, variants=variants)
+    result = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            result = services.endpoint_test_invoke(
+                endpoint=endpoint,
+                actor=request.user,
+                payload=form.cleaned_data["payload"],
+                content_type=form.cleaned_data["content_type"],
+                accept=form.cleaned_data["accept"],
+                target_variant=form.cleaned_data["target_variant"],
+                request=request,
+            )
+        else:
+            status = 400
+    context = {"endpoint": endpoint, "form": form, "result": result, "tab": "invoke"}
+    if request.headers.get("HX-Request"):
+        return render(request, "endpoints/partials/_invoke_result.html", context, status=status)
+    return render(request, "endpoints/endpoint_invoke.html", context, status=status)

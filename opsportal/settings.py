@@ -306,4 +306,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "endpoints.tasks.inventory_sync_all",
         "schedule": float(OPSPORTAL_SYNC_INTERVAL_SECONDS),
     },
+    "alarm-sync-all": {
+        "task": "monitoring.tasks.alarm_sync_all",
+        "schedule": float(OPSPORTAL_SYNC_INTERVAL_SECONDS),
+    },
 }
+# Seconds a metrics panel is served from cache before CloudWatch is asked again.
+OPSPORTAL_METRICS_CACHE_SECONDS = _int("OPSPORTAL_METRICS_CACHE_SECONDS", 60, minimum=0)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("opsportal.auth_urls")),
     path("endpoints/", include("endpoints.urls")),
+    path("endpoints/", include("monitoring.urls")),
     path("audit/", include("audit.urls")),
     path("admin/", admin_site.urls),
 ]

@@ -44,11 +44,14 @@ def _count_call(model: Any, **_: Any) -> None:
         _calls[(model.service_model.service_name, model.name)] += 1
 
 
-def client_config(*, read_timeout: int | None = None) -> Config:
+def client_config(*, read_timeout: int | None = None, attempts: int | None = None) -> Config:
     return Config(
         connect_timeout=settings.AWS_CONNECT_TIMEOUT,
         read_timeout=read_timeout or settings.AWS_READ_TIMEOUT,
-        retries={"mode": "standard", "total_max_attempts": settings.AWS_MAX_ATTEMPTS},
+        retries={
+            "mode": "standard",
+            "total_max_attempts": attempts or settings.AWS_MAX_ATTEMPTS,
+        },
         user_agent_appid="opsportal",
     )
 
@@ -72,12 +75,18 @@ def _session(target: Target) -> boto3.Session:
 
 
 @cache
-def client(*, target: Target, region: str, service: str, read_timeout: int | None = None) -> Any:
+def client(
+    *,
+    target: Target,
+    region: str,
+    service: str,
+    read_timeout: int | None = None,
+    attempts: int | None = None,
+) -> Any:
     """The shared (thread-safe) client for one target, region and service."""
+    config = client_config(read_timeout=read_timeout, attempts=attempts)
     with _lock:
-        made = _session(target).client(
-            service, region_name=region, config=client_config(read_timeout=read_timeout)
-        )
+        made = _session(target).client(service, region_name=region, config=config)
     made.meta.events.register("before-call.*.*", _count_call)
     return made
 

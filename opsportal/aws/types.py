@@ -121,3 +121,64 @@ class VariantScaling:
     min_capacity: int
     max_capacity: int
     policies: tuple[ScalingPolicy, ...]
+
+
+@dataclass(frozen=True)
+class MetricQuery:
+    """One GetMetricData MetricStat query. `id` must start with a lowercase letter."""
+
+    id: str
+    namespace: str
+    metric: str
+    dimensions: tuple[tuple[str, str], ...]
+    stat: str
+    period: int
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class MetricSeries:
+    """One query's answer, oldest point first."""
+
+    id: str
+    label: str
+    timestamps: tuple[datetime, ...]
+    values: tuple[float, ...]
+    status: str  # Complete | PartialData | InternalError | Forbidden
+
+
+@dataclass(frozen=True)
+class AlarmState:
+    """A CloudWatch metric alarm as DescribeAlarms reports it."""
+
+    name: str
+    arn: str
+    state: str  # OK | ALARM | INSUFFICIENT_DATA
+    reason: str
+    updated_at: datetime | None
+    namespace: str
+    metric: str
+    dimensions: dict[str, str]
+    statistic: str
+    threshold: float | None
+    comparison: str
+    period: int | None
+    evaluation_periods: int | None
+    actions_enabled: bool
+
+
+@dataclass(frozen=True)
+class AlarmHistoryItem:
+    time: datetime
+    item_type: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class InvocationResult:
+    """InvokeEndpoint's answer, with the round trip the portal measured."""
+
+    body: bytes
+    content_type: str
+    invoked_variant: str
+    latency_ms: float

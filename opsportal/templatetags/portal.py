@@ -13,7 +13,7 @@ register = template.Library()
 @register.filter
 def ago(value: datetime | None) -> str:
     """How long ago, to the second under a minute: "synced 0 minutes ago" hides a stall."""
-    if value is None:
+    if not isinstance(value, datetime):
         return "never"
     seconds = max(0, int((timezone.now() - value).total_seconds()))
     if seconds < 60:
@@ -23,3 +23,11 @@ def ago(value: datetime | None) -> str:
     if seconds < 86400:
         return f"{seconds // 3600} h {seconds % 3600 // 60} min ago"
     return f"{seconds // 86400} d ago"
+
+
+@register.filter
+def signed(value: float | None, digits: str = "1") -> str:
+    """A difference with its sign, e.g. +1.5 or -0.3."""
+    if value is None:
+        return "–"
+    return f"{float(value):+.{int(digits)}f}"

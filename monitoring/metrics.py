@@ -1,0 +1,351 @@
+"""The metrics panel: CloudWatch data for one endpoint, all variants, in one call.
+
+Every chart of the panel and the variant comparison table come from a single
+GetMetricData request (split only past 500 queries), cached per (endpoint, range,
+period). When CloudWatch fails, the panel shows the last good answer marked stale;
+it never fails the page.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from endpoints.models import Endpoint
+from endpoints.services import target_by_name
+from opsportal.aws import cloudwatch as aws_cloudwatch
+from opsportal.aws.errors import AwsError
+from opsportal.aws.types import MetricQuery, MetricSeries
+
+RANGES: dict[str, int] = {
+    "1h": 3600,
+    "3h": 3 * 3600,
+    "12h": 12 * 3600,
+    "24h": 24 * 3600,
+    "7d": 7 * 86400,
+}
+MAX_POINTS = 360  # per series: enough for a chart, few enough to draw fast
+LAST_GOOD_SECONDS = 7 * 86400
+SAGEMAKER = "AWS/SageMaker"
+INSTANCE = "/aws/sagemaker/Endpoints"
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """A chart range: a preset ("1h" ...) ending now, or a custom start and end."""
+
+    key: str
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def preset(cls, key: str, *, now: datetime | None = None) -> TimeRange:
+        now = now or timezone.now()
+        end = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        return cls(key=key, start=end - timedelta(seconds=RANGES[key]), end=end)
+
+    @property
+    def seconds(self) -> int:
+        return int((self.end - self.start).total_seconds())
+
+
+def choose_period(*, start: datetime, end: datetime, now: datetime | None = None) -> int:
+    """The finest period CloudWatch keeps for the range, coarse enough for a chart.
+
+    One-minute data lives 15 days, five-minute 63 days, hourly 455 days; a period is a
+    multiple of 60 s. Within that, keep each series at or under MAX_POINTS points.
+    """
+    now = now or timezone.now()
+    age = now - start
+    if age > timedelta(days=63):
+        minimum = 3600
+    elif age > timedelta(days=15):
+        minimum = 300
+    else:
+        minimum = 60
+    wanted = math.ceil((end - start).total_seconds() / MAX_POINTS / 60) * 60
+    period = max(minimum, wanted)
+    for nice in (60, 300, 900, 1800, 3600, 10800, 21600, 43200, 86400):
+        if nice >= period and nice % minimum == 0:
+            return nice
+    return math.ceil(period / 86400) * 86400
+
+
+@dataclass(frozen=True)
+class Line:
+    """One metric of one variant on a chart; `scale` converts CloudWatch's unit."""
+
+    key: str
+    namespace: str
+    metric: str
+    stat: str
+    scale: float = 1.0
+    dash: str = "solid"
+    suffix: str = ""
+
+
+@dataclass(frozen=True)
+class Chart:
+    id: str
+    title: str
+    unit: str
+    lines: tuple[Line, ...]
+
+
+CHARTS: tuple[Chart, ...] = (
+    Chart(
+        "invocations", "Invocations", "requests", (Line("inv", SAGEMAKER, "Invocations", "Sum"),)
+    ),
+    Chart(
+        "errors4xx",
+        "4XX error rate",
+        "%",
+        (Line("e4", SAGEMAKER, "Invocation4XXErrors", "Average", scale=100),),
+    ),
+    Chart(
+        "errors5xx",
+        "5XX error rate",
+        "%",
+        (Line("e5", SAGEMAKER, "Invocation5XXErrors", "Average", scale=100),),
+    ),
+    Chart(
+        "latency",
+        "ModelLatency",
+        "ms",
+        (
+            Line("lavg", SAGEMAKER, "ModelLatency", "Average", 1e-3, "dot", " avg"),
+            Line("l50", SAGEMAKER, "ModelLatency", "p50", 1e-3, "dash", " p50"),
+            Line("l90", SAGEMAKER, "ModelLatency", "p90", 1e-3, "dashdot", " p90"),
+            Line("l99", SAGEMAKER, "ModelLatency", "p99", 1e-3, "solid", " p99"),
+        ),
+    ),
+    Chart(
+        "overhead",
+        "OverheadLatency",
+        "ms",
+        (Line("oavg", SAGEMAKER, "OverheadLatency", "Average", 1e-3),),
+    ),
+    Chart(
+        "perinstance",
+        "InvocationsPerInstance",
+        "requests",
+        (Line("ipi", SAGEMAKER, "InvocationsPerInstance", "Sum"),),
+    ),
+    Chart("cpu", "CPU utilization", "%", (Line("cpu", INSTANCE, "CPUUtilization", "Average"),)),
+    Chart(
+        "memory",
+        "Memory utilization",
+        "%",
+        (Line("mem", INSTANCE, "MemoryUtilization", "Average"),),
+    ),
+)
+# Totals over the range for the comparison table (not charted).
+TOTALS: tuple[Line, ...] = (
+    Line("t4", SAGEMAKER, "Invocation4XXErrors", "Sum"),
+    Line("t5", SAGEMAKER, "Invocation5XXErrors", "Sum"),
+)
+SUMMARY: tuple[Line, ...] = (
+    Line("s50", SAGEMAKER, "ModelLatency", "p50", 1e-3),
+    Line("s99", SAGEMAKER, "ModelLatency", "p99", 1e-3),
+)
+
+
+def panel_queries(
+    *, endpoint_name: str, variant_names: list[str], period: int, range_seconds: int
+) -> list[MetricQuery]:
+    """Every query of the panel: charts and totals per period, latency percentiles over
+    the whole range (its own period) for the comparison table."""
+    whole = math.ceil(range_seconds / 60) * 60
+    queries = []
+    for index, variant in enumerate(variant_names):
+        dims = (("EndpointName", endpoint_name), ("VariantName", variant))
+        lines = [line for chart in CHARTS for line in chart.lines] + list(TOTALS)
+        for line in lines:
+            queries.append(
+                MetricQuery(
+                    id=f"v{index}_{line.key}",
+                    namespace=line.namespace,
+                    metric=line.metric,
+                    dimensions=dims,
+                    stat=line.stat,
+                    period=period,
+                    label=f"{variant}{line.suffix}",
+                )
+            )
+        for line in SUMMARY:
+            queries.append(
+                MetricQuery(
+                    id=f"v{index}_{line.key}",
+                    namespace=line.namespace,
+                    metric=line.metric,
+                    dimensions=dims,
+                    stat=line.stat,
+                    period=whole,
+                    label=f"{variant} {line.stat} over range",
+                )
+            )
+    return queries
+
+
+@dataclass
+class Panel:
+    """What the metrics tab renders."""
+
+    range: TimeRange
+    period: int
+    charts: list[dict[str, Any]]
+    comparison: list[dict[str, Any]]
+    fetched_at: datetime | None
+    stale_since: datetime | None = None
+    error: str = ""
+    from_cache: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def _cache_key(endpoint: Endpoint, time_range: TimeRange, period: int, *, last_good: bool) -> str:
+    span = (
+        time_range.key if time_range.key in RANGES else f"{time_range.start:%s}-{time_range.end:%s}"
+    )
+    kind = "metrics-last-good" if last_good else "metrics"
+    return f"{kind}:{endpoint.pk}:{span}:{period}"
+
+
+def metrics_panel(*, endpoint: Endpoint, time_range: TimeRange) -> Panel:
+    """The panel for one endpoint and range, from cache, CloudWatch, or last good data."""
+    period = choose_period(start=time_range.start, end=time_range.end)
+    key = _cache_key(endpoint, time_range, period, last_good=False)
+    cached = cache.get(key)
+    if cached is not None:
+        cached.from_cache = True
+        return cached
+    variants = [v for v in endpoint.variants.all() if not v.is_shadow]
+    try:
+        series = aws_cloudwatch.get_metric_data(
+            target=target_by_name(endpoint.target),
+            region=endpoint.region,
+            queries=panel_queries(
+                endpoint_name=endpoint.name,
+                variant_names=[v.name for v in variants],
+                period=period,
+                range_seconds=time_range.seconds,
+            ),
+            start=time_range.start,
+            end=time_range.end,
+        )
+    except AwsError as exc:
+        last_good: Panel | None = cache.get(
+            _cache_key(endpoint, time_range, period, last_good=True)
+        )
+        if last_good is None:
+            return Panel(
+                range=time_range,
+                period=period,
+                charts=[],
+                comparison=[],
+                fetched_at=None,
+                stale_since=timezone.now(),
+                error=str(exc),
+            )
+        last_good.stale_since = last_good.stale_since or last_good.fetched_at
+        last_good.error = str(exc)
+        return last_good
+    panel = _build_panel(time_range=time_range, period=period, variants=variants, series=series)
+    cache.set(key, panel, settings.OPSPORTAL_METRICS_CACHE_SECONDS)
+    cache.set(_cache_key(endpoint, time_range, period, last_good=True), panel, LAST_GOOD_SECONDS)
+    return panel
+
+
+def _build_panel(
+    *, time_range: TimeRange, period: int, variants: list[Any], series: list[MetricSeries]
+) -> Panel:
+    by_id = {s.id: s for s in series}
+    charts = []
+    for chart in CHARTS:
+        traces = []
+        for index, variant in enumerate(variants):
+            for line in chart.lines:
+                data = by_id.get(f"v{index}_{line.key}")
+                if data is None:
+                    continue
+                traces.append(
+                    {
+                        "name": f"{variant.name}{line.suffix}",
+                        "variant": variant.name,
+                        "x": [t.isoformat() for t in data.timestamps],
+                        "y": [round(v * line.scale, 3) for v in data.values],
+                        "dash": line.dash,
+                    }
+                )
+        charts.append({"id": chart.id, "title": chart.title, "unit": chart.unit, "traces": traces})
+    notes = sorted({f"{s.label}: {s.status}" for s in series if s.status != "Complete"})
+    return Panel(
+        range=time_range,
+        period=period,
+        charts=charts,
+        comparison=_comparison(variants=variants, by_id=by_id),
+        fetched_at=timezone.now(),
+        notes=notes,
+    )
+
+
+def _total(series: MetricSeries | None) -> float:
+    return float(sum(series.values)) if series else 0.0
+
+
+def _summary(series: MetricSeries | None, weights: MetricSeries | None) -> float | None:
+    """The range's percentile: CloudWatch answers one point for a whole-range period;
+    if the range straddles a period boundary, weight the points by invocations."""
+    if not series or not series.values:
+        return None
+    if len(series.values) == 1 or not weights:
+        return series.values[-1] * 1e-3
+    counts = dict(zip(weights.timestamps, weights.values, strict=True))
+    total = sum(counts.get(t, 0.0) for t in series.timestamps) or len(series.values)
+    weighted = sum(
+        v * counts.get(t, 1.0) for t, v in zip(series.timestamps, series.values, strict=True)
+    )
+    return weighted / total * 1e-3
+
+
+def _comparison(*, variants: list[Any], by_id: dict[str, MetricSeries]) -> list[dict[str, Any]]:
+    """Per variant: configured vs observed traffic share, error rates and latency over the
+    range, and the difference to the variant that carries the most traffic."""
+    weights = {v.name: v.weight for v in variants}
+    weight_sum = sum(weights.values())
+    rows = []
+    for index, variant in enumerate(variants):
+        invocations = _total(by_id.get(f"v{index}_inv"))
+        rows.append(
+            {
+                "variant": variant.name,
+                "configured_share": 100 * weights[variant.name] / weight_sum if weight_sum else 0,
+                "invocations": invocations,
+                "errors_4xx": _total(by_id.get(f"v{index}_t4")),
+                "errors_5xx": _total(by_id.get(f"v{index}_t5")),
+                "p50_ms": _summary(by_id.get(f"v{index}_s50"), by_id.get(f"v{index}_inv")),
+                "p99_ms": _summary(by_id.get(f"v{index}_s99"), by_id.get(f"v{index}_inv")),
+            }
+        )
+    total = sum(r["invocations"] for r in rows)
+    for row in rows:
+        calls = row["invocations"]
+        row["observed_share"] = 100 * calls / total if total else None
+        row["rate_4xx"] = 100 * row["errors_4xx"] / calls if calls else None
+        row["rate_5xx"] = 100 * row["errors_5xx"] / calls if calls else None
+    if rows and total:
+        leader = max(rows, key=lambda r: r["invocations"])
+        for row in rows:
+            row["is_leader"] = row is leader
+            row["delta"] = {
+                key: (row[key] - leader[key])
+                if row[key] is not None and leader[key] is not None
+                else None
+                for key in ("rate_4xx", "rate_5xx", "p50_ms", "p99_ms")
+            }
+    return rows

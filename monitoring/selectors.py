@@ -1,0 +1,54 @@
+"""Monitoring reads: alarms per endpoint and endpoints in ALARM."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from endpoints.models import Endpoint
+from monitoring.models import Alarm, AlarmSyncStatus
+
+
+def endpoint_alarms(*, endpoint: Endpoint) -> list[Alarm]:
+    """Alarms whose EndpointName dimension is this endpoint, ALARM first."""
+    alarms = Alarm.objects.filter(
+        account_id=endpoint.account_id, region=endpoint.region, endpoint_name=endpoint.name
+    )
+    order = {"ALARM": 0, "INSUFFICIENT_DATA": 1, "OK": 2}
+    return sorted(alarms, key=lambda a: (order.get(a.state, 3), a.name))
+
+
+def alarm_sync_status(*, endpoint: Endpoint) -> AlarmSyncStatus | None:
+    return AlarmSyncStatus.objects.filter(target=endpoint.target, region=endpoint.region).first()
+
+
+@dataclass(frozen=True)
+class EndpointInAlarm:
+    endpoint: Endpoint | None
+    account_id: str
+    region: str
+    endpoint_name: str
+    alarms: list[Alarm]
+
+
+def endpoints_in_alarm() -> list[EndpointInAlarm]:
+    """Endpoints with at least one alarm in ALARM (2 queries)."""
+    firing = list(Alarm.objects.filter(state="ALARM").exclude(endpoint_name="").order_by("name"))
+    grouped: dict[tuple[str, str, str], list[Alarm]] = {}
+    for alarm in firing:
+        grouped.setdefault((alarm.account_id, alarm.region, alarm.endpoint_name), []).append(alarm)
+    endpoints = {
+        (e.account_id, e.region, e.name): e
+        for e in Endpoint.objects.filter(
+            name__in={name for _, _, name in grouped}, deleted_at__isnull=True
+        )
+    }
+    return [
+        EndpointInAlarm(
+            endpoint=endpoints.get(key),
+            account_id=key[0],
+            region=key[1],
+            endpoint_name=key[2],
+            alarms=alarms,
+        )
+        for key, alarms in sorted(grouped.items(), key=lambda item: item[0][2])
+    ]

@@ -1,0 +1,25 @@
+"""Celery tasks for monitoring: load, call one service, nothing else."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from endpoints.services import target_by_name
+from monitoring import services
+
+
+@shared_task(name="monitoring.tasks.alarm_sync_all")
+def alarm_sync_all() -> int:
+    """Beat entry point: one alarm sync task per target-region."""
+    count = 0
+    for target in settings.OPSPORTAL_TARGETS:
+        for region in target.regions:
+            alarm_sync_region.delay(target.name, region)
+            count += 1
+    return count
+
+
+@shared_task(name="monitoring.tasks.alarm_sync_region", expires=120)
+def alarm_sync_region(target_name: str, region: str) -> str:
+    return services.alarm_sync(target=target_by_name(target_name), region=region).summary()

@@ -1,0 +1,46 @@
+"""SageMaker Runtime: InvokeEndpoint for the test-invoke form.
+
+Never retried: InvokeEndpoint is not idempotent, and a ModelError (424) would only
+repeat. The read timeout exceeds the 60 s a container may take to answer.
+"""
+
+from __future__ import annotations
+
+import time
+
+from opsportal.aws.clients import client
+from opsportal.aws.errors import translated
+from opsportal.aws.targets import Target
+from opsportal.aws.types import InvocationResult
+
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # 6 MB each way
+
+
+def invoke_endpoint(
+    *,
+    target: Target,
+    region: str,
+    endpoint_name: str,
+    body: bytes,
+    content_type: str,
+    accept: str = "",
+    target_variant: str = "",
+) -> InvocationResult:
+    runtime = client(
+        target=target, region=region, service="sagemaker-runtime", read_timeout=70, attempts=1
+    )
+    kwargs = {"EndpointName": endpoint_name, "Body": body, "ContentType": content_type}
+    if accept:
+        kwargs["Accept"] = accept
+    if target_variant:
+        kwargs["TargetVariant"] = target_variant
+    started = time.perf_counter()
+    with translated("InvokeEndpoint"):
+        response = runtime.invoke_endpoint(**kwargs)
+        payload = response["Body"].read()
+    return InvocationResult(
+        body=payload,
+        content_type=response.get("ContentType", ""),
+        invoked_variant=response.get("InvokedProductionVariant", ""),
+        latency_ms=(time.perf_counter() - started) * 1000,
+    )
