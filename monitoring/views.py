@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -48,8 +50,12 @@ def endpoint_metrics_panel(request: HttpRequest, pk: int) -> HttpResponse:
             request, "monitoring/partials/_metrics_panel.html", {"form": form}, status=400
         )
     panel = metrics_panel(endpoint=endpoint, time_range=form.time_range())
-    return render(
-        request,
-        "monitoring/partials/_metrics_panel.html",
-        {"form": form, "panel": panel, "endpoint": endpoint},
-    )
+    # Chart data travels in a data attribute: htmx drops <script> blocks from swapped
+    # content (allowScriptTags is off), and the attribute is escaped like any other.
+    context = {
+        "form": form,
+        "panel": panel,
+        "endpoint": endpoint,
+        "charts_json": json.dumps(panel.charts, separators=(",", ":")),
+    }
+    return render(request, "monitoring/partials/_metrics_panel.html", context)

@@ -6,3 +6,6 @@ moto's server in a WSGI middleware that owns those operations and passes everyth
 so the portal (and the SageMaker examples people already run) see AWS's behaviour through the
 standard ``AWS_ENDPOINT_URL`` variable. Nothing here imports Django.
 """
+
+# The worlds ``python -m sandbox serve --seed`` can start with.
+SEEDS = ("demo", "none")

@@ -1,15 +1,25 @@
-"""Command line: ``python -m sandbox serve --port 5005 --seed demo``."""
+"""Command line.
+
+``python -m sandbox serve --port 5005 --seed demo --traffic 2`` runs the sandbox;
+``python -m sandbox fault --url http://127.0.0.1:5005 --endpoint E --error-rate 0.2`` injects
+a fault into a running one (``--clear`` removes faults, ``--list`` shows them).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
 import threading
+import urllib.error
+import urllib.parse
+import urllib.request
 from types import FrameType
+from typing import Any
 
-from sandbox.server import SEEDS, SandboxServer
+from sandbox import SEEDS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,11 +48,79 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--log-requests", action="store_true", help="Log every HTTP request to stderr."
     )
+    serve.add_argument(
+        "--traffic",
+        type=_non_negative,
+        default=0.0,
+        metavar="RATE",
+        help="Invocations per second sent to every serving endpoint (e.g. 0.5; default none).",
+    )
+    serve.add_argument(
+        "--alarm-interval",
+        type=_positive,
+        default=5.0,
+        metavar="SECONDS",
+        help="How often CloudWatch alarms are evaluated (default 5).",
+    )
+    fault = commands.add_parser(
+        "fault", help="Inject, list or clear faults on a running sandbox's endpoints."
+    )
+    fault.add_argument("--url", default="http://127.0.0.1:5005", help="The sandbox's URL.")
+    fault.add_argument("--endpoint", help="Endpoint to make misbehave (required to inject).")
+    fault.add_argument("--variant", help="Only this production variant (default: all).")
+    fault.add_argument("--region", help="Only the endpoint in this region (default: any).")
+    fault.add_argument(
+        "--error-rate", type=float, default=0.0, help="Fraction of requests that fail (0-1)."
+    )
+    fault.add_argument(
+        "--error-kind",
+        choices=("5xx", "model"),
+        default="5xx",
+        help="5xx: InternalFailure (500); model: ModelError (424) from a crashing container.",
+    )
+    fault.add_argument(
+        "--latency-ms", type=float, default=0.0, help="Milliseconds added to every request."
+    )
+    fault.add_argument(
+        "--throttle-rate",
+        type=float,
+        default=0.0,
+        help="Fraction of requests refused with ThrottlingException (0-1).",
+    )
+    fault.add_argument(
+        "--drift",
+        type=float,
+        default=0.0,
+        help="Shift of the traffic generator's features, in standard deviations.",
+    )
+    actions = fault.add_mutually_exclusive_group()
+    actions.add_argument(
+        "--clear",
+        action="store_true",
+        help="Remove faults (those of --endpoint/--variant/--region, else all).",
+    )
+    actions.add_argument("--list", action="store_true", help="Show the active faults.")
     return parser
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
 
 
 def serve(arguments: argparse.Namespace) -> int:
     """Run until SIGINT or SIGTERM, then stop cleanly so the port is released at once."""
+    from sandbox.server import SandboxServer  # moto is heavy; `fault` does not need it
+
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -60,6 +138,8 @@ def serve(arguments: argparse.Namespace) -> int:
         creating_seconds=arguments.creating_seconds,
         updating_seconds=arguments.updating_seconds,
         log_requests=arguments.log_requests,
+        traffic=arguments.traffic,
+        alarm_interval=arguments.alarm_interval,
     )
     try:
         server.start()
@@ -68,7 +148,8 @@ def serve(arguments: argparse.Namespace) -> int:
             f"sandbox: cannot listen on {arguments.host}:{arguments.port}: {error}", file=sys.stderr
         )
         return 1
-    print(f"Sandbox ready at {server.url} (seed: {arguments.seed})", flush=True)
+    traffic = f", traffic: {arguments.traffic:g}/s per endpoint" if arguments.traffic else ""
+    print(f"Sandbox ready at {server.url} (seed: {arguments.seed}{traffic})", flush=True)
     try:
         while not stopping.wait(0.5):
             pass
@@ -77,10 +158,69 @@ def serve(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _call(method: str, url: str, document: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One request to the sandbox's controls; its JSON answer, or SystemExit with its message."""
+    data = json.dumps(document).encode() if document is not None else None
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return dict(json.loads(response.read()))
+    except urllib.error.HTTPError as error:
+        try:
+            message = json.loads(error.read()).get("message", error.reason)
+        except ValueError:
+            message = error.reason
+        raise SystemExit(f"sandbox: {message}") from None
+    except urllib.error.URLError as error:
+        raise SystemExit(f"sandbox: cannot reach {url}: {error.reason}") from None
+
+
+def fault(arguments: argparse.Namespace) -> int:
+    """Set, list or clear faults through ``/_sandbox/faults`` and print the outcome as JSON."""
+    url = arguments.url.rstrip("/") + "/_sandbox/faults"
+    if arguments.list:
+        answer = _call("GET", url)
+    elif arguments.clear:
+        filters = {
+            key: value
+            for key, value in (
+                ("endpoint", arguments.endpoint),
+                ("variant", arguments.variant),
+                ("region", arguments.region),
+            )
+            if value
+        }
+        query = f"?{urllib.parse.urlencode(filters)}" if filters else ""
+        answer = _call("DELETE", url + query)
+    else:
+        if not arguments.endpoint:
+            print("sandbox: --endpoint is required to inject a fault.", file=sys.stderr)
+            return 2
+        document: dict[str, Any] = {
+            "endpoint": arguments.endpoint,
+            "error_rate": arguments.error_rate,
+            "error_kind": arguments.error_kind,
+            "latency_ms": arguments.latency_ms,
+            "throttle_rate": arguments.throttle_rate,
+            "drift": arguments.drift,
+        }
+        if arguments.variant:
+            document["variant"] = arguments.variant
+        if arguments.region:
+            document["region"] = arguments.region
+        answer = _call("POST", url, document)
+    print(json.dumps(answer, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     if arguments.command == "serve":
         return serve(arguments)
+    if arguments.command == "fault":
+        return fault(arguments)
     return 2
 
 

@@ -28,13 +28,20 @@ _QUERY_XMLNS = "https://sandbox.local/doc/2010-05-15/"
 
 
 class AwsError(Exception):
-    """An error answered in AWS's shape: the code botocore maps to an exception class."""
+    """An error answered in AWS's shape: the code botocore maps to an exception class.
 
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
+    ``fields`` are the error's modeled members besides the message (ModelError carries
+    OriginalStatusCode, OriginalMessage and LogStreamArn); JSON protocols put them in the body.
+    """
+
+    def __init__(
+        self, code: str, message: str, status: int = 400, fields: Mapping[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
+        self.fields = dict(fields or {})
 
 
 def validation_error(message: str) -> AwsError:
@@ -195,7 +202,9 @@ def error_response(request: AwsRequest, error: AwsError) -> WsgiResponse:
     """Serialise an error so that botocore raises ClientError with the right code and message."""
     if request.protocol in ("json", "rest-json"):
         response = json_response(
-            request, {"__type": error.code, "message": error.message}, status=error.status
+            request,
+            {"__type": error.code, "message": error.message, **error.fields},
+            status=error.status,
         )
         response.headers.append(("x-amzn-ErrorType", error.code))
         return response

@@ -222,6 +222,20 @@ class EndpointStore:
                 )
             return rows
 
+    def all_records(self) -> list[EndpointRecord]:
+        """Snapshots of every endpoint in every account and region, transitions applied.
+
+        The metrics publisher, traffic generator and fault checks work across regions.
+        """
+        now = self.clock()
+        with self._lock:
+            records = []
+            for endpoints in self._endpoints.values():
+                for record in endpoints.values():
+                    record.advance(now)
+                    records.append(record.snapshot())
+            return records
+
     def remove(self, account_id: str, region: str, name: str) -> EndpointRecord | None:
         with self._lock:
             return self._region(account_id, region).pop(name, None)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from moto.cloudwatch.models import Alarm, CloudWatchBackend, cloudwatch_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.iam.models import get_account_id_from
 from moto.moto_api._internal.models import moto_api_backend
@@ -112,6 +114,19 @@ def read_s3_object(account_id: str, region: str, bucket: str, key: str) -> S3Obj
     return S3Object(data=bytes(found.value), etag=str(found.etag))
 
 
+def write_s3_object(
+    account_id: str, region: str, bucket: str, key: str, data: bytes, content_type: str
+) -> bool:
+    """Store an object as a service would (data capture); False when the bucket is missing."""
+    backend = s3_backends[account_id][get_partition(region)]
+    try:
+        stored = backend.put_object(bucket, key, data)
+    except MissingBucket:
+        return False
+    stored.set_metadata({"Content-Type": content_type})
+    return True
+
+
 def add_endpoint_shadow(
     account_id: str,
     region: str,
@@ -127,3 +142,124 @@ def add_endpoint_shadow(
 
 def remove_endpoint_shadow(account_id: str, region: str, endpoint_name: str) -> None:
     _sagemaker(account_id, region).endpoints.pop(endpoint_name, None)
+
+
+@dataclass(frozen=True)
+class AlarmDefinition:
+    """A metric alarm's configuration and current state, as DescribeAlarms reports them."""
+
+    account_id: str
+    region: str
+    name: str
+    arn: str
+    namespace: str | None
+    metric_name: str | None
+    dimensions: tuple[tuple[str, str], ...]
+    statistic: str | None
+    extended_statistic: str | None
+    period: int
+    evaluation_periods: int
+    datapoints_to_alarm: int | None
+    threshold: float | None
+    comparison_operator: str
+    treat_missing_data: str | None
+    unit: str | None
+    uses_metric_math: bool
+    state_value: str
+    state_reason: str
+    state_reason_data: str | None
+    state_updated: float
+
+
+@dataclass(frozen=True)
+class AlarmState:
+    """The state fields the sandbox's evaluator writes onto moto's alarm."""
+
+    value: str
+    reason: str
+    reason_data: str | None
+    updated: float
+    transitioned: float | None = None
+
+
+def _cloudwatch_regions() -> Iterator[tuple[str, str, CloudWatchBackend]]:
+    for account_id, regions in list(cloudwatch_backends.items()):
+        for region, backend in list(regions.items()):
+            yield account_id, region, backend
+
+
+def _definition(account_id: str, region: str, alarm: Alarm) -> AlarmDefinition:
+    return AlarmDefinition(
+        account_id=account_id,
+        region=region,
+        name=alarm.name,
+        arn=alarm.alarm_arn,
+        namespace=alarm.namespace,
+        metric_name=alarm.metric_name,
+        dimensions=tuple((str(d.name), str(d.value)) for d in alarm.dimensions),
+        statistic=alarm.statistic,
+        extended_statistic=alarm.extended_statistic,
+        period=int(alarm.period or 60),
+        evaluation_periods=int(alarm.evaluation_periods or 1),
+        datapoints_to_alarm=int(alarm.datapoints_to_alarm) if alarm.datapoints_to_alarm else None,
+        threshold=float(alarm.threshold) if alarm.threshold is not None else None,
+        comparison_operator=str(alarm.comparison_operator),
+        treat_missing_data=alarm.treat_missing_data,
+        unit=alarm.unit,
+        uses_metric_math=bool(alarm.metric_data_queries) or alarm.rule is not None,
+        state_value=alarm.state_value,
+        state_reason=alarm.state_reason,
+        state_reason_data=alarm.state_reason_data,
+        state_updated=_epoch(alarm.state_updated_timestamp) or 0.0,
+    )
+
+
+def alarm_definitions() -> list[AlarmDefinition]:
+    """Every metric alarm in every account and region, for the sandbox's alarm evaluator."""
+    return [
+        _definition(account_id, region, alarm)
+        for account_id, region, backend in _cloudwatch_regions()
+        for alarm in list(backend.alarms.values())
+    ]
+
+
+def alarm_definition(account_id: str, region: str, name: str) -> AlarmDefinition | None:
+    alarm = cloudwatch_backends[account_id][region].alarms.get(name)
+    return _definition(account_id, region, alarm) if alarm is not None else None
+
+
+def set_alarm_state(account_id: str, region: str, name: str, state: AlarmState) -> bool:
+    """Write the state fields DescribeAlarms returns; False if the alarm is gone meanwhile."""
+    alarm = cloudwatch_backends[account_id][region].alarms.get(name)
+    if alarm is None:
+        return False
+    alarm.state_value = state.value
+    alarm.state_reason = state.reason
+    alarm.state_reason_data = state.reason_data
+    alarm.state_updated_timestamp = datetime.fromtimestamp(state.updated, tz=UTC)
+    if state.transitioned is not None:
+        alarm.state_transitioned_timestamp = datetime.fromtimestamp(state.transitioned, tz=UTC)
+    return True
+
+
+def alarm_configuration(definition: AlarmDefinition) -> dict[str, Any]:
+    """The alarm's settings in the camelCase shape AWS writes into alarm history."""
+    configuration: dict[str, Any] = {
+        "alarmName": definition.name,
+        "alarmArn": definition.arn,
+        "namespace": definition.namespace,
+        "metricName": definition.metric_name,
+        "dimensions": [{"name": n, "value": v} for n, v in definition.dimensions],
+        "period": definition.period,
+        "evaluationPeriods": definition.evaluation_periods,
+        "threshold": definition.threshold,
+        "comparisonOperator": definition.comparison_operator,
+        "treatMissingData": definition.treat_missing_data or "missing",
+    }
+    if definition.extended_statistic:
+        configuration["extendedStatistic"] = definition.extended_statistic
+    else:
+        configuration["statistic"] = definition.statistic
+    if definition.datapoints_to_alarm:
+        configuration["datapointsToAlarm"] = definition.datapoints_to_alarm
+    return configuration

@@ -1,8 +1,12 @@
-"""The demo world and bulk worlds, built only through real AWS API calls.
+"""The demo world and bulk worlds, built through real AWS API calls (plus one backfill).
 
 Seeding through boto3 against the running server (rather than writing state directly)
 means the seed exercises the same paths the portal uses, and a seeded endpoint goes through
 ``Creating`` like any other. Seeding does not wait for endpoints to become InService.
+
+The one exception is the demo's metric history (``backfill_demo_history``): a day of
+one-minute CloudWatch data written straight into the sandbox's metric store, because
+pushing it through PutMetricData would make every start slow.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from sandbox.models import ModelKind, artifact_bytes, train_model
+from sandbox.backfill import Incident, VariantHistory, measured_latency_us, write_history
+from sandbox.metric_store import MetricStore
+from sandbox.models import ModelKind, artifact_bytes, holdout_rows, train_model
 
 ACCOUNT_ID = "123456789012"
 EXECUTION_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/SageMakerExecutionRole"
@@ -96,15 +102,23 @@ class ScalingSpec:
 
 @dataclass(frozen=True)
 class EndpointSpec:
+    """An endpoint of the demo world; ``history_rpm`` is its mean traffic in the backfill."""
+
     name: str
     region: str
     variants: tuple[VariantSpec, ...]
     data_capture: dict[str, Any] | None = None
     scaling: tuple[ScalingSpec, ...] = field(default_factory=tuple)
+    history_rpm: float = 60.0
 
     @property
     def config_name(self) -> str:
         return f"{self.name}-config"
+
+    @property
+    def champion(self) -> VariantSpec:
+        """The variant taking the most traffic (the first on a tie): the one alarms watch."""
+        return max(self.variants, key=lambda v: v.weight)
 
 
 DEMO_MODELS: tuple[ModelSpec, ...] = (
@@ -125,6 +139,7 @@ DEMO_ENDPOINTS: tuple[EndpointSpec, ...] = (
             VariantSpec("xgb-m5", "fraud-model-v1", "ml.m5.xlarge", 2, 1.0),
             VariantSpec("xgb-c5", "fraud-model-v2", "ml.c5.xlarge", 2, 1.0),
         ),
+        history_rpm=240.0,
     ),
     EndpointSpec(
         "tumor-classifier",
@@ -141,6 +156,7 @@ DEMO_ENDPOINTS: tuple[EndpointSpec, ...] = (
             "CaptureContentTypeHeader": {"CsvContentTypes": ["text/csv"]},
         },
         scaling=(ScalingSpec("A", 1, 4, 70.0),),
+        history_rpm=90.0,
     ),
     EndpointSpec(
         "churn-serverless",
@@ -152,11 +168,13 @@ DEMO_ENDPOINTS: tuple[EndpointSpec, ...] = (
                 serverless={"MemorySizeInMB": 2048, "MaxConcurrency": 5},
             ),
         ),
+        history_rpm=20.0,
     ),
     EndpointSpec(
         "iris-classifier",
         "eu-west-1",
         (VariantSpec("AllTraffic", "iris-model", "ml.t2.medium", 1, 1.0),),
+        history_rpm=12.0,
     ),
     EndpointSpec(
         "sentiment-legacy",
@@ -164,6 +182,11 @@ DEMO_ENDPOINTS: tuple[EndpointSpec, ...] = (
         (VariantSpec("AllTraffic", "sentiment-legacy-model", "ml.m5.large", 1, 1.0),),
     ),
 )
+
+
+# Alarms every serving demo endpoint gets, on the variant taking the most traffic.
+FIVE_XX_RATE_THRESHOLD = 0.05
+MODEL_LATENCY_P99_THRESHOLD_US = 500_000.0
 
 
 def client(service: str, *, endpoint_url: str, region: str) -> BaseClient:
@@ -265,6 +288,58 @@ def create_endpoint(sagemaker: BaseClient, autoscaling: BaseClient, spec: Endpoi
         )
 
 
+def put_endpoint_alarms(cloudwatch: BaseClient, endpoint: str, variant: str) -> list[str]:
+    """The two alarms an on-call team puts on an endpoint: 5XX rate and p99 model latency.
+
+    Named ``<endpoint>-5xx-rate`` and ``<endpoint>-model-latency-p99``; both watch one
+    variant (SageMaker publishes per EndpointName + VariantName only) and treat a minute
+    without traffic as healthy.
+    """
+    dimensions = [
+        {"Name": "EndpointName", "Value": endpoint},
+        {"Name": "VariantName", "Value": variant},
+    ]
+    common: dict[str, Any] = {
+        "Namespace": "AWS/SageMaker",
+        "Dimensions": dimensions,
+        "Period": 60,
+        "EvaluationPeriods": 1,
+        "DatapointsToAlarm": 1,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "TreatMissingData": "notBreaching",
+    }
+    rate_alarm, latency_alarm = f"{endpoint}-5xx-rate", f"{endpoint}-model-latency-p99"
+    cloudwatch.put_metric_alarm(
+        AlarmName=rate_alarm,
+        AlarmDescription=(
+            f"More than {FIVE_XX_RATE_THRESHOLD:.0%} of the requests to {endpoint} "
+            f"(variant {variant}) failed with a 5XX error within a minute."
+        ),
+        MetricName="Invocation5XXErrors",
+        Statistic="Average",
+        Threshold=FIVE_XX_RATE_THRESHOLD,
+        **common,
+    )
+    cloudwatch.put_metric_alarm(
+        AlarmName=latency_alarm,
+        AlarmDescription=(
+            f"The slowest 1% of {endpoint}'s requests (variant {variant}) took the model over "
+            f"{MODEL_LATENCY_P99_THRESHOLD_US / 1000:.0f} ms within a minute."
+        ),
+        MetricName="ModelLatency",
+        ExtendedStatistic="p99",
+        Threshold=MODEL_LATENCY_P99_THRESHOLD_US,
+        **common,
+    )
+    return [rate_alarm, latency_alarm]
+
+
+def _serves(endpoint: EndpointSpec) -> bool:
+    """Whether every variant's model has an artifact, so the endpoint will be InService."""
+    kinds = {model.name: model.kind for model in DEMO_MODELS}
+    return all(kinds.get(variant.model) is not None for variant in endpoint.variants)
+
+
 def seed_demo(*, endpoint_url: str) -> list[str]:
     """Create the demo world; returns the endpoint names (still Creating when this returns)."""
     regions = sorted({spec.region for spec in DEMO_MODELS} | {e.region for e in DEMO_ENDPOINTS})
@@ -272,6 +347,7 @@ def seed_demo(*, endpoint_url: str) -> list[str]:
         s3 = client("s3", endpoint_url=endpoint_url, region=region)
         sagemaker = client("sagemaker", endpoint_url=endpoint_url, region=region)
         autoscaling = client("application-autoscaling", endpoint_url=endpoint_url, region=region)
+        cloudwatch = client("cloudwatch", endpoint_url=endpoint_url, region=region)
         ensure_bucket(s3, region)
         for model in DEMO_MODELS:
             if model.region == region:
@@ -279,7 +355,48 @@ def seed_demo(*, endpoint_url: str) -> list[str]:
         for endpoint in DEMO_ENDPOINTS:
             if endpoint.region == region:
                 create_endpoint(sagemaker, autoscaling, endpoint)
+                if _serves(endpoint):
+                    put_endpoint_alarms(cloudwatch, endpoint.name, endpoint.champion.name)
     return [endpoint.name for endpoint in DEMO_ENDPOINTS]
+
+
+# --- BACKFILL --------------------------------------------------------------------------------
+# Not an API call: the demo's last 24 hours of one-minute metrics, written straight into the
+# sandbox's metric store so that charts have a history the moment the sandbox starts.
+
+# The incident the history shows: fraud-detection's c5 variant slowed down and threw 5XX
+# errors for 20 minutes six hours ago, then recovered (below the alarms' thresholds now).
+_INCIDENT_ENDPOINT, _INCIDENT_VARIANT = "fraud-detection", "xgb-c5"
+
+
+def backfill_demo_history(store: MetricStore, *, now: float) -> int:
+    """BACKFILL: write the demo endpoints' last day of metrics; returns buckets written."""
+    models = {model.name: model for model in DEMO_MODELS}
+    written = 0
+    for endpoint in DEMO_ENDPOINTS:
+        if not _serves(endpoint):
+            continue
+        total_weight = sum(v.weight for v in endpoint.variants) or 1.0
+        for variant in endpoint.variants:
+            spec = models[variant.model]
+            assert spec.kind is not None
+            trained = train_model(spec.kind, regularization=spec.regularization)
+            incident = None
+            if (endpoint.name, variant.name) == (_INCIDENT_ENDPOINT, _INCIDENT_VARIANT):
+                incident = Incident(now - 6 * 3600, now - 6 * 3600 + 20 * 60, 40.0, 0.02)
+            history = VariantHistory(
+                account_id=ACCOUNT_ID,
+                region=endpoint.region,
+                endpoint=endpoint.name,
+                variant=variant.name,
+                instance_type=variant.instance_type,
+                instance_count=None if variant.serverless else variant.instance_count,
+                requests_per_minute=endpoint.history_rpm * variant.weight / total_weight,
+                model_latency_us=measured_latency_us(trained, holdout_rows(spec.kind)[0]),
+                incident=incident,
+            )
+            written += write_history(store, history, end=now)
+    return written
 
 
 def seed_bulk(

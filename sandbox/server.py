@@ -6,6 +6,11 @@ credential scope and the operation from the request, answers the operations the 
 cannot answer comes back as a proper AWS error in the caller's protocol instead of moto's
 HTML 500, which botocore would retry before failing with a misleading message.
 
+The middleware owns SageMaker's endpoint lifecycle and InvokeEndpoint, CloudWatch's metric
+operations (PutMetricData, GetMetricData, GetMetricStatistics, ListMetrics) and alarm history
+(DescribeAlarmHistory, SetAlarmState); moto keeps alarms, S3 and the rest, and hooks run after
+moto's successful PutMetricAlarm and DeleteAlarms so that alarm history stays complete.
+
 moto keeps its state in module-level backends, so two sandboxes in one process would share
 moto's half of the world but not the sandbox's. One SandboxServer per process at a time is
 therefore supported (a second ``start()`` raises); ``reset()`` clears both halves.
@@ -14,11 +19,11 @@ therefore supported (a second ``start()`` raises); ``reset()`` clears both halve
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import socket
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -31,25 +36,36 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server, select_address_family
 
-from sandbox import moto_bridge
+from sandbox import SEEDS, moto_bridge
+from sandbox.admin import PREFIX as _ADMIN_PREFIX
+from sandbox.admin import AdminControls
+from sandbox.alarms import AlarmEvaluator, AlarmHistory, AlarmsApi
 from sandbox.aws_protocol import (
     AwsError,
     AwsRequest,
     StartResponse,
     WsgiApp,
-    WsgiResponse,
     error_response,
     parse_request,
     unknown_operation,
 )
+from sandbox.background import Periodic
+from sandbox.capture import DataCapture
+from sandbox.cloudwatch_api import CloudWatchApi
+from sandbox.endpoint_metrics import EndpointMetrics
 from sandbox.endpoints import EndpointStore, Timings
+from sandbox.faults import FaultStore
+from sandbox.metric_store import MetricStore
 from sandbox.model_data import ArtifactCache
+from sandbox.runtime import Runtime, rest_operation
 from sandbox.sagemaker_api import Handler, SageMakerApi
+from sandbox.traffic import TrafficGenerator
 
 logger = logging.getLogger(__name__)
 
-SEEDS = ("demo", "none")
-_ADMIN_PREFIX = "/_sandbox/"
+# CloudWatch's SigV4 signing name.
+CLOUDWATCH = "monitoring"
+Hook = Callable[[AwsRequest], None]
 
 
 class SandboxState:
@@ -58,10 +74,26 @@ class SandboxState:
     def __init__(self, timings: Timings | None = None) -> None:
         self.endpoints = EndpointStore(timings)
         self.artifacts = ArtifactCache()
+        self.faults = FaultStore()
+        self.metrics = MetricStore()
+        self.endpoint_metrics = EndpointMetrics(self.metrics, self.endpoints)
+        self.capture = DataCapture()
+        self.alarm_history = AlarmHistory()
+        self.evaluator = AlarmEvaluator(self.metrics, self.alarm_history)
 
     def clear(self) -> None:
         self.endpoints.clear()
         self.artifacts.clear()
+        self.faults.clear()
+        self.metrics.clear()
+        self.endpoint_metrics.clear()
+        self.capture.clear()
+        self.alarm_history.clear()
+
+    def housekeeping(self) -> None:
+        """Publish finished minutes of metrics and capture, as SageMaker does on its own."""
+        self.endpoint_metrics.flush()
+        self.capture.flush()
 
 
 class SandboxApp:
@@ -71,8 +103,17 @@ class SandboxApp:
         self.state = state
         self.moto_app: WsgiApp = moto_app or DomainDispatcherApplication(create_backend_app)
         self.handlers: dict[tuple[str, str], Handler] = {}
+        self.after_hooks: dict[tuple[str, str], Hook] = {}
         self._known_hosts: dict[str, bool] = {}
+        self.admin = AdminControls(state, self.reset)
         self.register("sagemaker", SageMakerApi(state.endpoints, state.artifacts).operations())
+        runtime = Runtime(state.endpoints, state.faults, state.endpoint_metrics, state.capture)
+        self.register("sagemaker", runtime.operations())
+        self.register(CLOUDWATCH, CloudWatchApi(state.metrics).operations())
+        alarms = AlarmsApi(state.evaluator)
+        self.register(CLOUDWATCH, alarms.operations())
+        for operation, hook in alarms.after_moto().items():
+            self.after_hooks[(CLOUDWATCH, operation)] = hook
 
     def register(self, service: str, operations: dict[str, Handler]) -> None:
         """Take over operations of a service (by SigV4 signing name) from moto."""
@@ -88,7 +129,7 @@ class SandboxApp:
         path = str(environ.get("PATH_INFO", ""))
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         if path.startswith(_ADMIN_PREFIX):
-            return self._admin(path, method).send(start_response)
+            return self.admin.handle(environ).send(start_response)
         if path == "/moto-api/reset" and method == "POST":
             self.state.clear()
             return self.moto_app(environ, start_response)
@@ -96,7 +137,8 @@ class SandboxApp:
         account = moto_bridge.account_for(
             request.access_key, request.headers.get("x-moto-account-id")
         )
-        request = dataclasses.replace(request, account_id=account)
+        operation = request.operation or rest_operation(request.service, method, path)
+        request = dataclasses.replace(request, account_id=account, operation=operation)
         handler = self.handlers.get((request.service or "", request.operation or ""))
         if handler is None:
             return self._pass_to_moto(request, environ, start_response)
@@ -142,6 +184,12 @@ class SandboxApp:
             error = unknown_operation(request) if status in (404, 405, 501) else None
             error = error or _backend_failure(None)
             return error_response(request, error).send(start_response)
+        hook = self.after_hooks.get((request.service or "", request.operation or ""))
+        if hook is not None and status < 300:
+            try:
+                hook(request)
+            except Exception:
+                logger.exception("Sandbox hook after moto's %s failed", request.operation)
         start_response(captured["status"], captured["headers"])
         return body
 
@@ -166,29 +214,11 @@ class SandboxApp:
             self._known_hosts[host] = known
         return known
 
-    def _admin(self, path: str, method: str) -> WsgiResponse:
-        """Sandbox-only controls, outside any AWS API: health and reset."""
-        name = path[len(_ADMIN_PREFIX) :].strip("/")
-        if name == "health" and method == "GET":
-            return _plain_json(200, {"status": "ok"})
-        if name == "reset" and method == "POST":
-            self.reset()
-            return _plain_json(200, {"status": "reset"})
-        return _plain_json(404, {"message": f"No sandbox control at {method} {path}."})
-
 
 def _backend_failure(crash: Exception | None) -> AwsError:
     """A 500 like AWS's InternalFailure, naming moto's exception so the cause is findable."""
     detail = f": moto raised {type(crash).__name__}: {crash}" if crash is not None else "."
     return AwsError("InternalFailure", f"The sandbox's AWS backend failed{detail}", 500)
-
-
-def _plain_json(status: int, payload: dict[str, Any]) -> WsgiResponse:
-    return WsgiResponse(
-        status=status,
-        headers=[("Content-Type", "application/json")],
-        body=json.dumps(payload).encode(),
-    )
 
 
 class _QuietRequestHandler(MotoRequestHandler):
@@ -212,6 +242,9 @@ class SandboxServer:
 
     ``start()`` returns once the port is listening and the seed (if any) is in place; seeded
     endpoints are still ``Creating`` then and become InService after ``creating_seconds``.
+    While running, finished minutes of metrics and data capture are published every second,
+    alarms are evaluated every ``alarm_interval`` seconds and, with ``traffic`` > 0, every
+    serving endpoint receives that many invocations per second.
     """
 
     def __init__(
@@ -223,17 +256,27 @@ class SandboxServer:
         updating_seconds: float | None = None,
         *,
         log_requests: bool = False,
+        traffic: float = 0.0,
+        alarm_interval: float = 5.0,
     ) -> None:
         if seed is not None and seed not in SEEDS:
             raise ValueError(f"Unknown seed {seed!r}; expected one of {', '.join(SEEDS)}.")
         if creating_seconds < 0 or (updating_seconds is not None and updating_seconds < 0):
             raise ValueError("Lifecycle durations cannot be negative.")
+        if traffic < 0 or alarm_interval <= 0:
+            raise ValueError("traffic cannot be negative and alarm_interval must be positive.")
         self.host = host
         self.port = port
         self.seed = None if seed == "none" else seed
+        self.traffic_rate = traffic
         self.state = SandboxState(Timings(creating_seconds, updating_seconds))
         self.app = SandboxApp(self.state)
         self.log_requests = log_requests
+        self.traffic: TrafficGenerator | None = None
+        self._background = [
+            Periodic("sandbox-publish", 1.0, self.state.housekeeping),
+            Periodic("sandbox-alarms", alarm_interval, self._evaluate_alarms),
+        ]
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -273,9 +316,18 @@ class SandboxServer:
             )
             self._thread.start()
             if self.seed == "demo":
-                from sandbox.seed import seed_demo
+                from sandbox.seed import backfill_demo_history, seed_demo
 
                 seed_demo(endpoint_url=self.url)
+                backfill_demo_history(self.state.metrics, now=time.time())
+                self.state.evaluator.evaluate_all()
+            for task in self._background:
+                task.start()
+            if self.traffic_rate > 0:
+                self.traffic = TrafficGenerator(
+                    self.url, self.state.endpoints, self.state.faults, self.traffic_rate
+                )
+                self.traffic.start()
         except BaseException:
             self._shutdown()
             raise
@@ -290,8 +342,18 @@ class SandboxServer:
         """Clear all state (moto's and the sandbox's) without restarting or reseeding."""
         self.app.reset()
 
+    def _evaluate_alarms(self) -> None:
+        """Publish finished minutes first, so alarms never judge a minute still unpublished."""
+        self.state.endpoint_metrics.flush()
+        self.state.evaluator.evaluate_all()
+
     def _shutdown(self) -> None:
         try:
+            if self.traffic is not None:
+                self.traffic.stop()
+                self.traffic = None
+            for task in self._background:
+                task.stop()
             if self._server is not None:
                 if self._thread is not None and self._thread.is_alive():
                     self._server.shutdown()

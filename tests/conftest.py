@@ -98,9 +98,10 @@ def broker_down() -> Iterator[None]:
     saved = {key: app.conf[key] for key in keys}
 
     def fresh_pool() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
-            app._pool = None
+        # Forget the app's cached pools (not close them: kombu shares pools per broker
+        # URL, and a closed one would break every later publish to the real broker).
+        app._pool = None
+        app.amqp._producer_pool = None
 
     fresh_pool()
     app.conf.update(

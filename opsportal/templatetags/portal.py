@@ -31,3 +31,13 @@ def signed(value: float | None, digits: str = "1") -> str:
     if value is None:
         return "–"
     return f"{float(value):+.{int(digits)}f}"
+
+
+@register.filter
+def ms(value: float | None) -> str:
+    """Milliseconds with the precision a latency needs: 0.048 ms, 3.21 ms, 512.3 ms."""
+    if value is None:
+        return "–"
+    value = float(value)
+    digits = 3 if abs(value) < 1 else 2 if abs(value) < 10 else 1
+    return f"{value:.{digits}f} ms"

@@ -1,5 +1,5 @@
-// Draws the metrics panel's charts with plotly.js from the JSON the server embeds
-// (json_script: data, never executed). Runs on load and after each htmx refresh.
+// Draws the metrics panel's charts with plotly.js from the JSON the server puts in the
+// data-charts attribute of #metrics-data. Runs on load and after each htmx refresh.
 (function () {
   "use strict";
   var COLORS = ["#2563eb", "#f59e0b", "#10b981", "#8b5cf6", "#ef4444", "#0891b2"];
@@ -7,7 +7,7 @@
   function draw(root) {
     var data = root.querySelector ? root.querySelector("#metrics-data") : null;
     if (!data || typeof Plotly === "undefined") { return; }
-    var charts = JSON.parse(data.textContent);
+    var charts = JSON.parse(data.getAttribute("data-charts"));
     var variants = [];
     charts.forEach(function (chart) {
       chart.traces.forEach(function (t) { if (variants.indexOf(t.variant) < 0) { variants.push(t.variant); } });

@@ -123,7 +123,8 @@ def test_comparison_reflects_real_invocations(sandbox, role_client):
     assert rows["v0"]["p50_ms"] is not None and 0 < rows["v0"]["p50_ms"] < 5000
     assert rows["v0"]["rate_5xx"] == 0
     body = response.content.decode()
-    assert 'id="metrics-data"' in body and "Variant comparison" in body
+    assert 'id="metrics-data" class="hidden" data-charts="[{' in body
+    assert "Variant comparison" in body
 
 
 def test_bad_custom_range_is_refused_with_a_message(role_client):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.error
+import urllib.request
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -99,3 +103,82 @@ def wait_for_status(
 
 def variants_by_name(described: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {v["VariantName"]: v for v in described["ProductionVariants"]}
+
+
+# Live traffic, metrics and alarms: tests invoke and watch endpoints of their own here.
+TRAFFIC_REGION = "us-east-2"
+
+
+def runtime_client(url: str, region: str = TRAFFIC_REGION) -> Any:
+    """sagemaker-runtime without retries, so every error reaches the test as it happened."""
+    return boto3.client(
+        "sagemaker-runtime",
+        endpoint_url=url,
+        region_name=region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(
+            retries={"mode": "standard", "total_max_attempts": 1}, max_pool_connections=8
+        ),
+    )
+
+
+def control(url: str, path: str, method: str = "POST", body: Any = None) -> tuple[int, Any]:
+    """Call a ``/_sandbox/`` control; (status, JSON answer) even for 4xx answers."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{url}/_sandbox/{path}", data=data, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def live_endpoint(
+    url: str,
+    model: str,
+    *,
+    weights: tuple[float, ...] = (1.0, 1.0),
+    region: str = TRAFFIC_REGION,
+) -> str:
+    """A new endpoint on the model, waited for until InService."""
+    name = create_endpoint(url, region, model, weights=weights, counts=(1,) * len(weights))
+    wait_for_status(url, region, name, "InService")
+    return name
+
+
+def variant_metric(
+    url: str,
+    endpoint: str,
+    variant: str,
+    metric: str,
+    stat: str,
+    *,
+    namespace: str = "AWS/SageMaker",
+    period: int = 7200,
+    region: str = TRAFFIC_REGION,
+) -> list[float]:
+    """One statistic of a variant's metric since an hour ago (one value with the default period)."""
+    now = datetime.now(UTC)
+    answer = aws_client(url, "cloudwatch", region).get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "m",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": namespace,
+                        "MetricName": metric,
+                        "Dimensions": [
+                            {"Name": "EndpointName", "Value": endpoint},
+                            {"Name": "VariantName", "Value": variant},
+                        ],
+                    },
+                    "Period": period,
+                    "Stat": stat,
+                },
+            }
+        ],
+        StartTime=now - timedelta(hours=1),
+        EndTime=now + timedelta(minutes=2),
+    )
+    return list(answer["MetricDataResults"][0]["Values"])

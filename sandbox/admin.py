@@ -1,0 +1,153 @@
+"""The sandbox's own controls under ``/_sandbox/``, outside every AWS API.
+
+GET  /_sandbox/health            liveness
+POST /_sandbox/reset             forget everything (moto's state and the sandbox's)
+POST /_sandbox/flush-metrics     publish pending endpoint metrics now, the current minute too
+POST /_sandbox/flush-capture     write buffered data capture events to S3 now
+POST /_sandbox/flush             both of the above
+POST /_sandbox/evaluate-alarms   flush metrics, then evaluate every alarm now
+GET  /_sandbox/faults            the active faults
+POST /_sandbox/faults            set a fault ({"endpoint", "variant"?, "region"?, "error_rate",
+                                 "error_kind", "latency_ms", "throttle_rate", "drift"}), or
+                                 clear faults with {"clear": true, "endpoint"?, "variant"?}
+DELETE /_sandbox/faults[?endpoint=&variant=&region=]   clear faults
+
+Without these hooks a test would wait a minute for metrics and alarms; with them it takes
+milliseconds. Bad input gets a 400 with a JSON ``message`` saying what to fix.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+from urllib.parse import parse_qs
+
+from sandbox.alarms import AlarmEvaluator
+from sandbox.aws_protocol import WsgiResponse, read_body
+from sandbox.capture import DataCapture
+from sandbox.endpoint_metrics import EndpointMetrics
+from sandbox.endpoints import EndpointStore
+from sandbox.faults import Fault, FaultError, FaultStore, parse_fault
+
+PREFIX = "/_sandbox/"
+
+
+class AdminState(Protocol):
+    endpoints: EndpointStore
+    faults: FaultStore
+    endpoint_metrics: EndpointMetrics
+    capture: DataCapture
+    evaluator: AlarmEvaluator
+
+
+def plain_json(status: int, payload: Mapping[str, Any]) -> WsgiResponse:
+    return WsgiResponse(
+        status=status,
+        headers=[("Content-Type", "application/json")],
+        body=json.dumps(payload).encode(),
+    )
+
+
+class AdminControls:
+    """Answers ``/_sandbox/...`` requests."""
+
+    def __init__(self, state: AdminState, reset: Callable[[], None]) -> None:
+        self.state = state
+        self.reset = reset
+
+    def handle(self, environ: dict[str, Any]) -> WsgiResponse:
+        path = str(environ.get("PATH_INFO", ""))
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        name = path[len(PREFIX) :].strip("/")
+        routes: dict[tuple[str, str], Callable[[dict[str, Any]], WsgiResponse]] = {
+            ("health", "GET"): lambda _e: plain_json(200, {"status": "ok"}),
+            ("reset", "POST"): self._reset,
+            ("flush-metrics", "POST"): self._flush_metrics,
+            ("flush-capture", "POST"): self._flush_capture,
+            ("flush", "POST"): self._flush,
+            ("evaluate-alarms", "POST"): self._evaluate_alarms,
+            ("faults", "GET"): self._list_faults,
+            ("faults", "POST"): self._post_fault,
+            ("faults", "DELETE"): self._delete_faults,
+        }
+        route = routes.get((name, method))
+        if route is None:
+            return plain_json(404, {"message": f"No sandbox control at {method} {path}."})
+        return route(environ)
+
+    def _reset(self, _environ: dict[str, Any]) -> WsgiResponse:
+        self.reset()
+        return plain_json(200, {"status": "reset"})
+
+    def _flush_metrics(self, _environ: dict[str, Any]) -> WsgiResponse:
+        return plain_json(200, {"puts": self.state.endpoint_metrics.flush(include_current=True)})
+
+    def _flush_capture(self, _environ: dict[str, Any]) -> WsgiResponse:
+        return plain_json(200, {"files": self.state.capture.flush(include_current=True)})
+
+    def _flush(self, _environ: dict[str, Any]) -> WsgiResponse:
+        puts = self.state.endpoint_metrics.flush(include_current=True)
+        files = self.state.capture.flush(include_current=True)
+        return plain_json(200, {"puts": puts, "files": files})
+
+    def _evaluate_alarms(self, _environ: dict[str, Any]) -> WsgiResponse:
+        self.state.endpoint_metrics.flush(include_current=True)
+        changed = self.state.evaluator.evaluate_all()
+        return plain_json(200, {"changed": changed})
+
+    def _list_faults(self, _environ: dict[str, Any]) -> WsgiResponse:
+        return plain_json(200, {"faults": [f.to_json() for f in self.state.faults.all()]})
+
+    def _post_fault(self, environ: dict[str, Any]) -> WsgiResponse:
+        try:
+            document = json.loads(read_body(environ) or b"null")
+        except ValueError:
+            return plain_json(400, {"message": "The body is not valid JSON."})
+        if isinstance(document, dict) and document.get("clear") is True:
+            return self._clear(document)
+        try:
+            fault = parse_fault(document)
+            self._check_target(fault)
+        except FaultError as error:
+            return plain_json(400, {"message": str(error)})
+        self.state.faults.put(fault)
+        return plain_json(200, {"fault": fault.to_json()})
+
+    def _delete_faults(self, environ: dict[str, Any]) -> WsgiResponse:
+        query = parse_qs(str(environ.get("QUERY_STRING", "")))
+        return self._clear({key: values[0] for key, values in query.items()})
+
+    def _clear(self, filters: Mapping[str, Any]) -> WsgiResponse:
+        unknown = sorted(set(filters) - {"clear", "endpoint", "variant", "region"})
+        if unknown:
+            return plain_json(
+                400,
+                {
+                    "message": f"Unknown field(s) {', '.join(unknown)}; filter by endpoint, "
+                    "variant or region."
+                },
+            )
+        removed = self.state.faults.remove(
+            endpoint=filters.get("endpoint"),
+            variant=filters.get("variant"),
+            region=filters.get("region"),
+        )
+        return plain_json(200, {"cleared": [f.to_json() for f in removed]})
+
+    def _check_target(self, fault: Fault) -> None:
+        """Refuse a fault for a missing endpoint or variant: a typo would silently do nothing."""
+        records = [
+            r
+            for r in self.state.endpoints.all_records()
+            if r.name == fault.endpoint and (fault.region is None or r.region == fault.region)
+        ]
+        where = f" in {fault.region}" if fault.region else ""
+        if not records:
+            raise FaultError(f"No endpoint named {fault.endpoint}{where}.")
+        if fault.variant and not any(r.variant(fault.variant) for r in records):
+            names = sorted({v.name for r in records for v in r.variants})
+            raise FaultError(
+                f"Endpoint {fault.endpoint} has no variant {fault.variant}; its variants are "
+                f"{', '.join(names)}."
+            )

@@ -1,0 +1,253 @@
+"""InvokeEndpoint: SageMaker Runtime's ``POST /endpoints/{EndpointName}/invocations``.
+
+moto answers every invocation with a static body, for endpoints that need not exist. Here a
+request is routed as SageMaker routes it: to the variant named in
+``X-Amzn-SageMaker-Target-Variant`` if given (whatever its weight), otherwise at random in
+proportion to the variants' CurrentWeight (a variant of weight 0 gets nothing). The variant's
+real model, loaded once when the endpoint was created, answers the body (formats in
+``sandbox.inference_io``), and ``x-Amzn-Invoked-Production-Variant`` names who answered.
+
+Errors have the runtime's real shapes: ValidationError (400) for an unknown endpoint or
+variant, an endpoint that is not serving, or a body over 6 MB; ModelError (424, with
+OriginalStatusCode, OriginalMessage and LogStreamArn) when the container rejects or fails the
+request; InternalFailure (500) and ThrottlingException (400) from injected faults. Every routed
+request is recorded for the variant's CloudWatch metrics, and successful ones are offered to
+data capture.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sandbox.aws_protocol import AwsError, AwsRequest, WsgiResponse
+from sandbox.capture import DataCapture, Exchange
+from sandbox.endpoint_metrics import EndpointMetrics, Outcome, Status
+from sandbox.endpoints import EndpointRecord, EndpointStatus, EndpointStore, VariantState
+from sandbox.faults import Fault, FaultStore
+from sandbox.inference_io import PayloadError, decode_rows, encode_predictions, response_format
+
+Handler = Callable[[AwsRequest], WsgiResponse | None]
+
+MAX_PAYLOAD_BYTES = 6_291_456
+MAX_INFERENCE_ID_LENGTH = 64
+INVOKED_VARIANT_HEADER = "x-Amzn-Invoked-Production-Variant"
+_INVOCATION_PATH = re.compile(r"^/endpoints/([^/]+)/invocations$")
+# An endpoint keeps serving on its current fleet while it is being updated.
+_SERVING = {
+    EndpointStatus.IN_SERVICE,
+    EndpointStatus.UPDATING,
+    EndpointStatus.SYSTEM_UPDATING,
+    EndpointStatus.ROLLING_BACK,
+    EndpointStatus.UPDATE_ROLLBACK_FAILED,
+}
+
+
+def rest_operation(service: str | None, method: str, path: str) -> str | None:
+    """The operation a REST request names by its path (SageMaker Runtime has no target header)."""
+    if service == "sagemaker" and method == "POST" and _INVOCATION_PATH.match(path):
+        return "InvokeEndpoint"
+    return None
+
+
+def _validation(message: str) -> AwsError:
+    return AwsError("ValidationError", message)
+
+
+@dataclass(frozen=True)
+class Routed:
+    """The endpoint and the variant a request goes to."""
+
+    record: EndpointRecord
+    variant: VariantState
+
+
+def log_group_arn(region: str, account_id: str, endpoint: str) -> str:
+    return f"arn:aws:logs:{region}:{account_id}:log-group:/aws/sagemaker/Endpoints/{endpoint}"
+
+
+def model_error(
+    request: AwsRequest, endpoint: str, variant: str, status: int, message: str
+) -> AwsError:
+    """The ModelError SageMaker returns when the container answers a non-2xx status."""
+    region, account = request.region, request.account_id
+    side = "client" if status < 500 else "server"
+    logs = (
+        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+        f"#logEventViewer:group=/aws/sagemaker/Endpoints/{endpoint}"
+    )
+    return AwsError(
+        "ModelError",
+        f'Received {side} error ({status}) from primary with message "{message}". '
+        f"See {logs} in account {account} for more information.",
+        424,
+        {
+            "OriginalStatusCode": status,
+            "OriginalMessage": message,
+            "LogStreamArn": log_group_arn(region, account, endpoint),
+        },
+    )
+
+
+class Runtime:
+    """Routes, runs and accounts for invocations."""
+
+    def __init__(
+        self,
+        endpoints: EndpointStore,
+        faults: FaultStore,
+        metrics: EndpointMetrics,
+        capture: DataCapture,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.endpoints = endpoints
+        self.faults = faults
+        self.metrics = metrics
+        self.capture = capture
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+
+    def operations(self) -> dict[str, Handler]:
+        return {"InvokeEndpoint": self.invoke_endpoint}
+
+    def route(self, request: AwsRequest, name: str) -> Routed:
+        """The variant that serves this request, or the ValidationError AWS answers."""
+        account = request.account_id
+        record = self.endpoints.get(account, request.region, name)
+        if record is None:
+            raise _validation(f"Endpoint {name} of account {account} not found.")
+        if record.status not in _SERVING:
+            raise _validation(
+                f"Endpoint {name} of account {account} is not in service: its status is "
+                f"{record.status.value}. Invoke it once it is InService."
+            )
+        target = request.headers.get("x-amzn-sagemaker-target-variant")
+        if target:
+            variant = record.variant(target)
+            if variant is None:
+                raise _validation(
+                    f"Target variant {target} not found for endpoint {name} of account {account}."
+                )
+            return Routed(record, variant)
+        live = [v for v in record.variants if (v.current_weight or 0.0) > 0.0]
+        if not live:
+            raise _validation(
+                f"Endpoint {name} of account {account} has no production variant with a "
+                "positive weight to route to."
+            )
+        pick = self.rng.random() * sum(v.current_weight or 0.0 for v in live)
+        for variant in live:
+            pick -= variant.current_weight or 0.0
+            if pick < 0:
+                return Routed(record, variant)
+        return Routed(record, live[-1])
+
+    def invoke_endpoint(self, request: AwsRequest) -> WsgiResponse:
+        started = time.perf_counter()
+        match = _INVOCATION_PATH.match(request.path)
+        assert match is not None
+        name = match.group(1)
+        if len(request.body) > MAX_PAYLOAD_BYTES:
+            raise _validation(
+                f"Received payload of {len(request.body)} bytes; the maximum payload size for "
+                f"InvokeEndpoint is {MAX_PAYLOAD_BYTES} bytes (6 MB)."
+            )
+        inference_id = request.headers.get("x-amzn-sagemaker-inference-id")
+        if inference_id is not None and not 0 < len(inference_id) <= MAX_INFERENCE_ID_LENGTH:
+            raise _validation(
+                f"InferenceId must be 1 to {MAX_INFERENCE_ID_LENGTH} characters long."
+            )
+        routed = self.route(request, name)
+        variant = routed.variant
+        fault = self.faults.for_variant(request.region, name, variant.name)
+
+        def account(status: Status, model_error: bool, model_seconds: float | None) -> None:
+            total = time.perf_counter() - started
+            model_us = round(model_seconds * 1e6) if model_seconds is not None else None
+            overhead_us = max(0, round(total * 1e6) - (model_us or 0))
+            self.metrics.record(
+                request.account_id,
+                request.region,
+                name,
+                variant,
+                Outcome(status, model_error, model_us, overhead_us),
+            )
+
+        try:
+            return self._serve(request, routed, fault, inference_id, account)
+        except AwsError:
+            raise
+        except Exception:
+            account("5xx", False, None)
+            raise
+
+    def _serve(
+        self,
+        request: AwsRequest,
+        routed: Routed,
+        fault: Fault | None,
+        inference_id: str | None,
+        account: Callable[[Status, bool, float | None], None],
+    ) -> WsgiResponse:
+        name, variant = routed.record.name, routed.variant
+        if fault is not None and fault.throttle_rate and self.rng.random() < fault.throttle_rate:
+            account("4xx", False, None)
+            raise AwsError("ThrottlingException", "Rate exceeded", 400)
+        injected = fault.latency_ms / 1000.0 if fault is not None else 0.0
+        failing = fault is not None and fault.error_rate and self.rng.random() < fault.error_rate
+        if failing and fault is not None and fault.error_kind == "5xx":
+            account("5xx", False, None)
+            raise AwsError(
+                "InternalFailure", "An internal error occurred while processing the request.", 500
+            )
+        model_started = time.perf_counter()
+        if injected:
+            self.sleep(injected)
+        if failing:
+            account("5xx", True, time.perf_counter() - model_started)
+            raise model_error(
+                request, name, variant.name, 500, "Internal server error: the model worker crashed."
+            )
+        model = variant.model
+        if model is None:
+            account("5xx", False, None)
+            raise AwsError("InternalFailure", "The variant has no model loaded.", 500)
+        content_type = request.headers.get("content-type", "")
+        try:
+            features = decode_rows(request.body, content_type, model)
+            media = response_format(request.headers.get("accept"), content_type)
+            encoded = encode_predictions(model, features, media)
+        except PayloadError as error:
+            status: Status = "4xx" if error.status < 500 else "5xx"
+            account(status, True, time.perf_counter() - model_started)
+            raise model_error(request, name, variant.name, error.status, error.message) from None
+        account("ok", False, time.perf_counter() - model_started)
+        self.capture.offer(
+            account_id=request.account_id,
+            region=request.region,
+            endpoint=name,
+            variant=variant.name,
+            config=routed.record.data_capture,
+            exchange=Exchange(
+                request_body=request.body,
+                request_content_type=content_type or "text/csv",
+                response_body=encoded.body,
+                response_content_type=encoded.content_type,
+                inference_id=inference_id,
+                time=time.time(),
+            ),
+        )
+        return WsgiResponse(
+            status=200,
+            headers=[
+                ("Content-Type", encoded.content_type),
+                (INVOKED_VARIANT_HEADER, variant.name),
+                ("x-amzn-RequestId", request.request_id),
+            ],
+            body=encoded.body,
+        )

@@ -1,0 +1,226 @@
+"""The traffic generator: steady, daily-shaped invocations so the demo world looks alive.
+
+``python -m sandbox serve --traffic RATE`` sends RATE invocations per second (any positive
+float, 0.5 is one every two seconds) to every serving endpoint, scaled by a daily sine (busy
+in the afternoon UTC, quiet at night; the seed's metric history uses the same shape, so the
+charts join up). Rows come from the held-out part of each model's dataset, one row per
+request, so predictions are realistic and never rows the model trained on. An input-drift
+fault shifts every feature it sends by that many standard deviations.
+
+Requests go through the sandbox's own HTTP front door with boto3, so metrics and data
+capture see them exactly as they see a user's. Sending runs on a small thread pool with a
+bound on requests in flight: when the sandbox is slower than the rate (an injected latency),
+the generator drops sends instead of queueing without end.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, cast
+
+import boto3
+import numpy as np
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from sandbox.endpoints import EndpointRecord, EndpointStatus, EndpointStore
+from sandbox.faults import FaultStore
+from sandbox.models import MODEL_KINDS, ModelKind, holdout, rows_to_csv
+
+logger = logging.getLogger(__name__)
+
+TICK_SECONDS = 0.1
+WORKERS = 4
+MAX_IN_FLIGHT = 16
+DAILY_SWING = 0.6
+PEAK_HOUR_UTC = 14.0
+_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+_SERVING = (EndpointStatus.IN_SERVICE, EndpointStatus.UPDATING)
+
+
+def daily_shape(timestamp: float) -> float:
+    """Traffic relative to the day's mean: 1 + 0.6 at 14:00 UTC, 1 - 0.6 at 02:00 UTC."""
+    hour = (timestamp % 86400) / 3600.0
+    return 1.0 + DAILY_SWING * math.cos(2 * math.pi * (hour - PEAK_HOUR_UTC) / 24.0)
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A model's held-out rows and each feature's spread, for sending and for drifting."""
+
+    features: np.ndarray
+    spread: np.ndarray
+
+
+@functools.cache
+def rows_for(kind: ModelKind) -> Rows:
+    features = holdout(kind).features
+    spread = features.std(axis=0)
+    return Rows(features, np.where(spread > 0, spread, 1.0))
+
+
+@dataclass
+class TrafficStats:
+    sent: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    dropped: int = 0
+
+
+class TrafficGenerator:
+    """Invokes every serving endpoint at ``rate`` per second (times the daily shape).
+
+    ``regions`` limits it to some regions (tests keep it off the demo world).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        endpoints: EndpointStore,
+        faults: FaultStore,
+        rate: float,
+        *,
+        account_id: str = "123456789012",
+        regions: frozenset[str] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not rate > 0 or not math.isfinite(rate):
+            raise ValueError(f"The traffic rate must be a positive number, got {rate}.")
+        self.url = url
+        self.endpoints = endpoints
+        self.faults = faults
+        self.rate = rate
+        self.account_id = account_id
+        self.regions = regions
+        self.clock = clock
+        self.stats = TrafficStats()
+        self._owed: dict[tuple[str, str], float] = {}
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._random = random.Random()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pool: ThreadPoolExecutor | None = None
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="sandbox-traffic")
+        self._thread = threading.Thread(target=self._run, name="sandbox-traffic", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._thread = None
+        self._pool = None
+
+    def _run(self) -> None:
+        last = self.clock()
+        while not self._stopping.wait(TICK_SECONDS):
+            now = self.clock()
+            try:
+                self.tick(now, now - last)
+            except Exception:
+                logger.exception("The traffic generator failed a tick")
+            last = now
+
+    def tick(self, now: float, elapsed: float) -> int:
+        """Send what each serving endpoint is owed for ``elapsed`` seconds; returns sends."""
+        per_endpoint = self.rate * daily_shape(now) * max(0.0, elapsed)
+        sent = 0
+        for record in self.endpoints.all_records():
+            kind = _model_kind(record)
+            if record.status not in _SERVING or kind is None:
+                continue
+            if record.account_id != self.account_id:
+                continue
+            if self.regions is not None and record.region not in self.regions:
+                continue
+            key = (record.region, record.name)
+            owed = self._owed.get(key, self._random.random()) + per_endpoint
+            while owed >= 1.0:
+                owed -= 1.0
+                sent += self._submit(record, kind)
+            self._owed[key] = owed
+        return sent
+
+    def _submit(self, record: EndpointRecord, kind: ModelKind) -> int:
+        with self._lock:
+            if self._in_flight >= MAX_IN_FLIGHT or self._pool is None:
+                self.stats.dropped += 1
+                return 0
+            self._in_flight += 1
+            pool = self._pool
+        try:
+            pool.submit(self._send, record.region, record.name, kind)
+        except RuntimeError:  # the pool shut down between the check and the submit
+            with self._lock:
+                self._in_flight -= 1
+            return 0
+        return 1
+
+    def body_for(self, region: str, endpoint: str, kind: ModelKind) -> str:
+        """One held-out row as CSV, shifted by the endpoint's input-drift fault if any."""
+        rows = rows_for(kind)
+        row = rows.features[self._random.randrange(len(rows.features))]
+        drift = self.faults.drift_for(region, endpoint)
+        if drift:
+            row = row + drift * rows.spread
+        return rows_to_csv([row.tolist()])
+
+    def _send(self, region: str, endpoint: str, kind: ModelKind) -> None:
+        succeeded = False
+        try:
+            self._client(region).invoke_endpoint(
+                EndpointName=endpoint,
+                ContentType="text/csv",
+                Accept="text/csv",
+                Body=self.body_for(region, endpoint, kind).encode(),
+            )
+            succeeded = True
+        except (ClientError, BotoCoreError):
+            pass  # Errors are what a fault is for; the endpoint's metrics count them.
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                self.stats.sent += 1
+                self.stats.succeeded += succeeded
+                self.stats.failed += not succeeded
+
+    def _client(self, region: str) -> Any:
+        with self._lock:
+            client = self._clients.get(region)
+            if client is None:
+                client = self._clients[region] = boto3.client(
+                    "sagemaker-runtime",
+                    endpoint_url=self.url,
+                    region_name=region,
+                    config=Config(
+                        retries={"mode": "standard", "total_max_attempts": 1},
+                        connect_timeout=2,
+                        read_timeout=70,
+                        max_pool_connections=WORKERS,
+                    ),
+                    **_CREDENTIALS,
+                )
+            return client
+
+
+def _model_kind(record: EndpointRecord) -> ModelKind | None:
+    """The dataset the endpoint's models were trained on, if it is one the sandbox knows."""
+    for variant in record.variants:
+        if variant.model is not None and variant.model.kind in MODEL_KINDS:
+            return cast(ModelKind, variant.model.kind)
+    return None
