@@ -140,6 +140,7 @@ def main() -> int:
         supervisor.run([PY, "manage.py", "migrate", "--noinput", "-v", "0"])
         supervisor.run([PY, "manage.py", "collectstatic", "--noinput", "-v", "0"])
         supervisor.run([PY, "manage.py", "sync_inventory"])
+        supervisor.run([PY, "manage.py", "sync_alarms"])
         supervisor.start(
             "worker",
             [

@@ -3,6 +3,8 @@ good data when CloudWatch fails, and the variant comparison from real invocation
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -137,3 +139,20 @@ def test_bad_custom_range_is_refused_with_a_message(role_client):
     )
     assert response.status_code == 400
     assert "The start must be before the end." in response.content.decode()
+
+
+def test_panel_refreshes_itself_every_minute_and_accepts_custom_ranges(
+    role_client, three_variant_endpoint
+):
+    from django.utils import timezone
+
+    end = timezone.now().replace(second=0, microsecond=0)
+    start = end - timedelta(hours=2)
+    response = role_client("Viewer").get(
+        reverse("monitoring:endpoint_metrics_panel", args=[three_variant_endpoint.pk]),
+        {"range": "custom", "start": f"{start:%Y-%m-%dT%H:%M}", "end": f"{end:%Y-%m-%dT%H:%M}"},
+    )
+    assert response.status_code == 200
+    panel = response.context["panel"]
+    assert panel.range.start == start and panel.period == 60
+    assert 'hx-trigger="every 60s"' in response.content.decode()
