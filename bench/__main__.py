@@ -38,7 +38,7 @@ def main(argv: list[str]) -> int:
     )
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        chosen = set(argv) or {"list", "sync", "metrics", "invoke"}
+        chosen = set(argv) or {"list", "sync", "metrics", "invoke", "transform"}
         if "list" in chosen:
             endpoint_list.run()
         if "sync" in chosen:
@@ -49,6 +49,10 @@ def main(argv: list[str]) -> int:
             from bench import sandbox_invoke
 
             sandbox_invoke.run()
+        if "transform" in chosen:
+            from bench import sandbox_transform
+
+            sandbox_transform.run()
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
     return 0

@@ -62,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="How often CloudWatch alarms are evaluated (default 5).",
     )
+    serve.add_argument(
+        "--transform-seconds",
+        type=_non_negative,
+        default=1.0,
+        metavar="SECONDS",
+        help="Least time a transform job stays InProgress or Stopping (default 1).",
+    )
     fault = commands.add_parser(
         "fault", help="Inject, list or clear faults on a running sandbox's endpoints."
     )
@@ -140,6 +147,7 @@ def serve(arguments: argparse.Namespace) -> int:
         log_requests=arguments.log_requests,
         traffic=arguments.traffic,
         alarm_interval=arguments.alarm_interval,
+        transform_seconds=arguments.transform_seconds,
     )
     try:
         server.start()

@@ -11,6 +11,10 @@ POST /_sandbox/faults            set a fault ({"endpoint", "variant"?, "region"?
                                  "error_kind", "latency_ms", "throttle_rate", "drift"}), or
                                  clear faults with {"clear": true, "endpoint"?, "variant"?}
 DELETE /_sandbox/faults[?endpoint=&variant=&region=]   clear faults
+GET  /_sandbox/quotas            the sagemaker quota values set here (others are defaults)
+POST /_sandbox/quotas            set a quota's applied value ({"quota": name or code, "value",
+                                 "region"? (default: every region), "account"?})
+DELETE /_sandbox/quotas          every quota back to its default
 
 Without these hooks a test would wait a minute for metrics and alarms; with them it takes
 milliseconds. Bad input gets a 400 with a JSON ``message`` saying what to fix.
@@ -23,12 +27,15 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
+from moto.core import DEFAULT_ACCOUNT_ID
+
 from sandbox.alarms import AlarmEvaluator
 from sandbox.aws_protocol import WsgiResponse, read_body
 from sandbox.capture import DataCapture
 from sandbox.endpoint_metrics import EndpointMetrics
 from sandbox.endpoints import EndpointStore
 from sandbox.faults import Fault, FaultError, FaultStore, parse_fault
+from sandbox.quotas import QuotaError, QuotaStore, lookup
 
 PREFIX = "/_sandbox/"
 
@@ -39,6 +46,7 @@ class AdminState(Protocol):
     endpoint_metrics: EndpointMetrics
     capture: DataCapture
     evaluator: AlarmEvaluator
+    quotas: QuotaStore
 
 
 def plain_json(status: int, payload: Mapping[str, Any]) -> WsgiResponse:
@@ -70,6 +78,9 @@ class AdminControls:
             ("faults", "GET"): self._list_faults,
             ("faults", "POST"): self._post_fault,
             ("faults", "DELETE"): self._delete_faults,
+            ("quotas", "GET"): self._list_quotas,
+            ("quotas", "POST"): self._set_quota,
+            ("quotas", "DELETE"): self._reset_quotas,
         }
         route = routes.get((name, method))
         if route is None:
@@ -151,3 +162,42 @@ class AdminControls:
                 f"Endpoint {fault.endpoint} has no variant {fault.variant}; its variants are "
                 f"{', '.join(names)}."
             )
+
+    def _list_quotas(self, _environ: dict[str, Any]) -> WsgiResponse:
+        return plain_json(200, {"quotas": [q.to_json() for q in self.state.quotas.applied()]})
+
+    def _set_quota(self, environ: dict[str, Any]) -> WsgiResponse:
+        try:
+            document = json.loads(read_body(environ) or b"null")
+        except ValueError:
+            return plain_json(400, {"message": "The body is not valid JSON."})
+        if not isinstance(document, dict):
+            return plain_json(400, {"message": 'Send {"quota": name or code, "value": n}.'})
+        unknown = sorted(set(document) - {"quota", "value", "region", "account"})
+        if unknown:
+            return plain_json(400, {"message": f"Unknown field(s) {', '.join(unknown)}."})
+        definition = lookup(str(document.get("quota", "")))
+        if definition is None:
+            return plain_json(
+                400,
+                {
+                    "message": f"No sagemaker quota is named or coded {document.get('quota')!r}; "
+                    "names look like 'ml.m5.large for transform job usage'."
+                },
+            )
+        value = document.get("value")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return plain_json(400, {"message": "value must be a number of instances."})
+        region = document.get("region")
+        account = str(document.get("account") or DEFAULT_ACCOUNT_ID)
+        try:
+            applied = self.state.quotas.set(
+                account, str(region) if region else None, definition.code, float(value)
+            )
+        except QuotaError as error:
+            return plain_json(400, {"message": str(error)})
+        return plain_json(200, {"quota": applied.to_json()})
+
+    def _reset_quotas(self, _environ: dict[str, Any]) -> WsgiResponse:
+        self.state.quotas.clear()
+        return plain_json(200, {"quotas": []})

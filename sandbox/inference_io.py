@@ -62,7 +62,7 @@ def decode_rows(body: bytes, content_type: str | None, model: SandboxModel) -> n
             document = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             raise PayloadError(400, "The JSON body could not be parsed.") from None
-        return _json_rows(document, model.feature_count)
+        return json_feature_rows(document, model.feature_count)
     raise PayloadError(
         415,
         f"Content type {content_type} is not supported by this container; "
@@ -70,7 +70,8 @@ def decode_rows(body: bytes, content_type: str | None, model: SandboxModel) -> n
     )
 
 
-def _json_rows(document: Any, width: int) -> np.ndarray:
+def json_feature_rows(document: Any, width: int) -> np.ndarray:
+    """The feature rows of a decoded JSON body (any accepted shape), or PayloadError."""
     if isinstance(document, dict):
         if "instances" not in document:
             raise PayloadError(400, 'A JSON object body needs an "instances" list of rows.')
@@ -130,8 +131,13 @@ def encode_predictions(model: SandboxModel, features: np.ndarray, media: str) ->
     if media == CSV:
         lines = model.predict_rows(features)
         return Encoded(("\n".join(lines) + "\n").encode(), CSV_RESPONSE_TYPE)
+    return Encoded(json.dumps({"predictions": prediction_objects(model, features)}).encode(), JSON)
+
+
+def prediction_objects(model: SandboxModel, features: np.ndarray) -> list[dict[str, Any]]:
+    """One JSON prediction per row, as the container's JSON answer lists them."""
     probabilities = model.predict_proba(features)
-    predictions = []
+    predictions: list[dict[str, Any]] = []
     for row in probabilities:
         if model.task == "binary_probability":
             positive = float(row[1])
@@ -147,4 +153,4 @@ def encode_predictions(model: SandboxModel, features: np.ndarray, media: str) ->
                     "labels": list(model.class_labels),
                 }
             )
-    return Encoded(json.dumps({"predictions": predictions}).encode(), JSON)
+    return predictions

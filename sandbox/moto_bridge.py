@@ -114,6 +114,27 @@ def read_s3_object(account_id: str, region: str, bucket: str, key: str) -> S3Obj
     return S3Object(data=bytes(found.value), etag=str(found.etag))
 
 
+def list_s3_keys(account_id: str, region: str, bucket: str, prefix: str) -> list[str] | None:
+    """The keys under a prefix in key order, or None when the bucket is missing."""
+    backend = s3_backends[account_id][get_partition(region)]
+    try:
+        found = backend.get_bucket(bucket)
+    except MissingBucket:
+        return None
+    keys, _folders, _truncated, _marker = backend.list_objects(
+        found, prefix or None, None, None, None
+    )
+    return [key.name for key in keys]
+
+
+def s3_bucket_exists(account_id: str, region: str, bucket: str) -> bool:
+    try:
+        s3_backends[account_id][get_partition(region)].get_bucket(bucket)
+    except MissingBucket:
+        return False
+    return True
+
+
 def write_s3_object(
     account_id: str, region: str, bucket: str, key: str, data: bytes, content_type: str
 ) -> bool:

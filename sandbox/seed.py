@@ -4,15 +4,18 @@ Seeding through boto3 against the running server (rather than writing state dire
 means the seed exercises the same paths the portal uses, and a seeded endpoint goes through
 ``Creating`` like any other. Seeding does not wait for endpoints to become InService.
 
-The one exception is the demo's metric history (``backfill_demo_history``): a day of
-one-minute CloudWatch data written straight into the sandbox's metric store, because
-pushing it through PutMetricData would make every start slow.
+Two exceptions are written straight into the sandbox's own state: the demo's metric history
+(``backfill_demo_history``), a day of one-minute CloudWatch data, because pushing it through
+PutMetricData would make every start slow; and the history of nightly batch transform jobs
+(``backfill_demo_transforms``), which really run over the seeded batch file but carry the
+timestamps of the nights they stand for.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -22,7 +25,9 @@ from botocore.exceptions import ClientError
 
 from sandbox.backfill import Incident, VariantHistory, measured_latency_us, write_history
 from sandbox.metric_store import MetricStore
-from sandbox.models import ModelKind, artifact_bytes, holdout_rows, train_model
+from sandbox.models import ModelKind, artifact_bytes, holdout_rows, rows_to_csv, train_model
+from sandbox.transform import build_transform_job
+from sandbox.transform_jobs import TransformStore
 
 ACCOUNT_ID = "123456789012"
 EXECUTION_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/SageMakerExecutionRole"
@@ -357,7 +362,47 @@ def seed_demo(*, endpoint_url: str) -> list[str]:
                 create_endpoint(sagemaker, autoscaling, endpoint)
                 if _serves(endpoint):
                     put_endpoint_alarms(cloudwatch, endpoint.name, endpoint.champion.name)
+        if region == BATCH_REGION:
+            upload_batch_files(s3)
     return [endpoint.name for endpoint in DEMO_ENDPOINTS]
+
+
+# The nightly tumor scoring batch: held-out rows behind an ID column, no header, as the
+# classic SageMaker batch transform example prepares them.
+BATCH_REGION = "us-east-1"
+TUMOR_BATCH_KEY = "batch/tumor/input/tumor-batch.csv"
+TUMOR_BATCH_ROWS = 300
+TUMOR_BATCH_FIRST_ID = 1001
+# A night whose export wrote "n/a" into one feature, so its job failed on that line.
+BROKEN_BATCH_KEY = "batch/tumor/input-2026-11-23/tumor-batch.csv"
+BROKEN_BATCH_LINE = 137
+
+
+def tumor_batch_csv(*, broken_line: int | None = None) -> str:
+    """The batch file: ``id,feature1,...,feature30`` per line, cycling through held-out rows."""
+    rows = holdout_rows("tumor")
+    lines = []
+    for number in range(1, TUMOR_BATCH_ROWS + 1):
+        features = rows_to_csv([rows[(number - 1) % len(rows)]]).rstrip("\n").split(",")
+        if number == broken_line:
+            features[4] = "n/a"
+        lines.append(f"{TUMOR_BATCH_FIRST_ID + number - 1}," + ",".join(features) + "\n")
+    return "".join(lines)
+
+
+def upload_batch_files(s3: BaseClient) -> list[str]:
+    """Put the batch transform inputs in the region's SageMaker bucket."""
+    bucket = bucket_name(BATCH_REGION)
+    s3.put_object(
+        Bucket=bucket, Key=TUMOR_BATCH_KEY, Body=tumor_batch_csv().encode(), ContentType="text/csv"
+    )
+    s3.put_object(
+        Bucket=bucket,
+        Key=BROKEN_BATCH_KEY,
+        Body=tumor_batch_csv(broken_line=BROKEN_BATCH_LINE).encode(),
+        ContentType="text/csv",
+    )
+    return [TUMOR_BATCH_KEY, BROKEN_BATCH_KEY]
 
 
 # --- BACKFILL --------------------------------------------------------------------------------
@@ -397,6 +442,73 @@ def backfill_demo_history(store: MetricStore, *, now: float) -> int:
             )
             written += write_history(store, history, end=now)
     return written
+
+
+# --- BACKFILL: transform jobs ---------------------------------------------------------------
+# Not API calls: the nightly batch jobs of the last week, run for real over the seeded batch
+# files (their .out objects are real predictions) but stamped with the nights they stand for,
+# which CreateTransformJob cannot do.
+
+
+@dataclass(frozen=True)
+class HistoricalJob:
+    name: str
+    input_key: str
+    created: str  # ISO 8601, UTC
+
+
+DEMO_TRANSFORM_JOBS: tuple[HistoricalJob, ...] = (
+    HistoricalJob("tumor-batch-2026-11-20", TUMOR_BATCH_KEY, "2026-11-20T02:00:00+00:00"),
+    HistoricalJob("tumor-batch-2026-11-21", TUMOR_BATCH_KEY, "2026-11-21T02:00:00+00:00"),
+    HistoricalJob("tumor-batch-2026-11-22", TUMOR_BATCH_KEY, "2026-11-22T02:00:00+00:00"),
+    HistoricalJob("tumor-batch-2026-11-23", BROKEN_BATCH_KEY, "2026-11-23T02:00:00+00:00"),
+)
+# How long the nightly jobs took on AWS: instances start, then the data is scored.
+_STARTUP_SECONDS, _RUN_SECONDS = 240.0, 300.0
+
+
+def tumor_batch_request(name: str, input_key: str) -> dict[str, Any]:
+    """The nightly job's CreateTransformJob parameters: the classic ID + prediction setup."""
+    bucket = bucket_name(BATCH_REGION)
+    return {
+        "TransformJobName": name,
+        "ModelName": "tumor-model-v1",
+        "MaxConcurrentTransforms": 4,
+        "MaxPayloadInMB": 6,
+        "BatchStrategy": "MultiRecord",
+        "TransformInput": {
+            "DataSource": {
+                "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{bucket}/{input_key}"}
+            },
+            "ContentType": "text/csv",
+            "SplitType": "Line",
+        },
+        "TransformOutput": {
+            "S3OutputPath": f"s3://{bucket}/batch/tumor/output/{name}",
+            "Accept": "text/csv",
+            "AssembleWith": "Line",
+        },
+        "TransformResources": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1},
+        "DataProcessing": {
+            "InputFilter": "$[1:]",
+            "JoinSource": "Input",
+            "OutputFilter": "$[0,-1]",
+        },
+    }
+
+
+def backfill_demo_transforms(store: TransformStore) -> list[str]:
+    """BACKFILL: run the demo's historical transform jobs now, dated to their nights."""
+    names = []
+    for historical in DEMO_TRANSFORM_JOBS:
+        created = datetime.fromisoformat(historical.created).timestamp()
+        request = tumor_batch_request(historical.name, historical.input_key)
+        job = build_transform_job(request, ACCOUNT_ID, BATCH_REGION, created)
+        store.admit(job, quota=None)
+        job.start_time = created + _STARTUP_SECONDS
+        store.finish(job, store.execute(job), at=job.start_time + _RUN_SECONDS)
+        names.append(job.name)
+    return names
 
 
 def seed_bulk(

@@ -6,8 +6,9 @@ credential scope and the operation from the request, answers the operations the 
 cannot answer comes back as a proper AWS error in the caller's protocol instead of moto's
 HTML 500, which botocore would retry before failing with a misleading message.
 
-The middleware owns SageMaker's endpoint lifecycle and InvokeEndpoint, CloudWatch's metric
-operations (PutMetricData, GetMetricData, GetMetricStatistics, ListMetrics) and alarm history
+The middleware owns SageMaker's endpoint lifecycle, InvokeEndpoint and transform jobs,
+Service Quotas for sagemaker, CloudWatch's metric operations (PutMetricData, GetMetricData,
+GetMetricStatistics, ListMetrics) and alarm history
 (DescribeAlarmHistory, SetAlarmState); moto keeps alarms, S3 and the rest, and hooks run after
 moto's successful PutMetricAlarm and DeleteAlarms so that alarm history stays complete.
 
@@ -57,9 +58,13 @@ from sandbox.endpoints import EndpointStore, Timings
 from sandbox.faults import FaultStore
 from sandbox.metric_store import MetricStore
 from sandbox.model_data import ArtifactCache
+from sandbox.quotas import QuotaStore
 from sandbox.runtime import Runtime, rest_operation
 from sandbox.sagemaker_api import Handler, SageMakerApi
+from sandbox.service_quotas_api import SERVICE_QUOTAS, ServiceQuotasApi
 from sandbox.traffic import TrafficGenerator
+from sandbox.transform import TransformApi
+from sandbox.transform_jobs import TransformStore
 
 logger = logging.getLogger(__name__)
 
@@ -71,9 +76,11 @@ Hook = Callable[[AwsRequest], None]
 class SandboxState:
     """What the sandbox itself remembers; moto remembers everything else."""
 
-    def __init__(self, timings: Timings | None = None) -> None:
+    def __init__(self, timings: Timings | None = None, transform_seconds: float = 1.0) -> None:
         self.endpoints = EndpointStore(timings)
         self.artifacts = ArtifactCache()
+        self.quotas = QuotaStore()
+        self.transforms = TransformStore(self.artifacts, transform_seconds)
         self.faults = FaultStore()
         self.metrics = MetricStore()
         self.endpoint_metrics = EndpointMetrics(self.metrics, self.endpoints)
@@ -82,6 +89,8 @@ class SandboxState:
         self.evaluator = AlarmEvaluator(self.metrics, self.alarm_history)
 
     def clear(self) -> None:
+        self.transforms.clear()
+        self.quotas.clear()
         self.endpoints.clear()
         self.artifacts.clear()
         self.faults.clear()
@@ -109,6 +118,8 @@ class SandboxApp:
         self.register("sagemaker", SageMakerApi(state.endpoints, state.artifacts).operations())
         runtime = Runtime(state.endpoints, state.faults, state.endpoint_metrics, state.capture)
         self.register("sagemaker", runtime.operations())
+        self.register("sagemaker", TransformApi(state.transforms, state.quotas).operations())
+        self.register(SERVICE_QUOTAS, ServiceQuotasApi(state.quotas).operations())
         self.register(CLOUDWATCH, CloudWatchApi(state.metrics).operations())
         alarms = AlarmsApi(state.evaluator)
         self.register(CLOUDWATCH, alarms.operations())
@@ -244,7 +255,8 @@ class SandboxServer:
     endpoints are still ``Creating`` then and become InService after ``creating_seconds``.
     While running, finished minutes of metrics and data capture are published every second,
     alarms are evaluated every ``alarm_interval`` seconds and, with ``traffic`` > 0, every
-    serving endpoint receives that many invocations per second.
+    serving endpoint receives that many invocations per second. Transform jobs stay
+    InProgress (and Stopping) for at least ``transform_seconds``.
     """
 
     def __init__(
@@ -258,18 +270,21 @@ class SandboxServer:
         log_requests: bool = False,
         traffic: float = 0.0,
         alarm_interval: float = 5.0,
+        transform_seconds: float = 1.0,
     ) -> None:
         if seed is not None and seed not in SEEDS:
             raise ValueError(f"Unknown seed {seed!r}; expected one of {', '.join(SEEDS)}.")
         if creating_seconds < 0 or (updating_seconds is not None and updating_seconds < 0):
             raise ValueError("Lifecycle durations cannot be negative.")
+        if transform_seconds < 0:
+            raise ValueError("transform_seconds cannot be negative.")
         if traffic < 0 or alarm_interval <= 0:
             raise ValueError("traffic cannot be negative and alarm_interval must be positive.")
         self.host = host
         self.port = port
         self.seed = None if seed == "none" else seed
         self.traffic_rate = traffic
-        self.state = SandboxState(Timings(creating_seconds, updating_seconds))
+        self.state = SandboxState(Timings(creating_seconds, updating_seconds), transform_seconds)
         self.app = SandboxApp(self.state)
         self.log_requests = log_requests
         self.traffic: TrafficGenerator | None = None
@@ -316,10 +331,11 @@ class SandboxServer:
             )
             self._thread.start()
             if self.seed == "demo":
-                from sandbox.seed import backfill_demo_history, seed_demo
+                from sandbox.seed import backfill_demo_history, backfill_demo_transforms, seed_demo
 
                 seed_demo(endpoint_url=self.url)
                 backfill_demo_history(self.state.metrics, now=time.time())
+                backfill_demo_transforms(self.state.transforms)
                 self.state.evaluator.evaluate_all()
             for task in self._background:
                 task.start()

@@ -27,7 +27,7 @@ def running_sandbox(request: pytest.FixtureRequest) -> Iterator[SandboxServer]:
     if isinstance(shared, SandboxServer):
         yield shared
         return
-    with SandboxServer(seed="demo", creating_seconds=0.3) as server:
+    with SandboxServer(seed="demo", creating_seconds=0.3, transform_seconds=0.5) as server:
         yield server
 
 

@@ -66,3 +66,11 @@ def test_moto_reset_also_forgets_the_sandbox_endpoints(
     urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"))
     assert sagemaker.list_endpoints()["Endpoints"] == []
     assert sagemaker.list_models()["Models"] == []
+
+
+def test_serve_takes_the_least_time_a_transform_job_stays_in_progress() -> None:
+    from sandbox.__main__ import build_parser
+
+    parsed = build_parser().parse_args(["serve", "--transform-seconds", "0.2"])
+    assert parsed.transform_seconds == 0.2
+    assert build_parser().parse_args(["serve"]).transform_seconds == 1.0

@@ -182,3 +182,22 @@ def variant_metric(
         EndTime=now + timedelta(minutes=2),
     )
     return list(answer["MetricDataResults"][0]["Values"])
+
+
+# Batch transform and Service Quotas: jobs and quota changes of these tests stay here.
+TRANSFORM_REGION = "sa-east-1"
+QUOTA_REGION = "ap-northeast-1"
+TERMINAL_TRANSFORM_STATUSES = ("Completed", "Failed", "Stopped")
+
+
+def wait_for_transform(url: str, region: str, name: str, timeout: float = 20.0) -> dict[str, Any]:
+    """Poll DescribeTransformJob every 50 ms until the job has ended."""
+    sagemaker = aws_client(url, "sagemaker", region)
+    deadline = time.monotonic() + timeout
+    while True:
+        described = sagemaker.describe_transform_job(TransformJobName=name)
+        if described["TransformJobStatus"] in TERMINAL_TRANSFORM_STATUSES:
+            return described
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{name} is still {described['TransformJobStatus']}")
+        time.sleep(0.05)
