@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from endpoints import selectors, services
 from endpoints.forms import EndpointFilterForm, TestInvokeForm
 from opsportal.rbac import Role, role_required
+from shifts import selectors as shift_selectors
 
 
 @require_GET
@@ -73,6 +74,7 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "describe_json": json.dumps(endpoint.describe_raw, indent=2, sort_keys=True),
         "config_json": json.dumps(endpoint.config_raw, indent=2, sort_keys=True),
         "tab": "detail",
+        "shift_summary": shift_selectors.endpoint_shifts(endpoint_id=endpoint.pk),
     }
     return render(request, "endpoints/endpoint_detail.html", context)
 

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "audit",
     "endpoints",
     "monitoring",
+    "shifts",
 ]
 
 MIDDLEWARE = [
@@ -313,3 +314,47 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Seconds a metrics panel is served from cache before CloudWatch is asked again.
 OPSPORTAL_METRICS_CACHE_SECONDS = _int("OPSPORTAL_METRICS_CACHE_SECONDS", 60, minimum=0)
+
+# --- Traffic shifts --------------------------------------------------------------------
+# Two-person rule: approvals by people other than the proposer needed before a shift is
+# applied, and how long each approval counts. A pending proposal that has not reached the
+# quorum within the TTL of being proposed expires; an approved one whose approvals are older
+# than the TTL when the apply task finally runs (broker outage) expires instead of applying.
+OPSPORTAL_SHIFT_APPROVALS_REQUIRED = _int("OPSPORTAL_SHIFT_APPROVALS_REQUIRED", 1, minimum=1)
+OPSPORTAL_SHIFT_APPROVAL_TTL_HOURS = _int("OPSPORTAL_SHIFT_APPROVAL_TTL_HOURS", 4, minimum=1)
+# Emergency shifts (applied at once, acknowledged afterwards) are for Admins; this lets
+# Operators (and so Approvers) make them too.
+OPSPORTAL_OPERATOR_EMERGENCY = _bool("OPSPORTAL_OPERATOR_EMERGENCY", False)
+# The apply task re-reads the endpoint every POLL seconds: before sending the update it waits
+# up to APPLY_DEADLINE for InService (then fails); after sending it waits up to
+# VERIFY_DEADLINE for InService with the new weights (then fails).
+OPSPORTAL_SHIFT_POLL_SECONDS = _int("OPSPORTAL_SHIFT_POLL_SECONDS", 10, minimum=1)
+OPSPORTAL_SHIFT_APPLY_DEADLINE_SECONDS = _int(
+    "OPSPORTAL_SHIFT_APPLY_DEADLINE_SECONDS", 900, minimum=10
+)
+OPSPORTAL_SHIFT_VERIFY_DEADLINE_SECONDS = _int(
+    "OPSPORTAL_SHIFT_VERIFY_DEADLINE_SECONDS", 1800, minimum=10
+)
+# A proposal left approved/applying this long without progress (its task was lost, e.g.
+# the broker was down at enqueue time) is re-enqueued by the beat sweeper.
+OPSPORTAL_SHIFT_STUCK_SECONDS = _int("OPSPORTAL_SHIFT_STUCK_SECONDS", 120, minimum=30)
+OPSPORTAL_SHIFT_SWEEP_SECONDS = _int("OPSPORTAL_SHIFT_SWEEP_SECONDS", 60, minimum=5)
+# Notifications: email through Django's backend (EMAIL_URL, e.g. smtp+tls://user:pw@host:587;
+# the console by default) and an optional Slack-compatible webhook ({"text": ...}).
+OPSPORTAL_WEBHOOK_URL = env.str("OPSPORTAL_WEBHOOK_URL", default="")
+if OPSPORTAL_WEBHOOK_URL and not OPSPORTAL_WEBHOOK_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("OPSPORTAL_WEBHOOK_URL must be an http(s) URL.")
+OPSPORTAL_WEBHOOK_TIMEOUT_SECONDS = _int("OPSPORTAL_WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+# Base of the links in notifications, e.g. https://opsportal.example.com (paths only if unset).
+OPSPORTAL_PUBLIC_URL = env.str("OPSPORTAL_PUBLIC_URL", default="").rstrip("/")
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="opsportal@localhost")
+EMAIL_TIMEOUT = OPSPORTAL_WEBHOOK_TIMEOUT_SECONDS
+CELERY_BEAT_SCHEDULE["shift-expire-sweep"] = {
+    "task": "shifts.tasks.shift_expire_sweep",
+    "schedule": float(OPSPORTAL_SHIFT_SWEEP_SECONDS),
+}
+CELERY_BEAT_SCHEDULE["shift-resume-sweep"] = {
+    "task": "shifts.tasks.shift_resume_sweep",
+    "schedule": float(OPSPORTAL_SHIFT_SWEEP_SECONDS),
+}

@@ -6,6 +6,7 @@ Adding a route without an entry here fails `test_every_route_has_an_entry`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -23,6 +24,7 @@ class Rule:
     method: str = "get"
     kwargs: dict = field(default_factory=dict)
     ok: tuple[int, ...] = (200,)
+    data: dict = field(default_factory=dict)
 
 
 MATRIX: dict[str, Rule] = {
@@ -34,6 +36,21 @@ MATRIX: dict[str, Rule] = {
     "monitoring:endpoint_metrics": Rule("Viewer", kwargs={"pk": "endpoint"}),
     "monitoring:endpoint_metrics_panel": Rule("Viewer", kwargs={"pk": "endpoint"}),
     "audit:list": Rule("Approver"),
+    "shifts:list": Rule("Viewer"),
+    "shifts:detail": Rule("Viewer", kwargs={"pk": "proposal"}),
+    "shifts:status": Rule("Viewer", kwargs={"pk": "proposal"}),
+    "shifts:endpoint": Rule("Viewer", kwargs={"pk": "endpoint"}),
+    "shifts:propose": Rule("Operator", kwargs={"pk": "endpoint"}),
+    # Only the proposer may edit or cancel: the request is made on the user's own proposal.
+    "shifts:edit": Rule("Operator", kwargs={"pk": "own_proposal"}),
+    "shifts:cancel": Rule("Operator", method="post", kwargs={"pk": "own_proposal"}, ok=(302,)),
+    "shifts:approve": Rule("Approver", method="post", kwargs={"pk": "proposal"}, ok=(302,)),
+    "shifts:reject": Rule(
+        "Approver", method="post", kwargs={"pk": "proposal"}, ok=(302,), data={"comment": "no"}
+    ),
+    "shifts:acknowledge": Rule("Approver", method="post", kwargs={"pk": "emergency"}, ok=(302,)),
+    # Admins only, unless OPSPORTAL_OPERATOR_EMERGENCY is on (off by default).
+    "shifts:emergency": Rule("Admin", kwargs={"pk": "endpoint"}),
 }
 
 
@@ -72,9 +89,38 @@ def endpoint(db):
     )
 
 
-def _url(name: str, rule: Rule, endpoint: Endpoint) -> str:
-    kwargs = {k: endpoint.pk if v == "endpoint" else v for k, v in rule.kwargs.items()}
-    return reverse(name, kwargs=kwargs)
+def _shift(endpoint: Endpoint, proposer, *, kind: str = "normal") -> int:
+    """A pending proposal (or an applied emergency shift) made by `proposer`."""
+    from shifts.models import ShiftProposal
+
+    now = timezone.now()
+    return ShiftProposal.objects.create(
+        endpoint=endpoint,
+        proposer=proposer,
+        kind=kind,
+        state="pending" if kind == "normal" else "applied",
+        reason="matrix",
+        before_weights={},
+        desired_weights={"A": 1.0},
+        created_at=now,
+        expires_at=now + timedelta(hours=1),
+        updated_at=now,
+    ).pk
+
+
+def _url(name: str, rule: Rule, endpoint: Endpoint, user, user_factory) -> str:
+    def resolve(value):
+        if value == "endpoint":
+            return endpoint.pk
+        if value in ("proposal", "emergency", "own_proposal"):
+            someone = user_factory(f"matrix-{value}", "Operator")
+            proposer = user if value == "own_proposal" and user is not None else someone
+            return _shift(
+                endpoint, proposer, kind="emergency" if value == "emergency" else "normal"
+            )
+        return value
+
+    return reverse(name, kwargs={k: resolve(v) for k, v in rule.kwargs.items()})
 
 
 CASES = [(name, role) for name in MATRIX for role in [None, *ROLES]]
@@ -88,10 +134,11 @@ def test_role_matrix(name, role, client, user_factory, endpoint, monkeypatch):
     monkeypatch.setattr(tasks.endpoint_refresh, "delay", lambda *a, **k: None)
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # the panel degrades, not fails
     rule = MATRIX[name]
-    url = _url(name, rule, endpoint)
-    if role:
-        client.force_login(user_factory(f"u-{role.lower()}", role))
-    response = getattr(client, rule.method)(url)
+    user = user_factory(f"u-{role.lower()}", role) if role else None
+    url = _url(name, rule, endpoint, user, user_factory)
+    if user is not None:
+        client.force_login(user)
+    response = getattr(client, rule.method)(url, rule.data)
     if role is None:
         assert response.status_code == 302 and reverse("login") in response["Location"]
     elif ROLES.index(role) < ROLES.index(rule.minimum):

@@ -1,0 +1,288 @@
+"""Traffic-shift pages: parse input, check the role, call one service or selector, render.
+
+Services enforce every rule again (self-approval, roles, states); the views only turn
+their refusals into pages: PermissionDenied → 403 (already audited by the service),
+ShiftConflict → 409 with the reason, ValidationError → the form with its errors (400).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from endpoints import selectors as endpoint_selectors
+from endpoints.models import Endpoint
+from opsportal.rbac import Role, role_required
+from shifts import selectors, services
+from shifts.forms import CommentForm, ProposalFilterForm, ShiftForm
+from shifts.models import ShiftProposal, ShiftState
+from shifts.services import ShiftConflict
+from shifts.weights import shares
+
+
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    """403 for a refusal the service has already audited (the 403 handler would audit it a
+    second time)."""
+    return render(request, "403.html", {"reason": str(exc)}, status=403)
+
+
+def _endpoint_or_404(pk: int) -> Endpoint:
+    endpoint = endpoint_selectors.endpoint_detail(pk=pk)
+    if endpoint is None:
+        raise Http404("No such endpoint in the inventory.")
+    return endpoint
+
+
+def _proposal_or_404(pk: int) -> ShiftProposal:
+    proposal = selectors.proposal_detail(pk=pk)
+    if proposal is None:
+        raise Http404("No such traffic shift.")
+    return proposal
+
+
+@require_GET
+@role_required(Role.VIEWER)
+def shift_list(request: HttpRequest) -> HttpResponse:
+    form = ProposalFilterForm(request.GET or None)
+    filters: dict[str, Any] = {}
+    page_number = 1
+    if form.is_bound and form.is_valid():
+        filters = {
+            "endpoint": (form.cleaned_data.get("endpoint") or "").strip(),
+            "state": form.cleaned_data.get("state") or "",
+            "person": (form.cleaned_data.get("person") or "").strip(),
+        }
+        page_number = form.cleaned_data.get("page") or 1
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    pending = (
+        selectors.pending_rows(**filters)
+        if filters.get("state", "") in ("", ShiftState.PENDING)
+        else []
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "pending": pending,
+        "history": selectors.history_page(page=page_number, **filters),
+        "query": query.urlencode(),
+    }
+    return render(request, "shifts/list.html", context, status=status)
+
+
+def _detail_context(request: HttpRequest, proposal: ShiftProposal) -> dict[str, Any]:
+    return {
+        "proposal": proposal,
+        "endpoint": proposal.endpoint,
+        "rows": selectors.share_rows(proposal.before_weights, proposal.desired_weights),
+        "actions": selectors.proposal_actions(proposal=proposal, user=request.user),
+        "comment_form": CommentForm(),
+    }
+
+
+def _detail(request: HttpRequest, pk: int, *, status: int = 200, error: str = "") -> HttpResponse:
+    context = _detail_context(request, _proposal_or_404(pk))
+    context["error"] = error
+    return render(request, "shifts/detail.html", context, status=status)
+
+
+@require_GET
+@role_required(Role.VIEWER)
+def shift_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, pk)
+
+
+@require_GET
+@role_required(Role.VIEWER)
+def shift_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The state panel alone, polled by htmx while the shift is open."""
+    proposal = _proposal_or_404(pk)
+    return render(request, "shifts/partials/_state.html", {"proposal": proposal})
+
+
+@require_GET
+@role_required(Role.VIEWER)
+def endpoint_traffic(request: HttpRequest, pk: int) -> HttpResponse:
+    """The endpoint's Traffic tab: the live split, open and past shifts, and the buttons."""
+    endpoint = _endpoint_or_404(pk)
+    context = {
+        "endpoint": endpoint,
+        "tab": "traffic",
+        "variants": endpoint_selectors.variant_shares(list(endpoint.variants.all())),
+        "shifts": selectors.endpoint_shifts(endpoint_id=endpoint.pk),
+        "history": selectors.endpoint_history(endpoint_id=endpoint.pk),
+        "can_emergency": services.can_emergency(request.user),
+    }
+    return render(request, "shifts/endpoint_traffic.html", context)
+
+
+def _shift_form_page(
+    request: HttpRequest,
+    *,
+    endpoint: Endpoint,
+    mode: str,
+    proposal: ShiftProposal | None = None,
+) -> HttpResponse:
+    """Propose, edit and emergency share one form: GET shows it, an htmx POST (or the
+    Preview button) previews the split, a plain POST submits."""
+    current = selectors.live_weights(endpoint=endpoint)
+    initial: dict[str, Any] = {}
+    if proposal is not None and request.method == "GET":
+        initial["reason"] = proposal.reason
+        wanted = shares(proposal.desired_weights)
+        for index, name in enumerate(current):
+            if name in wanted:
+                initial[ShiftForm.share_field(index)] = round(wanted[name], 2)
+    form = ShiftForm(request.POST or None, current=current, initial=initial)
+    context = {
+        "endpoint": endpoint,
+        "form": form,
+        "mode": mode,
+        "proposal": proposal,
+        "tab": "traffic",
+    }
+    previewing = request.headers.get("HX-Request") or request.POST.get("action") == "preview"
+    if request.method == "POST" and not previewing and form.is_valid():
+        desired = form.cleaned_data["desired"]
+        reason = form.cleaned_data["reason"]
+        try:
+            if mode == "edit" and proposal is not None:
+                created = services.shift_revise(
+                    proposal_id=proposal.pk,
+                    actor=request.user,
+                    desired=desired,
+                    reason=reason,
+                    request=request,
+                )
+            elif mode == "emergency":
+                created = services.shift_emergency(
+                    endpoint_id=endpoint.pk,
+                    actor=request.user,
+                    desired=desired,
+                    reason=reason,
+                    request=request,
+                )
+            else:
+                created = services.shift_propose(
+                    endpoint_id=endpoint.pk,
+                    actor=request.user,
+                    desired=desired,
+                    reason=reason,
+                    request=request,
+                )
+        except PermissionDenied as exc:
+            return _forbidden(request, exc)
+        except ShiftConflict as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if mode == "emergency":
+                messages.warning(request, f"Emergency shift #{created.pk} is being applied now.")
+            else:
+                messages.success(request, f"Shift #{created.pk} proposed; an Approver must act.")
+            return redirect("shifts:detail", pk=created.pk)
+    context["preview"] = form.preview() if form.is_bound else selectors.share_rows(current, current)
+    status = 400 if request.method == "POST" and not previewing and form.errors else 200
+    if request.headers.get("HX-Request"):
+        return render(request, "shifts/partials/_preview.html", context, status=status)
+    return render(request, "shifts/propose.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.OPERATOR)
+def shift_propose(request: HttpRequest, pk: int) -> HttpResponse:
+    return _shift_form_page(request, endpoint=_endpoint_or_404(pk), mode="propose")
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.OPERATOR)
+def shift_emergency(request: HttpRequest, pk: int) -> HttpResponse:
+    if not services.can_emergency(request.user):
+        raise PermissionDenied("Emergency shifts need the Admin role.")
+    return _shift_form_page(request, endpoint=_endpoint_or_404(pk), mode="emergency")
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.OPERATOR)
+def shift_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = _proposal_or_404(pk)
+    if proposal.proposer_id != request.user.pk:
+        raise PermissionDenied("Only the proposer can edit a proposal.")
+    if proposal.state != ShiftState.PENDING:
+        return _detail(request, pk, status=409, error="Only pending proposals can be edited.")
+    return _shift_form_page(request, endpoint=proposal.endpoint, mode="edit", proposal=proposal)
+
+
+def _comment(request: HttpRequest) -> str:
+    form = CommentForm(request.POST)
+    return form.cleaned_data["comment"] if form.is_valid() else ""
+
+
+def _decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    service = {
+        "approve": services.shift_approve,
+        "reject": services.shift_reject,
+        "acknowledge": services.shift_acknowledge,
+    }[action]
+    try:
+        proposal = service(
+            proposal_id=pk, actor=request.user, comment=_comment(request), request=request
+        )
+    except ShiftProposal.DoesNotExist:
+        raise Http404("No such traffic shift.") from None
+    except PermissionDenied as exc:
+        return _forbidden(request, exc)
+    except ShiftConflict as exc:
+        return _detail(request, pk, status=409, error=str(exc))
+    except ValidationError as exc:
+        return _detail(request, pk, status=400, error=" ".join(exc.messages))
+    if proposal.state == ShiftState.SUPERSEDED:
+        messages.warning(
+            request,
+            "The live weights changed after this shift was proposed, so it is superseded and "
+            "nothing was applied.",
+        )
+    elif action == "approve" and proposal.state == ShiftState.PENDING:
+        messages.success(request, "Approval recorded; more approvals are needed.")
+    else:
+        messages.success(request, f"Shift #{proposal.pk}: {action} recorded.")
+    return redirect("shifts:detail", pk=pk)
+
+
+@require_POST
+@role_required(Role.APPROVER)
+def shift_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, "approve")
+
+
+@require_POST
+@role_required(Role.APPROVER)
+def shift_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, "reject")
+
+
+@require_POST
+@role_required(Role.APPROVER)
+def shift_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, "acknowledge")
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def shift_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.shift_cancel(proposal_id=pk, actor=request.user, request=request)
+    except ShiftProposal.DoesNotExist:
+        raise Http404("No such traffic shift.") from None
+    except PermissionDenied as exc:
+        return _forbidden(request, exc)
+    except ShiftConflict as exc:
+        return _detail(request, pk, status=409, error=str(exc))
+    messages.success(request, f"Shift #{pk} cancelled.")
+    return redirect("shifts:detail", pk=pk)

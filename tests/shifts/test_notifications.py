@@ -1,0 +1,118 @@
+"""Who hears about a shift, by email and webhook, and why a broken channel never matters
+to the shift itself."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.core import mail
+
+from shifts import services
+from shifts.models import ShiftState
+from tests.shifts.helpers import reload
+
+pytestmark = pytest.mark.django_db
+
+
+class Webhook:
+    """A Slack-like receiver on 127.0.0.1 that records what it is sent."""
+
+    def __init__(self) -> None:
+        self.received: list[dict] = []
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                length = int(self.headers["Content-Length"])
+                received.append(
+                    {
+                        "content_type": self.headers["Content-Type"],
+                        "body": json.loads(self.rfile.read(length)),
+                    }
+                )
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook(settings) -> Iterator[Webhook]:
+    hook = Webhook()
+    settings.OPSPORTAL_WEBHOOK_URL = hook.url
+    yield hook
+    hook.close()
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    def run(call):
+        with django_capture_on_commit_callbacks(execute=True):
+            return call()
+
+    return run
+
+
+def _propose(endpoint, people):
+    return services.shift_propose(
+        endpoint_id=endpoint.pk,
+        actor=people.operator,
+        desired={"A": 90, "B": 10},
+        reason="B's latency doubled",
+    )
+
+
+def test_approvers_are_told_a_proposal_waits_for_them(endpoint, people, commit, webhook):
+    proposal = commit(lambda: _propose(endpoint, people))
+    to = sorted(address for m in mail.outbox for address in m.to)
+    assert to == ["admin@example.com", "approver2@example.com", "approver@example.com"]
+    message = mail.outbox[0]
+    assert f"Shift #{proposal.pk} on checkout: proposed" in message.subject
+    assert "A 50.0 %, B 50.0 % → A 90.0 %, B 10.0 %" in message.body
+    assert "B's latency doubled" in message.body and f"/shifts/{proposal.pk}/" in message.body
+    [hook] = webhook.received
+    assert hook["content_type"] == "application/json"
+    assert set(hook["body"]) == {"text"} and "checkout" in hook["body"]["text"]
+
+
+def test_the_proposer_hears_the_decision(endpoint, people, commit, monkeypatch):
+    from shifts import tasks
+
+    monkeypatch.setattr(tasks.shift_apply, "apply_async", lambda **kwargs: None)
+    proposal = _propose(endpoint, people)
+    commit(
+        lambda: services.shift_reject(
+            proposal_id=proposal.pk, actor=people.approver, comment="not during the sale"
+        )
+    )
+    [message] = mail.outbox
+    assert message.to == ["operator@example.com"]
+    assert "rejected by approver: not during the sale" in message.body
+
+
+def test_a_dead_webhook_and_mail_server_do_not_block_the_flow(
+    endpoint, people, commit, settings, caplog
+):
+    settings.OPSPORTAL_WEBHOOK_URL = "http://127.0.0.1:9/hook"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9
+    proposal = commit(lambda: _propose(endpoint, people))
+    assert reload(proposal).state == ShiftState.PENDING
+    assert "email for shift" in caplog.text and "webhook for shift" in caplog.text
+    commit(lambda: services.shift_cancel(proposal_id=proposal.pk, actor=people.operator))
+    assert reload(proposal).state == ShiftState.CANCELLED
