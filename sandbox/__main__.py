@@ -69,6 +69,28 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="Least time a transform job stays InProgress or Stopping (default 1).",
     )
+    serve.add_argument(
+        "--lookup-rate",
+        type=_non_negative,
+        default=2.0,
+        metavar="RATE",
+        help="CloudTrail LookupEvents requests per second per account and region before "
+        "ThrottlingException (default 2, as AWS; 0 for no limit).",
+    )
+    serve.add_argument(
+        "--cloudtrail-lag-seconds",
+        type=_non_negative,
+        default=0.0,
+        metavar="SECONDS",
+        help="How long a call takes to appear in LookupEvents (default 0; AWS: about 300).",
+    )
+    serve.add_argument(
+        "--trail-interval",
+        type=_positive,
+        default=60.0,
+        metavar="SECONDS",
+        help="How often logging trails receive their log files (default 60).",
+    )
     fault = commands.add_parser(
         "fault", help="Inject, list or clear faults on a running sandbox's endpoints."
     )
@@ -148,6 +170,9 @@ def serve(arguments: argparse.Namespace) -> int:
         traffic=arguments.traffic,
         alarm_interval=arguments.alarm_interval,
         transform_seconds=arguments.transform_seconds,
+        lookup_rate=arguments.lookup_rate,
+        cloudtrail_lag_seconds=arguments.cloudtrail_lag_seconds,
+        trail_interval=arguments.trail_interval,
     )
     try:
         server.start()

@@ -15,6 +15,10 @@ GET  /_sandbox/quotas            the sagemaker quota values set here (others are
 POST /_sandbox/quotas            set a quota's applied value ({"quota": name or code, "value",
                                  "region"? (default: every region), "account"?})
 DELETE /_sandbox/quotas          every quota back to its default
+POST /_sandbox/flush-cloudtrail  deliver logging trails' new events to their buckets now
+GET  /_sandbox/cloudtrail        LookupEvents' rate limit, the delivery lag, events recorded
+POST /_sandbox/cloudtrail        change them ({"lookup_rate"?, "lag_seconds"?}); a new rate
+                                 also refills every account-region's budget
 
 Without these hooks a test would wait a minute for metrics and alarms; with them it takes
 milliseconds. Bad input gets a 400 with a JSON ``message`` saying what to fix.
@@ -32,10 +36,12 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from sandbox.alarms import AlarmEvaluator
 from sandbox.aws_protocol import WsgiResponse, read_body
 from sandbox.capture import DataCapture
+from sandbox.cloudtrail import EventStore, RateLimiter
 from sandbox.endpoint_metrics import EndpointMetrics
 from sandbox.endpoints import EndpointStore
 from sandbox.faults import Fault, FaultError, FaultStore, parse_fault
 from sandbox.quotas import QuotaError, QuotaStore, lookup
+from sandbox.trail_delivery import TrailDelivery
 
 PREFIX = "/_sandbox/"
 
@@ -47,6 +53,9 @@ class AdminState(Protocol):
     capture: DataCapture
     evaluator: AlarmEvaluator
     quotas: QuotaStore
+    cloudtrail: EventStore
+    lookup_limiter: RateLimiter
+    trail_delivery: TrailDelivery
 
 
 def plain_json(status: int, payload: Mapping[str, Any]) -> WsgiResponse:
@@ -81,6 +90,9 @@ class AdminControls:
             ("quotas", "GET"): self._list_quotas,
             ("quotas", "POST"): self._set_quota,
             ("quotas", "DELETE"): self._reset_quotas,
+            ("flush-cloudtrail", "POST"): self._flush_cloudtrail,
+            ("cloudtrail", "GET"): self._cloudtrail_settings,
+            ("cloudtrail", "POST"): self._set_cloudtrail,
         }
         route = routes.get((name, method))
         if route is None:
@@ -201,3 +213,41 @@ class AdminControls:
     def _reset_quotas(self, _environ: dict[str, Any]) -> WsgiResponse:
         self.state.quotas.clear()
         return plain_json(200, {"quotas": []})
+
+    def _flush_cloudtrail(self, _environ: dict[str, Any]) -> WsgiResponse:
+        return plain_json(200, {"files": self.state.trail_delivery.flush()})
+
+    def _cloudtrail_settings(self, _environ: dict[str, Any]) -> WsgiResponse:
+        return plain_json(
+            200,
+            {
+                "lookup_rate": self.state.lookup_limiter.rate,
+                "lag_seconds": self.state.cloudtrail.lag_seconds,
+                "events": self.state.cloudtrail.count(),
+            },
+        )
+
+    def _set_cloudtrail(self, environ: dict[str, Any]) -> WsgiResponse:
+        try:
+            document = json.loads(read_body(environ) or b"null")
+        except ValueError:
+            return plain_json(400, {"message": "The body is not valid JSON."})
+        if not isinstance(document, dict):
+            return plain_json(400, {"message": 'Send {"lookup_rate"?: n, "lag_seconds"?: n}.'})
+        unknown = sorted(set(document) - {"lookup_rate", "lag_seconds"})
+        if unknown:
+            return plain_json(400, {"message": f"Unknown field(s) {', '.join(unknown)}."})
+        values = {}
+        for name in ("lookup_rate", "lag_seconds"):
+            value = document.get(name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                return plain_json(400, {"message": f"{name} must be a non-negative number."})
+            values[name] = float(value)
+        if "lookup_rate" in values:
+            self.state.lookup_limiter.rate = values["lookup_rate"]
+            self.state.lookup_limiter.clear()
+        if "lag_seconds" in values:
+            self.state.cloudtrail.lag_seconds = values["lag_seconds"]
+        return self._cloudtrail_settings(environ)

@@ -284,3 +284,41 @@ def alarm_configuration(definition: AlarmDefinition) -> dict[str, Any]:
     if definition.datapoints_to_alarm:
         configuration["datapointsToAlarm"] = definition.datapoints_to_alarm
     return configuration
+
+
+@dataclass(frozen=True)
+class LoggingTrail:
+    """A trail that is logging: where its files go and which regions it covers."""
+
+    account_id: str
+    home_region: str
+    name: str
+    bucket: str
+    key_prefix: str
+    multi_region: bool
+    started: float
+
+
+def logging_trails() -> list[LoggingTrail]:
+    """Every trail, in every account and region, whose logging is started."""
+    from moto.cloudtrail.models import cloudtrail_backends
+
+    found: list[LoggingTrail] = []
+    for account_id, regions in list(cloudtrail_backends.items()):
+        for region, backend in list(regions.items()):
+            for trail in list(backend.trails.values()):
+                if not trail.status.is_logging:
+                    continue
+                started = trail.status.started
+                found.append(
+                    LoggingTrail(
+                        account_id=account_id,
+                        home_region=region,
+                        name=trail.trail_name,
+                        bucket=trail.bucket_name,
+                        key_prefix=trail.s3_key_prefix or "",
+                        multi_region=bool(trail.is_multi_region),
+                        started=started.replace(tzinfo=UTC).timestamp() if started else 0.0,
+                    )
+                )
+    return found

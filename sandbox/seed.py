@@ -8,7 +8,8 @@ Two exceptions are written straight into the sandbox's own state: the demo's met
 (``backfill_demo_history``), a day of one-minute CloudWatch data, because pushing it through
 PutMetricData would make every start slow; and the history of nightly batch transform jobs
 (``backfill_demo_transforms``), which really run over the seeded batch file but carry the
-timestamps of the nights they stand for.
+timestamps of the nights they stand for; and a week of CloudTrail API history
+(``backfill_demo_api_history``), calls that happened before the sandbox existed.
 """
 
 from __future__ import annotations
@@ -24,6 +25,17 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from sandbox.backfill import Incident, VariantHistory, measured_latency_us, write_history
+from sandbox.cloudtrail import EventStore
+from sandbox.cloudtrail_records import EVENT_SOURCES, Call, CallKind, is_read_only, resources_named
+from sandbox.identities import (
+    CI_DEPLOYER_KEY,
+    CLI_USER_AGENT,
+    GITHUB_ACTIONS_USER_AGENT,
+    MARIA_KEY,
+    PORTAL_KEY,
+    PORTAL_USER_AGENT,
+    identity_for,
+)
 from sandbox.metric_store import MetricStore
 from sandbox.models import ModelKind, artifact_bytes, holdout_rows, rows_to_csv, train_model
 from sandbox.transform import build_transform_job
@@ -509,6 +521,276 @@ def backfill_demo_transforms(store: TransformStore) -> list[str]:
         store.finish(job, store.execute(job), at=job.start_time + _RUN_SECONDS)
         names.append(job.name)
     return names
+
+
+# --- BACKFILL: CloudTrail API history -------------------------------------------------------
+# Not API calls: a week of who-changed-what on the demo endpoints, written straight into the
+# event store with the times they happened, which no API call can set. The changes are
+# plausible for the world: a CI pipeline rolls out configs, a data scientist shifts traffic
+# by hand (and is refused a delete), the portal reads.
+
+_WHERE = {
+    MARIA_KEY: ("203.0.113.42", CLI_USER_AGENT),
+    CI_DEPLOYER_KEY: ("198.51.100.23", GITHUB_ACTIONS_USER_AGENT),
+    PORTAL_KEY: ("10.0.12.34", PORTAL_USER_AGENT),
+    "AKIAEXAMPLEUNKNOWN01": ("192.0.2.77", "Boto3/1.34.0 Python/3.11.4 Linux/5.15 Botocore/1.34.0"),
+}
+
+
+@dataclass(frozen=True)
+class PastCall:
+    """One call of the seeded history; ``error`` is (code, message) for a refused call."""
+
+    hours_ago: float
+    key: str
+    service: str
+    operation: str
+    params: dict[str, Any]
+    response: dict[str, Any] | None = None
+    error: tuple[str, str] | None = None
+    region: str = "us-east-1"
+
+
+def _arn(region: str, kind: str, name: str) -> str:
+    return f"arn:aws:sagemaker:{region}:{ACCOUNT_ID}:{kind}/{name.lower()}"
+
+
+def _config_arn(name: str, region: str = "us-east-1") -> str:
+    return _arn(region, "endpoint-config", name)
+
+
+def _weights(endpoint: str, **weights: float) -> dict[str, Any]:
+    return {
+        "EndpointName": endpoint,
+        "DesiredWeightsAndCapacities": [
+            {"VariantName": variant, "DesiredWeight": weight} for variant, weight in weights.items()
+        ],
+    }
+
+
+def _config(name: str, *variants: tuple[str, str, str, int, float]) -> dict[str, Any]:
+    return {
+        "EndpointConfigName": name,
+        "ProductionVariants": [
+            {
+                "VariantName": variant,
+                "ModelName": model,
+                "InstanceType": instance_type,
+                "InitialInstanceCount": count,
+                "InitialVariantWeight": weight,
+            }
+            for variant, model, instance_type, count, weight in variants
+        ],
+    }
+
+
+def _demo_api_history() -> list[PastCall]:
+    tumor, fraud, old = "tumor-classifier", "fraud-detection", "fraud-detection-old"
+    tumor_arn, fraud_arn = (
+        _arn("us-east-1", "endpoint", tumor),
+        _arn("us-east-1", "endpoint", fraud),
+    )
+    maria_arn = f"arn:aws:iam::{ACCOUNT_ID}:user/maria.data-scientist"
+    target = f"endpoint/{tumor}/variant/A"
+    return [
+        PastCall(
+            167.0,
+            CI_DEPLOYER_KEY,
+            "sagemaker",
+            "CreateModel",
+            {
+                "ModelName": "tumor-model-v2",
+                "PrimaryContainer": {
+                    "Image": image_uri("sagemaker-xgboost", "us-east-1"),
+                    "ModelDataUrl": artifact_url("us-east-1", "tumor-model-v2"),
+                },
+                "ExecutionRoleArn": EXECUTION_ROLE_ARN,
+            },
+            {"ModelArn": _arn("us-east-1", "model", "tumor-model-v2")},
+        ),
+        PastCall(
+            166.9,
+            CI_DEPLOYER_KEY,
+            "sagemaker",
+            "CreateEndpointConfig",
+            _config(
+                "tumor-classifier-config-v2",
+                ("A", "tumor-model-v1", "ml.m5.large", 2, 50.0),
+                ("B", "tumor-model-v2", "ml.m5.large", 1, 50.0),
+            ),
+            {
+                "EndpointConfigArn": _arn(
+                    "us-east-1", "endpoint-config", "tumor-classifier-config-v2"
+                )
+            },
+        ),
+        PastCall(
+            166.8,
+            CI_DEPLOYER_KEY,
+            "sagemaker",
+            "UpdateEndpoint",
+            {"EndpointName": tumor, "EndpointConfigName": "tumor-classifier-config-v2"},
+            {"EndpointArn": tumor_arn},
+        ),
+        PastCall(166.7, CI_DEPLOYER_KEY, "sagemaker", "DescribeEndpoint", {"EndpointName": tumor}),
+        PastCall(
+            160.0,
+            CI_DEPLOYER_KEY,
+            "application-autoscaling",
+            "RegisterScalableTarget",
+            {
+                "ServiceNamespace": "sagemaker",
+                "ResourceId": target,
+                "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+                "MinCapacity": 1,
+                "MaxCapacity": 4,
+            },
+            {
+                "ScalableTargetARN": f"arn:aws:application-autoscaling:us-east-1:{ACCOUNT_ID}:"
+                "scalable-target/056d3b1b0c1f4a0e9d3c8f2b7a6e5d4c"
+            },
+        ),
+        PastCall(150.0, PORTAL_KEY, "sagemaker", "ListEndpoints", {"MaxResults": 100}),
+        PastCall(149.9, PORTAL_KEY, "sagemaker", "DescribeEndpoint", {"EndpointName": tumor}),
+        PastCall(120.5, MARIA_KEY, "sagemaker", "DescribeEndpoint", {"EndpointName": tumor}),
+        PastCall(
+            120.2,
+            MARIA_KEY,
+            "sagemaker",
+            "UpdateEndpointWeightsAndCapacities",
+            _weights(tumor, A=80.0, B=-20.0),
+            error=(
+                "ValidationException",
+                "1 validation error detected: Value '-20.0' at "
+                "'desiredWeightsAndCapacities.2.member.desiredWeight' failed to satisfy "
+                "constraint: Member must have value greater than or equal to 0",
+            ),
+        ),
+        PastCall(
+            120.0,
+            MARIA_KEY,
+            "sagemaker",
+            "UpdateEndpointWeightsAndCapacities",
+            _weights(tumor, A=80.0, B=20.0),
+            {"EndpointArn": tumor_arn},
+        ),
+        PastCall(
+            96.0,
+            CI_DEPLOYER_KEY,
+            "sagemaker",
+            "CreateEndpointConfig",
+            _config(
+                "fraud-detection-config-v2",
+                ("xgb-m5", "fraud-model-v1", "ml.m5.xlarge", 2, 1.0),
+                ("xgb-c5", "fraud-model-v2", "ml.c5.xlarge", 2, 1.0),
+            ),
+            {
+                "EndpointConfigArn": _arn(
+                    "us-east-1", "endpoint-config", "fraud-detection-config-v2"
+                )
+            },
+        ),
+        PastCall(
+            95.9,
+            CI_DEPLOYER_KEY,
+            "sagemaker",
+            "UpdateEndpoint",
+            {"EndpointName": fraud, "EndpointConfigName": "fraud-detection-config-v2"},
+            {"EndpointArn": fraud_arn},
+        ),
+        PastCall(
+            72.0,
+            MARIA_KEY,
+            "sagemaker",
+            "DeleteEndpoint",
+            {"EndpointName": old},
+            error=(
+                "AccessDenied",
+                f"User: {maria_arn} is not authorized to perform: sagemaker:DeleteEndpoint on "
+                f"resource: {_arn('us-east-1', 'endpoint', old)} because no identity-based "
+                "policy allows the sagemaker:DeleteEndpoint action",
+            ),
+        ),
+        PastCall(71.0, CI_DEPLOYER_KEY, "sagemaker", "DeleteEndpoint", {"EndpointName": old}),
+        PastCall(
+            70.9,
+            CI_DEPLOYER_KEY,
+            "sagemaker",
+            "DeleteEndpointConfig",
+            {"EndpointConfigName": f"{old}-config"},
+        ),
+        PastCall(30.0, MARIA_KEY, "sagemaker", "ListEndpoints", {"NameContains": "fraud"}),
+        PastCall(
+            29.9,
+            MARIA_KEY,
+            "sagemaker",
+            "DescribeEndpointConfig",
+            {"EndpointConfigName": "fraud-detection-config-v2"},
+        ),
+        PastCall(
+            24.0,
+            CI_DEPLOYER_KEY,
+            "sagemaker",
+            "CreateEndpointConfig",
+            _config(
+                "iris-classifier-config-v2", ("AllTraffic", "iris-model", "ml.t2.medium", 1, 1.0)
+            ),
+            {
+                "EndpointConfigArn": _arn(
+                    "eu-west-1", "endpoint-config", "iris-classifier-config-v2"
+                )
+            },
+            region="eu-west-1",
+        ),
+        PastCall(
+            23.9,
+            CI_DEPLOYER_KEY,
+            "sagemaker",
+            "UpdateEndpoint",
+            {"EndpointName": "iris-classifier", "EndpointConfigName": "iris-classifier-config-v2"},
+            {"EndpointArn": _arn("eu-west-1", "endpoint", "iris-classifier")},
+            region="eu-west-1",
+        ),
+        PastCall(
+            10.0,
+            "AKIAEXAMPLEUNKNOWN01",
+            "sagemaker",
+            "DescribeEndpoint",
+            {"EndpointName": "sentiment-legacy"},
+            region="eu-west-1",
+        ),
+        *(
+            PastCall(hours, PORTAL_KEY, "sagemaker", "DescribeEndpoint", {"EndpointName": name})
+            for hours in (2.0, 1.0)
+            for name in (tumor, fraud)
+        ),
+    ]
+
+
+def backfill_demo_api_history(store: EventStore, *, now: float) -> int:
+    """BACKFILL: record the demo's last week of API calls at their times; returns the count."""
+    history = _demo_api_history()
+    for number, past in enumerate(history):
+        source_ip, user_agent = _WHERE[past.key]
+        read_only = is_read_only(past.operation)
+        call = Call(
+            kind=CallKind(past.service, EVENT_SOURCES[past.service], past.operation, read_only),
+            time=now - past.hours_ago * 3600,
+            region=past.region,
+            account_id=ACCOUNT_ID,
+            access_key=past.key,
+            identity=identity_for(past.key, ACCOUNT_ID),
+            source_ip=source_ip,
+            user_agent=user_agent,
+            request_parameters=past.params,
+            response_elements=past.response,
+            error_code=past.error[0] if past.error else None,
+            error_message=past.error[1] if past.error else None,
+            request_id=f"00000000-seed-4000-8000-{number:012d}",
+        )
+        resources = resources_named(past.service, past.params, past.region, ACCOUNT_ID)
+        store.record(call, resources, backfill=True)
+    return len(history)
 
 
 def seed_bulk(

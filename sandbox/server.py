@@ -7,10 +7,12 @@ cannot answer comes back as a proper AWS error in the caller's protocol instead 
 HTML 500, which botocore would retry before failing with a misleading message.
 
 The middleware owns SageMaker's endpoint lifecycle, InvokeEndpoint and transform jobs,
-Service Quotas for sagemaker, CloudWatch's metric operations (PutMetricData, GetMetricData,
-GetMetricStatistics, ListMetrics) and alarm history
+CloudTrail's LookupEvents, Service Quotas for sagemaker, CloudWatch's metric operations
+(PutMetricData, GetMetricData, GetMetricStatistics, ListMetrics) and alarm history
 (DescribeAlarmHistory, SetAlarmState); moto keeps alarms, S3 and the rest, and hooks run after
 moto's successful PutMetricAlarm and DeleteAlarms so that alarm history stays complete.
+Every call CloudTrail would log as a management event, whoever answers it, is recorded on
+the way out (``sandbox/cloudtrail_recorder.py``).
 
 moto keeps its state in module-level backends, so two sandboxes in one process would share
 moto's half of the world but not the sandbox's. One SandboxServer per process at a time is
@@ -52,6 +54,8 @@ from sandbox.aws_protocol import (
 )
 from sandbox.background import Periodic
 from sandbox.capture import DataCapture
+from sandbox.cloudtrail import EventStore, LookupEventsApi, RateLimiter
+from sandbox.cloudtrail_recorder import Recorder
 from sandbox.cloudwatch_api import CloudWatchApi
 from sandbox.endpoint_metrics import EndpointMetrics
 from sandbox.endpoints import EndpointStore, Timings
@@ -63,6 +67,7 @@ from sandbox.runtime import Runtime, rest_operation
 from sandbox.sagemaker_api import Handler, SageMakerApi
 from sandbox.service_quotas_api import SERVICE_QUOTAS, ServiceQuotasApi
 from sandbox.traffic import TrafficGenerator
+from sandbox.trail_delivery import TrailDelivery
 from sandbox.transform import TransformApi
 from sandbox.transform_jobs import TransformStore
 
@@ -76,7 +81,14 @@ Hook = Callable[[AwsRequest], None]
 class SandboxState:
     """What the sandbox itself remembers; moto remembers everything else."""
 
-    def __init__(self, timings: Timings | None = None, transform_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        timings: Timings | None = None,
+        transform_seconds: float = 1.0,
+        *,
+        lookup_rate: float = 2.0,
+        cloudtrail_lag_seconds: float = 0.0,
+    ) -> None:
         self.endpoints = EndpointStore(timings)
         self.artifacts = ArtifactCache()
         self.quotas = QuotaStore()
@@ -87,6 +99,9 @@ class SandboxState:
         self.capture = DataCapture()
         self.alarm_history = AlarmHistory()
         self.evaluator = AlarmEvaluator(self.metrics, self.alarm_history)
+        self.cloudtrail = EventStore(cloudtrail_lag_seconds)
+        self.lookup_limiter = RateLimiter(lookup_rate)
+        self.trail_delivery = TrailDelivery(self.cloudtrail)
 
     def clear(self) -> None:
         self.transforms.clear()
@@ -98,6 +113,9 @@ class SandboxState:
         self.endpoint_metrics.clear()
         self.capture.clear()
         self.alarm_history.clear()
+        self.cloudtrail.clear()
+        self.lookup_limiter.clear()
+        self.trail_delivery.clear()
 
     def housekeeping(self) -> None:
         """Publish finished minutes of metrics and capture, as SageMaker does on its own."""
@@ -121,6 +139,10 @@ class SandboxApp:
         self.register("sagemaker", TransformApi(state.transforms, state.quotas).operations())
         self.register(SERVICE_QUOTAS, ServiceQuotasApi(state.quotas).operations())
         self.register(CLOUDWATCH, CloudWatchApi(state.metrics).operations())
+        self.register(
+            "cloudtrail", LookupEventsApi(state.cloudtrail, state.lookup_limiter).operations()
+        )
+        self.recorder = Recorder(state.cloudtrail)
         alarms = AlarmsApi(state.evaluator)
         self.register(CLOUDWATCH, alarms.operations())
         for operation, hook in alarms.after_moto().items():
@@ -150,6 +172,14 @@ class SandboxApp:
         )
         operation = request.operation or rest_operation(request.service, method, path)
         request = dataclasses.replace(request, account_id=account, operation=operation)
+        return self.recorder.wrap(
+            request, environ, start_response, lambda respond: self._serve(request, environ, respond)
+        )
+
+    def _serve(
+        self, request: AwsRequest, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """Answer with the sandbox's own handler, or let moto answer."""
         handler = self.handlers.get((request.service or "", request.operation or ""))
         if handler is None:
             return self._pass_to_moto(request, environ, start_response)
@@ -257,6 +287,11 @@ class SandboxServer:
     alarms are evaluated every ``alarm_interval`` seconds and, with ``traffic`` > 0, every
     serving endpoint receives that many invocations per second. Transform jobs stay
     InProgress (and Stopping) for at least ``transform_seconds``.
+
+    Every management call is recorded for CloudTrail. LookupEvents answers at most
+    ``lookup_rate`` requests a second per account and region (0 turns the limit off) and shows
+    a call ``cloudtrail_lag_seconds`` after it happened; logging trails receive their log files
+    every ``trail_interval`` seconds.
     """
 
     def __init__(
@@ -271,6 +306,9 @@ class SandboxServer:
         traffic: float = 0.0,
         alarm_interval: float = 5.0,
         transform_seconds: float = 1.0,
+        lookup_rate: float = 2.0,
+        cloudtrail_lag_seconds: float = 0.0,
+        trail_interval: float = 60.0,
     ) -> None:
         if seed is not None and seed not in SEEDS:
             raise ValueError(f"Unknown seed {seed!r}; expected one of {', '.join(SEEDS)}.")
@@ -280,17 +318,28 @@ class SandboxServer:
             raise ValueError("transform_seconds cannot be negative.")
         if traffic < 0 or alarm_interval <= 0:
             raise ValueError("traffic cannot be negative and alarm_interval must be positive.")
+        if lookup_rate < 0 or cloudtrail_lag_seconds < 0 or trail_interval <= 0:
+            raise ValueError(
+                "lookup_rate and cloudtrail_lag_seconds cannot be negative; "
+                "trail_interval must be positive."
+            )
         self.host = host
         self.port = port
         self.seed = None if seed == "none" else seed
         self.traffic_rate = traffic
-        self.state = SandboxState(Timings(creating_seconds, updating_seconds), transform_seconds)
+        self.state = SandboxState(
+            Timings(creating_seconds, updating_seconds),
+            transform_seconds,
+            lookup_rate=lookup_rate,
+            cloudtrail_lag_seconds=cloudtrail_lag_seconds,
+        )
         self.app = SandboxApp(self.state)
         self.log_requests = log_requests
         self.traffic: TrafficGenerator | None = None
         self._background = [
             Periodic("sandbox-publish", 1.0, self.state.housekeeping),
             Periodic("sandbox-alarms", alarm_interval, self._evaluate_alarms),
+            Periodic("sandbox-trails", trail_interval, self.state.trail_delivery.flush),
         ]
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -331,11 +380,17 @@ class SandboxServer:
             )
             self._thread.start()
             if self.seed == "demo":
-                from sandbox.seed import backfill_demo_history, backfill_demo_transforms, seed_demo
+                from sandbox.seed import (
+                    backfill_demo_api_history,
+                    backfill_demo_history,
+                    backfill_demo_transforms,
+                    seed_demo,
+                )
 
                 seed_demo(endpoint_url=self.url)
                 backfill_demo_history(self.state.metrics, now=time.time())
                 backfill_demo_transforms(self.state.transforms)
+                backfill_demo_api_history(self.state.cloudtrail, now=time.time())
                 self.state.evaluator.evaluate_all()
             for task in self._background:
                 task.start()

@@ -201,3 +201,19 @@ def wait_for_transform(url: str, region: str, name: str, timeout: float = 20.0) 
         if time.monotonic() > deadline:
             raise AssertionError(f"{name} is still {described['TransformJobStatus']}")
         time.sleep(0.05)
+
+
+# CloudTrail: calls and lookups of these tests stay here (LookupEvents budgets are regional).
+CLOUDTRAIL_REGION = "eu-north-1"
+
+
+def keyed_client(url: str, service: str, region: str, access_key: str) -> Any:
+    """A client signing with a given access key (the sandbox's identity), without retries."""
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name=region,
+        aws_access_key_id=access_key,
+        aws_secret_access_key="secret",
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
+    )

@@ -1,0 +1,103 @@
+"""Who is calling: the demo world's principals, keyed by the access key they sign with.
+
+CloudTrail attributes every call to the identity behind its access key. The sandbox does not
+check signatures, so this table is the whole of its IAM: each known key stands for one
+principal, and any other key is recorded as an IAM user named ``unknown`` rather than being
+refused, so that tools signing with arbitrary dummy keys keep working.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+ACCOUNT_ID = "123456789012"
+CLI_USER_AGENT = (
+    "aws-cli/2.22.4 md/awscrt#0.22.0 ua/2.0 os/macos#23.6.0 md/arch#arm64 lang/python#3.12.6 "
+    "md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe sid/5f2e command/sagemaker"
+)
+GITHUB_ACTIONS_USER_AGENT = (
+    "aws-cli/2.22.4 md/awscrt#0.22.0 ua/2.0 os/linux#6.5.0-1025-azure md/arch#x86_64 "
+    "lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe "
+    "command/sagemaker.update-endpoint"
+)
+PORTAL_USER_AGENT = "Boto3/1.44.8 md/Botocore#1.44.8 ua/2.1 os/linux#6.8.0 md/arch#x86_64 lang/python#3.12.7 md/pyimpl#CPython m/Z,b cfg/retry-mode#standard Botocore/1.44.8 opsportal"  # noqa: E501
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One principal: an IAM user, a role session or the account root."""
+
+    kind: str  # IAMUser | AssumedRole | Root
+    name: str  # the user name, the role name, or "root"
+    principal_id: str
+    session_name: str | None = None
+    account_id: str = ACCOUNT_ID
+
+    @property
+    def arn(self) -> str:
+        if self.kind == "AssumedRole":
+            return f"arn:aws:sts::{self.account_id}:assumed-role/{self.name}/{self.session_name}"
+        if self.kind == "Root":
+            return f"arn:aws:iam::{self.account_id}:root"
+        return f"arn:aws:iam::{self.account_id}:user/{self.name}"
+
+    @property
+    def username(self) -> str:
+        """What LookupEvents reports as Username (and filters on): a role's session name."""
+        return self.session_name if self.kind == "AssumedRole" and self.session_name else self.name
+
+    def user_identity(self, access_key: str | None, *, when: str) -> dict[str, Any]:
+        """CloudTrail's ``userIdentity`` block for a call made with this principal's key."""
+        block: dict[str, Any] = {
+            "type": self.kind,
+            "principalId": self.principal_id,
+            "arn": self.arn,
+            "accountId": self.account_id,
+        }
+        if access_key:
+            block["accessKeyId"] = access_key
+        if self.kind == "IAMUser":
+            block["userName"] = self.name
+        if self.kind == "AssumedRole":
+            block["sessionContext"] = {
+                "sessionIssuer": {
+                    "type": "Role",
+                    "principalId": self.principal_id.split(":", 1)[0],
+                    "arn": f"arn:aws:iam::{self.account_id}:role/{self.name}",
+                    "accountId": self.account_id,
+                    "userName": self.name,
+                },
+                "attributes": {"creationDate": when, "mfaAuthenticated": "false"},
+            }
+        return block
+
+
+MARIA_KEY = "AKIAIOSFODNN7DATASCI"
+CI_DEPLOYER_KEY = "ASIA4Q7XABCIDEPLOYER"
+PORTAL_KEY = "AKIAOPSPORTALDEMO000"
+ROOT_KEY = "AKIAIOSFODNN7ROOTKEY"
+TEST_KEY = "testing"
+
+IDENTITIES: dict[str, Identity] = {
+    MARIA_KEY: Identity("IAMUser", "maria.data-scientist", "AIDA6ON6E4XEGITEXMARIA"),
+    CI_DEPLOYER_KEY: Identity(
+        "AssumedRole",
+        "ci-deployer",
+        "AROA6ON6E4XEP7CIDEPLO:github-actions-1234",
+        session_name="github-actions-1234",
+    ),
+    PORTAL_KEY: Identity(
+        "AssumedRole", "OpsPortal", "AROA6ON6E4XEOPSPORTAL:opsportal", session_name="opsportal"
+    ),
+    ROOT_KEY: Identity("Root", "root", ACCOUNT_ID),
+    TEST_KEY: Identity("IAMUser", "sandbox-tester", "AIDA6ON6E4XESANDBOXTEST"),
+}
+
+
+def identity_for(access_key: str | None, account_id: str = ACCOUNT_ID) -> Identity:
+    """The principal behind a key; unknown keys become an IAM user named ``unknown``."""
+    known = IDENTITIES.get(access_key or "")
+    if known is not None:
+        return known
+    return Identity("IAMUser", "unknown", "AIDAUNKNOWNPRINCIPAL0", account_id=account_id)
