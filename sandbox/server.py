@@ -219,7 +219,10 @@ class SandboxApp:
         content_type = next(
             (v for k, v in captured.get("headers", []) if k.lower() == "content-type"), ""
         )
-        if status >= 400 and content_type.startswith("text/html"):
+        # A HEAD that finds nothing (S3 HeadObject/HeadBucket) is a bodiless 404 on AWS
+        # too: pass it through rather than calling it an unknown operation.
+        head_miss = environ.get("REQUEST_METHOD") == "HEAD" and status in (403, 404)
+        if status >= 400 and content_type.startswith("text/html") and not head_miss:
             if hasattr(body, "close"):
                 body.close()
             error = unknown_operation(request) if status in (404, 405, 501) else None

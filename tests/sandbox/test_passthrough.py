@@ -116,3 +116,23 @@ def test_only_one_sandbox_per_process(running_sandbox: SandboxServer) -> None:
     with pytest.raises(RuntimeError, match="Another SandboxServer"):
         SandboxServer().start()
     assert running_sandbox.url.startswith("http://127.0.0.1:")
+
+
+def test_head_of_a_missing_object_or_bucket_is_a_404(running_sandbox):
+    """What boto3 scripts test with head_object/head_bucket before reading."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=running_sandbox.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    with pytest.raises(ClientError) as missing_key:
+        s3.head_object(Bucket="sagemaker-us-east-1-123456789012", Key="no/such/key.csv")
+    assert missing_key.value.response["Error"]["Code"] == "404"
+    with pytest.raises(ClientError) as missing_bucket:
+        s3.head_bucket(Bucket="no-such-bucket-anywhere")
+    assert missing_bucket.value.response["Error"]["Code"] == "404"
