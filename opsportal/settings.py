@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "endpoints",
     "monitoring",
     "shifts",
+    "transforms",
 ]
 
 MIDDLEWARE = [
@@ -357,4 +358,22 @@ CELERY_BEAT_SCHEDULE["shift-expire-sweep"] = {
 CELERY_BEAT_SCHEDULE["shift-resume-sweep"] = {
     "task": "shifts.tasks.shift_resume_sweep",
     "schedule": float(OPSPORTAL_SHIFT_SWEEP_SECONDS),
+}
+
+# --- Batch transform jobs ---------------------------------------------------------------
+# The poll task re-reads a running job after POLL seconds, doubling up to POLL_MAX. A job left
+# Pending (never created: broker down at launch) or not polled for STUCK seconds is
+# re-enqueued by the sweeper, which runs every SWEEP seconds; ListTransformJobs is synced
+# (jobs created elsewhere) every OPSPORTAL_SYNC_INTERVAL_SECONDS.
+OPSPORTAL_TRANSFORM_POLL_SECONDS = _int("OPSPORTAL_TRANSFORM_POLL_SECONDS", 15, minimum=1)
+OPSPORTAL_TRANSFORM_POLL_MAX_SECONDS = _int("OPSPORTAL_TRANSFORM_POLL_MAX_SECONDS", 300, minimum=1)
+OPSPORTAL_TRANSFORM_STUCK_SECONDS = _int("OPSPORTAL_TRANSFORM_STUCK_SECONDS", 600, minimum=10)
+OPSPORTAL_TRANSFORM_SWEEP_SECONDS = _int("OPSPORTAL_TRANSFORM_SWEEP_SECONDS", 60, minimum=5)
+CELERY_BEAT_SCHEDULE["transform-sync-all"] = {
+    "task": "transforms.tasks.transform_jobs_sync_all",
+    "schedule": float(OPSPORTAL_SYNC_INTERVAL_SECONDS),
+}
+CELERY_BEAT_SCHEDULE["transform-sweep"] = {
+    "task": "transforms.tasks.transform_jobs_sweep",
+    "schedule": float(OPSPORTAL_TRANSFORM_SWEEP_SECONDS),
 }

@@ -182,3 +182,81 @@ class InvocationResult:
     content_type: str
     invoked_variant: str
     latency_ms: float
+
+
+@dataclass(frozen=True)
+class TransformJobRequest:
+    """CreateTransformJob's parameters, as the portal sends them."""
+
+    name: str
+    model_name: str
+    input_uri: str
+    input_data_type: str
+    content_type: str
+    split_type: str
+    compression_type: str
+    batch_strategy: str
+    max_payload_mb: int
+    max_concurrent_transforms: int
+    instance_type: str
+    instance_count: int
+    output_path: str
+    accept: str
+    assemble_with: str
+    input_filter: str
+    output_filter: str
+    join_source: str
+    kms_key_id: str
+    environment: dict[str, str]
+
+
+@dataclass(frozen=True)
+class TransformJobSummary:
+    """One row of ListTransformJobs."""
+
+    name: str
+    arn: str
+    status: str
+    creation_time: datetime
+    end_time: datetime | None
+    failure_reason: str
+
+
+@dataclass(frozen=True)
+class TransformJobDescription:
+    """DescribeTransformJob, typed; `request` holds the parameters it was created with."""
+
+    name: str
+    arn: str
+    status: str
+    failure_reason: str
+    creation_time: datetime | None
+    start_time: datetime | None
+    end_time: datetime | None
+    request: TransformJobRequest
+    raw: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ServiceQuota:
+    """One applied Service Quotas value."""
+
+    code: str
+    name: str
+    value: float
+
+
+@dataclass(frozen=True)
+class S3Object:
+    key: str
+    size: int
+
+
+@dataclass(frozen=True)
+class S3Range:
+    """The first bytes of an object: `truncated` when the object is longer than the read."""
+
+    key: str
+    body: bytes
+    size: int
+    truncated: bool

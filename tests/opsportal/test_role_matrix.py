@@ -51,6 +51,13 @@ MATRIX: dict[str, Rule] = {
     "shifts:acknowledge": Rule("Approver", method="post", kwargs={"pk": "emergency"}, ok=(302,)),
     # Admins only, unless OPSPORTAL_OPERATOR_EMERGENCY is on (off by default).
     "shifts:emergency": Rule("Admin", kwargs={"pk": "endpoint"}),
+    "transforms:list": Rule("Viewer"),
+    "transforms:launch": Rule("Operator"),
+    "transforms:models": Rule("Operator", data={"target_region": "sandbox/us-east-1"}),
+    "transforms:detail": Rule("Viewer", kwargs={"pk": "transform_job"}),
+    "transforms:status": Rule("Viewer", kwargs={"pk": "transform_job"}),
+    "transforms:preview": Rule("Viewer", kwargs={"pk": "transform_job"}),
+    "transforms:stop": Rule("Operator", method="post", kwargs={"pk": "transform_job"}, ok=(302,)),
 }
 
 
@@ -108,6 +115,23 @@ def _shift(endpoint: Endpoint, proposer, *, kind: str = "normal") -> int:
     ).pk
 
 
+def _transform_job():
+    """A completed portal job (its AWS calls go to a closed port and degrade)."""
+    from transforms.models import TransformJob
+
+    return TransformJob.objects.create(
+        target="sandbox",
+        account_id="123456789012",
+        region="us-east-1",
+        name="opsportal-matrix",
+        model_name="m",
+        input_uri="s3://bucket/in.csv",
+        instance_type="ml.m5.xlarge",
+        output_path="s3://bucket/out",
+        status="Completed",
+    )
+
+
 def _url(name: str, rule: Rule, endpoint: Endpoint, user, user_factory) -> str:
     def resolve(value):
         if value == "endpoint":
@@ -118,6 +142,8 @@ def _url(name: str, rule: Rule, endpoint: Endpoint, user, user_factory) -> str:
             return _shift(
                 endpoint, proposer, kind="emergency" if value == "emergency" else "normal"
             )
+        if value == "transform_job":
+            return _transform_job().pk
         return value
 
     return reverse(name, kwargs={k: resolve(v) for k, v in rule.kwargs.items()})

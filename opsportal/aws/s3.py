@@ -1,0 +1,89 @@
+"""S3 reads for batch transform: existence checks and bounded previews of output."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from opsportal.aws.clients import client
+from opsportal.aws.errors import NotFound, translated
+from opsportal.aws.targets import Target
+from opsportal.aws.types import S3Object, S3Range
+
+PREVIEW_BYTES = 65536  # one ranged GET per object: never the whole object
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+@dataclass(frozen=True)
+class S3Uri:
+    bucket: str
+    key: str
+
+    def __str__(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+def parse_s3_uri(uri: str) -> S3Uri:
+    """Split s3://bucket/key; ValueError says what is wrong with a malformed URI."""
+    uri = uri.strip()
+    if not uri.startswith("s3://"):
+        raise ValueError(f"{uri!r} is not an S3 URI (it must start with s3://).")
+    bucket, _, key = uri[5:].partition("/")
+    if not _BUCKET.match(bucket) or ".." in bucket:
+        raise ValueError(f"{bucket!r} is not a valid S3 bucket name.")
+    return S3Uri(bucket=bucket, key=key)
+
+
+def _s3(target: Target, region: str) -> Any:
+    return client(target=target, region=region, service="s3", read_timeout=5)
+
+
+def bucket_exists(*, target: Target, region: str, bucket: str) -> bool:
+    """Whether the bucket exists (and may be listed): one ListObjectsV2 for at most one key.
+
+    Listing rather than HeadBucket because a HEAD error has no body, so a missing bucket
+    and a refused one look alike; NoSuchBucket is unambiguous.
+    """
+    try:
+        with translated("ListObjectsV2"):
+            _s3(target, region).list_objects_v2(Bucket=bucket, MaxKeys=1)
+    except NotFound:
+        return False
+    return True
+
+
+def prefix_has_objects(*, target: Target, region: str, bucket: str, prefix: str) -> bool:
+    """Whether any key starts with `prefix`: S3Prefix's own meaning, so an object's full key
+    counts as a non-empty prefix too."""
+    with translated("ListObjectsV2"):
+        data = _s3(target, region).list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1)
+    return bool(data.get("KeyCount") or data.get("Contents"))
+
+
+def list_objects(
+    *, target: Target, region: str, bucket: str, prefix: str, suffix: str = "", limit: int = 50
+) -> list[S3Object]:
+    """Objects under a prefix (ending in `suffix`), at most `limit` of them."""
+    found: list[S3Object] = []
+    paginator = _s3(target, region).get_paginator("list_objects_v2")
+    with translated("ListObjectsV2"):
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                if item["Key"].endswith(suffix):
+                    found.append(S3Object(key=item["Key"], size=int(item.get("Size", 0))))
+                    if len(found) >= limit:
+                        return found
+    return found
+
+
+def read_head(*, target: Target, region: str, bucket: str, key: str) -> S3Range:
+    """The first PREVIEW_BYTES of an object with one ranged GetObject."""
+    with translated("GetObject"):
+        data = _s3(target, region).get_object(
+            Bucket=bucket, Key=key, Range=f"bytes=0-{PREVIEW_BYTES - 1}"
+        )
+        body = data["Body"].read()
+    content_range = str(data.get("ContentRange", ""))
+    size = int(content_range.rsplit("/", 1)[1]) if "/" in content_range else len(body)
+    return S3Range(key=key, body=body, size=size, truncated=size > len(body))

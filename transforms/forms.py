@@ -1,0 +1,151 @@
+"""Launch form and list filters. Field checks here are the ones that need no AWS call;
+the pre-flight checks against AWS run in `services.transform_job_preflight`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+
+from transforms import selectors
+from transforms.models import TransformJob, TransformSource, TransformStatus
+from transforms.services import TransformLaunch
+
+CONTENT_TYPES = [(c, c) for c in ("text/csv", "application/json", "application/jsonlines")]
+ACCEPTS = [("", "same as model default"), *CONTENT_TYPES]
+INSTANCE_TYPES = [
+    (t, t)
+    for t in (
+        "ml.m5.large",
+        "ml.m5.xlarge",
+        "ml.m5.2xlarge",
+        "ml.c5.xlarge",
+        "ml.c5.2xlarge",
+        "ml.m5.4xlarge",
+        "ml.c5.4xlarge",
+        "ml.g4dn.xlarge",
+    )
+]
+MAX_ENVIRONMENT = 16
+_ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,1023}$")
+
+
+class TransformLaunchForm(forms.Form):
+    target_region = forms.ChoiceField(label="Account / region")
+    model_name = forms.CharField(max_length=63, label="Model")
+    input_uri = forms.CharField(max_length=1024, label="Input S3 URI (object or prefix)")
+    content_type = forms.ChoiceField(choices=CONTENT_TYPES)
+    split_type = forms.ChoiceField(
+        choices=[(c, c) for c in ("Line", "None", "RecordIO", "TFRecord")], initial="Line"
+    )
+    compression_type = forms.ChoiceField(choices=[("None", "None"), ("Gzip", "Gzip")])
+    batch_strategy = forms.ChoiceField(
+        choices=[("MultiRecord", "MultiRecord"), ("SingleRecord", "SingleRecord")]
+    )
+    max_payload_mb = forms.IntegerField(label="Max payload (MB)", initial=6)
+    max_concurrent_transforms = forms.IntegerField(initial=1)
+    instance_type = forms.ChoiceField(choices=INSTANCE_TYPES, initial="ml.m5.xlarge")
+    instance_count = forms.IntegerField(initial=1)
+    output_path = forms.CharField(max_length=1024, label="Output S3 path")
+    accept = forms.ChoiceField(choices=ACCEPTS, required=False)
+    assemble_with = forms.ChoiceField(choices=[("Line", "Line"), ("None", "None")])
+    input_filter = forms.CharField(max_length=63, required=False, label="InputFilter")
+    output_filter = forms.CharField(max_length=63, required=False, label="OutputFilter")
+    join_source = forms.ChoiceField(
+        choices=[("", "None"), ("Input", "Input")], required=False, label="JoinSource"
+    )
+    kms_key_id = forms.CharField(max_length=2048, required=False, label="KMS key (optional)")
+    environment = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text="KEY=value, one per line (at most 16).",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["target_region"].choices = selectors.target_region_choices()
+
+    def clean_environment(self) -> dict[str, str]:
+        env: dict[str, str] = {}
+        for number, line in enumerate(self.cleaned_data["environment"].splitlines(), 1):
+            if not line.strip():
+                continue
+            key, sep, value = line.partition("=")
+            key = key.strip()
+            if not sep or not _ENV_KEY.match(key):
+                raise forms.ValidationError(f"Line {number} is not KEY=value.")
+            env[key] = value.strip()
+        if len(env) > MAX_ENVIRONMENT:
+            raise forms.ValidationError(f"At most {MAX_ENVIRONMENT} variables are allowed.")
+        return env
+
+    def launch(self) -> TransformLaunch:
+        data = self.cleaned_data
+        target, _, region = data["target_region"].partition("/")
+        return TransformLaunch(
+            target=target,
+            region=region,
+            model_name=data["model_name"].strip(),
+            input_uri=data["input_uri"].strip(),
+            content_type=data["content_type"],
+            split_type=data["split_type"],
+            compression_type=data["compression_type"],
+            batch_strategy=data["batch_strategy"],
+            max_payload_mb=data["max_payload_mb"],
+            max_concurrent_transforms=data["max_concurrent_transforms"],
+            instance_type=data["instance_type"],
+            instance_count=data["instance_count"],
+            output_path=data["output_path"].strip(),
+            accept=data["accept"],
+            assemble_with=data["assemble_with"],
+            input_filter=data["input_filter"].strip(),
+            output_filter=data["output_filter"].strip(),
+            join_source=data["join_source"],
+            kms_key_id=data["kms_key_id"].strip(),
+            environment=data["environment"],
+        )
+
+
+def initial_from(job: TransformJob) -> dict[str, Any]:
+    """The launch form's values copied from a previous job."""
+    return {
+        "target_region": f"{job.target}/{job.region}",
+        "model_name": job.model_name,
+        "input_uri": job.input_uri,
+        "content_type": job.content_type,
+        "split_type": job.split_type,
+        "compression_type": job.compression_type,
+        "batch_strategy": job.batch_strategy or "MultiRecord",
+        "max_payload_mb": job.max_payload_mb,
+        "max_concurrent_transforms": job.max_concurrent_transforms,
+        "instance_type": job.instance_type,
+        "instance_count": job.instance_count,
+        "output_path": job.output_path,
+        "accept": job.accept,
+        "assemble_with": job.assemble_with,
+        "input_filter": job.input_filter,
+        "output_filter": job.output_filter,
+        "join_source": job.join_source,
+        "kms_key_id": job.kms_key_id,
+        "environment": "\n".join(f"{k}={v}" for k, v in job.environment.items()),
+    }
+
+
+class TransformFilterForm(forms.Form):
+    text = forms.CharField(required=False, max_length=63, label="Name or model contains")
+    target_region = forms.ChoiceField(required=False, label="Account / region")
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any status"), *TransformStatus.choices]
+    )
+    source = forms.ChoiceField(
+        required=False, choices=[("", "Portal and synced"), *TransformSource.choices]
+    )
+    page = forms.IntegerField(required=False, min_value=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["target_region"].choices = [
+            ("", "All"),
+            *selectors.target_region_choices(),
+        ]
