@@ -38,7 +38,7 @@ def main(argv: list[str]) -> int:
     )
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        chosen = set(argv) or {"list", "sync", "metrics", "invoke", "transform"}
+        chosen = set(argv) or {"list", "sync", "metrics", "invoke", "transform", "transform-job"}
         if "list" in chosen:
             endpoint_list.run()
         if "sync" in chosen:
@@ -53,6 +53,10 @@ def main(argv: list[str]) -> int:
             from bench import sandbox_transform
 
             sandbox_transform.run()
+        if "transform-job" in chosen:
+            from bench import transform_job
+
+            transform_job.run()
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
     return 0

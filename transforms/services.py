@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from audit.models import Outcome
 from audit.services import audit_record
+from endpoints.services import target_by_name
 from opsportal.aws import quotas as aws_quotas
 from opsportal.aws import s3 as aws_s3
 from opsportal.aws import transform as aws_transform
@@ -86,13 +87,6 @@ class TransformLaunch:
     join_source: str = ""
     kms_key_id: str = ""
     environment: dict[str, str] = field(default_factory=dict)
-
-
-def target_by_name(name: str) -> Target:
-    for target in settings.OPSPORTAL_TARGETS:
-        if target.name == name:
-            return target
-    raise LookupError(f"No target named {name!r} in OPSPORTAL_TARGETS.")
 
 
 def quota_message(*, name: str, limit: float, in_use: int, needed: int) -> str:
