@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django import template
 from django.utils import timezone
@@ -41,3 +41,17 @@ def ms(value: float | None) -> str:
     value = float(value)
     digits = 3 if abs(value) < 1 else 2 if abs(value) < 10 else 1
     return f"{value:.{digits}f} ms"
+
+
+@register.filter
+def isotime(value: str | None) -> str:
+    """An ISO timestamp stored in JSON, shown like every other time: 2026-11-27 16:15:22 UTC."""
+    if not value:
+        return "–"
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC)
+    return f"{parsed:%Y-%m-%d %H:%M:%S} UTC"
