@@ -141,6 +141,7 @@ def main() -> int:
         supervisor.run([PY, "manage.py", "collectstatic", "--noinput", "-v", "0"])
         supervisor.run([PY, "manage.py", "sync_inventory"])
         supervisor.run([PY, "manage.py", "sync_alarms"])
+        supervisor.run([PY, "manage.py", "sync_transform_jobs"])
         supervisor.start(
             "worker",
             [
