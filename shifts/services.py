@@ -321,8 +321,11 @@ def _create(
     desired: dict[str, float],
     reason: str,
     now: datetime,
+    action: str,
+    request: HttpRequest | None,
     replaces: ShiftProposal | None = None,
 ) -> ShiftProposal:
+    """Open a proposal and record its first step (timeline row and audit entry)."""
     proposal = ShiftProposal(
         endpoint=endpoint,
         kind=kind,
@@ -346,6 +349,23 @@ def _create(
         raise ValidationError(
             "Another shift was opened for this endpoint at the same moment; reload the page."
         ) from None
+    _event(
+        proposal=proposal,
+        actor=actor,
+        action=action,
+        source="",
+        now=now,
+        comment=f"Edited version of #{replaces.pk}." if replaces else "",
+    )
+    _audit(
+        proposal=proposal,
+        actor=actor,
+        action=action,
+        source="",
+        destination=state,
+        request=request,
+        extra={"replaces": replaces.pk} if replaces else None,
+    )
     return proposal
 
 
@@ -404,14 +424,7 @@ def shift_propose(
             desired=cleaned,
             reason=reason,
             now=now,
-        )
-        _event(proposal=proposal, actor=actor, action="propose", source="", now=now, comment="")
-        _audit(
-            proposal=proposal,
-            actor=actor,
             action="propose",
-            source="",
-            destination=ShiftState.PENDING,
             request=request,
         )
         _enqueue("shift_notify", proposal.pk, "proposed")
@@ -467,24 +480,9 @@ def shift_revise(
                 desired=cleaned,
                 reason=reason,
                 now=now,
-                replaces=old,
-            )
-            _event(
-                proposal=proposal,
-                actor=actor,
                 action="propose",
-                source="",
-                now=now,
-                comment=f"Edited version of #{old.pk}.",
-            )
-            _audit(
-                proposal=proposal,
-                actor=actor,
-                action="propose",
-                source="",
-                destination=ShiftState.PENDING,
                 request=request,
-                extra={"replaces": old.pk},
+                replaces=old,
             )
             _enqueue("shift_notify", proposal.pk, "proposed")
     if refusal is not None:
@@ -1077,14 +1075,7 @@ def shift_emergency(
             desired=cleaned,
             reason=reason,
             now=now,
-        )
-        _event(proposal=proposal, actor=actor, action="emergency", source="", now=now, comment="")
-        _audit(
-            proposal=proposal,
-            actor=actor,
             action="emergency",
-            source="",
-            destination=ShiftState.APPROVED,
             request=request,
         )
         _enqueue("shift_apply", proposal.pk)
