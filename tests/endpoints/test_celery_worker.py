@@ -3,82 +3,20 @@ broker (Redis when REDIS_URL is set, the filesystem transport otherwise) and dat
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
-import uuid
-from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from endpoints.models import Endpoint
 from endpoints.services import endpoint_refresh_request, inventory_sync
-from opsportal.celery import app
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    user = db.get("USER") or "postgres"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    host = f"{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
-    return f"postgres://{user}{password}@{host}/{db['NAME']}"
+from tests.celery_worker import running_worker
 
 
 @pytest.fixture
-def worker(sandbox, transactional_db, monkeypatch):
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "opsportal.settings",
-        "OPSPORTAL_SECURE": "false",
-        "DATABASE_URL": _database_url(),
-        "AWS_ENDPOINT_URL": sandbox.url,
-        "OPSPORTAL_VAR_DIR": str(settings.VAR_DIR),
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "opsportal",
-            "worker",
-            "-Q",
-            queue,
-            "--pool",
-            "solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            "INFO",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    saved = {
-        "task_always_eager": app.conf.task_always_eager,
-        "task_default_queue": app.conf.task_default_queue,
-    }
-    app.conf.update(task_always_eager=False, task_default_queue=queue)
-    yield proc
-    app.conf.update(saved)
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+def worker(sandbox, transactional_db):
+    with running_worker(aws_endpoint_url=sandbox.url) as proc:
+        yield proc
 
 
 def test_worker_refreshes_an_endpoint(worker, sandbox):
