@@ -1,6 +1,10 @@
-"""Live reads for transform pages, which have no cache to come from: the output preview
-(one ranged GetObject per `.out` object, never the whole object) and the model names of a
-region for the launch form. Both degrade to an error message instead of failing the page."""
+"""Reads from AWS for transform pages: the output preview (one ranged GetObject per `.out`
+object, never the whole object) and the model names of a region for the launch form.
+
+Both are cached: a Completed job's output never changes, so its preview is read once an
+hour at most; model names are kept for a minute so reloading the form or switching region
+back and forth does not call ListModels each time. Failures are not cached, and degrade to
+an error message instead of failing the page."""
 
 from __future__ import annotations
 
@@ -8,14 +12,18 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
+
 from opsportal.aws import s3 as aws_s3
 from opsportal.aws import transform as aws_transform
 from opsportal.aws.errors import AwsError
-from transforms.models import TransformJob
+from transforms.models import TransformJob, TransformStatus
 from transforms.services import target_by_name
 
 PREVIEW_LINES = 20
 PREVIEW_OBJECTS = 10
+PREVIEW_CACHE_SECONDS = 3600
+MODELS_CACHE_SECONDS = 60
 
 
 @dataclass
@@ -56,6 +64,17 @@ def _header(job: TransformJob, width: int) -> list[str]:
 
 
 def output_preview(*, job: TransformJob) -> Preview:
+    key = f"transform-preview:{job.pk}:{job.status}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    preview = _read_preview(job)
+    if not preview.error and job.status == TransformStatus.COMPLETED:
+        cache.set(key, preview, PREVIEW_CACHE_SECONDS)
+    return preview
+
+
+def _read_preview(job: TransformJob) -> Preview:
     preview = Preview()
     try:
         destination = aws_s3.parse_s3_uri(job.output_path)
@@ -92,7 +111,13 @@ def output_preview(*, job: TransformJob) -> Preview:
 
 def model_names(*, target_name: str, region: str) -> tuple[list[str], str]:
     """The region's model names, or an empty list and why."""
+    key = f"transform-models:{target_name}:{region}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached, ""
     try:
-        return aws_transform.list_model_names(target=target_by_name(target_name), region=region), ""
+        names = aws_transform.list_model_names(target=target_by_name(target_name), region=region)
     except (AwsError, LookupError) as exc:
         return [], f"Could not list models: {exc}"
+    cache.set(key, names, MODELS_CACHE_SECONDS)
+    return names, ""
