@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint format venv migrate clean
+.PHONY: demo test bench lint format venv migrate clean browser
 
 venv: $(STAMP)
 
@@ -21,7 +21,15 @@ migrate: venv
 demo: venv
 	$(PY) scripts/demo.py
 
-test: venv
+# Browser tests drive Debian's Chromium; install it when missing (needs root and apt-get).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  { echo "Chromium is needed for the browser tests: install Debian's chromium package."; exit 1; }
+
+test: venv browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: venv
