@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "monitoring",
     "shifts",
     "transforms",
+    "apihistory",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ApiHistoryConfig(AppConfig):
+    name = "apihistory"
+    verbose_name = "API history (CloudTrail)"
