@@ -64,12 +64,16 @@ class TrailEvent(models.Model):
         ordering = ["-event_time", "-id"]
         indexes = [
             models.Index(fields=["-event_time", "-id"], name="trail_time"),
-            models.Index(fields=["endpoint_name", "-event_time"], name="trail_endpoint"),
-            models.Index(fields=["endpoint_config_name", "-event_time"], name="trail_config"),
-            models.Index(fields=["principal_name", "-event_time"], name="trail_principal"),
-            models.Index(fields=["principal_arn", "-event_time"], name="trail_principal_arn"),
-            models.Index(fields=["event_name", "-event_time"], name="trail_event_name"),
-            models.Index(fields=["source_ip", "-event_time"], name="trail_source_ip"),
+            models.Index(fields=["endpoint_name", "-event_time", "-id"], name="trail_endpoint"),
+            models.Index(
+                fields=["endpoint_config_name", "-event_time", "-id"], name="trail_config"
+            ),
+            models.Index(fields=["principal_name", "-event_time", "-id"], name="trail_principal"),
+            models.Index(
+                fields=["principal_arn", "-event_time", "-id"], name="trail_principal_arn"
+            ),
+            models.Index(fields=["event_name", "-event_time", "-id"], name="trail_event_name"),
+            models.Index(fields=["source_ip", "-event_time", "-id"], name="trail_source_ip"),
             models.Index(fields=["request_id"], name="trail_request_id"),
             models.Index(
                 fields=["-event_time", "-id"],

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from apihistory import views as apihistory_views
 from endpoints import views
 
 app_name = "endpoints"
@@ -9,4 +10,5 @@ urlpatterns = [
     path("<int:pk>/", views.endpoint_detail, name="detail"),
     path("<int:pk>/refresh", views.endpoint_refresh, name="refresh"),
     path("<int:pk>/invoke", views.endpoint_invoke, name="invoke"),
+    path("<int:pk>/changes", apihistory_views.endpoint_changes, name="changes"),
 ]

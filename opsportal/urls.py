@@ -13,6 +13,7 @@ urlpatterns = [
     path("endpoints/", include("endpoints.urls")),
     path("endpoints/", include("monitoring.urls")),
     path("audit/", include("audit.urls")),
+    path("api-history/", include("apihistory.urls")),
     path("shifts/", include("shifts.urls")),
     path("transforms/", include("transforms.urls")),
     path("admin/", admin_site.urls),

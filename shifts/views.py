@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from apihistory.selectors import trail_event_for_shift
 from endpoints import selectors as endpoint_selectors
 from endpoints.models import Endpoint
 from opsportal.rbac import Role, role_required
@@ -82,6 +83,7 @@ def _detail_context(request: HttpRequest, proposal: ShiftProposal) -> dict[str, 
         "rows": selectors.share_rows(proposal.before_weights, proposal.desired_weights),
         "actions": selectors.proposal_actions(proposal=proposal, user=request.user),
         "comment_form": CommentForm(),
+        "trail_event": trail_event_for_shift(proposal=proposal),
     }
 
 
@@ -102,7 +104,8 @@ def shift_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def shift_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The state panel alone, polled by htmx while the shift is open."""
     proposal = _proposal_or_404(pk)
-    return render(request, "shifts/partials/_state.html", {"proposal": proposal})
+    context = {"proposal": proposal, "trail_event": trail_event_for_shift(proposal=proposal)}
+    return render(request, "shifts/partials/_state.html", context)
 
 
 @require_GET

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from django import template
@@ -55,3 +56,13 @@ def isotime(value: str | None) -> str:
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC)
     return f"{parsed:%Y-%m-%d %H:%M:%S} UTC"
+
+
+@register.filter
+def compact_json(value: object) -> str:
+    """A request parameter as one short line: scalars as they are, structures as JSON."""
+    if isinstance(value, str):
+        text = value
+    else:
+        text = json.dumps(value, separators=(", ", ": "), sort_keys=True, default=str)
+    return text if len(text) <= 300 else text[:299] + "…"

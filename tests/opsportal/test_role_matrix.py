@@ -33,6 +33,9 @@ MATRIX: dict[str, Rule] = {
     "endpoints:detail": Rule("Viewer", kwargs={"pk": "endpoint"}),
     "endpoints:refresh": Rule("Operator", method="post", kwargs={"pk": "endpoint"}, ok=(302,)),
     "endpoints:invoke": Rule("Operator", kwargs={"pk": "endpoint"}),
+    "endpoints:changes": Rule("Viewer", kwargs={"pk": "endpoint"}),
+    "apihistory:list": Rule("Viewer"),
+    "apihistory:detail": Rule("Viewer", kwargs={"pk": "trail_event"}),
     "monitoring:endpoint_metrics": Rule("Viewer", kwargs={"pk": "endpoint"}),
     "monitoring:endpoint_metrics_panel": Rule("Viewer", kwargs={"pk": "endpoint"}),
     "audit:list": Rule("Approver"),
@@ -132,6 +135,25 @@ def _transform_job():
     )
 
 
+def _trail_event():
+    from apihistory.models import TrailEvent
+
+    return TrailEvent.objects.create(
+        event_id="matrix-event",
+        target="sandbox",
+        account_id="123456789012",
+        region="us-east-1",
+        event_time=timezone.now(),
+        event_source="sagemaker.amazonaws.com",
+        event_name="UpdateEndpoint",
+        read_only=False,
+        identity_type="IAMUser",
+        endpoint_name="matrix",
+        record={"eventName": "UpdateEndpoint"},
+        search_text="updateendpoint matrix",
+    )
+
+
 def _url(name: str, rule: Rule, endpoint: Endpoint, user, user_factory) -> str:
     def resolve(value):
         if value == "endpoint":
@@ -144,6 +166,8 @@ def _url(name: str, rule: Rule, endpoint: Endpoint, user, user_factory) -> str:
             )
         if value == "transform_job":
             return _transform_job().pk
+        if value == "trail_event":
+            return _trail_event().pk
         return value
 
     return reverse(name, kwargs={k: resolve(v) for k, v in rule.kwargs.items()})

@@ -1,0 +1,131 @@
+"""The API history filters. Every field is optional; a bad value is reported on the form
+and the page lists nothing, rather than a silently wider result."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from apihistory.selectors import Keyset, TrailFilters
+
+_EVENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,127}$")
+RANGES = {
+    "1h": timedelta(hours=1),
+    "24h": timedelta(days=1),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+    "90d": timedelta(days=90),
+}
+
+
+class EventNamesField(forms.MultipleChoiceField):
+    """Event names from the list, or typed (`?event=A&event=B` or "A, B"): any well-formed
+    name is accepted, since a name nobody has called yet simply matches nothing."""
+
+    def to_python(self, value: Any) -> list[str]:
+        values = super().to_python(value)
+        names: list[str] = []
+        for item in values:
+            names.extend(part.strip() for part in re.split(r"[,\s]+", item) if part.strip())
+        return names
+
+    def validate(self, value: list[str]) -> None:
+        bad = [name for name in value if not _EVENT_NAME.match(name)]
+        if bad:
+            raise forms.ValidationError(
+                f"Not an API operation name: {bad[0][:40]!r}. Use names like "
+                "UpdateEndpoint or CreateEndpointConfig."
+            )
+        if len(value) > 20:
+            raise forms.ValidationError("Choose at most 20 event names.")
+
+
+class TrailFilterForm(forms.Form):
+    range = forms.ChoiceField(
+        required=False, choices=[("", "any time"), *((k, k) for k in RANGES)], label="Last"
+    )
+    start = forms.DateTimeField(
+        required=False,
+        label="From (UTC)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    end = forms.DateTimeField(
+        required=False,
+        label="To (UTC)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    event = EventNamesField(required=False, label="Event names")
+    principal = forms.CharField(
+        required=False, max_length=512, label="Principal (user, role or ARN)"
+    )
+    endpoint = forms.CharField(required=False, max_length=63, label="Endpoint")
+    failed = forms.BooleanField(required=False, label="Errors only")
+    writes = forms.BooleanField(required=False, label="Writes only")
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    before = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    after = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, event_names: list[str] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        chosen = self.data.getlist("event") if hasattr(self.data, "getlist") else []
+        names = sorted({*(event_names or []), *(n for n in chosen if _EVENT_NAME.match(n))})
+        self.fields["event"].choices = [(n, n) for n in names]
+
+    def _keyset(self, name: str) -> Keyset | None:
+        value = self.cleaned_data.get(name) or ""
+        if not value:
+            return None
+        keyset = Keyset.decode(value)
+        if keyset is None:
+            raise forms.ValidationError("That page link is malformed; start from the first page.")
+        return keyset
+
+    def clean_before(self) -> Keyset | None:
+        return self._keyset("before")
+
+    def clean_after(self) -> Keyset | None:
+        return self._keyset("after")
+
+    def clean_start(self) -> datetime | None:
+        return _utc(self.cleaned_data.get("start"))
+
+    def clean_end(self) -> datetime | None:
+        return _utc(self.cleaned_data.get("end"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("range") and (data.get("start") or data.get("end")):
+            raise forms.ValidationError("Choose either a preset range or From/To, not both.")
+        start, end = data.get("start"), data.get("end")
+        if start and end and start >= end:
+            raise forms.ValidationError("From must be before To.")
+        if data.get("before") and data.get("after"):
+            raise forms.ValidationError("Page either forwards or backwards, not both.")
+        return data
+
+    def filters(self) -> TrailFilters:
+        data = self.cleaned_data
+        start = data.get("start")
+        if data.get("range"):
+            start = timezone.now() - RANGES[data["range"]]
+        return TrailFilters(
+            start=start,
+            end=data.get("end"),
+            event_names=tuple(data.get("event") or ()),
+            principal=(data.get("principal") or "").strip(),
+            endpoint=(data.get("endpoint") or "").strip(),
+            errors_only=bool(data.get("failed")),
+            writes_only=bool(data.get("writes")),
+            text=(data.get("q") or "").strip(),
+        )
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Times on this page are UTC, as CloudTrail's are, whatever the browser's zone."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if timezone.is_naive(value) else value.astimezone(UTC)

@@ -1,0 +1,76 @@
+"""API history pages: the searchable CloudTrail history, one event, an endpoint's changes.
+
+Every page reads the database only: ingestion (apihistory.tasks) keeps it filled within
+CloudTrail's rate limit, so searching never competes with it for LookupEvents calls.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from apihistory import selectors
+from apihistory.forms import RANGES, TrailFilterForm
+from endpoints import selectors as endpoint_selectors
+from opsportal.rbac import Role, role_required
+
+
+@require_GET
+@role_required(Role.VIEWER)
+def event_list(request: HttpRequest) -> HttpResponse:
+    form = TrailFilterForm(request.GET or None, event_names=selectors.known_event_names())
+    page: selectors.TrailPage | None = None
+    filters = selectors.TrailFilters()
+    if not form.is_bound:
+        page = selectors.trail_events_page(filters=filters)
+    elif form.is_valid():
+        filters = form.filters()
+        page = selectors.trail_events_page(
+            filters=filters, before=form.cleaned_data["before"], after=form.cleaned_data["after"]
+        )
+    query = request.GET.copy()
+    query.pop("before", None)
+    query.pop("after", None)
+    context = {
+        "form": form,
+        "page": page,
+        "filters": filters,
+        "ranges": list(RANGES),
+        "filter_query": query.urlencode(),
+        "principals": selectors.known_principals(),
+        "ingest_states": selectors.ingest_states(),
+    }
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    return render(request, "apihistory/event_list.html", context, status=status)
+
+
+@require_GET
+@role_required(Role.VIEWER)
+def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    view = selectors.trail_event_detail(pk=pk)
+    if view is None:
+        raise Http404("No such CloudTrail event has been stored.")
+    context = {
+        "view": view,
+        "event": view.row.event,
+        "record_json": json.dumps(view.row.event.record, indent=2, sort_keys=True),
+    }
+    return render(request, "apihistory/event_detail.html", context)
+
+
+@require_GET
+@role_required(Role.VIEWER)
+def endpoint_changes(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = endpoint_selectors.endpoint_detail(pk=pk)
+    if endpoint is None:
+        raise Http404("No such endpoint.")
+    context = {
+        "endpoint": endpoint,
+        "tab": "changes",
+        "rows": selectors.endpoint_changes(endpoint=endpoint),
+        "ingest_states": selectors.ingest_states(),
+    }
+    return render(request, "apihistory/endpoint_changes.html", context)
