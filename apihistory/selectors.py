@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.db.models import Q, QuerySet
 
 from apihistory.models import IngestCursor, TrailEvent
+from apihistory.search import matching_words, query_words
 from endpoints.models import Endpoint
 from shifts.models import ShiftProposal
 from transforms.models import TransformJob, TransformSource
@@ -104,11 +105,6 @@ class TrailPage:
     older_than: str | None  # pass as ?before= to see the older page, if any
 
 
-def search_words(text: str) -> list[str]:
-    """The words of a free-text query, lower-cased as `search_text` is stored."""
-    return [word for word in text.lower().split() if word][:8]
-
-
 def trail_events_filtered(*, filters: TrailFilters) -> QuerySet[TrailEvent]:
     qs = TrailEvent.objects.all()
     if filters.start:
@@ -125,11 +121,7 @@ def trail_events_filtered(*, filters: TrailFilters) -> QuerySet[TrailEvent]:
         qs = qs.exclude(error_code="")
     if filters.writes_only:
         qs = qs.filter(read_only=False)
-    # `contains`, not `icontains`: search_text is stored lower-case, and a plain LIKE is
-    # what PostgreSQL's trigram index serves (icontains would wrap the column in UPPER()).
-    for word in search_words(filters.text):
-        qs = qs.filter(search_text__contains=word)
-    return qs
+    return matching_words(qs, query_words(filters.text))
 
 
 def trail_events_page(

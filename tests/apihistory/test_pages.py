@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apihistory.models import TrailEvent
+from apihistory.search import search_text_for
 from apihistory.selectors import Keyset, TrailFilters, trail_events_page
 from endpoints.models import Endpoint
 
@@ -78,7 +79,7 @@ def event(
         error_message=f"{error}: not allowed" if error else "",
         request_id=request_id,
         record=record,
-        search_text=" ".join(w for w in words if w).lower(),
+        search_text=search_text_for(words),
     )
 
 
@@ -154,6 +155,9 @@ def ids(page) -> list[str]:
         (TrailFilters(end=NOW - timedelta(hours=1)), ["weights"]),
         (TrailFilters(endpoint="fraud-detection", writes_only=True, errors_only=True), ["denied"]),
         (TrailFilters(text="no-such-word"), []),
+        # Part of a hyphenated name finds it; part of a word does not.
+        (TrailFilters(text="fraud"), ["denied", "weights"]),
+        (TrailFilters(text="fraud-det"), []),
     ],
 )
 def test_filters_return_exactly_the_matching_events(history, filters, expected):
