@@ -1,8 +1,10 @@
 """Command line.
 
-``python -m sandbox serve --port 5005 --seed demo --traffic 2`` runs the sandbox;
+``python -m sandbox serve --port 5005 --seed demo --traffic 2`` runs the sandbox
+(``--clock-speed 60`` makes hourly monitoring schedules fire every minute);
 ``python -m sandbox fault --url http://127.0.0.1:5005 --endpoint E --error-rate 0.2`` injects
-a fault into a running one (``--clear`` removes faults, ``--list`` shows them).
+a fault into a running one (``--clear`` removes faults, ``--list`` shows them; ``--drift 3
+--feature "mean radius"`` drifts one column).
 """
 
 from __future__ import annotations
@@ -91,6 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="How often logging trails receive their log files (default 60).",
     )
+    serve.add_argument(
+        "--clock-speed",
+        type=_clock_speed,
+        default=1.0,
+        metavar="FACTOR",
+        help="How much faster than real time monitoring schedules run: 60 makes an hourly "
+        "schedule fire every minute over the last minute of captured data (default 1).",
+    )
     fault = commands.add_parser(
         "fault", help="Inject, list or clear faults on a running sandbox's endpoints."
     )
@@ -122,6 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         help="Shift of the traffic generator's features, in standard deviations.",
     )
+    fault.add_argument(
+        "--feature",
+        action="append",
+        dest="features",
+        metavar="NAME",
+        help="Drift only this column (repeat for more; default: every column).",
+    )
     actions = fault.add_mutually_exclusive_group()
     actions.add_argument(
         "--clear",
@@ -143,6 +160,15 @@ def _positive(text: str) -> float:
     value = float(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def _clock_speed(text: str) -> float:
+    from sandbox.monitor import MAX_CLOCK_SPEED
+
+    value = float(text)
+    if not 1.0 <= value <= MAX_CLOCK_SPEED:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_CLOCK_SPEED:g}, got {text}")
     return value
 
 
@@ -173,6 +199,7 @@ def serve(arguments: argparse.Namespace) -> int:
         lookup_rate=arguments.lookup_rate,
         cloudtrail_lag_seconds=arguments.cloudtrail_lag_seconds,
         trail_interval=arguments.trail_interval,
+        clock_speed=arguments.clock_speed,
     )
     try:
         server.start()
@@ -239,6 +266,8 @@ def fault(arguments: argparse.Namespace) -> int:
             "throttle_rate": arguments.throttle_rate,
             "drift": arguments.drift,
         }
+        if arguments.features:
+            document["features"] = arguments.features
         if arguments.variant:
             document["variant"] = arguments.variant
         if arguments.region:

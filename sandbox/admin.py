@@ -8,7 +8,8 @@ POST /_sandbox/flush             both of the above
 POST /_sandbox/evaluate-alarms   flush metrics, then evaluate every alarm now
 GET  /_sandbox/faults            the active faults
 POST /_sandbox/faults            set a fault ({"endpoint", "variant"?, "region"?, "error_rate",
-                                 "error_kind", "latency_ms", "throttle_rate", "drift"}), or
+                                 "error_kind", "latency_ms", "throttle_rate", "drift",
+                                 "features"? (the columns drift shifts; default all)}), or
                                  clear faults with {"clear": true, "endpoint"?, "variant"?}
 DELETE /_sandbox/faults[?endpoint=&variant=&region=]   clear faults
 GET  /_sandbox/quotas            the sagemaker quota values set here (others are defaults)
@@ -19,6 +20,10 @@ POST /_sandbox/flush-cloudtrail  deliver logging trails' new events to their buc
 GET  /_sandbox/cloudtrail        LookupEvents' rate limit, the delivery lag, events recorded
 POST /_sandbox/cloudtrail        change them ({"lookup_rate"?, "lag_seconds"?}); a new rate
                                  also refills every account-region's budget
+POST /_sandbox/run-monitoring    run one monitoring execution now for every running schedule, or
+                                 for {"schedule": name, "region"?, "account"?}; scheduled now, so
+                                 it reads the capture of the last hour up to this moment; waits
+                                 for the outcome and answers {"executions": [...]}
 
 Without these hooks a test would wait a minute for metrics and alarms; with them it takes
 milliseconds. Bad input gets a 400 with a JSON ``message`` saying what to fix.
@@ -39,7 +44,9 @@ from sandbox.capture import DataCapture
 from sandbox.cloudtrail import EventStore, RateLimiter
 from sandbox.endpoint_metrics import EndpointMetrics
 from sandbox.endpoints import EndpointStore
-from sandbox.faults import Fault, FaultError, FaultStore, parse_fault
+from sandbox.faults import Fault, FaultError, FaultStore, parse_fault, resolve_features
+from sandbox.monitor import Execution, ModelMonitor
+from sandbox.monitor_api import render_execution
 from sandbox.quotas import QuotaError, QuotaStore, lookup
 from sandbox.trail_delivery import TrailDelivery
 
@@ -56,6 +63,7 @@ class AdminState(Protocol):
     cloudtrail: EventStore
     lookup_limiter: RateLimiter
     trail_delivery: TrailDelivery
+    monitor: ModelMonitor
 
 
 def plain_json(status: int, payload: Mapping[str, Any]) -> WsgiResponse:
@@ -93,6 +101,7 @@ class AdminControls:
             ("flush-cloudtrail", "POST"): self._flush_cloudtrail,
             ("cloudtrail", "GET"): self._cloudtrail_settings,
             ("cloudtrail", "POST"): self._set_cloudtrail,
+            ("run-monitoring", "POST"): self._run_monitoring,
         }
         route = routes.get((name, method))
         if route is None:
@@ -130,8 +139,7 @@ class AdminControls:
         if isinstance(document, dict) and document.get("clear") is True:
             return self._clear(document)
         try:
-            fault = parse_fault(document)
-            self._check_target(fault)
+            fault = self._check_target(parse_fault(document))
         except FaultError as error:
             return plain_json(400, {"message": str(error)})
         self.state.faults.put(fault)
@@ -158,8 +166,11 @@ class AdminControls:
         )
         return plain_json(200, {"cleared": [f.to_json() for f in removed]})
 
-    def _check_target(self, fault: Fault) -> None:
-        """Refuse a fault for a missing endpoint or variant: a typo would silently do nothing."""
+    def _check_target(self, fault: Fault) -> Fault:
+        """Refuse a fault for a missing endpoint, variant or column: a typo would do nothing.
+
+        Returns the fault with its drift features spelled as the model's columns.
+        """
         records = [
             r
             for r in self.state.endpoints.all_records()
@@ -174,6 +185,17 @@ class AdminControls:
                 f"Endpoint {fault.endpoint} has no variant {fault.variant}; its variants are "
                 f"{', '.join(names)}."
             )
+        if fault.features is None:
+            return fault
+        columns = next(
+            (v.model.feature_names for r in records for v in r.variants if v.model is not None),
+            None,
+        )
+        if columns is None:
+            raise FaultError(
+                f"Endpoint {fault.endpoint} serves no model, so it has no columns to drift."
+            )
+        return resolve_features(fault, columns)
 
     def _list_quotas(self, _environ: dict[str, Any]) -> WsgiResponse:
         return plain_json(200, {"quotas": [q.to_json() for q in self.state.quotas.applied()]})
@@ -251,3 +273,50 @@ class AdminControls:
         if "lag_seconds" in values:
             self.state.cloudtrail.lag_seconds = values["lag_seconds"]
         return self._cloudtrail_settings(environ)
+
+    def _run_monitoring(self, environ: dict[str, Any]) -> WsgiResponse:
+        try:
+            document = json.loads(read_body(environ) or b"{}")
+        except ValueError:
+            return plain_json(400, {"message": "The body is not valid JSON."})
+        if not isinstance(document, dict):
+            return plain_json(400, {"message": 'Send {"schedule"?: name, "region"?: region}.'})
+        unknown = sorted(set(document) - {"schedule", "region", "account"})
+        if unknown:
+            return plain_json(400, {"message": f"Unknown field(s) {', '.join(unknown)}."})
+        filters = {
+            "name": document.get("schedule"),
+            "region": document.get("region"),
+            "account_id": document.get("account"),
+        }
+        monitor = self.state.monitor
+        if filters["name"] is not None and not monitor.store.running(**filters):
+            known = [
+                s
+                for s in monitor.store.all_schedules()
+                if s.name == filters["name"]
+                and filters["region"] in (None, s.region)
+                and filters["account_id"] in (None, s.account_id)
+            ]
+            if not known:
+                return plain_json(404, {"message": f"No monitoring schedule {filters['name']}."})
+            return plain_json(
+                409,
+                {
+                    "message": f"Monitoring schedule {filters['name']} is "
+                    f"{known[0].status.value}; start it first."
+                },
+            )
+        executions = monitor.run_now(**filters)
+        return plain_json(200, {"executions": [_execution_json(e) for e in executions]})
+
+
+def _execution_json(execution: Execution) -> dict[str, Any]:
+    """The execution's summary plus where its report is, for a test or a curious operator."""
+    return {
+        **render_execution(execution),
+        "Region": execution.region,
+        "ProcessingJobName": execution.processing_job_name,
+        "ReportUri": execution.report_uri,
+        "Violations": execution.violations,
+    }

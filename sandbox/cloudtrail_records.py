@@ -142,6 +142,7 @@ _SAGEMAKER_RESOURCES = (
     ("ModelName", "AWS::SageMaker::Model", "model"),
     ("TransformJobName", "AWS::SageMaker::TransformJob", "transform-job"),
     ("MonitoringScheduleName", "AWS::SageMaker::MonitoringSchedule", "monitoring-schedule"),
+    ("ProcessingJobName", "AWS::SageMaker::ProcessingJob", "processing-job"),
 )
 
 

@@ -8,8 +8,10 @@ and combines up to four effects, each applied per request by the runtime:
 - ``latency_ms``: every request takes this much longer inside the model (ModelLatency grows);
 - ``error_rate`` with ``error_kind``: this fraction fails, either as InternalFailure (500,
   kind ``5xx``) or as a ModelError (424) whose container answered 500 (kind ``model``);
-- ``drift``: the traffic generator shifts every feature it sends by this many standard
-  deviations of that feature, which is what a data-quality monitor should notice.
+- ``drift``: the traffic generator shifts the features it sends by this many standard
+  deviations of each feature, which is what a data-quality monitor should notice. By default
+  every feature moves; ``features`` names the only columns to move (a drill where one sensor
+  goes bad), checked against the endpoint's model when the fault is set.
 
 A variant's own fault wins over an endpoint-wide one; a region-specific one wins over one for
 any region.
@@ -18,8 +20,8 @@ any region.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 ErrorKind = Literal["5xx", "model"]
@@ -36,6 +38,7 @@ _FIELDS = (
     "latency_ms",
     "throttle_rate",
     "drift",
+    "features",
 )
 
 
@@ -55,13 +58,32 @@ class Fault:
     latency_ms: float = 0.0
     throttle_rate: float = 0.0
     drift: float = 0.0
+    # The columns drift shifts; None shifts every column.
+    features: tuple[str, ...] | None = None
 
     @property
     def scope(self) -> tuple[str | None, str, str | None]:
         return (self.region, self.endpoint, self.variant)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fault as the admin API shows it; ``features`` only when drift is per feature."""
+        document = asdict(self)
+        if self.features is None:
+            del document["features"]
+        else:
+            document["features"] = list(self.features)
+        return document
+
+
+@dataclass(frozen=True)
+class InputDrift:
+    """What the traffic generator applies to an endpoint's rows: a shift, on some columns."""
+
+    amount: float
+    features: tuple[str, ...] | None = None
+
+    def applies_to(self, feature: str) -> bool:
+        return self.features is None or feature in self.features
 
 
 def _rate(document: Mapping[str, Any], name: str) -> float:
@@ -87,6 +109,52 @@ def _optional_name(document: Mapping[str, Any], name: str) -> str | None:
     if not isinstance(value, str) or not value.strip():
         raise FaultError(f"{name} must be a non-empty string when given.")
     return value.strip()
+
+
+def _features(document: Mapping[str, Any], drift: float) -> tuple[str, ...] | None:
+    value = document.get("features")
+    if value is None:
+        return None
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(name, str) and name.strip() for name in value)
+    ):
+        raise FaultError('features must be a non-empty list of column names, e.g. ["mean radius"].')
+    if not drift:
+        raise FaultError("features names the columns drift shifts; set a non-zero drift too.")
+    return tuple(dict.fromkeys(name.strip() for name in value))
+
+
+def _canonical(name: str) -> str:
+    """Column names compare without case and with spaces as underscores ("mean radius")."""
+    return "_".join(name.strip().lower().split())
+
+
+def resolve_features(fault: Fault, columns: Sequence[str]) -> Fault:
+    """The fault with its feature names spelled as the model's columns, or a FaultError.
+
+    scikit-learn calls the column "mean radius" and the model "mean_radius"; either is
+    accepted, and a name matching no column is refused with the list to choose from, since
+    a typo would otherwise drift nothing and the drill would silently prove nothing.
+    """
+    if fault.features is None:
+        return fault
+    by_canonical = {_canonical(column): column for column in columns}
+    resolved: list[str] = []
+    unknown: list[str] = []
+    for name in fault.features:
+        column = by_canonical.get(_canonical(name))
+        if column is None:
+            unknown.append(name)
+        elif column not in resolved:
+            resolved.append(column)
+    if unknown:
+        raise FaultError(
+            f"Endpoint {fault.endpoint}'s model has no column(s) {', '.join(map(repr, unknown))}; "
+            f"its columns are {', '.join(columns)}."
+        )
+    return replace(fault, features=tuple(resolved))
 
 
 def parse_fault(document: Any) -> Fault:
@@ -125,6 +193,7 @@ def parse_fault(document: Any) -> Fault:
         latency_ms=latency,
         throttle_rate=_rate(document, "throttle_rate"),
         drift=drift,
+        features=_features(document, drift),
     )
 
 
@@ -156,13 +225,21 @@ class FaultStore:
 
     def drift_for(self, region: str, endpoint: str) -> float:
         """The input drift for traffic sent to an endpoint: the largest among its faults."""
+        drift = self.input_drift(region, endpoint)
+        return drift.amount if drift is not None else 0.0
+
+    def input_drift(self, region: str, endpoint: str) -> InputDrift | None:
+        """The drift traffic to an endpoint suffers (the largest), with the columns it moves."""
         with self._lock:
-            drifts = [
-                f.drift
+            drifting = [
+                f
                 for f in self._faults.values()
-                if f.endpoint == endpoint and f.region in (None, region)
+                if f.endpoint == endpoint and f.region in (None, region) and f.drift
             ]
-        return max(drifts, key=abs, default=0.0)
+        if not drifting:
+            return None
+        strongest = max(drifting, key=lambda f: abs(f.drift))
+        return InputDrift(strongest.drift, strongest.features)
 
     def all(self) -> list[Fault]:
         with self._lock:

@@ -6,10 +6,11 @@ credential scope and the operation from the request, answers the operations the 
 cannot answer comes back as a proper AWS error in the caller's protocol instead of moto's
 HTML 500, which botocore would retry before failing with a misleading message.
 
-The middleware owns SageMaker's endpoint lifecycle, InvokeEndpoint and transform jobs,
-CloudTrail's LookupEvents, Service Quotas for sagemaker, CloudWatch's metric operations
-(PutMetricData, GetMetricData, GetMetricStatistics, ListMetrics) and alarm history
-(DescribeAlarmHistory, SetAlarmState); moto keeps alarms, S3 and the rest, and hooks run after
+The middleware owns SageMaker's endpoint lifecycle, InvokeEndpoint, transform jobs and
+Model Monitor's schedules and executions (``sandbox/monitor.py``), CloudTrail's
+LookupEvents, Service Quotas for sagemaker, CloudWatch's metric operations (PutMetricData,
+GetMetricData, GetMetricStatistics, ListMetrics) and alarm history (DescribeAlarmHistory,
+SetAlarmState); moto keeps alarms, S3 and the rest, and hooks run after
 moto's successful PutMetricAlarm and DeleteAlarms so that alarm history stays complete.
 Every call CloudTrail would log as a management event, whoever answers it, is recorded on
 the way out (``sandbox/cloudtrail_recorder.py``).
@@ -62,6 +63,8 @@ from sandbox.endpoints import EndpointStore, Timings
 from sandbox.faults import FaultStore
 from sandbox.metric_store import MetricStore
 from sandbox.model_data import ArtifactCache
+from sandbox.monitor import HOUR, MAX_CLOCK_SPEED, ModelMonitor, MonitorStore, ScheduleClock
+from sandbox.monitor_api import MonitorApi
 from sandbox.quotas import QuotaStore
 from sandbox.runtime import Runtime, rest_operation
 from sandbox.sagemaker_api import Handler, SageMakerApi
@@ -88,6 +91,7 @@ class SandboxState:
         *,
         lookup_rate: float = 2.0,
         cloudtrail_lag_seconds: float = 0.0,
+        clock_speed: float = 1.0,
     ) -> None:
         self.endpoints = EndpointStore(timings)
         self.artifacts = ArtifactCache()
@@ -102,6 +106,8 @@ class SandboxState:
         self.cloudtrail = EventStore(cloudtrail_lag_seconds)
         self.lookup_limiter = RateLimiter(lookup_rate)
         self.trail_delivery = TrailDelivery(self.cloudtrail)
+        self.monitors = MonitorStore(ScheduleClock(clock_speed))
+        self.monitor = ModelMonitor(self.monitors, self.endpoints, self.capture, self.metrics)
 
     def clear(self) -> None:
         self.transforms.clear()
@@ -116,6 +122,7 @@ class SandboxState:
         self.cloudtrail.clear()
         self.lookup_limiter.clear()
         self.trail_delivery.clear()
+        self.monitors.clear()
 
     def housekeeping(self) -> None:
         """Publish finished minutes of metrics and capture, as SageMaker does on its own."""
@@ -137,6 +144,7 @@ class SandboxApp:
         runtime = Runtime(state.endpoints, state.faults, state.endpoint_metrics, state.capture)
         self.register("sagemaker", runtime.operations())
         self.register("sagemaker", TransformApi(state.transforms, state.quotas).operations())
+        self.register("sagemaker", MonitorApi(state.monitors, state.endpoints).operations())
         self.register(SERVICE_QUOTAS, ServiceQuotasApi(state.quotas).operations())
         self.register(CLOUDWATCH, CloudWatchApi(state.metrics).operations())
         self.register(
@@ -289,7 +297,9 @@ class SandboxServer:
     While running, finished minutes of metrics and data capture are published every second,
     alarms are evaluated every ``alarm_interval`` seconds and, with ``traffic`` > 0, every
     serving endpoint receives that many invocations per second. Transform jobs stay
-    InProgress (and Stopping) for at least ``transform_seconds``.
+    InProgress (and Stopping) for at least ``transform_seconds``. Monitoring schedules fire
+    on a schedule clock that runs ``clock_speed`` times faster than the wall clock (an hourly
+    schedule runs every 3600/clock_speed seconds; 1 is real time).
 
     Every management call is recorded for CloudTrail. LookupEvents answers at most
     ``lookup_rate`` requests a second per account and region (0 turns the limit off) and shows
@@ -312,6 +322,7 @@ class SandboxServer:
         lookup_rate: float = 2.0,
         cloudtrail_lag_seconds: float = 0.0,
         trail_interval: float = 60.0,
+        clock_speed: float = 1.0,
     ) -> None:
         if seed is not None and seed not in SEEDS:
             raise ValueError(f"Unknown seed {seed!r}; expected one of {', '.join(SEEDS)}.")
@@ -326,6 +337,10 @@ class SandboxServer:
                 "lookup_rate and cloudtrail_lag_seconds cannot be negative; "
                 "trail_interval must be positive."
             )
+        if not 1.0 <= clock_speed <= MAX_CLOCK_SPEED:
+            raise ValueError(
+                f"clock_speed must be between 1 and {MAX_CLOCK_SPEED:g}; got {clock_speed}."
+            )
         self.host = host
         self.port = port
         self.seed = None if seed == "none" else seed
@@ -335,6 +350,7 @@ class SandboxServer:
             transform_seconds,
             lookup_rate=lookup_rate,
             cloudtrail_lag_seconds=cloudtrail_lag_seconds,
+            clock_speed=clock_speed,
         )
         self.app = SandboxApp(self.state)
         self.log_requests = log_requests
@@ -343,6 +359,8 @@ class SandboxServer:
             Periodic("sandbox-publish", 1.0, self.state.housekeeping),
             Periodic("sandbox-alarms", alarm_interval, self._evaluate_alarms),
             Periodic("sandbox-trails", trail_interval, self.state.trail_delivery.flush),
+            # Look for due executions ten times per (sped-up) hour at least, once a second at most.
+            Periodic("sandbox-monitoring", min(1.0, HOUR / clock_speed / 10), self._run_monitoring),
         ]
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -386,6 +404,7 @@ class SandboxServer:
                 from sandbox.seed import (
                     backfill_demo_api_history,
                     backfill_demo_history,
+                    backfill_demo_monitoring,
                     backfill_demo_transforms,
                     seed_demo,
                 )
@@ -394,6 +413,7 @@ class SandboxServer:
                 backfill_demo_history(self.state.metrics, now=time.time())
                 backfill_demo_transforms(self.state.transforms)
                 backfill_demo_api_history(self.state.cloudtrail, now=time.time())
+                backfill_demo_monitoring(self.state.monitor, now=time.time())
                 self.state.evaluator.evaluate_all()
             for task in self._background:
                 task.start()
@@ -415,6 +435,9 @@ class SandboxServer:
     def reset(self) -> None:
         """Clear all state (moto's and the sandbox's) without restarting or reseeding."""
         self.app.reset()
+
+    def _run_monitoring(self) -> None:
+        self.state.monitor.run_due()
 
     def _evaluate_alarms(self) -> None:
         """Publish finished minutes first, so alarms never judge a minute still unpublished."""

@@ -4,8 +4,12 @@
 float, 0.5 is one every two seconds) to every serving endpoint, scaled by a daily sine (busy
 in the afternoon UTC, quiet at night; the seed's metric history uses the same shape, so the
 charts join up). Rows come from the held-out part of each model's dataset, one row per
-request, so predictions are realistic and never rows the model trained on. An input-drift
-fault shifts every feature it sends by that many standard deviations.
+request, so predictions are realistic and never rows the model trained on. Each endpoint
+replays the held-out rows in a shuffled order, every row once before any repeats: a window of
+its traffic then has the held-out set's distribution rather than a noisy resample of a
+hundred-odd rows, so a data-quality monitor flags injected drift and nothing else. An input-drift
+fault shifts the features it names (every feature when it names none) by that many standard
+deviations, so data capture, and the Model Monitor reading it, see the shifted values.
 
 Requests go through the sandbox's own HTTP front door with boto3, so metrics and data
 capture see them exactly as they see a user's. Sending runs on a small thread pool with a
@@ -32,7 +36,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sandbox.endpoints import EndpointRecord, EndpointStatus, EndpointStore
-from sandbox.faults import FaultStore
+from sandbox.faults import FaultStore, InputDrift
 from sandbox.models import MODEL_KINDS, ModelKind, holdout, rows_to_csv
 
 logger = logging.getLogger(__name__)
@@ -58,13 +62,19 @@ class Rows:
 
     features: np.ndarray
     spread: np.ndarray
+    names: tuple[str, ...]
+
+    def shift(self, drift: InputDrift) -> np.ndarray:
+        """Per column, how far the drift moves it: the drift times its spread, or nothing."""
+        mask = np.array([drift.applies_to(name) for name in self.names], dtype=float)
+        return drift.amount * self.spread * mask
 
 
 @functools.cache
 def rows_for(kind: ModelKind) -> Rows:
-    features = holdout(kind).features
-    spread = features.std(axis=0)
-    return Rows(features, np.where(spread > 0, spread, 1.0))
+    data = holdout(kind)
+    spread = data.features.std(axis=0)
+    return Rows(data.features, np.where(spread > 0, spread, 1.0), data.feature_names)
 
 
 @dataclass
@@ -103,6 +113,8 @@ class TrafficGenerator:
         self.clock = clock
         self.stats = TrafficStats()
         self._owed: dict[tuple[str, str], float] = {}
+        # Per (region, endpoint): held-out row indices still to send in the current pass.
+        self._passes: dict[tuple[str, str], list[int]] = {}
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._in_flight = 0
@@ -174,11 +186,19 @@ class TrafficGenerator:
     def body_for(self, region: str, endpoint: str, kind: ModelKind) -> str:
         """One held-out row as CSV, shifted by the endpoint's input-drift fault if any."""
         rows = rows_for(kind)
-        row = rows.features[self._random.randrange(len(rows.features))]
-        drift = self.faults.drift_for(region, endpoint)
-        if drift:
-            row = row + drift * rows.spread
+        row = rows.features[self._next_index(region, endpoint, len(rows.features))]
+        drift = self.faults.input_drift(region, endpoint)
+        if drift is not None:
+            row = row + rows.shift(drift)
         return rows_to_csv([row.tolist()])
+
+    def _next_index(self, region: str, endpoint: str, count: int) -> int:
+        with self._lock:
+            remaining = self._passes.get((region, endpoint))
+            if not remaining:
+                remaining = self._passes[(region, endpoint)] = list(range(count))
+                self._random.shuffle(remaining)
+            return remaining.pop()
 
     def _send(self, region: str, endpoint: str, kind: ModelKind) -> None:
         succeeded = False
