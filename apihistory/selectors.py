@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from apihistory.models import IngestCursor, TrailEvent
@@ -274,6 +275,7 @@ def endpoint_changes(*, endpoint: Endpoint, limit: int = 100) -> list[TrailRow]:
     configs = set(
         scope.filter(endpoint_name=endpoint.name)
         .exclude(endpoint_config_name="")
+        .order_by()
         .values_list("endpoint_config_name", flat=True)
         .distinct()
     )
@@ -286,24 +288,50 @@ def endpoint_changes(*, endpoint: Endpoint, limit: int = 100) -> list[TrailRow]:
     return with_portal_links(events=events)
 
 
+def _distinct(column: str, limit: int) -> list[str]:
+    """Distinct non-empty values of an indexed column, in order.
+
+    On PostgreSQL a recursive "next value after" walk of the column's index: a few dozen
+    index probes instead of reading a million rows, which is what DISTINCT does.
+    """
+    if column not in ("event_name", "principal_name"):
+        raise ValueError(f"no distinct walk for {column}")
+    if connection.vendor != "postgresql":
+        return list(
+            TrailEvent.objects.exclude(**{column: ""})
+            .order_by(column)
+            .values_list(column, flat=True)
+            .distinct()[:limit]
+        )
+    table = TrailEvent._meta.db_table
+    sql = f"""
+        WITH RECURSIVE walk(value, n) AS (
+            SELECT (SELECT min({column}) FROM {table} WHERE {column} > ''), 1
+            UNION ALL
+            SELECT (SELECT min({column}) FROM {table} WHERE {column} > walk.value), n + 1
+            FROM walk WHERE walk.value IS NOT NULL AND n < %s
+        )
+        SELECT value FROM walk WHERE value IS NOT NULL
+    """  # noqa: S608 - the column comes from the fixed list above
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [limit])
+        return [row[0] for row in cursor.fetchall()]
+
+
 def known_event_names() -> list[str]:
-    """Event names stored so far, for the filter's choices (cached: a DISTINCT over a
-    million rows is not free)."""
+    """Event names stored so far, for the filter's choices (cached for a few minutes)."""
     names = cache.get("apihistory:event-names")
     if names is None:
-        names = sorted(TrailEvent.objects.values_list("event_name", flat=True).distinct())
+        names = _distinct("event_name", 500)
         cache.set("apihistory:event-names", names, _CHOICES_CACHE_SECONDS)
     return list(names)
 
 
 def known_principals() -> list[str]:
+    """Principal names stored so far, offered as the principal filter's suggestions."""
     names = cache.get("apihistory:principals")
     if names is None:
-        names = sorted(
-            TrailEvent.objects.exclude(principal_name="")
-            .values_list("principal_name", flat=True)
-            .distinct()
-        )
+        names = _distinct("principal_name", 500)
         cache.set("apihistory:principals", names, _CHOICES_CACHE_SECONDS)
     return list(names)
 
