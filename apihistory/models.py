@@ -101,6 +101,8 @@ class IngestCursor(models.Model):
 
     `newest_event_time` is the newest eventTime stored; the next run reads from it minus
     the overlap window, because CloudTrail delivers events minutes after they happen.
+    A run that ran out of time after reading the newest part of its window leaves the older,
+    unread part as the backlog (`backlog_start` to `backlog_end`), read by the next runs.
     """
 
     target = models.CharField(max_length=32)
@@ -112,6 +114,8 @@ class IngestCursor(models.Model):
     last_error = models.TextField(blank=True)
     failing_since = models.DateTimeField(null=True, blank=True)
     events_stored = models.BigIntegerField(default=0)
+    backlog_start = models.DateTimeField(null=True, blank=True)
+    backlog_end = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

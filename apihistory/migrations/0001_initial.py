@@ -27,6 +27,8 @@ class Migration(migrations.Migration):
                 ("last_error", models.TextField(blank=True)),
                 ("failing_since", models.DateTimeField(blank=True, null=True)),
                 ("events_stored", models.BigIntegerField(default=0)),
+                ("backlog_start", models.DateTimeField(blank=True, null=True)),
+                ("backlog_end", models.DateTimeField(blank=True, null=True)),
             ],
             options={
                 "constraints": [
