@@ -38,7 +38,17 @@ def main(argv: list[str]) -> int:
     )
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        chosen = set(argv) or {"list", "sync", "metrics", "invoke", "transform", "transform-job"}
+        chosen = set(argv) or {
+            "list",
+            "sync",
+            "metrics",
+            "invoke",
+            "transform",
+            "transform-job",
+            "trail-ingest",
+            "quality",
+            "trail-search",
+        }
         if "list" in chosen:
             endpoint_list.run()
         if "sync" in chosen:
@@ -57,6 +67,18 @@ def main(argv: list[str]) -> int:
             from bench import transform_job
 
             transform_job.run()
+        if "trail-ingest" in chosen:
+            from bench import cloudtrail_ingest
+
+            cloudtrail_ingest.run()
+        if "trail-search" in chosen:
+            from bench import trail_search
+
+            trail_search.run()
+        if "quality" in chosen:
+            from bench import quality_engine
+
+            quality_engine.run()
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
     return 0

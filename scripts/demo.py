@@ -134,6 +134,12 @@ def main() -> int:
                 str(SANDBOX_PORT),
                 "--seed",
                 "demo",
+                # Steady invocations, so metrics, data capture and alarms have something to
+                # show; the hourly Model Monitor schedule runs every five minutes.
+                "--traffic",
+                "1",
+                "--clock-speed",
+                "12",
             ],
             wait_for="http://",
         )
@@ -142,6 +148,8 @@ def main() -> int:
         supervisor.run([PY, "manage.py", "sync_inventory"])
         supervisor.run([PY, "manage.py", "sync_alarms"])
         supervisor.run([PY, "manage.py", "sync_transform_jobs"])
+        # The demo world's week of API history (beat then keeps it current every minute).
+        supervisor.run([PY, "manage.py", "ingest_cloudtrail", "--since", "7d"])
         supervisor.start(
             "worker",
             [
