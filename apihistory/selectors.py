@@ -265,7 +265,13 @@ def trail_event_for_shift(*, proposal: ShiftProposal) -> TrailEvent | None:
     )
 
 
-def endpoint_changes(*, endpoint: Endpoint, limit: int = 100) -> list[TrailRow]:
+def endpoint_change_events(
+    *,
+    endpoint: Endpoint,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 100,
+) -> list[TrailEvent]:
     """The write calls that touched an endpoint or any config it has used, newest first.
 
     An endpoint's configs are its current one plus every config a CreateEndpoint or
@@ -284,8 +290,17 @@ def endpoint_changes(*, endpoint: Endpoint, limit: int = 100) -> list[TrailRow]:
     touched = Q(endpoint_name=endpoint.name)
     if configs:
         touched |= Q(endpoint_config_name__in=configs)
-    events = list(scope.filter(touched, read_only=False).order_by("-event_time", "-id")[:limit])
-    return with_portal_links(events=events)
+    events = scope.filter(touched, read_only=False)
+    if start is not None:
+        events = events.filter(event_time__gte=start)
+    if end is not None:
+        events = events.filter(event_time__lt=end)
+    return list(events.order_by("-event_time", "-id")[:limit])
+
+
+def endpoint_changes(*, endpoint: Endpoint, limit: int = 100) -> list[TrailRow]:
+    """The endpoint's Changes tab: its write calls, each with the portal action behind it."""
+    return with_portal_links(events=endpoint_change_events(endpoint=endpoint, limit=limit))
 
 
 def _distinct(column: str, limit: int) -> list[str]:

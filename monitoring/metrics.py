@@ -29,6 +29,7 @@ RANGES: dict[str, int] = {
     "12h": 12 * 3600,
     "24h": 24 * 3600,
     "7d": 7 * 86400,
+    "30d": 30 * 86400,
 }
 MAX_POINTS = 360  # per series: enough for a chart, few enough to draw fast
 LAST_GOOD_SECONDS = 7 * 86400

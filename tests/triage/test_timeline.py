@@ -1,0 +1,132 @@
+"""The endpoint timeline merges alarms, CloudTrail changes and the portal's shifts in time
+order, keeps to the chosen range, and renders with at most one metrics call."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from monitoring.models import Alarm
+from opsportal.aws.clients import call_counts, reset_call_counts
+from shifts.models import ShiftEvent, ShiftProposal
+from tests.apihistory.test_pages import event
+from tests.shifts.helpers import make_endpoint
+from triage.timeline import endpoint_timeline
+
+pytestmark = pytest.mark.django_db
+
+NOW = timezone.now().replace(microsecond=0)
+
+
+def ago(minutes: float):
+    return NOW - timedelta(minutes=minutes)
+
+
+@pytest.fixture
+def incident(user_factory):
+    """A deploy by CI, the 5XX alarm firing 12 minutes later, an emergency shift, recovery."""
+    endpoint = make_endpoint("tumor-classifier")
+    event(
+        "UpdateEndpoint",
+        at=ago(40),
+        endpoint="tumor-classifier",
+        config="tumor-config-v3",
+        principal="ci-deployer",
+        identity="AssumedRole",
+        params={"endpointName": "tumor-classifier", "endpointConfigName": "tumor-config-v3"},
+    )
+    event("DescribeEndpoint", at=ago(39), endpoint="tumor-classifier")  # a read: not shown
+    event("UpdateEndpoint", at=ago(38), endpoint="fraud-detection")  # another endpoint
+    event("CreateEndpointConfig", at=ago(60 * 30), config="tumor-config-v3")  # out of range
+    Alarm.objects.create(
+        target="sandbox",
+        account_id="123456789012",
+        region="us-east-1",
+        name="tumor-classifier-B-5xx",
+        state="OK",
+        endpoint_name="tumor-classifier",
+        synced_at=NOW,
+        history=[
+            {
+                "time": ago(5).isoformat(),
+                "type": "StateUpdate",
+                "summary": "Alarm updated from ALARM to OK",
+            },
+            {
+                "time": ago(28).isoformat(),
+                "type": "StateUpdate",
+                "summary": "Alarm updated from OK to ALARM",
+            },
+        ],
+    )
+    admin = user_factory("oncall", "Admin")
+    proposal = ShiftProposal.objects.create(
+        endpoint=endpoint,
+        proposer=admin,
+        kind="emergency",
+        state="applied",
+        reason="B fails 30% after the deploy",
+        before_weights={"A": 50.0, "B": 50.0},
+        desired_weights={"A": 100.0, "B": 0.0},
+        created_at=ago(20),
+        expires_at=ago(-60),
+        updated_at=ago(18),
+    )
+    ShiftEvent.objects.create(
+        proposal=proposal,
+        at=ago(18),
+        username="oncall",
+        action="applied",
+        from_state="applying",
+        to_state="applied",
+    )
+    return endpoint
+
+
+def test_timeline_merges_every_source_newest_first(incident):
+    markers = endpoint_timeline(endpoint=incident, start=ago(120), end=NOW)
+    assert [(m.kind, m.severity) for m in markers] == [
+        ("alarm", "ok"),
+        ("shift", "ok"),
+        ("alarm", "bad"),
+        ("change", "info"),
+    ]
+    deploy = markers[-1]
+    assert deploy.title == "UpdateEndpoint" and deploy.who.startswith("ci-deployer")
+    assert "config tumor-config-v3" in deploy.detail
+    assert "Emergency shift" in markers[1].title and "A 100" in markers[1].detail
+
+
+def test_timeline_keeps_to_the_range(incident):
+    markers = endpoint_timeline(endpoint=incident, start=ago(30), end=ago(10))
+    assert [m.kind for m in markers] == ["shift", "alarm"]
+    older = endpoint_timeline(endpoint=incident, start=ago(60 * 31), end=ago(60 * 29))
+    assert [m.title for m in older] == ["CreateEndpointConfig"]
+
+
+def test_timeline_page_shows_the_events_and_degrades_without_metrics(
+    incident, role_client, monkeypatch
+):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    reset_call_counts()
+    response = role_client("Viewer").get(
+        reverse("endpoints:timeline", args=[incident.pk]), {"range": "3h"}
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.count('data-kind="') == 4
+    assert "ci-deployer" in body and "Emergency shift" in body
+    assert 'data-testid="metrics-stale"' in body
+    assert call_counts()[("cloudwatch", "GetMetricData")] <= 1
+
+
+def test_timeline_refuses_a_bad_range(incident, role_client):
+    response = role_client("Viewer").get(
+        reverse("endpoints:timeline", args=[incident.pk]),
+        {"range": "custom", "start": "2026-11-27T10:00", "end": "2026-11-27T09:00"},
+    )
+    assert response.status_code == 400
+    assert "The start must be before the end." in response.content.decode()

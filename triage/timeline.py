@@ -1,0 +1,161 @@
+"""An endpoint's timeline: everything that happened to it, from every source, in time order.
+
+At 3 a.m. the question is "what changed before this started?", and the answer is spread
+over CloudWatch alarms, CloudTrail, the portal's own traffic shifts, Model Monitor and the
+inventory's state history. Each source here turns its rows into `Marker`s; the timeline is
+their merge, newest first. Every source reads the database only (the beat tasks keep it
+filled), so the page costs no AWS call but the one cached metrics query for the chart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.urls import reverse
+
+from apihistory.models import TrailEvent
+from apihistory.selectors import endpoint_change_events, with_portal_links
+from endpoints.models import Endpoint
+from monitoring.models import Alarm
+from shifts.models import ShiftEvent, ShiftKind
+
+
+@dataclass(frozen=True)
+class Marker:
+    """One thing that happened, as the timeline and the incident summary show it."""
+
+    time: datetime
+    kind: str  # alarm | change | shift | monitor | status | scaling
+    title: str
+    detail: str = ""
+    who: str = ""
+    url: str = ""
+    severity: str = "info"  # info | warn | bad | ok
+
+    def as_chart_point(self) -> dict[str, str]:
+        return {
+            "time": self.time.isoformat(),
+            "kind": self.kind,
+            "title": self.title,
+            "who": self.who,
+            "url": self.url,
+            "severity": self.severity,
+        }
+
+
+Source = Callable[[Endpoint, datetime, datetime], list[Marker]]
+
+
+def _parse_time(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def alarm_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Marker]:
+    """State changes of the endpoint's CloudWatch alarms (from their synced history)."""
+    markers = []
+    alarms = Alarm.objects.filter(
+        account_id=endpoint.account_id, region=endpoint.region, endpoint_name=endpoint.name
+    )
+    for alarm in alarms:
+        for item in alarm.history or []:
+            when = _parse_time(item.get("time", ""))
+            if when is None or not (start <= when < end):
+                continue
+            summary = item.get("summary", "")
+            to_alarm = "to ALARM" in summary
+            markers.append(
+                Marker(
+                    time=when,
+                    kind="alarm",
+                    title=f"{alarm.name}: {summary}",
+                    detail=alarm.reason if to_alarm else "",
+                    url=reverse("monitoring:endpoint_metrics", args=[endpoint.pk]),
+                    severity="bad" if to_alarm else "ok" if "to OK" in summary else "warn",
+                )
+            )
+    return markers
+
+
+def change_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Marker]:
+    """CloudTrail write calls on the endpoint and its configs, with who made them."""
+    rows = with_portal_links(
+        events=endpoint_change_events(endpoint=endpoint, start=start, end=end, limit=500)
+    )
+    markers = []
+    for row in rows:
+        event: TrailEvent = row.event
+        via = f" (via portal: {row.portal.label})" if row.portal else ""
+        markers.append(
+            Marker(
+                time=event.event_time,
+                kind="change",
+                title=f"{event.event_name}{' failed: ' + event.error_code if event.failed else ''}",
+                detail=_change_detail(event) + via,
+                who=f"{event.principal_name or 'unknown'} ({event.identity_type})",
+                url=reverse("apihistory:detail", args=[event.pk]),
+                severity="warn" if event.failed else "info",
+            )
+        )
+    return markers
+
+
+def _change_detail(event: TrailEvent) -> str:
+    params = (event.record or {}).get("requestParameters") or {}
+    parts = []
+    if event.endpoint_config_name:
+        parts.append(f"config {event.endpoint_config_name}")
+    for item in params.get("desiredWeightsAndCapacities") or []:
+        if isinstance(item, dict):
+            text = f"{item.get('variantName')}: weight {item.get('desiredWeight')}"
+            if item.get("desiredInstanceCount") is not None:
+                text += f", {item.get('desiredInstanceCount')} instances"
+            parts.append(text)
+    for variant in params.get("productionVariants") or []:
+        if isinstance(variant, dict) and variant.get("modelName"):
+            parts.append(f"{variant.get('variantName')} → model {variant.get('modelName')}")
+    return "; ".join(parts)
+
+
+def shift_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Marker]:
+    """The portal's traffic shifts that reached AWS or failed to."""
+    events = ShiftEvent.objects.filter(
+        proposal__endpoint=endpoint,
+        at__gte=start,
+        at__lt=end,
+        to_state__in=("applied", "failed"),
+    ).select_related("proposal")
+    markers = []
+    for shift_event in events:
+        proposal = shift_event.proposal
+        emergency = proposal.kind == ShiftKind.EMERGENCY
+        weights = ", ".join(f"{n} {w:g}" for n, w in (proposal.desired_weights or {}).items())
+        markers.append(
+            Marker(
+                time=shift_event.at,
+                kind="shift",
+                title=f"{'Emergency shift' if emergency else 'Traffic shift'} "
+                f"#{proposal.pk} {shift_event.to_state}",
+                detail=f"weights {weights}; reason: {proposal.reason}",
+                who=proposal.proposer.get_username(),
+                url=reverse("shifts:detail", args=[proposal.pk]),
+                severity="bad" if shift_event.to_state == "failed" else "ok",
+            )
+        )
+    return markers
+
+
+SOURCES: list[Source] = [alarm_markers, change_markers, shift_markers]
+
+
+def endpoint_timeline(*, endpoint: Endpoint, start: datetime, end: datetime) -> list[Marker]:
+    """Every marker of every source in [start, end), newest first."""
+    markers: list[Marker] = []
+    for source in SOURCES:
+        markers.extend(source(endpoint, start, end))
+    markers.sort(key=lambda m: m.time, reverse=True)
+    return markers
