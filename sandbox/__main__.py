@@ -4,7 +4,10 @@
 (``--clock-speed 60`` makes hourly monitoring schedules fire every minute);
 ``python -m sandbox fault --url http://127.0.0.1:5005 --endpoint E --error-rate 0.2`` injects
 a fault into a running one (``--clear`` removes faults, ``--list`` shows them; ``--drift 3
---feature "mean radius"`` drifts one column).
+--feature "mean radius"`` drifts one column);
+``python -m sandbox scenario bad-deploy --endpoint E [--variant V] [--error-rate 0.3]`` stages
+a bad model deploy by the CI deployer role on a running one, and ``python -m sandbox scenario
+rollback --endpoint E`` redeploys the endpoint config it replaced.
 """
 
 from __future__ import annotations
@@ -146,7 +149,45 @@ def build_parser() -> argparse.ArgumentParser:
         help="Remove faults (those of --endpoint/--variant/--region, else all).",
     )
     actions.add_argument("--list", action="store_true", help="Show the active faults.")
+    _add_scenario_parser(commands)
     return parser
+
+
+def _add_scenario_parser(commands: Any) -> None:
+    scenario = commands.add_parser(
+        "scenario", help="Stage an on-call drill on a running sandbox through its AWS API."
+    )
+    drills = scenario.add_subparsers(dest="scenario", required=True)
+    bad = drills.add_parser(
+        "bad-deploy",
+        help="As the ci-deployer role, deploy a model version that fails a share of requests "
+        "to one variant.",
+    )
+    rollback = drills.add_parser(
+        "rollback", help="As the ci-deployer role, redeploy the config the bad deploy replaced."
+    )
+    for drill in (bad, rollback):
+        drill.add_argument("--url", default="http://127.0.0.1:5005", help="The sandbox's URL.")
+        drill.add_argument("--endpoint", required=True, help="The endpoint to deploy to.")
+        drill.add_argument("--region", help="The endpoint's region (default: wherever it is).")
+        drill.add_argument("--json", action="store_true", help="Print the full answer as JSON.")
+    bad.add_argument(
+        "--variant",
+        help="The variant to break (default: the lowest-weight one a 5XX alarm watches).",
+    )
+    bad.add_argument(
+        "--error-rate",
+        type=_fraction,
+        default=0.3,
+        help="Share of the variant's requests the new model fails (0-1, default 0.3).",
+    )
+    bad.add_argument(
+        "--invocations",
+        type=int,
+        default=0,
+        metavar="N",
+        help="Send N invocations after the deploy so the errors show at once (default 0).",
+    )
 
 
 def _non_negative(text: str) -> float:
@@ -160,6 +201,13 @@ def _positive(text: str) -> float:
     value = float(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
     return value
 
 
@@ -218,14 +266,16 @@ def serve(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _call(method: str, url: str, document: dict[str, Any] | None = None) -> dict[str, Any]:
+def _call(
+    method: str, url: str, document: dict[str, Any] | None = None, *, timeout: float = 10
+) -> dict[str, Any]:
     """One request to the sandbox's controls; its JSON answer, or SystemExit with its message."""
     data = json.dumps(document).encode() if document is not None else None
     request = urllib.request.Request(
         url, data=data, method=method, headers={"Content-Type": "application/json"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return dict(json.loads(response.read()))
     except urllib.error.HTTPError as error:
         try:
@@ -277,12 +327,68 @@ def fault(arguments: argparse.Namespace) -> int:
     return 0
 
 
+# A scenario waits for the endpoint update (a new fleet launches: creating-seconds) first.
+SCENARIO_TIMEOUT_SECONDS = 300
+
+
+def scenario(arguments: argparse.Namespace) -> int:
+    """Run a drill through ``/_sandbox/scenario/<name>`` and say what it did."""
+    url = f"{arguments.url.rstrip('/')}/_sandbox/scenario/{arguments.scenario}"
+    document: dict[str, Any] = {"endpoint": arguments.endpoint}
+    if arguments.region:
+        document["region"] = arguments.region
+    if arguments.scenario == "bad-deploy":
+        document["error_rate"] = arguments.error_rate
+        document["invocations"] = arguments.invocations
+        if arguments.variant:
+            document["variant"] = arguments.variant
+    answer = _call("POST", url, document, timeout=SCENARIO_TIMEOUT_SECONDS)
+    if arguments.json:
+        print(json.dumps(answer, indent=2))
+    elif arguments.scenario == "bad-deploy":
+        print(_bad_deploy_summary(answer))
+    else:
+        print(
+            f"{answer['time']}  {answer['identity']} redeployed {answer['config']} on "
+            f"{answer['endpoint']} ({answer['region']}), replacing {answer['replaced_config']}; "
+            f"the endpoint is {answer['status']}."
+        )
+    return 0
+
+
+def _bad_deploy_summary(answer: dict[str, Any]) -> str:
+    weights = ", ".join(f"{name} {weight:g}" for name, weight in answer["weights"].items())
+    lines = [
+        f"{answer['time']}  {answer['identity']} deployed a bad model to "
+        f"{answer['endpoint']} ({answer['region']}):",
+        f"  CreateModel           {answer['model']} (copy of {answer['previous_model']}, "
+        f"fails {answer['error_rate']:.0%} of requests)",
+        f"  CreateEndpointConfig  {answer['config']} (copy of {answer['previous_config']}, "
+        f"variant {answer['variant']} -> {answer['model']}; weights {weights})",
+        f"  UpdateEndpoint        {answer['endpoint']} -> {answer['config']}: {answer['status']}",
+    ]
+    burst = answer.get("invocations")
+    if burst:
+        lines.append(f"  Invocations sent      {burst['sent']}, failed {burst['failed']}")
+    if answer["alarms"]:
+        lines.append(
+            f"Watch: {', '.join(answer['alarms'])} (ALARM once a minute of errors is published)."
+        )
+    if answer.get("warning"):
+        lines.append(f"Warning: {answer['warning']}")
+    lines.append(f"Fix:   {answer['undo']['shift_traffic']}")
+    lines.append(f"Undo:  {answer['undo']['rollback']}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     if arguments.command == "serve":
         return serve(arguments)
     if arguments.command == "fault":
         return fault(arguments)
+    if arguments.command == "scenario":
+        return scenario(arguments)
     return 2
 
 

@@ -24,6 +24,13 @@ POST /_sandbox/run-monitoring    run one monitoring execution now for every runn
                                  for {"schedule": name, "region"?, "account"?}; scheduled now, so
                                  it reads the capture of the last hour up to this moment; waits
                                  for the outcome and answers {"executions": [...]}
+POST /_sandbox/scenario/bad-deploy   as the ci-deployer role, deploy a new model version that
+                                 fails a share of requests to one variant ({"endpoint",
+                                 "variant"? (default the lowest weight), "error_rate"? (0.3),
+                                 "region"?, "invocations"? (a burst to send afterwards)}); waits
+                                 for InService and answers what was done (sandbox/scenarios.py)
+POST /_sandbox/scenario/rollback     as the ci-deployer role, redeploy the config the newest bad
+                                 deploy replaced ({"endpoint", "region"?})
 
 Without these hooks a test would wait a minute for metrics and alarms; with them it takes
 milliseconds. Bad input gets a 400 with a JSON ``message`` saying what to fix.
@@ -48,6 +55,7 @@ from sandbox.faults import Fault, FaultError, FaultStore, parse_fault, resolve_f
 from sandbox.monitor import Execution, ModelMonitor
 from sandbox.monitor_api import render_execution
 from sandbox.quotas import QuotaError, QuotaStore, lookup
+from sandbox.scenarios import ScenarioError, ScenarioLog, Scenarios, parse_bad_deploy
 from sandbox.trail_delivery import TrailDelivery
 
 PREFIX = "/_sandbox/"
@@ -64,6 +72,7 @@ class AdminState(Protocol):
     lookup_limiter: RateLimiter
     trail_delivery: TrailDelivery
     monitor: ModelMonitor
+    scenarios: ScenarioLog
 
 
 def plain_json(status: int, payload: Mapping[str, Any]) -> WsgiResponse:
@@ -80,6 +89,7 @@ class AdminControls:
     def __init__(self, state: AdminState, reset: Callable[[], None]) -> None:
         self.state = state
         self.reset = reset
+        self.scenarios = Scenarios(state.endpoints, state.scenarios)
 
     def handle(self, environ: dict[str, Any]) -> WsgiResponse:
         path = str(environ.get("PATH_INFO", ""))
@@ -102,6 +112,8 @@ class AdminControls:
             ("cloudtrail", "GET"): self._cloudtrail_settings,
             ("cloudtrail", "POST"): self._set_cloudtrail,
             ("run-monitoring", "POST"): self._run_monitoring,
+            ("scenario/bad-deploy", "POST"): self._bad_deploy,
+            ("scenario/rollback", "POST"): self._rollback,
         }
         route = routes.get((name, method))
         if route is None:
@@ -309,6 +321,51 @@ class AdminControls:
             )
         executions = monitor.run_now(**filters)
         return plain_json(200, {"executions": [_execution_json(e) for e in executions]})
+
+    def _bad_deploy(self, environ: dict[str, Any]) -> WsgiResponse:
+        try:
+            document = json.loads(read_body(environ) or b"null")
+        except ValueError:
+            return plain_json(400, {"message": "The body is not valid JSON."})
+        try:
+            request = parse_bad_deploy(document)
+            answer = self.scenarios.bad_deploy(own_url(environ), request)
+        except ScenarioError as error:
+            return plain_json(error.status, {"message": str(error)})
+        return plain_json(200, answer)
+
+    def _rollback(self, environ: dict[str, Any]) -> WsgiResponse:
+        try:
+            document = json.loads(read_body(environ) or b"null")
+        except ValueError:
+            return plain_json(400, {"message": "The body is not valid JSON."})
+        if not isinstance(document, dict) or not isinstance(document.get("endpoint"), str):
+            return plain_json(400, {"message": 'Send {"endpoint": name, "region"?: region}.'})
+        unknown = sorted(set(document) - {"endpoint", "region"})
+        if unknown:
+            return plain_json(400, {"message": f"Unknown field(s) {', '.join(unknown)}."})
+        region = document.get("region")
+        try:
+            answer = self.scenarios.rollback(
+                own_url(environ), document["endpoint"], str(region) if region else None
+            )
+        except ScenarioError as error:
+            return plain_json(error.status, {"message": str(error)})
+        return plain_json(200, answer)
+
+
+def own_url(environ: dict[str, Any]) -> str:
+    """How this server reaches itself: the address it is bound to, loopback for a wildcard.
+
+    Scenarios call the sandbox's AWS API over HTTP like any client, so that what they do is
+    recorded and served exactly as a client's calls are.
+    """
+    host = str(environ.get("SERVER_NAME") or "127.0.0.1")
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{environ.get('SERVER_PORT', '80')}"
 
 
 def _execution_json(execution: Execution) -> dict[str, Any]:

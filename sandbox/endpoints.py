@@ -6,6 +6,11 @@ which is what an incremental inventory sync keys on. Transitions are computed la
 the clock whenever a record is read, so no timer thread is needed and ListEndpoints and
 DescribeEndpoint can never disagree. LastModifiedTime is the moment the transition was due,
 not the moment someone happened to look.
+
+UpdateEndpoint is a blue/green deployment: the old fleet keeps serving while the new config's
+fleet launches (``PendingDeploymentSummary``), then traffic moves to it all at once. A new
+fleet that fails to start is never given traffic: the endpoint returns to InService on its old
+config with a FailureReason, as SageMaker rolls back a failed update.
 """
 
 from __future__ import annotations
@@ -65,6 +70,8 @@ class VariantState:
     current_serverless: dict[str, int] | None = None
     status: list[VariantStatusEntry] = field(default_factory=list)
     model: SandboxModel | None = None
+    # The fraction of requests the variant's container fails by itself (a broken model build).
+    failure_rate: float = 0.0
 
     @property
     def is_serverless(self) -> bool:
@@ -78,6 +85,20 @@ class VariantState:
             dict(self.desired_serverless) if self.desired_serverless is not None else None
         )
         self.status = []
+
+
+@dataclass
+class PendingDeployment:
+    """An UpdateEndpoint in progress: the fleet being launched for the new config."""
+
+    config_name: str
+    variants: list[VariantState]
+    data_capture: dict[str, Any] | None
+    start_time: float
+    failure_reason: str | None = None
+
+    def snapshot(self) -> PendingDeployment:
+        return dataclasses.replace(self, variants=[_copy_variant(v) for v in self.variants])
 
 
 @dataclass
@@ -98,6 +119,7 @@ class EndpointRecord:
     transition_at: float | None = None
     transition_to: EndpointStatus | None = None
     pending_failure_reason: str | None = None
+    pending_deployment: PendingDeployment | None = None
 
     def advance(self, now: float) -> None:
         """Apply the pending transition if its time has come."""
@@ -105,7 +127,10 @@ class EndpointRecord:
             return
         self.status = self.transition_to
         self.last_modified_time = self.transition_at
-        if self.status == EndpointStatus.FAILED:
+        deployment, self.pending_deployment = self.pending_deployment, None
+        if deployment is not None:
+            self._finish_deployment(deployment)
+        elif self.status == EndpointStatus.FAILED:
             self.failure_reason = self.pending_failure_reason
             for variant in self.variants:
                 variant.status = []
@@ -116,21 +141,44 @@ class EndpointRecord:
         self.transition_to = None
         self.pending_failure_reason = None
 
+    def _finish_deployment(self, deployment: PendingDeployment) -> None:
+        """Move traffic to the new fleet, or keep the old one if the new one never started."""
+        if deployment.failure_reason is not None:
+            self.failure_reason = deployment.failure_reason
+            for variant in self.variants:
+                variant.status = []
+            return
+        self.failure_reason = None
+        self.config_name = deployment.config_name
+        self.data_capture = deployment.data_capture
+        self.variants = deployment.variants
+        for variant in self.variants:
+            variant.go_live()
+
     def variant(self, name: str) -> VariantState | None:
         return next((v for v in self.variants if v.name == name), None)
 
     def snapshot(self) -> EndpointRecord:
         """A copy safe to read outside the store's lock while other requests change state."""
-        variants = [
-            dataclasses.replace(
-                v,
-                status=list(v.status),
-                desired_serverless=dict(v.desired_serverless) if v.desired_serverless else None,
-                current_serverless=dict(v.current_serverless) if v.current_serverless else None,
-            )
-            for v in self.variants
-        ]
-        return dataclasses.replace(self, variants=variants)
+        pending = self.pending_deployment.snapshot() if self.pending_deployment else None
+        return dataclasses.replace(
+            self,
+            variants=[_copy_variant(v) for v in self.variants],
+            pending_deployment=pending,
+        )
+
+
+def _copy_variant(variant: VariantState) -> VariantState:
+    return dataclasses.replace(
+        variant,
+        status=list(variant.status),
+        desired_serverless=(
+            dict(variant.desired_serverless) if variant.desired_serverless else None
+        ),
+        current_serverless=(
+            dict(variant.current_serverless) if variant.current_serverless else None
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -261,20 +309,47 @@ class EndpointStore:
                 _apply_change(variant, change, now)
             return record.snapshot()
 
+    def update_endpoint(
+        self, account_id: str, region: str, name: str, arn: str, deployment: PendingDeployment
+    ) -> EndpointRecord:
+        """Start a blue/green deployment of a new config; the old fleet serves until it ends.
+
+        The new fleet launches like a new endpoint's, so the update takes ``creating_seconds``.
+        """
+        now = self.clock()
+        with self._lock:
+            record = self._region(account_id, region).get(name)
+            if record is None:
+                raise EndpointError(f'Could not find endpoint "{arn}".')
+            record.advance(now)
+            _check_updatable(record)
+            record.status = EndpointStatus.UPDATING
+            record.last_modified_time = now
+            record.transition_at = now + self.timings.creating_seconds
+            record.transition_to = EndpointStatus.IN_SERVICE
+            record.pending_deployment = deployment
+            return record.snapshot()
+
     def clear(self) -> None:
         with self._lock:
             self._endpoints.clear()
 
 
+def _check_updatable(record: EndpointRecord) -> None:
+    """Only an InService endpoint can change; SageMaker's wording for the other cases."""
+    if record.status == EndpointStatus.IN_SERVICE:
+        return
+    if record.status == EndpointStatus.FAILED:
+        raise EndpointError(
+            f'Cannot update endpoint "{record.arn}" because it is in Failed status; '
+            "delete it and create it again."
+        )
+    raise EndpointError(f'Cannot update in-progress endpoint "{record.arn}".')
+
+
 def _check_changes(record: EndpointRecord, changes: list[VariantChange]) -> None:
     """Refuse the whole request before touching anything, as SageMaker does."""
-    if record.status != EndpointStatus.IN_SERVICE:
-        if record.status == EndpointStatus.FAILED:
-            raise EndpointError(
-                f'Cannot update endpoint "{record.arn}" because it is in Failed status; '
-                "delete it and create it again."
-            )
-        raise EndpointError(f'Cannot update in-progress endpoint "{record.arn}".')
+    _check_updatable(record)
     seen: set[str] = set()
     for change in changes:
         if change.variant_name in seen:

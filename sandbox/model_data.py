@@ -5,6 +5,12 @@ fails the endpoint ends ``Failed`` with a reason naming the URL or the variant. 
 does the same against its own S3, so a typo in a model path shows up exactly as it would on
 AWS. Loaded models are cached by object ETag because a bulk world shares one artifact among
 many endpoints.
+
+A container can also be told to fail: ``SANDBOX_FAILURE_RATE`` in its Environment (0-1) makes
+that fraction of its requests crash with a 500, which SageMaker reports as a ModelError. This
+is how a broken model build is staged (``sandbox/scenarios.py``): the failure belongs to the
+model as deployed, so moving traffic off the variant is what stops it. A value the container
+cannot read makes it fail its health check, as a real container crashing at start would.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from sandbox import moto_bridge
 from sandbox.models import ArtifactError, SandboxModel, load_artifact
 
 _CACHE_SIZE = 256
+FAILURE_RATE_VARIABLE = "SANDBOX_FAILURE_RATE"
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,7 @@ class VariantModel:
     model: SandboxModel | None
     images: tuple[ContainerImage, ...]
     failure_reason: str | None
+    failure_rate: float = 0.0
 
 
 class ArtifactCache:
@@ -109,6 +117,18 @@ def _containers(description: dict[str, Any]) -> list[dict[str, Any]]:
     return [primary] if primary else []
 
 
+def container_failure_rate(container: dict[str, Any]) -> float | None:
+    """The container's ``SANDBOX_FAILURE_RATE`` (0 when unset), or None when it is unusable."""
+    value = (container.get("Environment") or {}).get(FAILURE_RATE_VARIABLE)
+    if value is None:
+        return 0.0
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        return None
+    return rate if 0.0 <= rate <= 1.0 else None
+
+
 def prepare_variant(
     cache: ArtifactCache,
     *,
@@ -125,7 +145,12 @@ def prepare_variant(
         if container.get("Image")
     )
     served: SandboxModel | None = None
+    failure_rate = 0.0
     for index, container in enumerate(containers, start=1):
+        rate = container_failure_rate(container)
+        if rate is None:
+            return VariantModel(None, images, health_check_failure(variant_name))
+        failure_rate = max(failure_rate, rate)
         url = container.get("ModelDataUrl")
         if not url:
             continue
@@ -142,4 +167,4 @@ def prepare_variant(
     if served is None:
         # Without model data there is nothing to serve; a real container would fail /ping.
         return VariantModel(None, images, health_check_failure(variant_name))
-    return VariantModel(served, images, None)
+    return VariantModel(served, images, None, failure_rate)

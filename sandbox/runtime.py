@@ -10,7 +10,9 @@ real model, loaded once when the endpoint was created, answers the body (formats
 Errors have the runtime's real shapes: ValidationError (400) for an unknown endpoint or
 variant, an endpoint that is not serving, or a body over 6 MB; ModelError (424, with
 OriginalStatusCode, OriginalMessage and LogStreamArn) when the container rejects or fails the
-request; InternalFailure (500) and ThrottlingException (400) from injected faults. Every routed
+request, including the share of requests a container built to fail crashes on
+(``SANDBOX_FAILURE_RATE``, see ``sandbox.model_data``); InternalFailure (500) and
+ThrottlingException (400) from injected faults. Every routed
 request is recorded for the variant's CloudWatch metrics, and successful ones are offered to
 data capture.
 """
@@ -35,6 +37,7 @@ Handler = Callable[[AwsRequest], WsgiResponse | None]
 MAX_PAYLOAD_BYTES = 6_291_456
 MAX_INFERENCE_ID_LENGTH = 64
 INVOKED_VARIANT_HEADER = "x-Amzn-Invoked-Production-Variant"
+CRASH_MESSAGE = "Internal server error: the model worker crashed."
 _INVOCATION_PATH = re.compile(r"^/endpoints/([^/]+)/invocations$")
 # An endpoint keeps serving on its current fleet while it is being updated.
 _SERVING = {
@@ -208,11 +211,10 @@ class Runtime:
         model_started = time.perf_counter()
         if injected:
             self.sleep(injected)
-        if failing:
+        crashing = variant.failure_rate and self.rng.random() < variant.failure_rate
+        if failing or crashing:
             account("5xx", True, time.perf_counter() - model_started)
-            raise model_error(
-                request, name, variant.name, 500, "Internal server error: the model worker crashed."
-            )
+            raise model_error(request, name, variant.name, 500, CRASH_MESSAGE)
         model = variant.model
         if model is None:
             account("5xx", False, None)

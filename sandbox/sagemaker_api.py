@@ -1,7 +1,8 @@
 """The SageMaker control-plane operations the sandbox answers instead of moto.
 
 moto creates endpoints InService at once, drops DeployedImages and VariantStatus, erases a
-weight that UpdateEndpointWeightsAndCapacities omits and pages lists its own way. These
+weight that UpdateEndpointWeightsAndCapacities omits, lacks UpdateEndpoint and pages lists its
+own way. These
 handlers keep endpoints in the sandbox's EndpointStore and read models and endpoint configs
 from moto, which still owns them; the endpoint is also registered with moto so its tagging
 and search operations keep working.
@@ -22,6 +23,7 @@ from sandbox.endpoints import (
     EndpointRecord,
     EndpointStatus,
     EndpointStore,
+    PendingDeployment,
     VariantChange,
     VariantState,
     VariantStatusEntry,
@@ -34,6 +36,7 @@ from sandbox.models import SandboxModel
 Handler = Callable[[AwsRequest], WsgiResponse | None]
 _NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _ENDPOINT_STATUSES = tuple(status.value for status in EndpointStatus)
+_RETAINABLE_PROPERTIES = ("DesiredInstanceCount", "DesiredWeight", "DataCaptureConfig")
 
 
 def partition(region: str) -> str:
@@ -93,6 +96,15 @@ def render_endpoint(record: EndpointRecord) -> dict[str, Any]:
     capture = _render_capture(record.data_capture)
     if capture is not None:
         described["DataCaptureConfig"] = capture
+    pending = record.pending_deployment
+    if pending is not None:
+        described["PendingDeploymentSummary"] = {
+            "EndpointConfigName": pending.config_name,
+            "ProductionVariants": [
+                _render_pending_variant(v, pending.start_time) for v in pending.variants
+            ],
+            "StartTime": pending.start_time,
+        }
     if record.failure_reason:
         described["FailureReason"] = record.failure_reason
     return described
@@ -126,6 +138,14 @@ def _render_variant(variant: VariantState, resolution_time: float) -> dict[str, 
             {"Status": s.status, "StatusMessage": s.message, "StartTime": s.start_time}
             for s in variant.status
         ]
+    return rendered
+
+
+def _render_pending_variant(variant: VariantState, start_time: float) -> dict[str, Any]:
+    """A PendingDeploymentSummary variant: the Describe fields plus its instance type."""
+    rendered = _render_variant(variant, start_time)
+    if variant.instance_type:
+        rendered["InstanceType"] = variant.instance_type
     return rendered
 
 
@@ -165,6 +185,7 @@ class SageMakerApi:
             "ListEndpoints": self.list_endpoints,
             "DeleteEndpoint": self.delete_endpoint,
             "UpdateEndpointWeightsAndCapacities": self.update_endpoint_weights_and_capacities,
+            "UpdateEndpoint": self.update_endpoint,
             "ListModels": self.list_models,
             "ListEndpointConfigs": self.list_endpoint_configs,
             "CreateModel": self.create_model,
@@ -202,24 +223,7 @@ class SageMakerApi:
             config_arn = sagemaker_arn(request, "endpoint-config", config_name)
             raise invalid(f'Could not find endpoint configuration "{config_arn}".')
         now = self.store.clock()
-        variants: list[VariantState] = []
-        failure: str | None = None
-        for spec in config.get("ProductionVariants") or []:
-            model_name = str(spec.get("ModelName", ""))
-            description = moto_bridge.model_description(account, region, model_name)
-            if description is None:
-                raise invalid(
-                    f'Could not find model "{sagemaker_arn(request, "model", model_name)}".'
-                )
-            prepared = prepare_variant(
-                self.artifacts,
-                account_id=account,
-                region=region,
-                variant_name=str(spec["VariantName"]),
-                model_description=description,
-            )
-            failure = failure or prepared.failure_reason
-            variants.append(self._new_variant(spec, prepared.model, prepared.images, now))
+        variants, failure = self._prepare_variants(request, config, now)
         record = EndpointRecord(
             account_id=account,
             region=region,
@@ -242,6 +246,68 @@ class SageMakerApi:
         moto_bridge.add_endpoint_shadow(
             account, region, name, config_name, params.get("Tags") or []
         )
+        return json_response(request, {"EndpointArn": arn})
+
+    def _prepare_variants(
+        self, request: AwsRequest, config: Mapping[str, Any], now: float
+    ) -> tuple[list[VariantState], str | None]:
+        """Each variant of a config with its model loaded, and the first failure reason."""
+        account, region = request.account_id, request.region
+        variants: list[VariantState] = []
+        failure: str | None = None
+        for spec in config.get("ProductionVariants") or []:
+            model_name = str(spec.get("ModelName", ""))
+            description = moto_bridge.model_description(account, region, model_name)
+            if description is None:
+                raise invalid(
+                    f'Could not find model "{sagemaker_arn(request, "model", model_name)}".'
+                )
+            prepared = prepare_variant(
+                self.artifacts,
+                account_id=account,
+                region=region,
+                variant_name=str(spec["VariantName"]),
+                model_description=description,
+            )
+            failure = failure or prepared.failure_reason
+            variant = self._new_variant(spec, prepared.model, prepared.images, now)
+            variant.failure_rate = prepared.failure_rate
+            variants.append(variant)
+        return variants, failure
+
+    def update_endpoint(self, request: AwsRequest) -> WsgiResponse:
+        """Deploy another endpoint config, blue/green and all at once.
+
+        With RetainAllVariantProperties false (the default) the new config's weights and
+        instance counts apply, as on AWS; true keeps the live ones for variants of the same
+        name, except the properties ExcludeRetainedVariantProperties names. DeploymentConfig
+        is accepted but its traffic shifting steps and alarm rollback are not simulated.
+        """
+        params = request.json_body()
+        name = _endpoint_name(params)
+        config_name = str(_required(params, "EndpointConfigName"))
+        arn = sagemaker_arn(request, "endpoint", name)
+        account, region = request.account_id, request.region
+        current = self.store.get(account, region, name)
+        if current is None:
+            raise invalid(f'Could not find endpoint "{arn}".')
+        config = moto_bridge.endpoint_config_description(account, region, config_name)
+        if config is None:
+            config_arn = sagemaker_arn(request, "endpoint-config", config_name)
+            raise invalid(f'Could not find endpoint configuration "{config_arn}".')
+        excluded = _excluded_properties(params)
+        now = self.store.clock()
+        variants, failure = self._prepare_variants(request, config, now)
+        capture = dict(config.get("DataCaptureConfig") or {}) or None
+        if params.get("RetainAllVariantProperties") is True:
+            _retain(current, variants, excluded)
+            if "DataCaptureConfig" not in excluded:
+                capture = current.data_capture
+        deployment = PendingDeployment(config_name, variants, capture, now, failure)
+        try:
+            self.store.update_endpoint(account, region, name, arn, deployment)
+        except EndpointError as error:
+            raise invalid(str(error)) from None
         return json_response(request, {"EndpointArn": arn})
 
     @staticmethod
@@ -395,6 +461,29 @@ def _page_resources(
     if query.sort_by == "Name":
         return paginate(kept, query, sort_value=lambda s: s.name, name=lambda s: s.name)
     return paginate(kept, query, sort_value=lambda s: s.creation_time, name=lambda s: s.name)
+
+
+def _excluded_properties(params: Mapping[str, Any]) -> set[str]:
+    """ExcludeRetainedVariantProperties' types, refused like AWS when not one it knows."""
+    excluded: set[str] = set()
+    for item in params.get("ExcludeRetainedVariantProperties") or []:
+        kind = item.get("VariantPropertyType") if isinstance(item, dict) else None
+        if kind not in _RETAINABLE_PROPERTIES:
+            raise enum_error(kind, "variantPropertyType", _RETAINABLE_PROPERTIES)
+        excluded.add(str(kind))
+    return excluded
+
+
+def _retain(current: EndpointRecord, variants: list[VariantState], excluded: set[str]) -> None:
+    """Keep the live weight and instance count of variants the new config keeps by name."""
+    for variant in variants:
+        live = current.variant(variant.name)
+        if live is None:
+            continue
+        if "DesiredWeight" not in excluded:
+            variant.desired_weight = live.desired_weight
+        if "DesiredInstanceCount" not in excluded and not variant.is_serverless:
+            variant.desired_instance_count = live.desired_instance_count
 
 
 def _variant_change(item: Any) -> VariantChange:

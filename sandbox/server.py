@@ -68,6 +68,7 @@ from sandbox.monitor_api import MonitorApi
 from sandbox.quotas import QuotaStore
 from sandbox.runtime import Runtime, rest_operation
 from sandbox.sagemaker_api import Handler, SageMakerApi
+from sandbox.scenarios import ScenarioLog
 from sandbox.service_quotas_api import SERVICE_QUOTAS, ServiceQuotasApi
 from sandbox.traffic import TrafficGenerator
 from sandbox.trail_delivery import TrailDelivery
@@ -108,6 +109,7 @@ class SandboxState:
         self.trail_delivery = TrailDelivery(self.cloudtrail)
         self.monitors = MonitorStore(ScheduleClock(clock_speed))
         self.monitor = ModelMonitor(self.monitors, self.endpoints, self.capture, self.metrics)
+        self.scenarios = ScenarioLog()
 
     def clear(self) -> None:
         self.transforms.clear()
@@ -123,6 +125,7 @@ class SandboxState:
         self.lookup_limiter.clear()
         self.trail_delivery.clear()
         self.monitors.clear()
+        self.scenarios.clear()
 
     def housekeeping(self) -> None:
         """Publish finished minutes of metrics and capture, as SageMaker does on its own."""
