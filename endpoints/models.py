@@ -171,3 +171,34 @@ class SyncState(models.Model):
     def unreachable(self) -> bool:
         """Failing because AWS could not be reached (versus refused or throttled)."""
         return self.failing_since is not None and self.last_error_kind == "Unavailable"
+
+
+class EndpointSnapshot(models.Model):
+    """An endpoint's state as the inventory sync saw it, written only when it differs from
+    the previous snapshot, so "what changed before this started" has an answer after the
+    live rows have moved on.
+
+    `variants` maps each variant name to its weights, instance counts, instance type,
+    model, image, serverless config and shadow flag; `fingerprint` is the SHA-256 of the
+    canonical JSON of status, config name and variants, compared to skip unchanged states.
+    """
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="snapshots")
+    observed_at = models.DateTimeField(help_text="When the sync saw this state (UTC).")
+    last_modified_time = models.DateTimeField(
+        null=True, blank=True, help_text="The endpoint's LastModifiedTime in AWS at the time."
+    )
+    status = models.CharField(max_length=32, choices=EndpointStatus.choices)
+    config_name = models.CharField(max_length=63, blank=True)
+    variants = models.JSONField(default=dict)
+    fingerprint = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["endpoint", "observed_at"], name="snapshot_endpoint_time_idx"),
+        ]
+        ordering = ["endpoint_id", "observed_at", "id"]
+        get_latest_by = ["observed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint_id} {self.status} at {self.observed_at.isoformat()}"

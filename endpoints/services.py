@@ -19,6 +19,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.services import audit_record
+from endpoints.history import snapshot_record
 from endpoints.models import Endpoint, SyncState, Variant
 from opsportal.aws import autoscaling as aws_autoscaling
 from opsportal.aws import runtime as aws_runtime
@@ -309,7 +310,8 @@ def _store(
     endpoint.synced_at = now
     endpoint.deleted_at = None
     endpoint.save()
-    _store_variants(endpoint=endpoint, described=described, config=config, now=now)
+    variants = _store_variants(endpoint=endpoint, described=described, config=config, now=now)
+    snapshot_record(endpoint=endpoint, variants=variants)
     if created:
         return "created"
     after = (endpoint.status, endpoint.last_modified_time, endpoint.deleted_at)
@@ -322,12 +324,14 @@ def _store_variants(
     described: EndpointDescription,
     config: EndpointConfigDescription | None,
     now: datetime,
-) -> None:
-    """Merge the config's variants (model, instance type) with the live ones (weights)."""
+) -> list[Variant]:
+    """Merge the config's variants (model, instance type) with the live ones (weights);
+    returns the stored variants in display order."""
     live = {v.name: v for v in described.variants}
     declared = {v.name: v for v in config.variants} if config else {}
     order = list(declared) + [name for name in live if name not in declared]
     existing = {v.name: v for v in endpoint.variants.all()}
+    stored: list[Variant] = []
     for position, name in enumerate(order):
         state = live.get(name)
         decl = declared.get(name)
@@ -368,8 +372,10 @@ def _store_variants(
             variant.status_history = history[-STATUS_HISTORY_LIMIT:]
         variant.statuses = statuses
         variant.save()
+        stored.append(variant)
     for gone in existing.values():
         gone.delete()
+    return sorted(stored, key=lambda v: (v.is_shadow, v.position))
 
 
 def _mark_deleted(*, endpoint_id: int, at: datetime) -> None:
