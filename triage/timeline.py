@@ -149,7 +149,82 @@ def shift_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Ma
     return markers
 
 
-SOURCES: list[Source] = [alarm_markers, change_markers, shift_markers]
+def state_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Marker]:
+    """What the inventory saw change: status changes, instance counts (autoscaling or a
+    person), and config/model/weight changes, each from the snapshot diff."""
+    from endpoints.history_selectors import endpoint_timeline as state_timeline
+
+    markers = []
+    for entry in state_timeline(endpoint=endpoint, start=start, end=end):
+        if entry.diff.before is None:
+            continue  # the first state the portal saw: nothing changed, it was just found
+        changes = entry.diff.changes
+        url = reverse("endpoints:what_changed", args=[endpoint.pk])
+        statuses = [c for c in changes if c.kind == "status"]
+        counts = [c for c in changes if c.kind == "instance_count"]
+        rest = [c for c in changes if c.kind not in ("status", "instance_count", "share")]
+        when = entry.snapshot.observed_at
+        for change in statuses:
+            markers.append(
+                Marker(
+                    time=when,
+                    kind="status",
+                    title=f"status {change.before} → {change.after}",
+                    url=url,
+                    severity="bad"
+                    if change.after in ("Failed", "UpdateRollbackFailed")
+                    else "info",
+                )
+            )
+        if counts:
+            markers.append(
+                Marker(
+                    time=when,
+                    kind="scaling",
+                    title="instance count changed",
+                    detail="; ".join(c.text for c in counts),
+                    url=url,
+                )
+            )
+        if rest:
+            markers.append(
+                Marker(
+                    time=when,
+                    kind="status",
+                    title="state changed",
+                    detail="; ".join(c.text for c in rest),
+                    url=url,
+                )
+            )
+    return markers
+
+
+def monitor_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Marker]:
+    """Model Monitor runs that reported violations or failed."""
+    try:
+        from monitoring.monitor_selectors import timeline_executions
+    except ImportError:
+        return []
+    return [
+        Marker(
+            time=row.time,
+            kind="monitor",
+            title=row.title,
+            detail=row.detail,
+            url=row.url,
+            severity=row.severity,
+        )
+        for row in timeline_executions(endpoint=endpoint, start=start, end=end)
+    ]
+
+
+SOURCES: list[Source] = [
+    alarm_markers,
+    change_markers,
+    shift_markers,
+    state_markers,
+    monitor_markers,
+]
 
 
 def endpoint_timeline(*, endpoint: Endpoint, start: datetime, end: datetime) -> list[Marker]:
