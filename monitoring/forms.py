@@ -1,4 +1,4 @@
-"""The metrics range picker: a preset or a custom start/end (UTC)."""
+"""The metrics range picker (a preset or a custom start/end, UTC) and the Check now form."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import UTC, timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
 from monitoring.metrics import RANGES, TimeRange
@@ -48,3 +49,45 @@ class RangeForm(forms.Form):
                 key="custom", start=self.cleaned_data["start"], end=self.cleaned_data["end"]
             )
         return TimeRange.preset(key)
+
+
+CHECK_WINDOWS: dict[str, int] = {"1h": 1, "6h": 6, "24h": 24}
+
+
+class CheckNowForm(forms.Form):
+    """Check now: a window of captured data and, optionally, the baseline to check it
+    against (a folder holding statistics.json and constraints.json)."""
+
+    window = forms.ChoiceField(
+        choices=[(k, f"last {k}") for k in CHECK_WINDOWS] + [("custom", "from / to")],
+        initial="1h",
+    )
+    start = forms.DateTimeField(required=False, label="From (UTC)")
+    end = forms.DateTimeField(required=False, label="To (UTC)")
+    baseline_uri = forms.CharField(
+        required=False,
+        max_length=1024,
+        label="Baseline S3 URI",
+        help_text="Folder with statistics.json and constraints.json; empty: the schedule's.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        now = timezone.now()
+        window = data.get("window")
+        if window in CHECK_WINDOWS:
+            data["start"], data["end"] = now - timedelta(hours=CHECK_WINDOWS[window]), now
+            return data
+        if window != "custom":
+            return data
+        start, end = data.get("start"), data.get("end")
+        if not start or not end:
+            raise forms.ValidationError("A from / to window needs both a start and an end.")
+        start, end = start.astimezone(UTC), min(end.astimezone(UTC), now)
+        limit = settings.OPSPORTAL_CHECK_MAX_WINDOW_HOURS
+        if start >= end:
+            raise forms.ValidationError("The window is empty: the start must be before the end.")
+        if end - start > timedelta(hours=limit):
+            raise forms.ValidationError(f"The window may span {limit} hours at most.")
+        data["start"], data["end"] = start, end
+        return data

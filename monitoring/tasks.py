@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 
 from endpoints.services import target_by_name
-from monitoring import services
+from monitoring import check_now, monitor_sync, services
 
 
 @shared_task(name="monitoring.tasks.alarm_sync_all")
@@ -23,3 +23,29 @@ def alarm_sync_all() -> int:
 @shared_task(name="monitoring.tasks.alarm_sync_region", expires=120)
 def alarm_sync_region(target_name: str, region: str) -> str:
     return services.alarm_sync(target=target_by_name(target_name), region=region).summary()
+
+
+@shared_task(name="monitoring.tasks.monitor_sync_all")
+def monitor_sync_all() -> int:
+    """Beat entry point: one Model Monitor sync task per target-region."""
+    count = 0
+    for target in settings.OPSPORTAL_TARGETS:
+        for region in target.regions:
+            monitor_sync_region.delay(target.name, region)
+            count += 1
+    return count
+
+
+@shared_task(name="monitoring.tasks.monitor_sync_region", expires=600)
+def monitor_sync_region(target_name: str, region: str) -> str:
+    return monitor_sync.monitor_sync(target=target_by_name(target_name), region=region).summary()
+
+
+@shared_task(name="monitoring.tasks.check_run_execute")
+def check_run_execute(run_id: int) -> str:
+    return check_now.check_run_execute(run_id=run_id)
+
+
+@shared_task(name="monitoring.tasks.check_run_sweep", expires=120)
+def check_run_sweep() -> int:
+    return check_now.check_run_sweep()

@@ -1,18 +1,22 @@
-"""The endpoint Metrics tab: charts, variant comparison and alarms."""
+"""The endpoint Metrics tab (charts, variant comparison, alarms) and Monitoring tab (Model
+Monitor schedules, executions, violations, drift, Check now)."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from endpoints import selectors as endpoint_selectors
-from monitoring import selectors
-from monitoring.forms import RangeForm
+from monitoring import check_now, monitor_charts, monitor_selectors, selectors
+from monitoring.forms import CheckNowForm, RangeForm
 from monitoring.metrics import RANGES, metrics_panel
-from opsportal.rbac import Role, role_required
+from opsportal.rbac import Role, has_role, role_required
 
 
 def _endpoint(pk: int):
@@ -59,3 +63,114 @@ def endpoint_metrics_panel(request: HttpRequest, pk: int) -> HttpResponse:
         "charts_json": json.dumps(panel.charts, separators=(",", ":")),
     }
     return render(request, "monitoring/partials/_metrics_panel.html", context)
+
+
+def _monitoring_context(request: HttpRequest, endpoint, form: CheckNowForm) -> dict[str, Any]:
+    executions = monitor_selectors.endpoint_executions(endpoint=endpoint)
+    chosen = None
+    raw = request.GET.get("execution", "")
+    if raw.isdigit():
+        chosen = monitor_selectors.execution_for_endpoint(endpoint=endpoint, execution_id=int(raw))
+    chosen = chosen or monitor_selectors.default_execution(executions)
+    check = None
+    raw_check = request.GET.get("check", "")
+    if raw_check.isdigit():
+        check = monitor_selectors.check_run_for_endpoint(endpoint=endpoint, run_id=int(raw_check))
+    return {
+        "endpoint": endpoint,
+        "tab": "monitoring",
+        "schedules": monitor_selectors.endpoint_schedules(endpoint=endpoint),
+        "executions": executions[: monitor_selectors.TABLE_LIMIT],
+        "execution_total": len(executions),
+        "timeline_json": json.dumps(
+            [monitor_selectors.timeline_chart(executions)], separators=(",", ":")
+        ),
+        "chosen": chosen,
+        "violations": monitor_selectors.violation_rows(chosen),
+        "history": monitor_selectors.feature_history(endpoint=endpoint),
+        "sync_status": monitor_selectors.monitor_sync_status(endpoint=endpoint),
+        "can_check": has_role(request.user, Role.OPERATOR),
+        "check_form": form,
+        "check": check,
+        "check_runs": monitor_selectors.endpoint_check_runs(endpoint=endpoint),
+    }
+
+
+@require_GET
+@role_required(Role.VIEWER)
+def endpoint_monitoring(request: HttpRequest, pk: int) -> HttpResponse:
+    """The Monitoring tab: schedules, executions, violations; charts load through htmx."""
+    endpoint = _endpoint(pk)
+    context = _monitoring_context(request, endpoint, CheckNowForm())
+    return render(request, "monitoring/endpoint_monitoring.html", context)
+
+
+@require_GET
+@role_required(Role.VIEWER)
+def endpoint_monitoring_charts(request: HttpRequest, pk: int) -> HttpResponse:
+    """Drift metrics and the baseline-vs-run distribution of one feature (reads AWS, cached;
+    degrades to a message)."""
+    endpoint = _endpoint(pk)
+    executions = monitor_selectors.endpoint_executions(endpoint=endpoint, limit=50)
+    chosen = None
+    raw = request.GET.get("execution", "")
+    if raw.isdigit():
+        chosen = monitor_selectors.execution_for_endpoint(endpoint=endpoint, execution_id=int(raw))
+    chosen = chosen or next((e for e in executions if e.report_uri), None)
+    schedule = (
+        chosen.schedule if chosen else monitor_selectors.schedule_with_baseline(endpoint=endpoint)
+    )
+    history = monitor_selectors.feature_history(endpoint=endpoint)
+    panel = monitor_charts.charts_panel(
+        endpoint=endpoint,
+        schedule=schedule,
+        execution=chosen,
+        feature=request.GET.get("feature", ""),
+        preferred=[h.feature_name for h in history],
+    )
+    context = {
+        "endpoint": endpoint,
+        "panel": panel,
+        "charts_json": monitor_charts.charts_json(panel),
+    }
+    return render(request, "monitoring/partials/_monitoring_charts.html", context)
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def endpoint_check_now(request: HttpRequest, pk: int) -> HttpResponse:
+    """Queue a data-quality check of the endpoint's captured data; bad input re-renders the
+    tab with the reason (400) and changes nothing."""
+    endpoint = _endpoint(pk)
+    form = CheckNowForm(request.POST)
+    if form.is_valid():
+        try:
+            run = check_now.check_run_request(
+                endpoint=endpoint,
+                start=form.cleaned_data["start"],
+                end=form.cleaned_data["end"],
+                baseline_uri=form.cleaned_data.get("baseline_uri", ""),
+                actor=request.user,
+                request=request,
+            )
+        except check_now.CheckRejected as rejected:
+            form.add_error(None, str(rejected))
+        else:
+            messages.success(request, "Check queued.")
+            url = reverse("monitoring:endpoint_monitoring", args=[endpoint.pk])
+            return redirect(f"{url}?check={run.pk}#check-now")
+    context = _monitoring_context(request, endpoint, form)
+    return render(request, "monitoring/endpoint_monitoring.html", context, status=400)
+
+
+@require_GET
+@role_required(Role.VIEWER)
+def check_run_status(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
+    """One check's status and result; the tab polls it while the check runs."""
+    endpoint = _endpoint(pk)
+    run = monitor_selectors.check_run_for_endpoint(endpoint=endpoint, run_id=run_id)
+    if run is None:
+        raise Http404("No such check for this endpoint.")
+    return render(
+        request, "monitoring/partials/_check_run.html", {"endpoint": endpoint, "check": run}
+    )

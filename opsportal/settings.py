@@ -9,6 +9,8 @@ onto PostgreSQL and Redis.
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -98,6 +100,7 @@ INSTALLED_APPS = [
     "shifts",
     "transforms",
     "apihistory",
+    "triage",
 ]
 
 MIDDLEWARE = [
@@ -378,3 +381,88 @@ CELERY_BEAT_SCHEDULE["transform-sweep"] = {
     "task": "transforms.tasks.transform_jobs_sweep",
     "schedule": float(OPSPORTAL_TRANSFORM_SWEEP_SECONDS),
 }
+
+# --- CloudTrail ingestion ----------------------------------------------------------------
+# Beat reads each target-region's new SageMaker events every INTERVAL seconds. LookupEvents
+# allows 2 calls a second per account and region, shared by every caller: LOOKUP_RATE is
+# our share (all workers together). A run re-reads OVERLAP seconds before the newest event
+# stored, because CloudTrail delivers events minutes late; a first run reads INITIAL_DAYS
+# back (older history: `manage.py ingest_cloudtrail --since 30d` or `--from-s3`). A run
+# stops after RUN_SECONDS and leaves the rest for the next one, so it never meets the task
+# time limit.
+OPSPORTAL_CLOUDTRAIL_INTERVAL_SECONDS = _int("OPSPORTAL_CLOUDTRAIL_INTERVAL_SECONDS", 60, minimum=5)
+OPSPORTAL_CLOUDTRAIL_LOOKUP_RATE = _int("OPSPORTAL_CLOUDTRAIL_LOOKUP_RATE", 2, minimum=1)
+OPSPORTAL_CLOUDTRAIL_OVERLAP_SECONDS = _int("OPSPORTAL_CLOUDTRAIL_OVERLAP_SECONDS", 900, minimum=0)
+OPSPORTAL_CLOUDTRAIL_INITIAL_DAYS = _int("OPSPORTAL_CLOUDTRAIL_INITIAL_DAYS", 1, minimum=1)
+if OPSPORTAL_CLOUDTRAIL_INITIAL_DAYS > 90:
+    raise ImproperlyConfigured(
+        "OPSPORTAL_CLOUDTRAIL_INITIAL_DAYS must be at most 90 (CloudTrail keeps 90 days)."
+    )
+OPSPORTAL_CLOUDTRAIL_RUN_SECONDS = _int("OPSPORTAL_CLOUDTRAIL_RUN_SECONDS", 240, minimum=10)
+if OPSPORTAL_CLOUDTRAIL_RUN_SECONDS > CELERY_TASK_SOFT_TIME_LIMIT - 60:
+    raise ImproperlyConfigured(
+        "OPSPORTAL_CLOUDTRAIL_RUN_SECONDS must leave a minute below the task time limit "
+        f"({CELERY_TASK_SOFT_TIME_LIMIT} s): at most {CELERY_TASK_SOFT_TIME_LIMIT - 60}."
+    )
+CELERY_BEAT_SCHEDULE["cloudtrail-ingest-all"] = {
+    "task": "apihistory.tasks.cloudtrail_ingest_all",
+    "schedule": float(OPSPORTAL_CLOUDTRAIL_INTERVAL_SECONDS),
+}
+
+# --- Model Monitor ------------------------------------------------------------------------
+# Beat syncs each target-region's monitoring schedules and executions every INTERVAL seconds.
+# A first run lists INITIAL_DAYS of executions; later runs re-list from OVERLAP seconds before
+# the newest stored one (or the oldest still running), so late status changes are seen. A run
+# reads at most REPORTS_PER_SYNC new reports from S3; the rest wait for the next run.
+OPSPORTAL_MONITOR_SYNC_INTERVAL_SECONDS = _int(
+    "OPSPORTAL_MONITOR_SYNC_INTERVAL_SECONDS", 300, minimum=5
+)
+OPSPORTAL_MONITOR_INITIAL_DAYS = _int("OPSPORTAL_MONITOR_INITIAL_DAYS", 7, minimum=1)
+OPSPORTAL_MONITOR_OVERLAP_SECONDS = _int("OPSPORTAL_MONITOR_OVERLAP_SECONDS", 3600, minimum=0)
+OPSPORTAL_MONITOR_REPORTS_PER_SYNC = _int("OPSPORTAL_MONITOR_REPORTS_PER_SYNC", 50, minimum=1)
+# Check now: the longest window (hours) and the most capture objects one check reads; a check
+# left pending this long (its task was lost) is re-enqueued by the sweeper.
+OPSPORTAL_CHECK_MAX_WINDOW_HOURS = _int("OPSPORTAL_CHECK_MAX_WINDOW_HOURS", 168, minimum=1)
+OPSPORTAL_CHECK_MAX_OBJECTS = _int("OPSPORTAL_CHECK_MAX_OBJECTS", 5000, minimum=1)
+OPSPORTAL_CHECK_STUCK_SECONDS = _int("OPSPORTAL_CHECK_STUCK_SECONDS", 600, minimum=30)
+CELERY_BEAT_SCHEDULE["monitor-sync-all"] = {
+    "task": "monitoring.tasks.monitor_sync_all",
+    "schedule": float(OPSPORTAL_MONITOR_SYNC_INTERVAL_SECONDS),
+}
+CELERY_BEAT_SCHEDULE["check-run-sweep"] = {
+    "task": "monitoring.tasks.check_run_sweep",
+    "schedule": 60.0,
+}
+
+
+# --- On-call triage -------------------------------------------------------------------------
+# Each endpoint's runbook: its `runbook` tag wins; else OPSPORTAL_RUNBOOK_URLS, a JSON object
+# of endpoint name → URL; else OPSPORTAL_RUNBOOK_URL_TEMPLATE with {endpoint} and {region}.
+def _runbook_urls() -> dict[str, str]:
+    raw = os.environ.get("OPSPORTAL_RUNBOOK_URLS", "").strip()
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"OPSPORTAL_RUNBOOK_URLS is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.startswith(("https://", "http://"))
+        for k, v in value.items()
+    ):
+        raise ImproperlyConfigured(
+            "OPSPORTAL_RUNBOOK_URLS must map endpoint names to http(s) URLs, e.g. "
+            '{"fraud-detection": "https://wiki.example.com/runbooks/fraud"}.'
+        )
+    return value
+
+
+OPSPORTAL_RUNBOOK_URLS = _runbook_urls()
+OPSPORTAL_RUNBOOK_URL_TEMPLATE = os.environ.get("OPSPORTAL_RUNBOOK_URL_TEMPLATE", "").strip()
+if OPSPORTAL_RUNBOOK_URL_TEMPLATE:
+    try:
+        OPSPORTAL_RUNBOOK_URL_TEMPLATE.format(endpoint="e", region="r")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ImproperlyConfigured(
+            f"OPSPORTAL_RUNBOOK_URL_TEMPLATE may use only {{endpoint}} and {{region}}: {exc!r}"
+        ) from exc

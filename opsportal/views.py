@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from endpoints import selectors
+from monitoring import monitor_selectors
 from monitoring import selectors as monitoring_selectors
 from opsportal import health
 from opsportal.rbac import Role, role_required
@@ -22,6 +23,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         "total": sum(c["total"] for c in counts),
         "attention": selectors.endpoints_needing_attention(),
         "in_alarm": monitoring_selectors.endpoints_in_alarm(),
+        "violating": monitor_selectors.endpoints_with_violations(hours=24),
+        "failing_schedules": monitor_selectors.failing_schedules(),
         "sync_states": selectors.sync_states(),
     }
     return render(request, "overview.html", context)

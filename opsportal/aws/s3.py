@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from opsportal.aws.clients import client
-from opsportal.aws.errors import NotFound, translated
+from opsportal.aws.errors import NotFound, ValidationFailed, translated
 from opsportal.aws.targets import Target
 from opsportal.aws.types import S3Object, S3Range
 
@@ -87,3 +88,40 @@ def read_head(*, target: Target, region: str, bucket: str, key: str) -> S3Range:
     content_range = str(data.get("ContentRange", ""))
     size = int(content_range.rsplit("/", 1)[1]) if "/" in content_range else len(body)
     return S3Range(key=key, body=body, size=size, truncated=size > len(body))
+
+
+def read_object(*, target: Target, region: str, bucket: str, key: str, max_bytes: int) -> bytes:
+    """A whole small object (a JSON report, a baseline) with one GetObject; ValidationFailed
+    when it is longer than `max_bytes`, so a wrong key cannot fill the worker's memory."""
+    with translated("GetObject"):
+        data = _s3(target, region).get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{max_bytes}")
+        body = data["Body"].read()
+    if len(body) > max_bytes:
+        raise ValidationFailed(
+            f"s3://{bucket}/{key} is larger than {max_bytes} bytes.",
+            code="ObjectTooLarge",
+            operation="GetObject",
+        )
+    return body
+
+
+def iter_object_lines(*, target: Target, region: str, bucket: str, key: str) -> Iterator[bytes]:
+    """An object's lines, streamed (one GetObject; the body is never held whole)."""
+    with translated("GetObject"):
+        data = _s3(target, region).get_object(Bucket=bucket, Key=key)
+        yield from data["Body"].iter_lines()
+
+
+def iter_keys(
+    *, target: Target, region: str, bucket: str, prefix: str, start_after: str = ""
+) -> Iterator[S3Object]:
+    """Objects under a prefix in key order, lazily (stop iterating to stop listing), from
+    just after `start_after` when given."""
+    kwargs = {"Bucket": bucket, "Prefix": prefix}
+    if start_after:
+        kwargs["StartAfter"] = start_after
+    paginator = _s3(target, region).get_paginator("list_objects_v2")
+    with translated("ListObjectsV2"):
+        for page in paginator.paginate(**kwargs):
+            for item in page.get("Contents", []):
+                yield S3Object(key=item["Key"], size=int(item.get("Size", 0)))

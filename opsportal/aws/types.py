@@ -260,3 +260,81 @@ class S3Range:
     body: bytes
     size: int
     truncated: bool
+
+
+@dataclass(frozen=True)
+class TrailPage:
+    """One LookupEvents page: the CloudTrail records it held (each event's CloudTrailEvent
+    JSON, parsed), newest first, and the token for the next page of the same query."""
+
+    records: tuple[dict[str, Any], ...]
+    next_token: str | None
+
+
+@dataclass(frozen=True)
+class TrailFile:
+    """One CloudTrail log file read from S3: where it was and the records it held."""
+
+    uri: str
+    records: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class MonitoringScheduleSummary:
+    """One row of ListMonitoringSchedules."""
+
+    name: str
+    arn: str
+    endpoint_name: str
+    status: str  # Pending | Failed | Scheduled | Stopped
+    monitoring_type: str
+    creation_time: datetime | None
+    last_modified_time: datetime | None
+
+
+@dataclass(frozen=True)
+class MonitoringExecutionSummary:
+    """One MonitoringExecutionSummary (ListMonitoringExecutions, or a schedule's last run)."""
+
+    schedule_name: str
+    scheduled_time: datetime
+    creation_time: datetime | None
+    last_modified_time: datetime | None
+    status: str  # Pending | Completed | CompletedWithViolations | InProgress | Failed | ...
+    processing_job_arn: str
+    endpoint_name: str
+    failure_reason: str
+
+
+@dataclass(frozen=True)
+class MonitoringScheduleDescription:
+    """DescribeMonitoringSchedule, typed; the baseline and report locations come from the
+    inline job definition (empty when the schedule names a separate job definition)."""
+
+    name: str
+    arn: str
+    endpoint_name: str
+    status: str
+    monitoring_type: str
+    failure_reason: str
+    schedule_expression: str
+    creation_time: datetime | None
+    last_modified_time: datetime | None
+    statistics_uri: str
+    constraints_uri: str
+    output_uri: str
+    job_definition_name: str
+    last_execution: MonitoringExecutionSummary | None
+    raw: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ProcessingJobDescription:
+    """DescribeProcessingJob: status and where the job wrote its output."""
+
+    name: str
+    arn: str
+    status: str
+    failure_reason: str
+    exit_message: str
+    output_uris: tuple[str, ...]

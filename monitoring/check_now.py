@@ -1,0 +1,361 @@
+"""Check now: run Model Monitor's data-quality check over an endpoint's captured data.
+
+Model Monitor is closed to new customers, and an existing schedule only looks at the hour
+before it fires; an on-call engineer wants "is the input drifting right now?" for any window,
+on any capturing endpoint. The request is checked and recorded at once (bad input changes
+nothing); the check itself runs in a Celery task because a day of capture can be large: the
+capture objects are streamed line by line through ``quality.rows_from_capture`` into
+``quality.check``, which keeps a fixed-size summary per feature.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from audit.services import audit_record
+from endpoints.models import Endpoint
+from endpoints.services import target_by_name
+from monitoring import monitor_selectors, quality
+from monitoring.models import CheckRun, CheckRunStatus
+from opsportal.aws import s3 as aws_s3
+from opsportal.aws.errors import AwsError
+from opsportal.aws.targets import Target
+
+logger = logging.getLogger(__name__)
+
+BASELINE_MAX_BYTES = 5 * 1024 * 1024
+_HOUR_FOLDER = re.compile(r"/(\d{4})/(\d{2})/(\d{2})/(\d{2})/[^/]+$")
+_INFERENCE_TIME = re.compile(rb'"inferenceTime"\s*:\s*"([0-9T:\-]+)(?:\.\d+)?Z"')
+
+
+class CheckRejected(Exception):
+    """The check cannot run as asked; the message tells the operator what to change."""
+
+
+class CheckFailed(Exception):
+    """The check ran but could not judge the data; the message is shown on the run."""
+
+
+@dataclass(frozen=True)
+class Baseline:
+    statistics_uri: str
+    constraints_uri: str
+    source: str
+
+
+def _baseline(*, endpoint: Endpoint, baseline_uri: str) -> Baseline:
+    """The form's baseline folder (or a file in it), else the endpoint's schedule's."""
+    if baseline_uri.strip():
+        try:
+            location = aws_s3.parse_s3_uri(baseline_uri)
+        except ValueError as exc:
+            raise CheckRejected(f"Baseline: {exc}") from None
+        folder = location.key.rstrip("/")
+        if folder.endswith(".json"):
+            folder = folder.rsplit("/", 1)[0] if "/" in folder else ""
+        base = f"s3://{location.bucket}/{folder}".rstrip("/")
+        return Baseline(f"{base}/statistics.json", f"{base}/constraints.json", base)
+    schedule = monitor_selectors.schedule_with_baseline(endpoint=endpoint)
+    if schedule is None:
+        raise CheckRejected(
+            "No baseline: this endpoint has no monitoring schedule with a baseline. Give the S3 "
+            "URI of a baseline folder holding statistics.json and constraints.json."
+        )
+    return Baseline(schedule.statistics_uri, schedule.constraints_uri, f"schedule {schedule.name}")
+
+
+def _capture_uri(endpoint: Endpoint) -> str:
+    capture = endpoint.data_capture or {}
+    destination = str(capture.get("destination_s3_uri") or "")
+    if not capture.get("enabled") or not destination:
+        raise CheckRejected(
+            f"{endpoint.name} does not capture its data: enable data capture in its endpoint "
+            "config (EnableCapture with an Input or InputAndOutput mode) to check it."
+        )
+    try:
+        aws_s3.parse_s3_uri(destination)
+    except ValueError as exc:
+        raise CheckRejected(f"The data capture destination is unusable: {exc}") from None
+    return destination
+
+
+def capture_keys(
+    *,
+    target: Target,
+    region: str,
+    capture_uri: str,
+    endpoint_name: str,
+    variants: list[str],
+    start: datetime,
+    end: datetime,
+    limit: int,
+) -> list[tuple[str, str]]:
+    """(bucket, key) of the capture objects in the window's hour folders, at most
+    `limit` + 1 of them (one more tells the caller there are too many).
+
+    Per variant and day, one listing of ``<dest>/<endpoint>/<variant>/yyyy/mm/dd/`` that
+    starts after the hours before the window and stops at the first hour after it.
+    """
+    location = aws_s3.parse_s3_uri(capture_uri)
+    root = location.key.strip("/")
+    first_hour = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    found: list[tuple[str, str]] = []
+    for variant in variants:
+        day = first_hour.replace(hour=0)
+        while day < end:
+            folder = f"{endpoint_name}/{variant}/{day:%Y/%m/%d}/"
+            prefix = f"{root}/{folder}" if root else folder
+            skip = f"{prefix}{first_hour.hour:02d}" if day == first_hour.replace(hour=0) else ""
+            for item in aws_s3.iter_keys(
+                target=target,
+                region=region,
+                bucket=location.bucket,
+                prefix=prefix,
+                start_after=skip,
+            ):
+                match = _HOUR_FOLDER.search(item.key)
+                if match is None:
+                    continue
+                year, month, dom, hour = (int(part) for part in match.groups())
+                if datetime(year, month, dom, hour, tzinfo=UTC) >= end:
+                    break
+                found.append((location.bucket, item.key))
+                if len(found) > limit:
+                    return found
+            day += timedelta(days=1)
+    return found
+
+
+def check_run_request(
+    *,
+    endpoint: Endpoint,
+    start: datetime,
+    end: datetime,
+    baseline_uri: str,
+    actor: Any,
+    request: HttpRequest | None = None,
+) -> CheckRun:
+    """Check the request, record it (audited) and queue the check; raises CheckRejected.
+
+    Cheap AWS pre-flight (one listing per variant-day, one for the baseline) so that "no
+    data in that window" and "no baseline there" are said on the form, not on a failed run.
+    """
+    capture_uri = _capture_uri(endpoint)
+    baseline = _baseline(endpoint=endpoint, baseline_uri=baseline_uri)
+    target = target_by_name(endpoint.target)
+    variants = sorted({v.name for v in endpoint.variants.all()})
+    try:
+        keys = capture_keys(
+            target=target,
+            region=endpoint.region,
+            capture_uri=capture_uri,
+            endpoint_name=endpoint.name,
+            variants=variants,
+            start=start,
+            end=end,
+            limit=1,
+        )
+        statistics = aws_s3.parse_s3_uri(baseline.statistics_uri)
+        has_baseline = aws_s3.prefix_has_objects(
+            target=target, region=endpoint.region, bucket=statistics.bucket, prefix=statistics.key
+        )
+    except AwsError as exc:
+        raise CheckRejected(f"Could not look at the data in S3: {exc}") from None
+    if not keys:
+        raise CheckRejected(
+            f"No captured data for {endpoint.name} between {start:%Y-%m-%d %H:%M} and "
+            f"{end:%Y-%m-%d %H:%M} UTC under {capture_uri}."
+        )
+    if not has_baseline:
+        raise CheckRejected(f"No baseline statistics at {baseline.statistics_uri}.")
+    with transaction.atomic():
+        run = CheckRun.objects.create(
+            endpoint=endpoint,
+            requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+            window_start=start,
+            window_end=end,
+            capture_uri=capture_uri,
+            statistics_uri=baseline.statistics_uri,
+            constraints_uri=baseline.constraints_uri,
+            baseline_source=baseline.source[:255],
+            created_at=timezone.now(),
+        )
+        audit_record(
+            actor=actor,
+            action="monitoring.check_now",
+            target=endpoint.arn,
+            after={
+                "check_run": run.pk,
+                "window_start": start.isoformat(),
+                "window_end": end.isoformat(),
+                "baseline": baseline.source,
+                "statistics_uri": baseline.statistics_uri,
+            },
+            request=request,
+        )
+        _enqueue(run.pk)
+    return run
+
+
+def _enqueue(run_id: int) -> None:
+    """Queue the check after commit; a broker that is down only delays it (the sweeper)."""
+    from celery import current_app
+
+    def send() -> None:
+        from monitoring import tasks
+
+        try:
+            tasks.check_run_execute.delay(run_id)
+        except Exception as exc:  # kombu raises several types for a broker that is down
+            if current_app.conf.task_always_eager:
+                raise
+            logger.warning("could not queue check run %s: %s", run_id, exc)
+
+    transaction.on_commit(send)
+
+
+def check_run_execute(*, run_id: int) -> str:
+    """Run one queued check and store its outcome; a run not pending is left alone, so a
+    redelivered task does nothing."""
+    with transaction.atomic():
+        run = CheckRun.objects.select_for_update().select_related("endpoint").get(pk=run_id)
+        if run.status != CheckRunStatus.PENDING:
+            return run.status
+        run.status = CheckRunStatus.RUNNING
+        run.started_at = timezone.now()
+        run.save(update_fields=["status", "started_at"])
+    try:
+        result, counts, objects = _check(run)
+    except (AwsError, CheckFailed, ValueError) as exc:
+        run.status = CheckRunStatus.FAILED
+        run.error = str(exc)[:4000]
+    else:
+        run.status = CheckRunStatus.COMPLETED
+        run.violations = [v.as_dict() for v in result.violations]
+        run.violation_count = len(result.violations)
+        run.drift = {name: round(value, 6) for name, value in result.drift.items()}
+        run.rows = counts.rows
+        run.malformed = counts.malformed
+        run.objects_read = objects
+    run.finished_at = timezone.now()
+    with transaction.atomic():
+        run.save()
+        audit_record(
+            actor=None,
+            action="monitoring.check_now.finish",
+            target=run.endpoint.arn,
+            after={
+                "check_run": run.pk,
+                "status": run.status,
+                "rows": run.rows,
+                "violations": run.violation_count,
+            },
+            outcome="ok" if run.status == CheckRunStatus.COMPLETED else "failed",
+            error=run.error,
+        )
+    return run.status
+
+
+def _check(run: CheckRun) -> tuple[quality.CheckResult, quality.CaptureCounts, int]:
+    endpoint = run.endpoint
+    target = target_by_name(endpoint.target)
+    statistics = _json_object(target, endpoint.region, run.statistics_uri)
+    constraints = _json_object(target, endpoint.region, run.constraints_uri)
+    columns = [str(f.get("name")) for f in statistics.get("features") or []]
+    if not columns:
+        raise CheckFailed(f"The baseline statistics at {run.statistics_uri} list no features.")
+    limit = settings.OPSPORTAL_CHECK_MAX_OBJECTS
+    keys = capture_keys(
+        target=target,
+        region=endpoint.region,
+        capture_uri=run.capture_uri,
+        endpoint_name=endpoint.name,
+        variants=sorted({v.name for v in endpoint.variants.all()}),
+        start=run.window_start,
+        end=run.window_end,
+        limit=limit,
+    )
+    if len(keys) > limit:
+        raise CheckFailed(
+            f"More than {limit} capture objects in the window: choose a shorter window."
+        )
+    counts = quality.CaptureCounts()
+    lines = _window_lines(
+        target=target, region=endpoint.region, keys=keys, start=run.window_start, end=run.window_end
+    )
+    result = quality.check(
+        rows=quality.rows_from_capture(lines=lines, counts=counts),
+        columns=columns,
+        baseline_statistics=statistics,
+        constraints=constraints,
+    )
+    if not counts.rows:
+        raise CheckFailed(
+            f"No captured request rows in the window ({len(keys)} capture objects read, "
+            f"{counts.malformed} malformed events, {counts.without_input} without input)."
+        )
+    return result, counts, len(keys)
+
+
+def _json_object(target: Target, region: str, uri: str) -> dict[str, Any]:
+    location = aws_s3.parse_s3_uri(uri)
+    body = aws_s3.read_object(
+        target=target,
+        region=region,
+        bucket=location.bucket,
+        key=location.key,
+        max_bytes=BASELINE_MAX_BYTES,
+    )
+    try:
+        document = json.loads(body)
+    except ValueError:
+        raise CheckFailed(f"{uri} is not JSON.") from None
+    if not isinstance(document, dict):
+        raise CheckFailed(f"{uri} is not a JSON object.")
+    return document
+
+
+def _window_lines(
+    *, target: Target, region: str, keys: list[tuple[str, str]], start: datetime, end: datetime
+) -> Iterator[bytes]:
+    """Capture lines whose inferenceTime falls in [start, end); lines without one are kept
+    (rows_from_capture counts them if malformed)."""
+    first = start.astimezone(UTC).replace(microsecond=0)
+    for bucket, key in keys:
+        for line in aws_s3.iter_object_lines(target=target, region=region, bucket=bucket, key=key):
+            match = _INFERENCE_TIME.search(line)
+            if match is not None:
+                moment = datetime.strptime(match.group(1).decode(), "%Y-%m-%dT%H:%M:%S")
+                moment = moment.replace(tzinfo=UTC)
+                if not first <= moment < end:
+                    continue
+            yield line
+
+
+def check_run_sweep(*, now: datetime | None = None) -> int:
+    """Re-queue checks whose task was lost (broker down at request time, worker killed):
+    pending or running past OPSPORTAL_CHECK_STUCK_SECONDS go back to pending and are queued
+    again; the task ignores runs that are not pending, so a duplicate is harmless."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.OPSPORTAL_CHECK_STUCK_SECONDS)
+    stuck = list(
+        CheckRun.objects.filter(
+            status__in=(CheckRunStatus.PENDING, CheckRunStatus.RUNNING), created_at__lt=stale
+        ).values_list("pk", flat=True)
+    )
+    for run_id in stuck:
+        with transaction.atomic():
+            CheckRun.objects.filter(pk=run_id).update(status=CheckRunStatus.PENDING)
+            _enqueue(run_id)
+    return len(stuck)
