@@ -14,6 +14,7 @@ urlpatterns = [
     path("endpoints/", include("monitoring.urls")),
     path("audit/", include("audit.urls")),
     path("api-history/", include("apihistory.urls")),
+    path("incidents/", include("triage.urls")),
     path("shifts/", include("shifts.urls")),
     path("transforms/", include("transforms.urls")),
     path("admin/", admin_site.urls),

@@ -1,18 +1,24 @@
-"""Triage pages: an endpoint's timeline (metrics and every event on one time axis)."""
+"""Triage pages: the incident board, an endpoint's timeline (metrics and every event on one
+time axis), taking ownership of an incident, and the summary for the incident channel."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
 from endpoints import selectors as endpoint_selectors
 from monitoring.forms import RangeForm
 from monitoring.metrics import RANGES, Panel, metrics_panel
 from opsportal.rbac import Role, role_required
+from shifts.services import can_emergency
+from triage import board, services
+from triage.forms import TakeOwnershipForm
+from triage.summary import incident_summary
 from triage.timeline import endpoint_timeline
 
 # The timeline's chart: error rates on the left axis, p99 latency on the right.
@@ -56,6 +62,7 @@ def endpoint_timeline_page(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "ranges": list(RANGES),
     }
+    context["owner"] = board.current_owner(endpoint=endpoint)
     if not form.is_valid():
         return render(request, "triage/endpoint_timeline.html", context, status=400)
     time_range = form.time_range()
@@ -71,3 +78,69 @@ def endpoint_timeline_page(request: HttpRequest, pk: int) -> HttpResponse:
         }
     )
     return render(request, "triage/endpoint_timeline.html", context)
+
+
+def _endpoint_or_404(pk: int):
+    endpoint = endpoint_selectors.endpoint_detail(pk=pk)
+    if endpoint is None:
+        raise Http404("No such endpoint in the inventory.")
+    return endpoint
+
+
+@require_GET
+@role_required(Role.VIEWER)
+def incident_board(request: HttpRequest) -> HttpResponse:
+    context = {
+        "entries": board.incident_board(),
+        "take_form": TakeOwnershipForm(),
+        "can_emergency": can_emergency(request.user),
+    }
+    return render(request, "triage/board.html", context)
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def incident_take(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = _endpoint_or_404(pk)
+    form = TakeOwnershipForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Taking ownership needs a note: " + " ".join(form.errors["note"]))
+        return redirect("triage:board")
+    try:
+        services.incident_take(
+            endpoint_id=endpoint.pk,
+            actor=request.user,
+            note=form.cleaned_data["note"],
+            request=request,
+        )
+    except services.OwnershipError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"You own the incident on {endpoint.name}.")
+    return redirect("triage:board")
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def incident_release(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = _endpoint_or_404(pk)
+    try:
+        services.incident_release(endpoint_id=endpoint.pk, actor=request.user, request=request)
+    except services.OwnershipError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Released the incident on {endpoint.name}.")
+    return redirect("triage:board")
+
+
+@require_GET
+@role_required(Role.VIEWER)
+def incident_summary_page(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = _endpoint_or_404(pk)
+    entry = board.board_entry(endpoint=endpoint)
+    context = {
+        "endpoint": endpoint,
+        "entry": entry,
+        "summary": incident_summary(entry=entry) if entry is not None else "",
+    }
+    return render(request, "triage/summary.html", context)

@@ -34,10 +34,26 @@ MATRIX: dict[str, Rule] = {
     "endpoints:refresh": Rule("Operator", method="post", kwargs={"pk": "endpoint"}, ok=(302,)),
     "endpoints:invoke": Rule("Operator", kwargs={"pk": "endpoint"}),
     "endpoints:changes": Rule("Viewer", kwargs={"pk": "endpoint"}),
+    "endpoints:what_changed": Rule("Viewer", kwargs={"pk": "endpoint"}),
+    "endpoints:timeline": Rule("Viewer", kwargs={"pk": "endpoint"}),
+    "triage:board": Rule("Viewer"),
+    "triage:summary": Rule("Viewer", kwargs={"pk": "endpoint"}),
+    "triage:take": Rule(
+        "Operator", method="post", kwargs={"pk": "endpoint"}, ok=(302,), data={"note": "on it"}
+    ),
+    # Releasing needs someone to own it; with nobody, the refusal is a message and a redirect.
+    "triage:release": Rule("Operator", method="post", kwargs={"pk": "endpoint"}, ok=(302,)),
     "apihistory:list": Rule("Viewer"),
     "apihistory:detail": Rule("Viewer", kwargs={"pk": "trail_event"}),
     "monitoring:endpoint_metrics": Rule("Viewer", kwargs={"pk": "endpoint"}),
     "monitoring:endpoint_metrics_panel": Rule("Viewer", kwargs={"pk": "endpoint"}),
+    "monitoring:endpoint_monitoring": Rule("Viewer", kwargs={"pk": "endpoint"}),
+    "monitoring:endpoint_monitoring_charts": Rule("Viewer", kwargs={"pk": "endpoint"}),
+    # The matrix endpoint captures no data: an allowed check is refused with a message.
+    "monitoring:endpoint_check_now": Rule(
+        "Operator", method="post", kwargs={"pk": "endpoint"}, ok=(400,), data={"window": "1h"}
+    ),
+    "monitoring:check_run_status": Rule("Viewer", kwargs={"pk": "endpoint", "run_id": "check_run"}),
     "audit:list": Rule("Approver"),
     "shifts:list": Rule("Viewer"),
     "shifts:detail": Rule("Viewer", kwargs={"pk": "proposal"}),
@@ -154,6 +170,22 @@ def _trail_event():
     )
 
 
+def _check_run(endpoint: Endpoint):
+    from monitoring.models import CheckRun
+
+    now = timezone.now()
+    return CheckRun.objects.create(
+        endpoint=endpoint,
+        window_start=now - timedelta(hours=1),
+        window_end=now,
+        capture_uri="s3://bucket/capture",
+        statistics_uri="s3://bucket/baseline/statistics.json",
+        constraints_uri="s3://bucket/baseline/constraints.json",
+        created_at=now,
+        status="completed",
+    )
+
+
 def _url(name: str, rule: Rule, endpoint: Endpoint, user, user_factory) -> str:
     def resolve(value):
         if value == "endpoint":
@@ -166,6 +198,8 @@ def _url(name: str, rule: Rule, endpoint: Endpoint, user, user_factory) -> str:
             )
         if value == "transform_job":
             return _transform_job().pk
+        if value == "check_run":
+            return _check_run(endpoint).pk
         if value == "trail_event":
             return _trail_event().pk
         return value

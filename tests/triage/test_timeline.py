@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -111,6 +112,7 @@ def test_timeline_page_shows_the_events_and_degrades_without_metrics(
     incident, role_client, monkeypatch
 ):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    cache.clear()  # no metrics panel cached by an earlier test for the same endpoint id
     reset_call_counts()
     response = role_client("Viewer").get(
         reverse("endpoints:timeline", args=[incident.pk]), {"range": "3h"}

@@ -1,0 +1,224 @@
+"""The incident board: endpoints that need attention now, ranked, each with its likely cause.
+
+Signals come from what the portal already keeps in its database: alarms in ALARM (their
+thresholds are the team's definition of "error rate or latency too high"), failed or
+stuck endpoint updates, recent Model Monitor violations, and emergency shifts nobody has
+acknowledged. The likely cause is the last change to the endpoint before its first signal:
+on call, "what changed just before this started?" is the first question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from apihistory.models import TrailEvent
+from apihistory.selectors import endpoint_change_events
+from endpoints.models import TRANSITIONAL_STATUSES, Endpoint
+from monitoring.models import Alarm
+from shifts.models import ShiftKind, ShiftProposal, ShiftState
+from triage.models import IncidentOwnership
+
+# How far before the first signal a change still counts as its likely cause.
+CAUSE_WINDOW = timedelta(hours=2)
+_BAD_STATUSES = ("Failed", "UpdateRollbackFailed")
+
+# Signal weights: what pages first. An alarm is a customer-facing symptom; a failed
+# endpoint or an unacknowledged emergency shift needs a person; drift can wait an hour.
+_WEIGHTS = {"alarm": 100, "failed": 80, "emergency": 50, "stuck": 40, "violations": 20}
+
+
+@dataclass(frozen=True)
+class Signal:
+    kind: str  # alarm | failed | stuck | emergency | violations
+    text: str
+    since: datetime
+
+
+@dataclass(frozen=True)
+class LikelyCause:
+    event: TrailEvent
+    what: str
+    minutes_before: int
+    signal: str
+
+    @property
+    def text(self) -> str:
+        who = self.event.principal_name or "an unknown principal"
+        kind = "role" if self.event.identity_type == "AssumedRole" else "user"
+        if self.event.identity_type not in ("AssumedRole", "IAMUser"):
+            kind = self.event.identity_type
+        return f"{self.what} {self.minutes_before} min before {self.signal}, by {kind} {who}"
+
+
+@dataclass
+class BoardEntry:
+    endpoint: Endpoint
+    signals: list[Signal] = field(default_factory=list)
+    cause: LikelyCause | None = None
+    owner: IncidentOwnership | None = None
+    runbook_url: str = ""
+
+    @property
+    def score(self) -> int:
+        return sum(_WEIGHTS[s.kind] for s in self.signals)
+
+    @property
+    def since(self) -> datetime:
+        return min(s.since for s in self.signals)
+
+    @property
+    def first_symptom(self) -> Signal:
+        """The earliest signal that is a symptom (an alarm or a failure), else the earliest."""
+        symptoms = [s for s in self.signals if s.kind in ("alarm", "failed", "stuck")]
+        return min(symptoms or self.signals, key=lambda s: s.since)
+
+
+def runbook_url(endpoint: Endpoint) -> str:
+    """The endpoint's runbook: its `runbook` tag, a per-endpoint setting, or the template."""
+    tags = (endpoint.describe_raw or {}).get("Tags") or []
+    for tag in tags:
+        if isinstance(tag, dict) and str(tag.get("Key", "")).lower() == "runbook":
+            return str(tag.get("Value", ""))
+    per_endpoint = settings.OPSPORTAL_RUNBOOK_URLS.get(endpoint.name)
+    if per_endpoint:
+        return per_endpoint
+    template = settings.OPSPORTAL_RUNBOOK_URL_TEMPLATE
+    return template.format(endpoint=endpoint.name, region=endpoint.region) if template else ""
+
+
+def _entries() -> dict[int, BoardEntry]:
+    entries: dict[int, BoardEntry] = {}
+
+    def entry(endpoint: Endpoint) -> BoardEntry:
+        return entries.setdefault(endpoint.pk, BoardEntry(endpoint=endpoint))
+
+    live = Endpoint.objects.filter(deleted_at__isnull=True)
+    firing = list(Alarm.objects.filter(state="ALARM").exclude(endpoint_name=""))
+    if firing:
+        by_key = {
+            (e.account_id, e.region, e.name): e
+            for e in live.filter(name__in={a.endpoint_name for a in firing})
+        }
+        for alarm in firing:
+            endpoint = by_key.get((alarm.account_id, alarm.region, alarm.endpoint_name))
+            if endpoint is not None:
+                since = alarm.state_updated_at or alarm.synced_at
+                entry(endpoint).signals.append(Signal("alarm", f"{alarm.name} in ALARM", since))
+    stuck_before = timezone.now() - timedelta(seconds=settings.OPSPORTAL_STUCK_AFTER_SECONDS)
+    troubled = live.filter(
+        Q(status__in=_BAD_STATUSES)
+        | Q(status__in=TRANSITIONAL_STATUSES, status_changed_at__lt=stuck_before)
+    )
+    for endpoint in troubled:
+        if endpoint.status in _BAD_STATUSES:
+            reason = endpoint.failure_reason or f"endpoint is {endpoint.status}"
+            entry(endpoint).signals.append(
+                Signal("failed", f"{endpoint.status}: {reason}", endpoint.status_changed_at)
+            )
+        else:
+            entry(endpoint).signals.append(
+                Signal("stuck", f"{endpoint.status} too long", endpoint.status_changed_at)
+            )
+    unacknowledged = ShiftProposal.objects.filter(
+        kind=ShiftKind.EMERGENCY, state=ShiftState.APPLIED, acknowledged_at__isnull=True
+    ).select_related("endpoint")
+    for proposal in unacknowledged:
+        entry(proposal.endpoint).signals.append(
+            Signal(
+                "emergency",
+                f"emergency shift #{proposal.pk} awaits an Approver's acknowledgement",
+                proposal.finished_at or proposal.created_at,
+            )
+        )
+    for endpoint, text, since in violation_signals():
+        entry(endpoint).signals.append(Signal("violations", text, since))
+    return entries
+
+
+def violation_signals() -> list[tuple[Endpoint, str, datetime]]:
+    """Endpoints whose Model Monitor runs reported violations in the last 24 hours."""
+    try:
+        from monitoring.monitor_selectors import endpoints_with_recent_violations
+    except ImportError:  # Model Monitor sync not installed
+        return []
+    return [
+        (row.endpoint, row.text, row.since)
+        for row in endpoints_with_recent_violations(hours=24)
+        if row.endpoint is not None
+    ]
+
+
+def likely_cause(*, endpoint: Endpoint, before: datetime, signal: str) -> LikelyCause | None:
+    """The last successful write on the endpoint or its configs in the window before the
+    first signal, described in a line."""
+    events = endpoint_change_events(
+        endpoint=endpoint, start=before - CAUSE_WINDOW, end=before, limit=20
+    )
+    for event in events:
+        if event.failed:
+            continue
+        minutes = max(0, int((before - event.event_time).total_seconds() // 60))
+        return LikelyCause(
+            event=event, what=describe_change(event), minutes_before=minutes, signal=signal
+        )
+    return None
+
+
+def describe_change(event: TrailEvent) -> str:
+    """A write call in on-call words ("variant B's model changed to tumor-model-v3")."""
+    params = (event.record or {}).get("requestParameters") or {}
+    if event.event_name == "UpdateEndpoint":
+        return f"endpoint {event.endpoint_name} updated to config {event.endpoint_config_name}"
+    if event.event_name == "UpdateEndpointWeightsAndCapacities":
+        items = params.get("desiredWeightsAndCapacities") or []
+        weights = ", ".join(
+            f"{i.get('variantName')} {i.get('desiredWeight')}" for i in items if isinstance(i, dict)
+        )
+        return f"weights changed ({weights})"
+    if event.event_name == "CreateEndpointConfig":
+        models = ", ".join(
+            f"{v.get('variantName')} → {v.get('modelName')}"
+            for v in params.get("productionVariants") or []
+            if isinstance(v, dict)
+        )
+        return f"config {event.endpoint_config_name} created ({models})"
+    return f"{event.event_name} on {event.endpoint_name or event.endpoint_config_name}"
+
+
+def incident_board() -> list[BoardEntry]:
+    """Endpoints that need attention now, most urgent first."""
+    entries = list(_entries().values())
+    owners = {
+        o.endpoint_id: o
+        for o in IncidentOwnership.objects.filter(
+            endpoint_id__in=[e.endpoint.pk for e in entries], released_at__isnull=True
+        ).select_related("owner")
+    }
+    for item in entries:
+        item.owner = owners.get(item.endpoint.pk)
+        item.runbook_url = runbook_url(item.endpoint)
+        first = item.first_symptom
+        item.cause = likely_cause(endpoint=item.endpoint, before=first.since, signal=first.text)
+    entries.sort(key=lambda e: (-e.score, e.since))
+    return entries
+
+
+def board_entry(*, endpoint: Endpoint) -> BoardEntry | None:
+    """One endpoint's entry, if it is on the board."""
+    for item in incident_board():
+        if item.endpoint.pk == endpoint.pk:
+            return item
+    return None
+
+
+def current_owner(*, endpoint: Endpoint) -> IncidentOwnership | None:
+    return (
+        IncidentOwnership.objects.filter(endpoint=endpoint, released_at__isnull=True)
+        .select_related("owner")
+        .first()
+    )

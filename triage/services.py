@@ -1,0 +1,82 @@
+"""Triage writes: taking and releasing an endpoint's incident. Each is audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from audit.services import audit_record
+from endpoints.models import Endpoint
+from triage.models import IncidentOwnership
+
+MAX_NOTE = 2000
+
+
+class OwnershipError(ValueError):
+    """A take or release that cannot be done, with a message for the user."""
+
+
+def incident_take(
+    *, endpoint_id: int, actor: Any, note: str, request: HttpRequest | None = None
+) -> IncidentOwnership:
+    """Claim the endpoint's incident with a note; hands over from a current owner."""
+    note = note.strip()
+    if not note:
+        raise OwnershipError(
+            "Say in a few words what you are doing, e.g. 'shifting traffic off B'."
+        )
+    if len(note) > MAX_NOTE:
+        raise OwnershipError(f"Keep the note under {MAX_NOTE} characters.")
+    now = timezone.now()
+    with transaction.atomic():
+        endpoint = Endpoint.objects.select_for_update().get(pk=endpoint_id)
+        previous = (
+            IncidentOwnership.objects.select_for_update()
+            .filter(endpoint=endpoint, released_at__isnull=True)
+            .select_related("owner")
+            .first()
+        )
+        if previous is not None:
+            previous.released_at, previous.released_by = now, actor
+            previous.save(update_fields=["released_at", "released_by"])
+        ownership = IncidentOwnership.objects.create(
+            endpoint=endpoint, owner=actor, note=note, taken_at=now
+        )
+        audit_record(
+            actor=actor,
+            action="incident.take",
+            target=endpoint.arn,
+            before={"owner": previous.owner.get_username()} if previous else None,
+            after={"owner": actor.get_username(), "note": note},
+            request=request,
+        )
+    return ownership
+
+
+def incident_release(
+    *, endpoint_id: int, actor: Any, request: HttpRequest | None = None
+) -> IncidentOwnership:
+    """Give the endpoint's incident up (resolved, or handed to nobody in particular)."""
+    now = timezone.now()
+    with transaction.atomic():
+        ownership = (
+            IncidentOwnership.objects.select_for_update()
+            .filter(endpoint_id=endpoint_id, released_at__isnull=True)
+            .select_related("owner", "endpoint")
+            .first()
+        )
+        if ownership is None:
+            raise OwnershipError("Nobody owns this endpoint's incident.")
+        ownership.released_at, ownership.released_by = now, actor
+        ownership.save(update_fields=["released_at", "released_by"])
+        audit_record(
+            actor=actor,
+            action="incident.release",
+            target=ownership.endpoint.arn,
+            before={"owner": ownership.owner.get_username(), "note": ownership.note},
+            request=request,
+        )
+    return ownership
