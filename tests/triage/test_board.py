@@ -1,0 +1,180 @@
+"""The incident board ranks what needs attention, names the likely cause, and lets an
+on-call engineer take the incident with a note (audited) and copy a summary."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AuditEntry
+from endpoints.models import Endpoint
+from monitoring.models import Alarm
+from shifts.models import ShiftProposal
+from tests.apihistory.test_pages import event
+from tests.shifts.helpers import make_endpoint
+from triage.board import incident_board, runbook_url
+from triage.models import IncidentOwnership
+from triage.summary import incident_summary
+
+pytestmark = pytest.mark.django_db
+
+NOW = timezone.now().replace(microsecond=0)
+
+
+def ago(minutes: float):
+    return NOW - timedelta(minutes=minutes)
+
+
+def firing(endpoint: Endpoint, name: str, *, since):
+    return Alarm.objects.create(
+        target="sandbox",
+        account_id=endpoint.account_id,
+        region=endpoint.region,
+        name=name,
+        state="ALARM",
+        reason="Threshold Crossed: 1 datapoint [0.31] was greater than the threshold (0.05).",
+        endpoint_name=endpoint.name,
+        state_updated_at=since,
+        synced_at=NOW,
+        history=[
+            {
+                "time": since.isoformat(),
+                "type": "StateUpdate",
+                "summary": "Alarm updated from OK to ALARM",
+            }
+        ],
+    )
+
+
+@pytest.fixture
+def world(user_factory):
+    """tumor-classifier: deployed by CI 12 min before its 5XX alarm; churn: Failed;
+    fraud: healthy; iris: an emergency shift nobody acknowledged."""
+    tumor = make_endpoint("tumor-classifier")
+    event(
+        "UpdateEndpoint",
+        at=ago(32),
+        endpoint="tumor-classifier",
+        config="tumor-config-v3",
+        principal="ci-deployer",
+        identity="AssumedRole",
+        params={"endpointName": "tumor-classifier", "endpointConfigName": "tumor-config-v3"},
+    )
+    event("UpdateEndpoint", at=ago(25), endpoint="tumor-classifier", error="AccessDenied")
+    firing(tumor, "tumor-classifier-5xx-rate", since=ago(20))
+    churn = make_endpoint("churn-serverless", status="Failed")
+    Endpoint.objects.filter(pk=churn.pk).update(
+        failure_reason="Model artifact not found", status_changed_at=ago(90)
+    )
+    make_endpoint("fraud-detection")
+    iris = make_endpoint("iris-classifier")
+    admin = user_factory("night-admin", "Admin")
+    ShiftProposal.objects.create(
+        endpoint=iris,
+        proposer=admin,
+        kind="emergency",
+        state="applied",
+        reason="latency",
+        before_weights={"A": 50.0, "B": 50.0},
+        desired_weights={"A": 100.0, "B": 0.0},
+        created_at=ago(5),
+        expires_at=ago(-60),
+        updated_at=ago(5),
+        finished_at=ago(5),
+    )
+    return {"tumor": tumor, "churn": churn, "iris": iris}
+
+
+def test_board_ranks_alarms_first_and_names_the_deploy_as_likely_cause(world):
+    entries = incident_board()
+    assert [e.endpoint.name for e in entries] == [
+        "tumor-classifier",
+        "churn-serverless",
+        "iris-classifier",
+    ]
+    tumor = entries[0]
+    assert [s.kind for s in tumor.signals] == ["alarm"]
+    # The failed call at -25 min changed nothing: the successful deploy at -32 is the cause.
+    assert tumor.cause is not None
+    assert tumor.cause.text == (
+        "endpoint tumor-classifier updated to config tumor-config-v3 12 min before "
+        "tumor-classifier-5xx-rate in ALARM, by role ci-deployer"
+    )
+    assert "Model artifact not found" in entries[1].signals[0].text
+    assert entries[1].cause is None
+    assert entries[2].signals[0].kind == "emergency"
+
+
+def test_taking_ownership_shows_on_the_board_and_is_audited(world, role_client):
+    operator = role_client("Operator")
+    tumor = world["tumor"]
+    response = operator.post(
+        reverse("triage:take", args=[tumor.pk]), {"note": "rolling back B's deploy"}
+    )
+    assert response.status_code == 302
+    owner = IncidentOwnership.objects.get(endpoint=tumor, released_at__isnull=True)
+    assert owner.note == "rolling back B's deploy"
+    entry = AuditEntry.objects.get(action="incident.take")
+    assert entry.after == {"owner": owner.owner.get_username(), "note": "rolling back B's deploy"}
+    viewer_page = role_client("Viewer").get(reverse("triage:board")).content.decode()
+    card = viewer_page.split('data-endpoint="tumor-classifier"', 1)[1].split("</section>", 1)[0]
+    assert f"owned by {owner.owner.get_username()}" in card
+    assert "rolling back B&#x27;s deploy" in card
+
+
+def test_taking_over_releases_the_previous_owner(world, user_factory):
+    from triage.services import incident_take
+
+    first, second = user_factory("first", "Operator"), user_factory("second", "Operator")
+    incident_take(endpoint_id=world["tumor"].pk, actor=first, note="looking")
+    incident_take(endpoint_id=world["tumor"].pk, actor=second, note="taking over, first is off")
+    rows = list(IncidentOwnership.objects.filter(endpoint=world["tumor"]).order_by("taken_at"))
+    assert [(r.owner, r.released_by) for r in rows] == [(first, second), (second, None)]
+
+
+def test_ownership_needs_a_note_and_the_operator_role(world, role_client):
+    tumor = world["tumor"]
+    response = role_client("Operator").post(reverse("triage:take", args=[tumor.pk]), {"note": ""})
+    assert response.status_code == 302
+    assert not IncidentOwnership.objects.exists()
+    assert (
+        role_client("Viewer")
+        .post(reverse("triage:take", args=[tumor.pk]), {"note": "x"})
+        .status_code
+        == 403
+    )
+    assert not IncidentOwnership.objects.exists()
+
+
+def test_summary_has_what_since_when_the_change_and_the_actions(world, user_factory):
+    from triage.services import incident_take
+
+    incident_take(
+        endpoint_id=world["tumor"].pk, actor=user_factory("sam", "Operator"), note="on it"
+    )
+    entry = next(e for e in incident_board() if e.endpoint.name == "tumor-classifier")
+    text = incident_summary(entry=entry, now=NOW)
+    assert text.startswith("**tumor-classifier** (us-east-1, account 123456789012)")
+    assert "tumor-classifier-5xx-rate in ALARM" in text and "(20 min)" in text
+    assert "UpdateEndpoint by ci-deployer (AssumedRole) — config tumor-config-v3" in text
+    assert "sam took ownership: on it" in text
+    assert "Threshold Crossed" in text
+
+
+def test_summary_page_for_an_endpoint_not_on_the_board(world, role_client):
+    fraud = Endpoint.objects.get(name="fraud-detection")
+    body = role_client("Viewer").get(reverse("triage:summary", args=[fraud.pk])).content
+    assert b'data-testid="no-incident"' in body
+
+
+def test_runbook_from_tag_then_setting_then_template(world, settings):
+    tumor = world["tumor"]
+    settings.OPSPORTAL_RUNBOOK_URL_TEMPLATE = "https://wiki.example.com/{region}/{endpoint}"
+    assert runbook_url(tumor) == "https://wiki.example.com/us-east-1/tumor-classifier"
+    settings.OPSPORTAL_RUNBOOK_URLS = {"tumor-classifier": "https://wiki.example.com/tumor"}
+    assert runbook_url(tumor) == "https://wiki.example.com/tumor"
+    tumor.describe_raw = {"Tags": [{"Key": "runbook", "Value": "https://runbooks/t"}]}
+    assert runbook_url(tumor) == "https://runbooks/t"
