@@ -18,7 +18,9 @@ from django.utils import timezone
 
 from apihistory.models import TrailEvent
 from apihistory.selectors import endpoint_change_events
-from endpoints.models import TRANSITIONAL_STATUSES, Endpoint
+from endpoints.history_selectors import endpoint_state_at
+from endpoints.models import TRANSITIONAL_STATUSES, Endpoint, EndpointSnapshot
+from endpoints.state_diff import state_diff
 from monitoring.models import Alarm
 from shifts.models import ShiftKind, ShiftProposal, ShiftState
 from triage.models import IncidentOwnership
@@ -163,10 +165,39 @@ def likely_cause(*, endpoint: Endpoint, before: datetime, signal: str) -> Likely
         if event.failed:
             continue
         minutes = max(0, int((before - event.event_time).total_seconds() // 60))
-        return LikelyCause(
-            event=event, what=describe_change(event), minutes_before=minutes, signal=signal
-        )
+        what = deployed_changes(endpoint=endpoint, event=event) or describe_change(event)
+        return LikelyCause(event=event, what=what, minutes_before=minutes, signal=signal)
     return None
+
+
+# After an UpdateEndpoint the new fleet takes minutes to come up; the inventory sees the
+# new config then. Look that far ahead for the state it produced.
+DEPLOY_SETTLE = timedelta(minutes=30)
+
+
+def deployed_changes(*, endpoint: Endpoint, event: TrailEvent) -> str:
+    """What an UpdateEndpoint changed in the endpoint's variants (models, images, instance
+    types), from the inventory's state before the call and the first state on its config:
+    "variant B model tumor-model-v2 → tumor-model-v3" says more at 3 a.m. than a config
+    name does."""
+    if event.event_name != "UpdateEndpoint" or not event.endpoint_config_name:
+        return ""
+    before = endpoint_state_at(endpoint=endpoint, when=event.event_time)
+    after = (
+        EndpointSnapshot.objects.filter(
+            endpoint=endpoint,
+            config_name=event.endpoint_config_name,
+            observed_at__gt=event.event_time,
+            observed_at__lte=event.event_time + DEPLOY_SETTLE,
+        )
+        .order_by("observed_at", "id")
+        .first()
+    )
+    if before is None or after is None:
+        return ""
+    kinds = ("model", "image", "instance_type", "variant_added", "variant_removed")
+    changes = [c.text for c in state_diff(before=before, after=after).changes if c.kind in kinds]
+    return "; ".join(changes)
 
 
 def describe_change(event: TrailEvent) -> str:

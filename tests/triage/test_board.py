@@ -178,3 +178,47 @@ def test_runbook_from_tag_then_setting_then_template(world, settings):
     assert runbook_url(tumor) == "https://wiki.example.com/tumor"
     tumor.describe_raw = {"Tags": [{"Key": "runbook", "Value": "https://runbooks/t"}]}
     assert runbook_url(tumor) == "https://runbooks/t"
+
+
+def _snapshot(endpoint: Endpoint, *, at, config: str, models: dict[str, str]):
+    from endpoints.models import EndpointSnapshot
+
+    variants = {
+        name: {
+            "position": index,
+            "weight": 50.0,
+            "desired_weight": 50.0,
+            "current_instance_count": 1,
+            "desired_instance_count": 1,
+            "instance_type": "ml.m5.large",
+            "model_name": model,
+            "image": "sagemaker-xgboost:1.7",
+            "serverless": None,
+            "is_shadow": False,
+        }
+        for index, (name, model) in enumerate(models.items())
+    }
+    return EndpointSnapshot.objects.create(
+        endpoint=endpoint,
+        observed_at=at,
+        last_modified_time=at,
+        status="InService",
+        config_name=config,
+        variants=variants,
+        fingerprint=f"{config}-{at.timestamp()}",
+    )
+
+
+def test_likely_cause_names_the_model_the_deploy_put_on_a_variant(world):
+    tumor = world["tumor"]
+    _snapshot(
+        tumor, at=ago(120), config="tumor-config-v2", models={"A": "tumor-v1", "B": "tumor-v2"}
+    )
+    _snapshot(
+        tumor, at=ago(29), config="tumor-config-v3", models={"A": "tumor-v1", "B": "tumor-v3"}
+    )
+    cause = incident_board()[0].cause
+    assert cause.text == (
+        "variant B model tumor-v2 → tumor-v3 12 min before tumor-classifier-5xx-rate in ALARM, "
+        "by role ci-deployer"
+    )
