@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from apihistory.models import TrailEvent
 from apihistory.selectors import endpoint_change_events
-from endpoints.history_selectors import endpoint_state_at
 from endpoints.models import TRANSITIONAL_STATUSES, Endpoint, EndpointSnapshot
 from endpoints.state_diff import state_diff
 from monitoring.models import Alarm
@@ -156,18 +155,26 @@ def violation_signals() -> list[tuple[Endpoint, str, datetime]]:
 
 
 def likely_cause(*, endpoint: Endpoint, before: datetime, signal: str) -> LikelyCause | None:
-    """The last successful write on the endpoint or its configs in the window before the
-    first signal, described in a line."""
-    events = endpoint_change_events(
-        endpoint=endpoint, start=before - CAUSE_WINDOW, end=before, limit=20
-    )
-    for event in events:
-        if event.failed:
-            continue
-        minutes = max(0, int((before - event.event_time).total_seconds() // 60))
-        what = deployed_changes(endpoint=endpoint, event=event) or describe_change(event)
-        return LikelyCause(event=event, what=what, minutes_before=minutes, signal=signal)
-    return None
+    """The last successful write in the window before the first signal, in a line.
+
+    A call on the endpoint itself (UpdateEndpoint, a weight change) wins over creating a
+    config: a config changes nothing until an endpoint is pointed at it, and CloudTrail's
+    one-second times often put both in the same second.
+    """
+    events = [
+        e
+        for e in endpoint_change_events(
+            endpoint=endpoint, start=before - CAUSE_WINDOW, end=before, limit=50
+        )
+        if not e.failed
+    ]
+    on_endpoint = [e for e in events if e.endpoint_name == endpoint.name]
+    event = (on_endpoint or events or [None])[0]
+    if event is None:
+        return None
+    minutes = max(0, int((before - event.event_time).total_seconds() // 60))
+    what = deployed_changes(endpoint=endpoint, event=event) or describe_change(event)
+    return LikelyCause(event=event, what=what, minutes_before=minutes, signal=signal)
 
 
 # After an UpdateEndpoint the new fleet takes minutes to come up; the inventory sees the
@@ -182,18 +189,28 @@ def deployed_changes(*, endpoint: Endpoint, event: TrailEvent) -> str:
     name does."""
     if event.event_name != "UpdateEndpoint" or not event.endpoint_config_name:
         return ""
-    before = endpoint_state_at(endpoint=endpoint, when=event.event_time)
+    snapshots = EndpointSnapshot.objects.filter(endpoint=endpoint)
+    # CloudTrail's times are whole seconds: the first state on the new config is looked
+    # for from the start of the call's second, and the state before it is the last one on
+    # another config (not "at the event time", which a sync in that same second would miss).
     after = (
-        EndpointSnapshot.objects.filter(
-            endpoint=endpoint,
+        snapshots.filter(
             config_name=event.endpoint_config_name,
-            observed_at__gt=event.event_time,
+            observed_at__gte=event.event_time,
             observed_at__lte=event.event_time + DEPLOY_SETTLE,
         )
         .order_by("observed_at", "id")
         .first()
     )
-    if before is None or after is None:
+    if after is None:
+        return ""
+    before = (
+        snapshots.filter(observed_at__lt=after.observed_at)
+        .exclude(config_name=event.endpoint_config_name)
+        .order_by("-observed_at", "-id")
+        .first()
+    )
+    if before is None:
         return ""
     kinds = ("model", "image", "instance_type", "variant_added", "variant_removed")
     changes = [c.text for c in state_diff(before=before, after=after).changes if c.kind in kinds]

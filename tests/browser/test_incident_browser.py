@@ -1,0 +1,130 @@
+"""The bad-deploy drill end to end, in the browser: the CI deployer breaks a variant, its
+5XX alarm fires, the incident board names the deploy as the likely cause, the on-call Admin
+takes ownership, shifts traffic away in an emergency, and the summary for the channel
+tells the whole chain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.utils import timezone
+
+from apihistory.models import IngestCursor
+from apihistory.services import trail_ingest
+from endpoints.models import Endpoint
+from endpoints.services import endpoint_refresh, target_by_name
+from monitoring.services import alarm_sync
+from sandbox.seed import put_endpoint_alarms
+from tests.apihistory import cloudtrail_settings
+from tests.sandbox.world import aws_client, control, live_endpoint
+from tests.shifts.helpers import deferred  # noqa: F401  (fixture)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# A region of the portal's targets whose models no other test picks by name, so the
+# failing model version the drill creates cannot end up behind another test's endpoint.
+REGION = "eu-west-1"
+
+
+@pytest.fixture
+def drill_endpoint(sandbox) -> Iterator[str]:
+    """An iris endpoint with v0 and v1 at 1/1, its 5XX alarm on v0; removed afterwards with
+    the configs and the failing model the drill adds."""
+    sm = aws_client(sandbox.url, "sagemaker", REGION)
+    models_before = {m["ModelName"] for m in sm.list_models(MaxResults=100)["Models"]}
+    name = live_endpoint(sandbox.url, "iris-model", weights=(1.0, 1.0), region=REGION)
+    put_endpoint_alarms(aws_client(sandbox.url, "cloudwatch", REGION), name, "v0")
+    yield name
+    sm.delete_endpoint(EndpointName=name)
+    for config in sm.list_endpoint_configs(NameContains=name, MaxResults=100)["EndpointConfigs"]:
+        sm.delete_endpoint_config(EndpointConfigName=config["EndpointConfigName"])
+    for model in sm.list_models(MaxResults=100)["Models"]:
+        if model["ModelName"] not in models_before:
+            sm.delete_model(ModelName=model["ModelName"])
+    aws_client(sandbox.url, "cloudwatch", REGION).delete_alarms(
+        AlarmNames=[f"{name}-5xx-rate", f"{name}-model-latency-p99"]
+    )
+
+
+def _portal_syncs(endpoint: Endpoint, url: str, settings) -> None:
+    """What the beat tasks would do within a minute: inventory, alarms, API history."""
+    target = target_by_name("sandbox")
+    endpoint_refresh(endpoint_id=endpoint.pk)
+    alarm_sync(target=target, region=REGION)
+    settings.OPSPORTAL_CLOUDTRAIL_OVERLAP_SECONDS = 600
+    settings.OPSPORTAL_CLOUDTRAIL_LOOKUP_RATE = 50
+    with cloudtrail_settings(url, lookup_rate=50, lag_seconds=0):
+        assert trail_ingest(target=target, region=REGION).ok
+
+
+def test_bad_deploy_from_board_to_summary(
+    login,
+    live_server,
+    sandbox,
+    drill_endpoint,
+    deferred,  # noqa: F811
+    settings,
+):
+    target = target_by_name("sandbox")
+    IngestCursor.objects.create(
+        target=target.name,
+        account_id=target.account_id,
+        region=REGION,
+        newest_event_time=timezone.now(),
+    )
+    # The portal knew the endpoint healthy before the deploy.
+    endpoint = Endpoint.objects.create(
+        target="sandbox",
+        account_id=target.account_id,
+        region=REGION,
+        name=drill_endpoint,
+        arn="",
+        status="Creating",
+        status_changed_at=timezone.now(),
+        creation_time=timezone.now(),
+        last_modified_time=timezone.now(),
+        synced_at=timezone.now(),
+    )
+    endpoint_refresh(endpoint_id=endpoint.pk)
+
+    status, drill = control(
+        sandbox.url,
+        "scenario/bad-deploy",
+        body={"endpoint": drill_endpoint, "region": REGION, "error_rate": 0.5, "invocations": 200},
+    )
+    assert status == 200, drill
+    assert drill["variant"] == "v0" and "warning" not in drill
+    control(sandbox.url, "flush-metrics")
+    control(sandbox.url, "evaluate-alarms")
+    _portal_syncs(endpoint, sandbox.url, settings)
+
+    admin = login("Admin")
+    admin.click("nav >> text=Incidents")
+    card = admin.locator(f"[data-testid=incident][data-endpoint='{drill_endpoint}']")
+    cause = card.locator("[data-testid=likely-cause]").inner_text()
+    assert f"variant v0 model iris-model → {drill['model']}" in cause
+    assert f"{drill_endpoint}-5xx-rate in ALARM" in cause and "by role ci-deployer" in cause
+
+    card.locator("input[name=note]").fill("moving traffic off v0 after CI's deploy")
+    card.locator("text=Take ownership").click()
+    card = admin.locator(f"[data-testid=incident][data-endpoint='{drill_endpoint}']")
+    assert "owned by browser-admin" in card.locator("[data-testid=owner]").inner_text()
+
+    card.locator("text=Emergency shift…").click()
+    admin.fill("input[name=share_0]", "0")
+    admin.fill("input[name=share_1]", "100")
+    admin.fill("textarea[name=reason]", "v0 fails half its requests since the CI deploy")
+    admin.click("[data-testid=submit-shift]")
+    admin.wait_for_url("**/shifts/*/")
+    deferred.run()  # the poll the worker would run after its countdown
+    admin.reload()
+    assert admin.locator("[data-testid=shift-state]").inner_text() == "applied"
+
+    admin.goto(f"{live_server.url}/incidents/endpoint/{endpoint.pk}/summary")
+    summary = admin.locator("[data-testid=summary]").input_value()
+    assert f"{drill_endpoint}-5xx-rate in ALARM" in summary
+    assert f"variant v0 model iris-model → {drill['model']}" in summary
+    assert "UpdateEndpoint by ci-deployer (AssumedRole)" in summary
+    assert "browser-admin took ownership: moving traffic off v0" in summary
+    assert "Emergency shift" in summary and "applied" in summary and "v0 0" in summary
