@@ -21,6 +21,7 @@ from apihistory.selectors import endpoint_change_events
 from endpoints.models import TRANSITIONAL_STATUSES, Endpoint, EndpointSnapshot
 from endpoints.state_diff import state_diff
 from monitoring.models import Alarm
+from monitoring.monitor_selectors import endpoints_with_violations
 from shifts.models import ShiftKind, ShiftProposal, ShiftState
 from triage.models import IncidentOwnership
 
@@ -143,15 +144,17 @@ def _entries() -> dict[int, BoardEntry]:
 
 def violation_signals() -> list[tuple[Endpoint, str, datetime]]:
     """Endpoints whose Model Monitor runs reported violations in the last 24 hours."""
-    try:
-        from monitoring.monitor_selectors import endpoints_with_recent_violations
-    except ImportError:  # Model Monitor sync not installed
-        return []
-    return [
-        (row.endpoint, row.text, row.since)
-        for row in endpoints_with_recent_violations(hours=24)
-        if row.endpoint is not None
-    ]
+    found = []
+    for item in endpoints_with_violations(hours=24):
+        if item.endpoint is None or item.last_at is None:
+            continue
+        features = ", ".join(item.features[:5]) or "features"
+        text = (
+            f"{item.violations} Model Monitor violation{'s' if item.violations != 1 else ''} "
+            f"in {item.executions} run{'s' if item.executions != 1 else ''} ({features})"
+        )
+        found.append((item.endpoint, text, item.last_at))
+    return found
 
 
 def likely_cause(*, endpoint: Endpoint, before: datetime, signal: str) -> LikelyCause | None:

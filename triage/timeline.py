@@ -13,12 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Q
 from django.urls import reverse
 
 from apihistory.models import TrailEvent
 from apihistory.selectors import endpoint_change_events, with_portal_links
 from endpoints.models import Endpoint
-from monitoring.models import Alarm
+from monitoring.models import Alarm, MonitoringExecution
 from shifts.models import ShiftEvent, ShiftKind
 
 
@@ -200,22 +201,39 @@ def state_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Ma
 
 
 def monitor_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Marker]:
-    """Model Monitor runs that reported violations or failed."""
-    try:
-        from monitoring.monitor_selectors import timeline_executions
-    except ImportError:
-        return []
-    return [
-        Marker(
-            time=row.time,
-            kind="monitor",
-            title=row.title,
-            detail=row.detail,
-            url=row.url,
-            severity=row.severity,
+    """Model Monitor runs that reported violations or failed (clean runs are not news)."""
+    executions = (
+        MonitoringExecution.objects.filter(
+            schedule__account_id=endpoint.account_id,
+            schedule__region=endpoint.region,
+            schedule__endpoint_name=endpoint.name,
+            scheduled_time__gte=start,
+            scheduled_time__lt=end,
         )
-        for row in timeline_executions(endpoint=endpoint, start=start, end=end)
-    ]
+        .filter(Q(violation_count__gt=0) | Q(status="Failed"))
+        .select_related("schedule")
+        .prefetch_related("violations")
+    )
+    url = reverse("monitoring:endpoint_monitoring", args=[endpoint.pk])
+    markers = []
+    for execution in executions:
+        if execution.status == "Failed":
+            title, detail, severity = "monitoring run failed", execution.failure_reason, "warn"
+        else:
+            features = sorted({v.feature_name for v in execution.violations.all()})
+            title = f"{execution.violation_count} monitoring violation(s)"
+            detail, severity = ", ".join(features[:8]), "warn"
+        markers.append(
+            Marker(
+                time=execution.scheduled_time,
+                kind="monitor",
+                title=f"{execution.schedule.name}: {title}",
+                detail=detail,
+                url=f"{url}?execution={execution.pk}#violations",
+                severity=severity,
+            )
+        )
+    return markers
 
 
 SOURCES: list[Source] = [

@@ -132,3 +132,45 @@ def test_timeline_refuses_a_bad_range(incident, role_client):
     )
     assert response.status_code == 400
     assert "The start must be before the end." in response.content.decode()
+
+
+def test_model_monitor_runs_with_violations_or_failures_are_marked(incident):
+    from monitoring.models import MonitoringExecution, MonitoringSchedule, MonitoringViolation
+
+    schedule = MonitoringSchedule.objects.create(
+        target="sandbox",
+        account_id="123456789012",
+        region="us-east-1",
+        endpoint_name="tumor-classifier",
+        name="tumor-dq",
+        status="Scheduled",
+        synced_at=NOW,
+    )
+    MonitoringExecution.objects.create(  # a clean run: not news, not marked
+        schedule=schedule, scheduled_time=ago(70), status="Completed", violation_count=0
+    )
+    drifted = MonitoringExecution.objects.create(
+        schedule=schedule,
+        scheduled_time=ago(10),
+        status="CompletedWithViolations",
+        violation_count=1,
+    )
+    MonitoringViolation.objects.create(
+        execution=drifted, feature_name="mean_radius", check_type="baseline_drift_check"
+    )
+    MonitoringExecution.objects.create(
+        schedule=schedule,
+        scheduled_time=ago(130),
+        status="Failed",
+        failure_reason="Job inputs had no data",
+    )
+    monitor = [
+        m
+        for m in endpoint_timeline(endpoint=incident, start=ago(180), end=NOW)
+        if m.kind == "monitor"
+    ]
+    assert [(m.title, m.detail) for m in monitor] == [
+        ("tumor-dq: 1 monitoring violation(s)", "mean_radius"),
+        ("tumor-dq: monitoring run failed", "Job inputs had no data"),
+    ]
+    assert f"execution={drifted.pk}" in monitor[0].url
