@@ -48,6 +48,7 @@ def main(argv: list[str]) -> int:
             "trail-ingest",
             "quality",
             "trail-search",
+            "timeline",
         }
         if "list" in chosen:
             endpoint_list.run()
@@ -75,6 +76,10 @@ def main(argv: list[str]) -> int:
             from bench import trail_search
 
             trail_search.run()
+        if "timeline" in chosen:
+            from bench import timeline_page
+
+            timeline_page.run()
         if "quality" in chosen:
             from bench import quality_engine
 

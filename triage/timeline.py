@@ -129,7 +129,7 @@ def shift_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Ma
         at__gte=start,
         at__lt=end,
         to_state__in=("applied", "failed"),
-    ).select_related("proposal")
+    ).select_related("proposal", "proposal__proposer")
     markers = []
     for shift_event in events:
         proposal = shift_event.proposal
