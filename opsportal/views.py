@@ -12,6 +12,7 @@ from monitoring import monitor_selectors
 from monitoring import selectors as monitoring_selectors
 from opsportal import health
 from opsportal.rbac import Role, role_required
+from triage.board import incident_board
 
 
 @require_GET
@@ -26,6 +27,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "violating": monitor_selectors.endpoints_with_violations(hours=24),
         "failing_schedules": monitor_selectors.failing_schedules(),
         "sync_states": selectors.sync_states(),
+        "incidents": incident_board(),
     }
     return render(request, "overview.html", context)
 

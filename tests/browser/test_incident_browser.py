@@ -121,6 +121,14 @@ def test_bad_deploy_from_board_to_summary(
     admin.reload()
     assert admin.locator("[data-testid=shift-state]").inner_text() == "applied"
 
+    # The timeline shows the whole chain: the deploy, the alarm, the shift.
+    admin.goto(f"{live_server.url}/endpoints/{endpoint.pk}/timeline?range=1h")
+    kinds = admin.locator("[data-testid=timeline-events] tr[data-kind]").evaluate_all(
+        "rows => rows.map(r => r.getAttribute('data-kind'))"
+    )
+    assert {"change", "alarm", "shift"} <= set(kinds)
+    admin.wait_for_selector("#timeline-chart .main-svg")  # plotly drew it (CSP allowed it)
+
     admin.goto(f"{live_server.url}/incidents/endpoint/{endpoint.pk}/summary")
     summary = admin.locator("[data-testid=summary]").input_value()
     assert f"{drill_endpoint}-5xx-rate in ALARM" in summary
