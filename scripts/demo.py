@@ -150,6 +150,7 @@ def main() -> int:
         supervisor.run([PY, "manage.py", "sync_transform_jobs"])
         # The demo world's week of API history (beat then keeps it current every minute).
         supervisor.run([PY, "manage.py", "ingest_cloudtrail", "--since", "7d"])
+        supervisor.run([PY, "manage.py", "sync_model_monitor"])
         supervisor.start(
             "worker",
             [
