@@ -54,7 +54,12 @@ class LikelyCause:
         kind = "role" if self.event.identity_type == "AssumedRole" else "user"
         if self.event.identity_type not in ("AssumedRole", "IAMUser"):
             kind = self.event.identity_type
-        return f"{self.what} {self.minutes_before} min before {self.signal}, by {kind} {who}"
+        when = (
+            f"{self.minutes_before} min before"
+            if self.minutes_before
+            else "less than a minute before"
+        )
+        return f"{self.what} {when} {self.signal}, by {kind} {who}"
 
 
 @dataclass
@@ -71,7 +76,9 @@ class BoardEntry:
 
     @property
     def since(self) -> datetime:
-        return min(s.since for s in self.signals)
+        """When the trouble started: the first symptom (an older violation or an
+        unacknowledged shift does not make an incident that began minutes ago look old)."""
+        return self.first_symptom.since
 
     @property
     def first_symptom(self) -> Signal:

@@ -36,7 +36,10 @@ def incident_summary(*, entry: BoardEntry, now: datetime | None = None) -> str:
         f"since {_hm(since)} ({minutes} min)",
         "",
         "*What*",
-        *(f"- {s.text} (since {_hm(s.since)})" for s in entry.signals),
+        *(
+            f"- {s.text} ({'last at' if s.kind == 'violations' else 'since'} {_hm(s.since)})"
+            for s in entry.signals
+        ),
     ]
     if entry.cause is not None:
         lines += ["", "*Likely cause*", f"- {entry.cause.text}"]
