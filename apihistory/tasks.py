@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 
 from apihistory import services
 from endpoints.services import target_by_name
+from opsportal.fanout import per_target_region
 
 
 @shared_task(name="apihistory.tasks.cloudtrail_ingest_all")
 def cloudtrail_ingest_all() -> int:
     """Beat entry point: one ingest task per target-region, so a slow or throttled region
     delays nobody else (each region has its own LookupEvents allowance)."""
-    count = 0
-    for target in settings.OPSPORTAL_TARGETS:
-        for region in target.regions:
-            cloudtrail_ingest_region.delay(target.name, region)
-            count += 1
-    return count
+    return per_target_region(cloudtrail_ingest_region)
 
 
 # A task still queued after a few intervals is superseded by the ones beat sent since.

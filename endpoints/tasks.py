@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 
 from endpoints import services
+from opsportal.fanout import per_target_region
 
 
 @shared_task(name="endpoints.tasks.inventory_sync_all")
 def inventory_sync_all() -> int:
     """Beat entry point: one sync task per target-region, so a slow or unreachable region
     delays nobody else."""
-    count = 0
-    for target in settings.OPSPORTAL_TARGETS:
-        for region in target.regions:
-            inventory_sync_region.delay(target.name, region)
-            count += 1
-    return count
+    return per_target_region(inventory_sync_region)
 
 
 @shared_task(name="endpoints.tasks.inventory_sync_region", expires=120)

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 
 from endpoints.services import target_by_name
 from monitoring import check_now, monitor_sync, services
+from opsportal.fanout import per_target_region
 
 
 @shared_task(name="monitoring.tasks.alarm_sync_all")
 def alarm_sync_all() -> int:
     """Beat entry point: one alarm sync task per target-region."""
-    count = 0
-    for target in settings.OPSPORTAL_TARGETS:
-        for region in target.regions:
-            alarm_sync_region.delay(target.name, region)
-            count += 1
-    return count
+    return per_target_region(alarm_sync_region)
 
 
 @shared_task(name="monitoring.tasks.alarm_sync_region", expires=120)
@@ -28,12 +23,7 @@ def alarm_sync_region(target_name: str, region: str) -> str:
 @shared_task(name="monitoring.tasks.monitor_sync_all")
 def monitor_sync_all() -> int:
     """Beat entry point: one Model Monitor sync task per target-region."""
-    count = 0
-    for target in settings.OPSPORTAL_TARGETS:
-        for region in target.regions:
-            monitor_sync_region.delay(target.name, region)
-            count += 1
-    return count
+    return per_target_region(monitor_sync_region)
 
 
 @shared_task(name="monitoring.tasks.monitor_sync_region", expires=600)

@@ -8,8 +8,8 @@ acks_late redelivery and the sweeper's re-enqueueing are safe. Polls are chained
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 
+from opsportal.fanout import per_target_region
 from transforms import services
 
 
@@ -26,12 +26,7 @@ def transform_job_poll(job_id: str) -> str:
 @shared_task(name="transforms.tasks.transform_jobs_sync_all", expires=120)
 def transform_jobs_sync_all() -> int:
     """Beat entry point: one sync task per target-region."""
-    count = 0
-    for target in settings.OPSPORTAL_TARGETS:
-        for region in target.regions:
-            transform_jobs_sync_region.delay(target.name, region)
-            count += 1
-    return count
+    return per_target_region(transform_jobs_sync_region)
 
 
 @shared_task(name="transforms.tasks.transform_jobs_sync_region", expires=120)
