@@ -65,13 +65,16 @@ def test_more_than_500_queries_are_split(sandbox):
         for i in range(1100)
     ]
     clients.reset_call_counts()
-    time_range = TimeRange.preset("3h")
+    # A range that ended before the sandbox's current minute: the three calls must see the
+    # same data, and live traffic flushed between them would change the last bucket.
+    end = TimeRange.preset("3h").end - timedelta(minutes=15)
+    end = end.replace(minute=end.minute - end.minute % 5)
     series = get_metric_data(
         target=TARGET,
         region="us-east-1",
         queries=queries,
-        start=time_range.start,
-        end=time_range.end,
+        start=end - timedelta(hours=3),
+        end=end,
     )
     assert _get_metric_data_calls() == 3
     assert [s.id for s in series] == [q.id for q in queries]
