@@ -33,6 +33,7 @@ from sandbox.traffic import DAILY_SWING, PEAK_HOUR_UTC
 HISTORY_MINUTES = 24 * 60
 CLIENT_ERROR_RATE = 0.003
 SERVER_ERROR_RATE = 0.0005
+CLEAN_TAIL_MINUTES = 10
 MODEL_LATENCY_SPREAD = 0.35
 OVERHEAD_MEDIAN_US = 900.0
 OVERHEAD_SPREAD = 0.3
@@ -116,6 +117,11 @@ def write_history(
         server_rate[during] = history.incident.server_error_rate
         latency_factor[during] = history.incident.latency_factor
     server_errors = rng.binomial(requests - client_errors, server_rate)
+    # The world starts healthy: a stray error in the last minutes of a quiet variant (one in
+    # a dozen requests is over the demo's 5 % alarm threshold) would fire its 5XX alarm at the
+    # first evaluation, at some times of day and not others.
+    if history.incident is None or history.incident.end < last - CLEAN_TAIL_MINUTES * MINUTE:
+        server_errors[-CLEAN_TAIL_MINUTES:] = 0
     medians = history.model_latency_us * latency_factor * np.exp(rng.normal(0.0, 0.08, minutes))
     model_levels = _latency_levels(medians, MODEL_LATENCY_SPREAD)
     overheads = OVERHEAD_MEDIAN_US * np.exp(rng.normal(0.0, 0.05, minutes))
