@@ -58,6 +58,23 @@ def _portal_syncs(endpoint: Endpoint, url: str, settings) -> None:
         assert trail_ingest(target=target, region=REGION).ok
 
 
+def _what_the_board_saw(endpoint: str, drill: dict) -> str:
+    """The facts the likely cause is computed from, for a failure message."""
+    from apihistory.models import TrailEvent
+    from monitoring.models import Alarm
+
+    alarms = [
+        (a.name, a.state, a.state_updated_at, a.history)
+        for a in Alarm.objects.filter(endpoint_name=endpoint)
+    ]
+    events = [
+        (e.event_name, e.event_time, e.endpoint_config_name, e.error_code)
+        for e in TrailEvent.objects.filter(region=REGION, read_only=False).order_by("event_time")
+        if endpoint in (e.endpoint_name + e.endpoint_config_name)
+    ]
+    return f"drill {drill}\nalarms {alarms}\nevents {events}"
+
+
 def test_bad_deploy_from_board_to_summary(
     login,
     live_server,
@@ -103,7 +120,9 @@ def test_bad_deploy_from_board_to_summary(
     admin.click("nav >> text=Incidents")
     card = admin.locator(f"[data-testid=incident][data-endpoint='{drill_endpoint}']")
     cause = card.locator("[data-testid=likely-cause]").inner_text()
-    assert f"variant v0 model iris-model → {drill['model']}" in cause
+    assert f"variant v0 model iris-model → {drill['model']}" in cause, _what_the_board_saw(
+        drill_endpoint, drill
+    )
     assert f"{drill_endpoint}-5xx-rate in ALARM" in cause and "by role ci-deployer" in cause
 
     card.locator("input[name=note]").fill("moving traffic off v0 after CI's deploy")
