@@ -241,7 +241,10 @@ def _read_window(
             target=target, region=region, start=start, end=end, token=token, result=result
         )
         result.read += len(page.records)
-        result.stored += _store(target=target, records=page.records, region=region)[0]
+        # LookupEvents answers newest first; stored oldest first, ids follow CloudTrail's
+        # order, which is the only order there is between calls in the same second.
+        oldest_first = list(reversed(page.records))
+        result.stored += _store(target=target, records=oldest_first, region=region)[0]
         times = _times(page.records)
         if times:
             newest = max(times) if newest is None else max(newest, *times)

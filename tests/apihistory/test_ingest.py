@@ -298,3 +298,15 @@ def test_the_command_refuses_bad_input_with_a_clear_message(arguments, message):
     with pytest.raises(CommandError, match=message):
         call_command("ingest_cloudtrail", *arguments, stdout=io.StringIO())
     assert not TrailEvent.objects.exists() and not IngestCursor.objects.exists()
+
+
+def test_calls_in_the_same_second_keep_cloudtrails_order(sandbox):
+    """CloudTrail's times are whole seconds; between calls in one second its own order (as
+    LookupEvents pages them) is all there is, and pages show them in that order."""
+    region = "ca-west-1"
+    ids = record_events(sandbox, region=region, count=5, start=time.time() - 60, step=0.0)
+
+    assert trail_ingest(target=target_for(region), region=region).ok
+
+    newest_first = TrailEvent.objects.filter(region=region).order_by("-event_time", "-id")
+    assert [e.event_id for e in newest_first] == ids[::-1]
