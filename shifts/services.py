@@ -754,6 +754,38 @@ def _instance_counts(described: EndpointDescription) -> dict[str, int | None]:
     return counts
 
 
+def _unreadable(
+    *,
+    proposal: ShiftProposal,
+    described: Any,
+    now: datetime,
+    deadline: datetime,
+    task: str,
+    gone: str,
+) -> str | None:
+    """The outcome when DescribeEndpoint did not answer with the endpoint: gone fails the
+    shift, any other AWS error is retried until the deadline; None when it was read."""
+    if isinstance(described, NotFound):
+        _transition(
+            proposal=proposal,
+            to=ShiftState.FAILED,
+            actor=None,
+            action=task,
+            now=now,
+            error=f"{gone}: {described}",
+        )
+        return "failed: gone"
+    if isinstance(described, AwsError):
+        return _retry_or_fail(
+            proposal=proposal,
+            now=now,
+            deadline=deadline,
+            task=task,
+            why=f"Could not read the endpoint: {described}",
+        )
+    return None
+
+
 def _retry_or_fail(
     *, proposal: ShiftProposal, now: datetime, deadline: datetime, task: str, why: str
 ) -> str:
@@ -834,24 +866,16 @@ def shift_apply(*, proposal_id: int, now: datetime | None = None) -> str:
                     extra={"live_weights": moved},
                 )
                 return "superseded"
-        if isinstance(described, NotFound):
-            _transition(
-                proposal=proposal,
-                to=ShiftState.FAILED,
-                actor=None,
-                action="apply",
-                now=now,
-                error=f"The endpoint no longer exists: {described}",
-            )
-            return "failed: gone"
-        if isinstance(described, AwsError):
-            return _retry_or_fail(
-                proposal=proposal,
-                now=now,
-                deadline=deadline,
-                task="apply",
-                why=f"Could not read the endpoint: {described}",
-            )
+        unreadable = _unreadable(
+            proposal=proposal,
+            described=described,
+            now=now,
+            deadline=deadline,
+            task="apply",
+            gone="The endpoint no longer exists",
+        )
+        if unreadable is not None:
+            return unreadable
         current, pending = _live(described)
         if normal and not (
             same_weights(current, proposal.before_weights)
@@ -953,24 +977,16 @@ def shift_poll(*, proposal_id: int, now: datetime | None = None) -> str:
         proposal.poll_attempts += 1
         sent = proposal.update_sent_at or now
         deadline = sent + timedelta(seconds=settings.OPSPORTAL_SHIFT_VERIFY_DEADLINE_SECONDS)
-        if isinstance(described, NotFound):
-            _transition(
-                proposal=proposal,
-                to=ShiftState.FAILED,
-                actor=None,
-                action="poll",
-                now=now,
-                error=f"The endpoint disappeared: {described}",
-            )
-            return "failed: gone"
-        if isinstance(described, AwsError):
-            return _retry_or_fail(
-                proposal=proposal,
-                now=now,
-                deadline=deadline,
-                task="poll",
-                why=f"Could not read the endpoint: {described}",
-            )
+        unreadable = _unreadable(
+            proposal=proposal,
+            described=described,
+            now=now,
+            deadline=deadline,
+            task="poll",
+            gone="The endpoint disappeared",
+        )
+        if unreadable is not None:
+            return unreadable
         current, _ = _live(described)
         proposal.observed_weights = current
         status = described.status

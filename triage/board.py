@@ -167,9 +167,8 @@ def violation_signals() -> list[tuple[Endpoint, str, datetime]]:
 def likely_cause(*, endpoint: Endpoint, before: datetime, signal: str) -> LikelyCause | None:
     """The last successful write in the window before the first signal, in a line.
 
-    A call on the endpoint itself (UpdateEndpoint, a weight change) wins over creating a
-    config: a config changes nothing until an endpoint is pointed at it, and CloudTrail's
-    one-second times often put both in the same second.
+    A call on the endpoint itself (UpdateEndpoint, a weight change) wins over creating or
+    deleting a config: a config changes nothing until an endpoint is pointed at it.
     """
     events = [
         e
