@@ -24,6 +24,7 @@ from monitoring.models import Alarm
 from monitoring.monitor_selectors import endpoints_with_violations
 from shifts.models import ShiftKind, ShiftProposal, ShiftState
 from triage.models import IncidentOwnership
+from triage.wording import requested_models, requested_weights
 
 # How far before the first signal a change still counts as its likely cause.
 CAUSE_WINDOW = timedelta(hours=2)
@@ -227,22 +228,13 @@ def deployed_changes(*, endpoint: Endpoint, event: TrailEvent) -> str:
 
 
 def describe_change(event: TrailEvent) -> str:
-    """A write call in on-call words ("variant B's model changed to tumor-model-v3")."""
-    params = (event.record or {}).get("requestParameters") or {}
+    """A write call in on-call words, when the snapshots cannot say what it changed."""
     if event.event_name == "UpdateEndpoint":
         return f"endpoint {event.endpoint_name} updated to config {event.endpoint_config_name}"
     if event.event_name == "UpdateEndpointWeightsAndCapacities":
-        items = params.get("desiredWeightsAndCapacities") or []
-        weights = ", ".join(
-            f"{i.get('variantName')} {i.get('desiredWeight')}" for i in items if isinstance(i, dict)
-        )
-        return f"weights changed ({weights})"
+        return f"weights changed ({'; '.join(requested_weights(event))})"
     if event.event_name == "CreateEndpointConfig":
-        models = ", ".join(
-            f"{v.get('variantName')} → {v.get('modelName')}"
-            for v in params.get("productionVariants") or []
-            if isinstance(v, dict)
-        )
+        models = "; ".join(requested_models(event))
         return f"config {event.endpoint_config_name} created ({models})"
     return f"{event.event_name} on {event.endpoint_name or event.endpoint_config_name}"
 

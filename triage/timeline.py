@@ -21,6 +21,7 @@ from apihistory.selectors import endpoint_change_events, with_portal_links
 from endpoints.models import Endpoint
 from monitoring.models import Alarm, MonitoringExecution
 from shifts.models import ShiftEvent, ShiftKind
+from triage.wording import requested_models, requested_weights
 
 
 @dataclass(frozen=True)
@@ -106,20 +107,8 @@ def change_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[M
 
 
 def _change_detail(event: TrailEvent) -> str:
-    params = (event.record or {}).get("requestParameters") or {}
-    parts = []
-    if event.endpoint_config_name:
-        parts.append(f"config {event.endpoint_config_name}")
-    for item in params.get("desiredWeightsAndCapacities") or []:
-        if isinstance(item, dict):
-            text = f"{item.get('variantName')}: weight {item.get('desiredWeight')}"
-            if item.get("desiredInstanceCount") is not None:
-                text += f", {item.get('desiredInstanceCount')} instances"
-            parts.append(text)
-    for variant in params.get("productionVariants") or []:
-        if isinstance(variant, dict) and variant.get("modelName"):
-            parts.append(f"{variant.get('variantName')} → model {variant.get('modelName')}")
-    return "; ".join(parts)
+    parts = [f"config {event.endpoint_config_name}"] if event.endpoint_config_name else []
+    return "; ".join(parts + requested_weights(event) + requested_models(event))
 
 
 def shift_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Marker]:

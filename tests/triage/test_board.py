@@ -222,3 +222,31 @@ def test_likely_cause_names_the_model_the_deploy_put_on_a_variant(world):
         "variant B model tumor-v2 → tumor-v3 12 min before tumor-classifier-5xx-rate in ALARM, "
         "by role ci-deployer"
     )
+
+
+def test_changes_without_snapshots_are_described_from_their_request(world):
+    from triage.board import describe_change
+
+    weights = event(
+        "UpdateEndpointWeightsAndCapacities",
+        endpoint="fraud-detection",
+        params={
+            "endpointName": "fraud-detection",
+            "desiredWeightsAndCapacities": [
+                {"variantName": "A", "desiredWeight": 90.0, "desiredInstanceCount": 2},
+                {"variantName": "B", "desiredWeight": 10.0},
+            ],
+        },
+    )
+    config = event(
+        "CreateEndpointConfig",
+        config="fraud-config-v4",
+        params={
+            "endpointConfigName": "fraud-config-v4",
+            "productionVariants": [{"variantName": "B", "modelName": "fraud-model-v4"}],
+        },
+    )
+    assert describe_change(weights) == (
+        "weights changed (A: weight 90.0, 2 instances; B: weight 10.0)"
+    )
+    assert describe_change(config) == "config fraud-config-v4 created (B → model fraud-model-v4)"
