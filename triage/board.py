@@ -239,9 +239,8 @@ def describe_change(event: TrailEvent) -> str:
     return f"{event.event_name} on {event.endpoint_name or event.endpoint_config_name}"
 
 
-def incident_board() -> list[BoardEntry]:
-    """Endpoints that need attention now, most urgent first."""
-    entries = list(_entries().values())
+def _complete(entries: list[BoardEntry]) -> list[BoardEntry]:
+    """Owner, runbook and likely cause for each entry, most urgent first."""
     owners = {
         o.endpoint_id: o
         for o in IncidentOwnership.objects.filter(
@@ -257,12 +256,15 @@ def incident_board() -> list[BoardEntry]:
     return entries
 
 
+def incident_board() -> list[BoardEntry]:
+    """Endpoints that need attention now, most urgent first."""
+    return _complete(list(_entries().values()))
+
+
 def board_entry(*, endpoint: Endpoint) -> BoardEntry | None:
-    """One endpoint's entry, if it is on the board."""
-    for item in incident_board():
-        if item.endpoint.pk == endpoint.pk:
-            return item
-    return None
+    """One endpoint's entry, if it is on the board (the others' causes are not worked out)."""
+    found = _entries().get(endpoint.pk)
+    return _complete([found])[0] if found is not None else None
 
 
 def current_owner(*, endpoint: Endpoint) -> IncidentOwnership | None:
