@@ -32,11 +32,11 @@ from apihistory import parse, rate_limit
 from apihistory.models import IngestCursor, TrailEvent
 from audit.models import Outcome
 from audit.services import audit_record
-from opsportal.aws import cloudtrail as aws_cloudtrail
-from opsportal.aws.errors import AwsError, NotFound, Throttled
-from opsportal.aws.s3 import parse_s3_uri
-from opsportal.aws.targets import Target
-from opsportal.aws.types import TrailPage
+from core.aws import cloudtrail as aws_cloudtrail
+from core.aws.errors import AwsError, NotFound, Throttled
+from core.aws.s3 import parse_s3_uri
+from core.aws.types import TrailPage
+from core.targets import Target
 
 logger = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 
 from apihistory import services
-from endpoints.services import target_by_name
-from opsportal.fanout import per_target_region
+from core.queue import per_target_region
+from core.targets import target_by_name
 
 
 @shared_task(name="apihistory.tasks.cloudtrail_ingest_all")

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_GET
 
 from apihistory import selectors
 from apihistory.forms import RANGES, TrailFilterForm
+from core.roles import Role, role_required
 from endpoints import selectors as endpoint_selectors
-from opsportal.rbac import Role, role_required
 
 
 @require_GET

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 
 from audit.forms import AuditFilterForm
 from audit.selectors import AuditFilters, AuditPage, audit_entries_page
-from opsportal.rbac import Role, role_required
+from core.roles import Role, role_required
 
 _FILTER_FIELDS = ("actor", "action", "outcome", "target", "date_from", "date_to")
 

@@ -24,9 +24,9 @@ from django.conf import settings
 
 from apihistory.models import TrailEvent
 from apihistory.services import IngestResult, trail_ingest
-from opsportal.aws import clients
-from opsportal.aws import cloudtrail as aws_cloudtrail
-from opsportal.aws.cloudtrail import PAGE_SIZE
+from core.aws import clients
+from core.aws import cloudtrail as aws_cloudtrail
+from core.aws.cloudtrail import PAGE_SIZE
 from sandbox.cloudtrail_records import EVENT_SOURCES, Call, CallKind, resources_named
 from sandbox.identities import CI_DEPLOYER_KEY, MARIA_KEY, PORTAL_KEY, ROOT_KEY, identity_for
 from sandbox.server import SandboxServer

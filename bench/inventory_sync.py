@@ -8,8 +8,8 @@ import time
 
 from django.conf import settings
 
+from core.aws import clients
 from endpoints.services import inventory_sync
-from opsportal.aws import clients
 from sandbox.seed import seed_bulk
 from sandbox.server import SandboxServer
 

@@ -9,10 +9,10 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
+from core.aws import clients
 from endpoints.models import Endpoint
 from endpoints.services import inventory_sync
 from monitoring.metrics import TimeRange, metrics_panel, panel_queries
-from opsportal.aws import clients
 from sandbox.server import SandboxServer
 
 ROUNDS = 20

@@ -23,10 +23,10 @@ from django.utils import timezone
 
 from apihistory.models import TrailEvent
 from apihistory.search import search_text_for
+from core.aws import clients
 from endpoints.models import Endpoint, EndpointSnapshot
 from endpoints.services import inventory_sync
 from monitoring.models import Alarm, MonitoringExecution, MonitoringSchedule, MonitoringViolation
-from opsportal.aws import clients
 from sandbox.server import SandboxServer
 from shifts.models import ShiftEvent, ShiftProposal
 

@@ -8,7 +8,7 @@ import time
 from django.conf import settings
 from django.contrib.auth.models import User
 
-from opsportal.aws import clients
+from core.aws import clients
 from sandbox.server import SandboxServer
 from transforms import services
 from transforms.models import TransformJob

@@ -19,19 +19,19 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.services import audit_record
-from endpoints.history import snapshot_record
-from endpoints.models import Endpoint, SyncState, Variant
-from opsportal.aws import autoscaling as aws_autoscaling
-from opsportal.aws import runtime as aws_runtime
-from opsportal.aws import sagemaker as aws_sagemaker
-from opsportal.aws.errors import AccessDenied, AwsError, NotFound, ValidationFailed
-from opsportal.aws.targets import Target
-from opsportal.aws.types import (
+from core.aws import autoscaling as aws_autoscaling
+from core.aws import runtime as aws_runtime
+from core.aws import sagemaker as aws_sagemaker
+from core.aws.errors import AccessDenied, AwsError, NotFound, ValidationFailed
+from core.aws.types import (
     EndpointConfigDescription,
     EndpointDescription,
     EndpointSummary,
     VariantScaling,
 )
+from core.targets import Target, target_by_name
+from endpoints.history import snapshot_record
+from endpoints.models import Endpoint, SyncState, Variant
 
 logger = logging.getLogger(__name__)
 
@@ -62,13 +62,6 @@ class SyncReport:
             f"{self.target}/{self.region}: {self.listed} listed, {self.described} described, "
             f"{len(self.created)} new, {len(self.updated)} changed, {len(self.deleted)} deleted"
         )
-
-
-def target_by_name(name: str) -> Target:
-    for target in settings.OPSPORTAL_TARGETS:
-        if target.name == name:
-            return target
-    raise LookupError(f"No target named {name!r} in OPSPORTAL_TARGETS.")
 
 
 def _needs_describe(summary: EndpointSummary, known: Endpoint | None) -> bool:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from core.queue import per_target_region
+from core.targets import target_by_name
 from endpoints import services
-from opsportal.fanout import per_target_region
 
 
 @shared_task(name="endpoints.tasks.inventory_sync_all")
@@ -17,7 +18,7 @@ def inventory_sync_all() -> int:
 
 @shared_task(name="endpoints.tasks.inventory_sync_region", expires=120)
 def inventory_sync_region(target_name: str, region: str) -> str:
-    target = services.target_by_name(target_name)
+    target = target_by_name(target_name)
     return services.inventory_sync(target=target, region=region).summary()
 
 

@@ -10,9 +10,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.roles import Role, role_required
 from endpoints import history_selectors, selectors, services, state_diff
 from endpoints.forms import EndpointFilterForm, TestInvokeForm, WhatChangedForm
-from opsportal.rbac import Role, role_required
 from shifts import selectors as shift_selectors
 
 

@@ -24,13 +24,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.services import audit_record
+from core.aws import s3 as aws_s3
+from core.aws.errors import AwsError
+from core.targets import Target, target_by_name
 from endpoints.models import Endpoint
-from endpoints.services import target_by_name
 from monitoring import monitor_selectors, quality
 from monitoring.models import CheckRun, CheckRunStatus
-from opsportal.aws import s3 as aws_s3
-from opsportal.aws.errors import AwsError
-from opsportal.aws.targets import Target
 
 logger = logging.getLogger(__name__)
 

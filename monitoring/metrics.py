@@ -17,11 +17,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from core.aws import cloudwatch as aws_cloudwatch
+from core.aws.errors import AwsError
+from core.aws.types import MetricQuery, MetricSeries
+from core.targets import target_by_name
 from endpoints.models import Endpoint
-from endpoints.services import target_by_name
-from opsportal.aws import cloudwatch as aws_cloudwatch
-from opsportal.aws.errors import AwsError
-from opsportal.aws.types import MetricQuery, MetricSeries
 
 RANGES: dict[str, int] = {
     "1h": 3600,

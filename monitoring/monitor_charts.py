@@ -18,14 +18,14 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from core.aws import cloudwatch as aws_cloudwatch
+from core.aws import s3 as aws_s3
+from core.aws.errors import AwsError
+from core.aws.types import MetricQuery
+from core.targets import target_by_name
 from endpoints.models import Endpoint
-from endpoints.services import target_by_name
 from monitoring import quality
 from monitoring.models import MonitoringExecution, MonitoringSchedule
-from opsportal.aws import cloudwatch as aws_cloudwatch
-from opsportal.aws import s3 as aws_s3
-from opsportal.aws.errors import AwsError
-from opsportal.aws.types import MetricQuery
 
 DATA_METRICS = "aws/sagemaker/Endpoints/data-metrics"
 DOCUMENT_CACHE_SECONDS = 86400

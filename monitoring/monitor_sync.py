@@ -21,6 +21,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from core.aws import monitor as aws_monitor
+from core.aws import s3 as aws_s3
+from core.aws.errors import AwsError, NotFound, Throttled, Unavailable
+from core.aws.types import MonitoringExecutionSummary, MonitoringScheduleSummary
+from core.targets import Target
 from monitoring import quality
 from monitoring.models import (
     MonitoringExecution,
@@ -28,11 +33,6 @@ from monitoring.models import (
     MonitoringViolation,
     MonitorSyncStatus,
 )
-from opsportal.aws import monitor as aws_monitor
-from opsportal.aws import s3 as aws_s3
-from opsportal.aws.errors import AwsError, NotFound, Throttled, Unavailable
-from opsportal.aws.targets import Target
-from opsportal.aws.types import MonitoringExecutionSummary, MonitoringScheduleSummary
 
 logger = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from core.aws import cloudwatch as aws_cloudwatch
+from core.aws.errors import AwsError
+from core.aws.types import AlarmState
+from core.targets import Target
 from monitoring.models import Alarm, AlarmSyncStatus
-from opsportal.aws import cloudwatch as aws_cloudwatch
-from opsportal.aws.errors import AwsError
-from opsportal.aws.targets import Target
-from opsportal.aws.types import AlarmState
 
 logger = logging.getLogger(__name__)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from endpoints.services import target_by_name
+from core.queue import per_target_region
+from core.targets import target_by_name
 from monitoring import check_now, monitor_sync, services
-from opsportal.fanout import per_target_region
 
 
 @shared_task(name="monitoring.tasks.alarm_sync_all")

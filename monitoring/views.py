@@ -12,11 +12,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from core.roles import Role, has_role, role_required
 from endpoints import selectors as endpoint_selectors
 from monitoring import check_now, monitor_charts, monitor_selectors, selectors
 from monitoring.forms import CheckNowForm, RangeForm
 from monitoring.metrics import RANGES, metrics_panel
-from opsportal.rbac import Role, has_role, role_required
 
 
 def _endpoint(pk: int):

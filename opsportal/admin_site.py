@@ -17,7 +17,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 
 from audit.services import audit_record
-from opsportal.rbac import Role, role_of
+from core.roles import Role, role_of
 
 
 def _is_admin(request: HttpRequest) -> bool:

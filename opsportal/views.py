@@ -7,11 +7,11 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from core import health
+from core.roles import Role, role_required
 from endpoints import selectors
 from monitoring import monitor_selectors
 from monitoring import selectors as monitoring_selectors
-from opsportal import health
-from opsportal.rbac import Role, role_required
 from triage.board import incident_board
 
 

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.urls import reverse
 
-from opsportal.rbac import Role
+from core.roles import Role
 from shifts import selectors
 from shifts.models import ShiftProposal
 from shifts.weights import shares

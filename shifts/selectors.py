@@ -16,8 +16,8 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from core.roles import ROLE_GROUPS, Role, has_role
 from endpoints.models import Endpoint, Variant
-from opsportal.rbac import ROLE_GROUPS, Role, has_role
 from shifts.models import OPEN_STATES, ShiftApproval, ShiftKind, ShiftProposal, ShiftState
 from shifts.weights import shares
 

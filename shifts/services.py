@@ -32,11 +32,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.services import audit_record
-from endpoints.models import Endpoint, EndpointStatus
-from endpoints.services import target_by_name
-from opsportal.aws import sagemaker as aws_sagemaker
-from opsportal.aws import traffic as aws_traffic
-from opsportal.aws.errors import (
+from core.aws import sagemaker as aws_sagemaker
+from core.aws import traffic as aws_traffic
+from core.aws.errors import (
     AccessDenied,
     AwsError,
     Conflict,
@@ -44,8 +42,10 @@ from opsportal.aws.errors import (
     QuotaExceeded,
     ValidationFailed,
 )
-from opsportal.aws.types import EndpointDescription
-from opsportal.rbac import Role, has_role, role_of
+from core.aws.types import EndpointDescription
+from core.roles import Role, has_role, role_of
+from core.targets import target_by_name
+from endpoints.models import Endpoint, EndpointStatus
 from shifts import selectors
 from shifts.models import (
     OPEN_STATES,

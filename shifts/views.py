@@ -16,9 +16,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apihistory.selectors import trail_event_for_shift
+from core.roles import Role, role_required
 from endpoints import selectors as endpoint_selectors
 from endpoints.models import Endpoint
-from opsportal.rbac import Role, role_required
 from shifts import selectors, services
 from shifts.forms import CommentForm, ProposalFilterForm, ShiftForm
 from shifts.models import ShiftProposal, ShiftState

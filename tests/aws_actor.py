@@ -1,7 +1,7 @@
 """Someone else acting on the sandbox, as a colleague in the AWS console would.
 
 Tests use it to change the world behind the portal's back; the portal itself only goes
-through `opsportal.aws`.
+through `core.aws`.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from django.contrib.auth.models import Group
 
-from opsportal.aws.clients import forget_clients
+from core.aws.clients import forget_clients
 from sandbox.server import SandboxServer
 
 ROLE_NAMES = ("Viewer", "Operator", "Approver", "Admin")

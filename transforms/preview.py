@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 from django.core.cache import cache
 
-from opsportal.aws import s3 as aws_s3
-from opsportal.aws import transform as aws_transform
-from opsportal.aws.errors import AwsError
+from core.aws import s3 as aws_s3
+from core.aws import transform as aws_transform
+from core.aws.errors import AwsError
+from core.targets import target_by_name
 from transforms.models import TransformJob, TransformStatus
-from transforms.services import target_by_name
 
 PREVIEW_LINES = 20
 PREVIEW_OBJECTS = 10

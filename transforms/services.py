@@ -24,13 +24,12 @@ from django.utils import timezone
 
 from audit.models import Outcome
 from audit.services import audit_record
-from endpoints.services import target_by_name
-from opsportal.aws import quotas as aws_quotas
-from opsportal.aws import s3 as aws_s3
-from opsportal.aws import transform as aws_transform
-from opsportal.aws.errors import AccessDenied, AwsError, Conflict, NotFound, QuotaExceeded
-from opsportal.aws.targets import Target
-from opsportal.aws.types import TransformJobDescription, TransformJobRequest
+from core.aws import quotas as aws_quotas
+from core.aws import s3 as aws_s3
+from core.aws import transform as aws_transform
+from core.aws.errors import AccessDenied, AwsError, Conflict, NotFound, QuotaExceeded
+from core.aws.types import TransformJobDescription, TransformJobRequest
+from core.targets import Target, target_by_name
 from transforms.jsonpath import jsonpath_problem
 from transforms.models import (
     TERMINAL_STATUSES,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from opsportal.fanout import per_target_region
+from core.queue import per_target_region
+from core.targets import target_by_name
 from transforms import services
 
 
@@ -31,7 +32,7 @@ def transform_jobs_sync_all() -> int:
 
 @shared_task(name="transforms.tasks.transform_jobs_sync_region", expires=120)
 def transform_jobs_sync_region(target_name: str, region: str) -> dict[str, list[str]]:
-    target = services.target_by_name(target_name)
+    target = target_by_name(target_name)
     return services.transform_jobs_sync(target=target, region=region)
 
 

@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from opsportal.rbac import Role, has_role, role_required
+from core.roles import Role, has_role, role_required
 from transforms import preview, selectors, services
 from transforms.forms import TransformFilterForm, TransformLaunchForm, initial_from
 from transforms.models import TransformJob

@@ -11,10 +11,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from core.roles import Role, role_required
 from endpoints import selectors as endpoint_selectors
 from monitoring.forms import RangeForm
 from monitoring.metrics import RANGES, Panel, metrics_panel
-from opsportal.rbac import Role, role_required
 from shifts.services import can_emergency
 from triage import board, services
 from triage.forms import TakeOwnershipForm

@@ -17,8 +17,8 @@ from typing import Any
 
 from django.db import connection
 
-from opsportal.aws import cloudtrail as aws_cloudtrail
-from opsportal.aws.targets import Target
+from core.aws import cloudtrail as aws_cloudtrail
+from core.targets import Target
 from sandbox.cloudtrail_records import EVENT_SOURCES, Call, CallKind, resources_named
 from sandbox.identities import MARIA_KEY, identity_for
 from sandbox.server import SandboxServer

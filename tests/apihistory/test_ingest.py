@@ -20,7 +20,7 @@ from django.utils import timezone
 from apihistory import rate_limit, tasks
 from apihistory.models import IngestCursor, TrailEvent
 from apihistory.services import trail_backfill, trail_ingest
-from opsportal.aws import cloudtrail as aws_cloudtrail
+from core.aws import cloudtrail as aws_cloudtrail
 from sandbox.identities import MARIA_KEY
 from tests.apihistory import (
     ACCOUNT,

@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from apihistory.models import IngestCursor
 from apihistory.services import trail_ingest
+from core.targets import target_by_name
 from endpoints.models import Endpoint
-from endpoints.services import endpoint_refresh, target_by_name
+from endpoints.services import endpoint_refresh
 from monitoring.services import alarm_sync
 from sandbox.seed import put_endpoint_alarms
 from tests.apihistory import cloudtrail_settings

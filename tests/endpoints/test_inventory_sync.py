@@ -11,10 +11,10 @@ from botocore.config import Config
 from django.conf import settings
 
 from audit.models import AuditEntry
+from core.aws import clients
 from endpoints.models import Endpoint, SyncState
 from endpoints.selectors import variant_shares
 from endpoints.services import inventory_sync, inventory_sync_configured
-from opsportal.aws import clients
 from tests.aws_actor import create_endpoint, sagemaker, wait_for_status
 
 pytestmark = pytest.mark.django_db
@@ -131,7 +131,7 @@ def test_one_unreachable_region_does_not_stop_the_other(sandbox, monkeypatch):
             )
         return real_client(target=target, region=region, service=service)
 
-    monkeypatch.setattr("opsportal.aws.sagemaker.client", client_with_dead_region)
+    monkeypatch.setattr("core.aws.sagemaker.client", client_with_dead_region)
 
     reports = {r.region: r for r in inventory_sync_configured()}
 

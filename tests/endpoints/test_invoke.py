@@ -7,9 +7,9 @@ from django.conf import settings
 from django.urls import reverse
 
 from audit.models import AuditEntry
+from core.aws import clients
 from endpoints.models import Endpoint
 from endpoints.services import inventory_sync
-from opsportal.aws import clients
 from sandbox.models import holdout_rows, rows_to_csv
 
 pytestmark = pytest.mark.django_db

@@ -92,7 +92,7 @@ def test_fired_alarm_is_synced_with_history_and_shown(firing, role_client):
 def test_alarm_sync_failure_keeps_last_alarms(firing, monkeypatch):
     alarm_sync(target=TARGET, region="us-east-1")
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-    from opsportal.aws import clients
+    from core.aws import clients
 
     clients.forget_clients()
     report = alarm_sync(target=TARGET, region="us-east-1")

@@ -10,12 +10,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
 
+from core.aws import clients
+from core.aws.cloudwatch import get_metric_data
+from core.aws.types import MetricQuery
 from endpoints.models import Endpoint
 from endpoints.services import inventory_sync
 from monitoring.metrics import TimeRange, metrics_panel
-from opsportal.aws import clients
-from opsportal.aws.cloudwatch import get_metric_data
-from opsportal.aws.types import MetricQuery
 from tests.aws_actor import create_endpoint, flush_metrics, invoke
 
 pytestmark = pytest.mark.django_db

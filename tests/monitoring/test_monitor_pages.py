@@ -12,11 +12,11 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
+from core.aws.clients import call_counts, reset_call_counts
 from endpoints.models import Endpoint
 from endpoints.services import inventory_sync
 from monitoring.models import MonitoringExecution, MonitoringSchedule, MonitorSyncStatus
 from monitoring.monitor_sync import monitor_sync
-from opsportal.aws.clients import call_counts, reset_call_counts
 from sandbox.seed import MONITORED_ENDPOINT, MONITORING_SCHEDULE
 from tests.monitoring.monitor_world import DRIFTED_FEATURE
 

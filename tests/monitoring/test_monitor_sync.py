@@ -9,6 +9,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from core.aws.clients import call_counts, reset_call_counts
+from core.aws.errors import Throttled
 from endpoints.models import Endpoint
 from endpoints.services import inventory_sync
 from monitoring import monitor_sync as sync_module
@@ -19,8 +21,6 @@ from monitoring.models import (
     MonitorSyncStatus,
 )
 from monitoring.monitor_sync import monitor_sync
-from opsportal.aws.clients import call_counts, reset_call_counts
-from opsportal.aws.errors import Throttled
 from sandbox.seed import MONITORED_ENDPOINT, MONITORING_SCHEDULE
 from tests.monitoring.monitor_world import (
     DRIFTED_FEATURE,
@@ -105,7 +105,7 @@ def test_aws_down_keeps_the_last_synced_data(sandbox, monkeypatch):
     monitor_sync(target=TARGET, region=REGION)
     stored = MonitoringExecution.objects.count()
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-    from opsportal.aws import clients
+    from core.aws import clients
 
     clients.forget_clients()
     report = monitor_sync(target=TARGET, region=REGION)

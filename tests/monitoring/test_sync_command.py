@@ -23,7 +23,7 @@ def test_sync_command_stores_the_demo_schedule_and_its_runs(sandbox, capsys):
 def test_sync_command_fails_loudly_when_aws_is_unreachable(monkeypatch):
     from django.core.management.base import CommandError
 
-    from opsportal.aws.clients import forget_clients
+    from core.aws.clients import forget_clients
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     forget_clients()

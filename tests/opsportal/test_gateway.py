@@ -7,8 +7,8 @@ import pytest
 from botocore.exceptions import ClientError
 from django.conf import settings
 
-from opsportal.aws import autoscaling, clients, sagemaker
-from opsportal.aws.errors import (
+from core.aws import autoscaling, clients, sagemaker
+from core.aws.errors import (
     AccessDenied,
     NotFound,
     QuotaExceeded,
@@ -17,8 +17,8 @@ from opsportal.aws.errors import (
     ValidationFailed,
     from_client_error,
 )
-from opsportal.aws.targets import Target
-from opsportal.aws.types import EndpointDescription
+from core.aws.types import EndpointDescription
+from core.targets import Target
 
 TARGET = settings.OPSPORTAL_TARGETS[0]
 

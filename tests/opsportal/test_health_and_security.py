@@ -11,7 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from opsportal.aws import clients
+from core.aws import clients
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from opsportal.rbac import Role, role_of
+from core.roles import Role, role_of
 
 EXPECTED = {
     "viewer": ("Viewer", Role.VIEWER),

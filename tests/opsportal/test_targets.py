@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from opsportal.aws.targets import Target, TargetConfigError, parse_targets
+from core.targets import Target, TargetConfigError, parse_targets
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
-
-from opsportal.templatetags.portal import ago, isotime, ms, signed
+from core.templatetags.portal import ago, isotime, ms, signed
 
 
 def test_ages_are_exact_under_a_minute_and_never_crash():

@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
+from core.aws.clients import forget_clients
 from endpoints.models import Endpoint
-from opsportal.aws.clients import forget_clients
 from sandbox.server import SandboxServer
 from tests.shifts.helpers import (  # noqa: F401
     Deferred,

@@ -21,9 +21,9 @@ from django.conf import settings
 from django.test import TestCase
 from django.utils import timezone
 
+from core.aws import clients
 from endpoints.models import Endpoint, Variant
 from endpoints.services import endpoint_refresh, inventory_sync
-from opsportal.aws import clients
 from shifts import tasks
 from shifts.models import ShiftProposal, ShiftState
 from tests.aws_actor import sagemaker, wait_for_status

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from apihistory.models import IngestCursor, TrailEvent
 from apihistory.services import trail_ingest
-from endpoints.services import target_by_name
-from opsportal.aws.clients import forget_clients
+from core.aws.clients import forget_clients
+from core.targets import target_by_name
 from shifts import services
 from shifts.models import ShiftState
 from tests.apihistory import cloudtrail_settings

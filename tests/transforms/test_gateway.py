@@ -6,9 +6,9 @@ import boto3
 import pytest
 from django.conf import settings
 
-from opsportal.aws import quotas as aws_quotas
-from opsportal.aws import s3 as aws_s3
-from opsportal.aws.clients import call_counts, reset_call_counts
+from core.aws import quotas as aws_quotas
+from core.aws import s3 as aws_s3
+from core.aws.clients import call_counts, reset_call_counts
 from tests.transforms.conftest import BUCKET
 from transforms import tasks
 

@@ -8,7 +8,7 @@ import time
 import pytest
 from django.core.cache import cache
 
-from opsportal.aws import clients
+from core.aws import clients
 from tests.transforms.conftest import tumor_launch
 from transforms import preview, services
 from transforms.models import TransformJob

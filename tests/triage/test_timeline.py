@@ -10,8 +10,8 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
+from core.aws.clients import call_counts, reset_call_counts
 from monitoring.models import Alarm
-from opsportal.aws.clients import call_counts, reset_call_counts
 from shifts.models import ShiftEvent, ShiftProposal
 from tests.apihistory.test_pages import event
 from tests.shifts.helpers import make_endpoint

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from opsportal.aws.errors import AwsError
+from core.aws.errors import AwsError
 from transforms.services import transform_jobs_sync
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from celery import current_app as app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
-from opsportal.aws import sagemaker as aws_sagemaker
-from opsportal.aws.errors import AwsError
+from core.aws import sagemaker as aws_sagemaker
+from core.aws.errors import AwsError
 
 AWS_CACHE_SECONDS = 15
 
@@ -29,8 +30,6 @@ def check_database() -> dict[str, Any]:
 
 
 def check_broker() -> dict[str, Any]:
-    from opsportal.celery import app
-
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)

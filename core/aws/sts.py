@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from opsportal.aws.clients import client
-from opsportal.aws.errors import translated
-from opsportal.aws.targets import Target
+from core.aws.clients import client
+from core.aws.errors import translated
+from core.targets import Target
 
 
 def caller_account(*, target: Target, region: str) -> str:

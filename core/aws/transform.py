@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from opsportal.aws.clients import client
-from opsportal.aws.convert import json_safe
-from opsportal.aws.errors import translated
-from opsportal.aws.targets import Target
-from opsportal.aws.types import TransformJobDescription, TransformJobRequest, TransformJobSummary
+from core.aws.clients import client
+from core.aws.convert import json_safe
+from core.aws.errors import translated
+from core.aws.types import TransformJobDescription, TransformJobRequest, TransformJobSummary
+from core.targets import Target
 
 LIST_PAGE_SIZE = 100
 

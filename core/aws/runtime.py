@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import time
 
-from opsportal.aws.clients import client
-from opsportal.aws.errors import translated
-from opsportal.aws.targets import Target
-from opsportal.aws.types import InvocationResult
+from core.aws.clients import client
+from core.aws.errors import translated
+from core.aws.types import InvocationResult
+from core.targets import Target
 
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # 6 MB each way
 

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from opsportal.aws.clients import client
-from opsportal.aws.errors import translated
-from opsportal.aws.targets import Target
-from opsportal.aws.types import AlarmHistoryItem, AlarmState, MetricQuery, MetricSeries
+from core.aws.clients import client
+from core.aws.errors import translated
+from core.aws.types import AlarmHistoryItem, AlarmState, MetricQuery, MetricSeries
+from core.targets import Target
 
 MAX_QUERIES_PER_CALL = 500  # GetMetricData's limit
 

@@ -1,4 +1,4 @@
-"""The four role groups (see opsportal.rbac): membership is what grants a role."""
+"""The four role groups (see core.roles): membership is what grants a role."""
 
 from django.db import migrations
 

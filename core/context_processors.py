@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from opsportal import rbac
+from core import roles as rbac
 
 
 def portal(request: HttpRequest) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
 from django.conf import settings
 
-from opsportal.aws.targets import Target
+from core.targets import Target
 
 _lock = threading.Lock()
 _calls: Counter[tuple[str, str]] = Counter()

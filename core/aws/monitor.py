@@ -6,16 +6,16 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from opsportal.aws.clients import client
-from opsportal.aws.convert import json_safe
-from opsportal.aws.errors import translated
-from opsportal.aws.targets import Target
-from opsportal.aws.types import (
+from core.aws.clients import client
+from core.aws.convert import json_safe
+from core.aws.errors import translated
+from core.aws.types import (
     MonitoringExecutionSummary,
     MonitoringScheduleDescription,
     MonitoringScheduleSummary,
     ProcessingJobDescription,
 )
+from core.targets import Target
 
 PAGE_SIZE = 100  # the List operations' maximum: fewest calls per sync
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from opsportal.aws.clients import client
-from opsportal.aws.errors import NotFound, ValidationFailed, translated
-from opsportal.aws.targets import Target
-from opsportal.aws.types import S3Object, S3Range
+from core.aws.clients import client
+from core.aws.errors import NotFound, ValidationFailed, translated
+from core.aws.types import S3Object, S3Range
+from core.targets import Target
 
 PREVIEW_BYTES = 65536  # one ranged GET per object: never the whole object
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")

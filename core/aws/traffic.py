@@ -1,16 +1,16 @@
 """Traffic shifts: the one SageMaker write the portal makes on an endpoint's routing.
 
 Re-reading an endpoint before and after the change goes through
-`opsportal.aws.sagemaker.describe_endpoint`; this module only sends the update.
+`core.aws.sagemaker.describe_endpoint`; this module only sends the update.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from opsportal.aws.clients import client
-from opsportal.aws.errors import translated
-from opsportal.aws.targets import Target
+from core.aws.clients import client
+from core.aws.errors import translated
+from core.targets import Target
 
 
 def _sm_once(target: Target, region: str) -> Any:

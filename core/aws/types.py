@@ -1,4 +1,4 @@
-"""Dataclasses the gateway returns. Nothing outside `opsportal.aws` sees a raw response.
+"""Dataclasses the gateway returns. Nothing outside `core.aws` sees a raw response.
 
 `raw` fields keep the response as JSON-safe data (datetimes as ISO strings) for the
 "raw JSON" panels; code reads the typed fields.

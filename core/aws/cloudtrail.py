@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from opsportal.aws.clients import client
-from opsportal.aws.errors import translated
-from opsportal.aws.targets import Target
-from opsportal.aws.types import TrailFile, TrailPage
+from core.aws.clients import client
+from core.aws.errors import translated
+from core.aws.types import TrailFile, TrailPage
+from core.targets import Target
 
 PAGE_SIZE = 50  # LookupEvents' maximum: fewest calls per event
 SAGEMAKER_SOURCE = "sagemaker.amazonaws.com"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from opsportal.aws.clients import client
-from opsportal.aws.errors import translated
-from opsportal.aws.targets import Target
-from opsportal.aws.types import ScalingPolicy, VariantScaling
+from core.aws.clients import client
+from core.aws.errors import translated
+from core.aws.types import ScalingPolicy, VariantScaling
+from core.targets import Target
 
 _DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 

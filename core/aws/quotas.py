@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from opsportal.aws.clients import client
-from opsportal.aws.errors import translated
-from opsportal.aws.targets import Target
-from opsportal.aws.types import ServiceQuota
+from core.aws.clients import client
+from core.aws.errors import translated
+from core.aws.types import ServiceQuota
+from core.targets import Target
 
 
 def sagemaker_quota_by_name(*, target: Target, region: str, name: str) -> ServiceQuota | None:

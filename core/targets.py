@@ -80,3 +80,24 @@ def _parse_entry(entry: str) -> Target:
     if role_arn is not None and not _ROLE_ARN.match(role_arn):
         raise bad(f"role {role_arn!r} is not an IAM role ARN.")
     return Target(name=name, account_id=account_id, regions=regions, role_arn=role_arn)
+
+
+def configured_targets() -> tuple[Target, ...]:
+    """The targets named in OPSPORTAL_TARGETS (parsed and checked at start-up)."""
+    from django.conf import settings
+
+    return tuple(settings.OPSPORTAL_TARGETS)
+
+
+def target_regions() -> list[tuple[Target, str]]:
+    """Every configured (target, region) pair, in configuration order: the unit every sync,
+    fan-out and health check works per."""
+    return [(target, region) for target in configured_targets() for region in target.regions]
+
+
+def target_by_name(name: str) -> Target:
+    """The configured target called `name`; LookupError names the missing one."""
+    for target in configured_targets():
+        if target.name == name:
+            return target
+    raise LookupError(f"No target named {name!r} in OPSPORTAL_TARGETS.")
