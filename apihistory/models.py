@@ -103,6 +103,7 @@ class IngestCursor(models.Model):
     the overlap window, because CloudTrail delivers events minutes after they happen.
     A run that ran out of time after reading the newest part of its window leaves the older,
     unread part as the backlog (`backlog_start` to `backlog_end`), read by the next runs.
+    Whether ingestion works is recorded with every other sync, in core's SyncStatus.
     """
 
     target = models.CharField(max_length=32)
@@ -110,9 +111,6 @@ class IngestCursor(models.Model):
     region = models.CharField(max_length=32)
     newest_event_time = models.DateTimeField(null=True, blank=True)
     last_run_at = models.DateTimeField(null=True, blank=True)
-    last_success_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    failing_since = models.DateTimeField(null=True, blank=True)
     events_stored = models.BigIntegerField(default=0)
     backlog_start = models.DateTimeField(null=True, blank=True)
     backlog_end = models.DateTimeField(null=True, blank=True)

@@ -17,6 +17,8 @@ from django.db.models import Q, QuerySet
 
 from apihistory.models import IngestCursor, TrailEvent
 from apihistory.search import matching_words, query_words
+from core.models import SyncKind, SyncStatus
+from core.sync_status import sync_statuses
 from endpoints.models import Endpoint
 from shifts.models import ShiftProposal
 from transforms.models import TransformJob, TransformSource
@@ -351,7 +353,34 @@ def known_principals() -> list[str]:
     return list(names)
 
 
-def ingest_states() -> list[IngestCursor]:
-    """How fresh the stored history is per account-region, for the page's banner: CloudTrail
-    delivers minutes late, and an ingest that keeps failing must not look like a quiet day."""
-    return list(IngestCursor.objects.order_by("target", "region"))
+@dataclass(frozen=True)
+class IngestState:
+    """How fresh the stored history of one account-region is, for the page's banner."""
+
+    target: str
+    region: str
+    newest_event_time: datetime | None
+    status: SyncStatus | None
+
+    @property
+    def failing_since(self) -> datetime | None:
+        return self.status.failing_since if self.status else None
+
+    @property
+    def last_error(self) -> str:
+        return self.status.last_error if self.status else ""
+
+
+def ingest_states() -> list[IngestState]:
+    """Per account-region ingested so far: CloudTrail delivers minutes late, and an ingest
+    that keeps failing must not look like a quiet day (two queries)."""
+    statuses = {(s.target, s.region): s for s in sync_statuses(kind=SyncKind.CLOUDTRAIL)}
+    return [
+        IngestState(
+            target=cursor.target,
+            region=cursor.region,
+            newest_event_time=cursor.newest_event_time,
+            status=statuses.get((cursor.target, cursor.region)),
+        )
+        for cursor in IngestCursor.objects.order_by("target", "region")
+    ]

@@ -36,6 +36,8 @@ from core.aws import cloudtrail as aws_cloudtrail
 from core.aws.errors import AwsError, NotFound, Throttled
 from core.aws.s3 import parse_s3_uri
 from core.aws.types import TrailPage
+from core.models import SyncKind
+from core.sync_status import sync_failed, sync_succeeded
 from core.targets import Target
 
 logger = logging.getLogger(__name__)
@@ -277,11 +279,9 @@ def _advance(cursor_id: int, newest: datetime | None) -> None:
     ).update(newest_event_time=newest)
 
 
-def _record_failure(cursor_id: int, *, error: str, stored: int, at: datetime) -> None:
-    IngestCursor.objects.filter(pk=cursor_id).update(
-        last_error=error[:2000], events_stored=F("events_stored") + stored
-    )
-    IngestCursor.objects.filter(pk=cursor_id, failing_since__isnull=True).update(failing_since=at)
+def _record_failure(cursor_id: int, *, stored: int) -> None:
+    """Count what a failed run still stored (each page is kept as it arrives)."""
+    IngestCursor.objects.filter(pk=cursor_id).update(events_stored=F("events_stored") + stored)
 
 
 def trail_ingest(
@@ -320,7 +320,8 @@ def trail_ingest(
             )
     except (AwsError, rate_limit.LimiterUnavailable) as exc:
         result.error = str(exc)
-        _record_failure(cursor.pk, error=result.error, stored=result.stored, at=started)
+        _record_failure(cursor.pk, stored=result.stored)
+        sync_failed(kind=SyncKind.CLOUDTRAIL, target=target, region=region, error=exc, at=started)
         logger.warning("CloudTrail ingest %s/%s failed: %s", target.name, region, exc)
     return result
 
@@ -357,10 +358,8 @@ def _ingest_locked(
         )
         backlog = None if older.complete else (backlog[0], older.oldest or backlog[1])
     result.complete = backlog is None
+    sync_succeeded(kind=SyncKind.CLOUDTRAIL, target=target, region=region)
     IngestCursor.objects.filter(pk=cursor.pk).update(
-        last_success_at=timezone.now(),
-        last_error="",
-        failing_since=None,
         events_stored=F("events_stored") + result.stored,
         backlog_start=backlog[0] if backlog else None,
         backlog_end=backlog[1] if backlog else None,

@@ -1,4 +1,4 @@
-"""Template context every page needs: the user's role and the AWS-reachability banner."""
+"""Template context every page needs: the user's role and the stale-AWS-data banner."""
 
 from __future__ import annotations
 
@@ -6,20 +6,17 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from core import roles as rbac
+from core.roles import Role, role_of
+from core.sync_status import sync_outages
 
 
 def portal(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
-    role = rbac.role_of(user) if user is not None else rbac.Role.NONE
-    context: dict[str, Any] = {
+    role = role_of(user) if user is not None else Role.NONE
+    return {
         "user_role": role,
-        "can_read_audit": role >= rbac.Role.APPROVER,
-        "can_operate": role >= rbac.Role.OPERATOR,
-        "aws_outages": [],
+        "can_read_audit": role >= Role.APPROVER,
+        "can_operate": role >= Role.OPERATOR,
+        # Signed-out visitors learn nothing about the AWS accounts behind the portal.
+        "aws_outages": sync_outages() if role >= Role.VIEWER else [],
     }
-    if role >= rbac.Role.VIEWER:
-        from endpoints.selectors import aws_outages
-
-        context["aws_outages"] = aws_outages()
-    return context

@@ -140,39 +140,6 @@ class Variant(models.Model):
         return variant_state_label(self.statuses, self.endpoint.status)
 
 
-class SyncState(models.Model):
-    """The inventory sync's health per target and region, for the banner and overview."""
-
-    target = models.CharField(max_length=32)
-    account_id = models.CharField(max_length=12)
-    region = models.CharField(max_length=32)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_success_at = models.DateTimeField(null=True, blank=True)
-    failing_since = models.DateTimeField(
-        null=True, blank=True, help_text="First failed sync of the current run of failures."
-    )
-    last_error_kind = models.CharField(
-        max_length=32, blank=True, help_text="AwsError class name, e.g. Unavailable, Throttled."
-    )
-    last_error = models.TextField(blank=True)
-    endpoints_seen = models.PositiveIntegerField(default=0)
-    last_describe_count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["target", "region"], name="syncstate_unique")
-        ]
-        ordering = ["target", "region"]
-
-    def __str__(self) -> str:
-        return f"{self.target}/{self.region}"
-
-    @property
-    def unreachable(self) -> bool:
-        """Failing because AWS could not be reached (versus refused or throttled)."""
-        return self.failing_since is not None and self.last_error_kind == "Unavailable"
-
-
 class EndpointSnapshot(models.Model):
     """An endpoint's state as the inventory sync saw it, written only when it differs from
     the previous snapshot, so "what changed before this started" has an answer after the

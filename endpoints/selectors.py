@@ -14,11 +14,12 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import SyncKind, SyncStatus
+from core.sync_status import sync_statuses
 from endpoints.models import (
     TRANSITIONAL_STATUSES,
     Endpoint,
     EndpointStatus,
-    SyncState,
     Variant,
     effective_weight,
     variant_state_label,
@@ -186,7 +187,7 @@ def _variant_cells(variants: list[dict[str, Any]], endpoint_status: str) -> list
     return cells
 
 
-def endpoint_rows(page: Page, *, states: list[SyncState]) -> list[EndpointRow]:
+def endpoint_rows(page: Page, *, states: list[SyncStatus]) -> list[EndpointRow]:
     """Rows for the list: each endpoint, its variants with shares (one query), and when its
     region was last confirmed by a sync (an unchanged endpoint is as fresh as that)."""
     confirmed = {(s.target, s.region): s.last_success_at for s in states}
@@ -301,29 +302,6 @@ def endpoints_needing_attention(*, limit: int = 50) -> list[Attention]:
     return found
 
 
-def sync_states() -> list[SyncState]:
-    """Each configured target-region with its last sync (unsynced ones shown as never)."""
-    stored = {(s.target, s.region): s for s in SyncState.objects.all()}
-    states = []
-    for target in settings.OPSPORTAL_TARGETS:
-        for region in target.regions:
-            states.append(
-                stored.get((target.name, region))
-                or SyncState(target=target.name, account_id=target.account_id, region=region)
-            )
-    return states
-
-
-def aws_outages() -> list[SyncState]:
-    """Target-regions whose latest sync failed: the pages' stale-data banner."""
-    configured = {(t.name, r) for t in settings.OPSPORTAL_TARGETS for r in t.regions}
-    return [
-        s
-        for s in SyncState.objects.filter(failing_since__isnull=False)
-        if (s.target, s.region) in configured
-    ]
-
-
-def last_synced_at(*, target: str, region: str) -> Any:
-    state = SyncState.objects.filter(target=target, region=region).first()
-    return state.last_success_at if state else None
+def sync_states() -> list[SyncStatus]:
+    """The inventory sync of each configured target-region (never-synced ones included)."""
+    return sync_statuses(kind=SyncKind.INVENTORY)

@@ -29,9 +29,11 @@ from core.aws.types import (
     EndpointSummary,
     VariantScaling,
 )
+from core.models import SyncKind
+from core.sync_status import sync_failed, sync_succeeded
 from core.targets import Target, target_by_name
 from endpoints.history import snapshot_record
-from endpoints.models import Endpoint, SyncState, Variant
+from endpoints.models import Endpoint, Variant
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +75,7 @@ def _needs_describe(summary: EndpointSummary, known: Endpoint | None) -> bool:
 def inventory_sync(*, target: Target, region: str) -> SyncReport:
     """Bring one target-region's endpoints in line with AWS.
 
-    A failure is recorded on the region's SyncState (pages then show stale data with a
+    A failure is recorded on the region's SyncStatus (pages then show stale data with a
     banner) and returned in the report, never raised: one unreachable region must not stop
     the others.
     """
@@ -107,10 +109,16 @@ def inventory_sync(*, target: Target, region: str) -> SyncReport:
                 report.deleted.append(name)
     except AwsError as exc:
         report.error = str(exc)
-        _record_failure(target=target, region=region, error=exc, at=started)
+        sync_failed(kind=SyncKind.INVENTORY, target=target, region=region, error=exc, at=started)
         logger.warning("inventory sync %s/%s failed: %s", target.name, region, exc)
     else:
-        _record_success(target=target, region=region, report=report, at=started)
+        sync_succeeded(
+            kind=SyncKind.INVENTORY,
+            target=target,
+            region=region,
+            at=started,
+            detail={"endpoints": report.listed, "described": report.described},
+        )
     if report.created or report.updated or report.deleted:
         audit_record(
             actor=None,
@@ -174,7 +182,7 @@ def endpoint_refresh(*, endpoint_id: int) -> str:
     try:
         outcome = _describe_and_store(target=target, region=endpoint.region, name=endpoint.name)
     except AwsError as exc:
-        _record_failure(target=target, region=endpoint.region, error=exc, at=timezone.now())
+        sync_failed(kind=SyncKind.INVENTORY, target=target, region=endpoint.region, error=exc)
         return f"failed: {exc}"
     return outcome
 
@@ -373,32 +381,6 @@ def _store_variants(
 
 def _mark_deleted(*, endpoint_id: int, at: datetime) -> None:
     Endpoint.objects.filter(pk=endpoint_id, deleted_at__isnull=True).update(deleted_at=at)
-
-
-def _record_failure(*, target: Target, region: str, error: AwsError, at: datetime) -> None:
-    state, _ = SyncState.objects.get_or_create(
-        target=target.name, region=region, defaults={"account_id": target.account_id}
-    )
-    state.last_attempt_at = at
-    state.failing_since = state.failing_since or at
-    state.last_error_kind = type(error).__name__
-    state.last_error = str(error)[:2000]
-    state.save()
-
-
-def _record_success(*, target: Target, region: str, report: SyncReport, at: datetime) -> None:
-    state, _ = SyncState.objects.get_or_create(
-        target=target.name, region=region, defaults={"account_id": target.account_id}
-    )
-    state.account_id = target.account_id
-    state.last_attempt_at = at
-    state.last_success_at = at
-    state.failing_since = None
-    state.last_error_kind = ""
-    state.last_error = ""
-    state.endpoints_seen = report.listed
-    state.last_describe_count = report.described
-    state.save()
 
 
 @dataclass(frozen=True)

@@ -53,42 +53,6 @@ class Alarm(models.Model):
         return f"{self.name} ({self.state})"
 
 
-class AlarmSyncStatus(models.Model):
-    """The alarm sync's health per target and region, shown beside the alarm panel."""
-
-    target = models.CharField(max_length=32)
-    region = models.CharField(max_length=32)
-    last_success_at = models.DateTimeField(null=True, blank=True)
-    failing_since = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["target", "region"], name="alarmsync_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"alarms {self.target}/{self.region}"
-
-
-class MonitorSyncStatus(models.Model):
-    """The Model Monitor sync's health per target and region, shown on the Monitoring tab."""
-
-    target = models.CharField(max_length=32)
-    region = models.CharField(max_length=32)
-    last_success_at = models.DateTimeField(null=True, blank=True)
-    failing_since = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["target", "region"], name="monitorsync_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"model monitor {self.target}/{self.region}"
-
-
 class MonitoringSchedule(models.Model):
     """A SageMaker Model Monitor schedule as last synced; kept (with `deleted_at`) after it
     disappears from AWS so its executions' history stays readable."""

@@ -9,13 +9,14 @@ from typing import Any
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
+from core.models import SyncKind, SyncStatus
+from core.sync_status import sync_status
 from endpoints.models import Endpoint
 from monitoring.models import (
     CheckRun,
     MonitoringExecution,
     MonitoringSchedule,
     MonitoringViolation,
-    MonitorSyncStatus,
 )
 
 TIMELINE_LIMIT = 500  # executions drawn; three weeks of an hourly schedule
@@ -131,8 +132,8 @@ def timeline_chart(executions: list[MonitoringExecution]) -> dict[str, Any]:
     }
 
 
-def monitor_sync_status(*, endpoint: Endpoint) -> MonitorSyncStatus | None:
-    return MonitorSyncStatus.objects.filter(target=endpoint.target, region=endpoint.region).first()
+def monitor_sync_status(*, endpoint: Endpoint) -> SyncStatus | None:
+    return sync_status(kind=SyncKind.MODEL_MONITOR, target=endpoint.target, region=endpoint.region)
 
 
 def endpoint_check_runs(*, endpoint: Endpoint, limit: int = 5) -> list[CheckRun]:

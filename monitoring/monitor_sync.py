@@ -25,13 +25,14 @@ from core.aws import monitor as aws_monitor
 from core.aws import s3 as aws_s3
 from core.aws.errors import AwsError, NotFound, Throttled, Unavailable
 from core.aws.types import MonitoringExecutionSummary, MonitoringScheduleSummary
+from core.models import SyncKind
+from core.sync_status import sync_failed, sync_succeeded
 from core.targets import Target
 from monitoring import quality
 from monitoring.models import (
     MonitoringExecution,
     MonitoringSchedule,
     MonitoringViolation,
-    MonitorSyncStatus,
 )
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,6 @@ def monitor_sync(*, target: Target, region: str) -> MonitorSyncReport:
     """
     report = MonitorSyncReport(target=target.name, region=region)
     now = timezone.now()
-    status, _ = MonitorSyncStatus.objects.get_or_create(target=target.name, region=region)
     try:
         summaries = list(aws_monitor.list_monitoring_schedules(target=target, region=region))
         known = {
@@ -102,16 +102,17 @@ def monitor_sync(*, target: Target, region: str) -> MonitorSyncReport:
         _reports_read(target=target, region=region, report=report)
     except AwsError as exc:
         report.error = str(exc)
-        status.failing_since = status.failing_since or now
-        status.last_error = str(exc)[:2000]
-        status.save()
+        sync_failed(kind=SyncKind.MODEL_MONITOR, target=target, region=region, error=exc, at=now)
         logger.warning("model monitor sync %s/%s failed: %s", target.name, region, exc)
         _audit(target=target, region=region, report=report)
         return report
-    status.last_success_at = now
-    status.failing_since = None
-    status.last_error = ""
-    status.save()
+    sync_succeeded(
+        kind=SyncKind.MODEL_MONITOR,
+        target=target,
+        region=region,
+        at=now,
+        detail={"schedules": report.schedules, "reports_left": report.reports_left},
+    )
     _audit(target=target, region=region, report=report)
     return report
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.models import SyncKind, SyncStatus
+from core.sync_status import sync_status
 from endpoints.models import Endpoint
-from monitoring.models import Alarm, AlarmSyncStatus
+from monitoring.models import Alarm
 
 
 def endpoint_alarms(*, endpoint: Endpoint) -> list[Alarm]:
@@ -17,8 +19,8 @@ def endpoint_alarms(*, endpoint: Endpoint) -> list[Alarm]:
     return sorted(alarms, key=lambda a: (order.get(a.state, 3), a.name))
 
 
-def alarm_sync_status(*, endpoint: Endpoint) -> AlarmSyncStatus | None:
-    return AlarmSyncStatus.objects.filter(target=endpoint.target, region=endpoint.region).first()
+def alarm_sync_status(*, endpoint: Endpoint) -> SyncStatus | None:
+    return sync_status(kind=SyncKind.ALARMS, target=endpoint.target, region=endpoint.region)
 
 
 @dataclass(frozen=True)

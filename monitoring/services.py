@@ -18,8 +18,10 @@ from audit.services import audit_record
 from core.aws import cloudwatch as aws_cloudwatch
 from core.aws.errors import AwsError
 from core.aws.types import AlarmState
+from core.models import SyncKind
+from core.sync_status import sync_failed, sync_succeeded
 from core.targets import Target
-from monitoring.models import Alarm, AlarmSyncStatus
+from monitoring.models import Alarm
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +52,6 @@ def alarm_sync(*, target: Target, region: str) -> AlarmSyncReport:
     not raised, so pages keep the last known alarms with a stale note."""
     report = AlarmSyncReport(target=target.name, region=region)
     now = timezone.now()
-    status, _ = AlarmSyncStatus.objects.get_or_create(target=target.name, region=region)
     try:
         alarms = list(aws_cloudwatch.describe_alarms(target=target, region=region))
         report.alarms = len(alarms)
@@ -80,15 +81,12 @@ def alarm_sync(*, target: Target, region: str) -> AlarmSyncReport:
             gone.delete()
     except AwsError as exc:
         report.error = str(exc)
-        status.failing_since = status.failing_since or now
-        status.last_error = str(exc)[:2000]
-        status.save()
+        sync_failed(kind=SyncKind.ALARMS, target=target, region=region, error=exc, at=now)
         logger.warning("alarm sync %s/%s failed: %s", target.name, region, exc)
         return report
-    status.last_success_at = now
-    status.failing_since = None
-    status.last_error = ""
-    status.save()
+    sync_succeeded(
+        kind=SyncKind.ALARMS, target=target, region=region, at=now, detail={"alarms": report.alarms}
+    )
     if report.changed or report.removed:
         audit_record(
             actor=None,

@@ -21,6 +21,7 @@ from apihistory import rate_limit, tasks
 from apihistory.models import IngestCursor, TrailEvent
 from apihistory.services import trail_backfill, trail_ingest
 from core.aws import cloudtrail as aws_cloudtrail
+from core.models import SyncStatus
 from sandbox.identities import MARIA_KEY
 from tests.apihistory import (
     ACCOUNT,
@@ -46,6 +47,10 @@ def _cursor(region: str) -> IngestCursor:
     return IngestCursor.objects.get(account_id=ACCOUNT, region=region)
 
 
+def _health(region: str) -> SyncStatus:
+    return SyncStatus.objects.get(kind="cloudtrail", target="sandbox", region=region)
+
+
 def _at(epoch: float) -> datetime:
     return datetime.fromtimestamp(int(epoch), UTC)
 
@@ -63,7 +68,8 @@ def test_first_run_stores_the_window_and_the_next_rereads_only_the_overlap(sandb
     assert sorted(_stored_ids(region)) == sorted(ids)
     cursor = _cursor(region)
     assert cursor.newest_event_time == _at(start + 119 * 10)
-    assert cursor.events_stored == 120 and cursor.last_success_at and not cursor.last_error
+    assert cursor.events_stored == 120
+    assert _health(region).last_success_at and not _health(region).last_error
     row = TrailEvent.objects.get(event_id=ids[0])
     assert (row.target, row.account_id, row.region) == ("sandbox", ACCOUNT, region)
     assert row.event_name == "DescribeEndpoint" and row.read_only is True
@@ -193,15 +199,16 @@ def test_a_failure_mid_window_leaves_the_cursor_and_the_next_run_resumes(sandbox
 
     assert not failed.ok and "EndpointConnectionError" in failed.error
     cursor = _cursor(region)
-    assert cursor.newest_event_time is None and cursor.last_success_at is None
-    assert "Could not connect" in cursor.last_error and cursor.failing_since is not None
+    assert cursor.newest_event_time is None and _health(region).last_success_at is None
+    assert "Could not connect" in _health(region).last_error
+    assert _health(region).failing_since is not None
     assert TrailEvent.objects.filter(region=region).count() == 50  # the page it did read
 
     resumed = trail_ingest(target=target, region=region)
 
     assert resumed.ok and resumed.stored == 70
     cursor = _cursor(region)
-    assert cursor.last_error == "" and cursor.failing_since is None
+    assert _health(region).last_error == "" and _health(region).failing_since is None
     assert cursor.newest_event_time is not None and cursor.events_stored == 120
     assert sorted(_stored_ids(region)) == sorted(ids)
 
@@ -254,7 +261,7 @@ def test_the_beat_task_ingests_every_target_region(sandbox, settings):
 
     for region in regions:
         assert TrailEvent.objects.filter(region=region).count() == 4
-        assert _cursor(region).last_success_at is not None
+        assert _health(region).last_success_at is not None
     entry = settings.CELERY_BEAT_SCHEDULE["cloudtrail-ingest-all"]
     assert entry["task"] == tasks.cloudtrail_ingest_all.name
     assert entry["schedule"] == float(settings.OPSPORTAL_CLOUDTRAIL_INTERVAL_SECONDS)

@@ -12,7 +12,8 @@ from django.conf import settings
 
 from audit.models import AuditEntry
 from core.aws import clients
-from endpoints.models import Endpoint, SyncState
+from core.models import SyncStatus
+from endpoints.models import Endpoint
 from endpoints.selectors import variant_shares
 from endpoints.services import inventory_sync, inventory_sync_configured
 from tests.aws_actor import create_endpoint, sagemaker, wait_for_status
@@ -57,7 +58,7 @@ def test_first_sync_stores_every_demo_endpoint_with_variants(sandbox):
     assert failed.status == "Failed"
     assert "Failed to download model data" in failed.failure_reason
 
-    state = SyncState.objects.get(target=TARGET.name, region="us-east-1")
+    state = SyncStatus.objects.get(kind="inventory", target=TARGET.name, region="us-east-1")
     assert state.last_success_at is not None and state.failing_since is None
 
 
@@ -137,16 +138,16 @@ def test_one_unreachable_region_does_not_stop_the_other(sandbox, monkeypatch):
 
     assert reports["us-east-1"].ok
     assert not reports["eu-west-1"].ok
-    dead = SyncState.objects.get(region="eu-west-1")
+    dead = SyncStatus.objects.get(kind="inventory", region="eu-west-1")
     assert dead.failing_since is not None and dead.last_error_kind == "Unavailable"
-    assert SyncState.objects.get(region="us-east-1").failing_since is None
+    assert SyncStatus.objects.get(kind="inventory", region="us-east-1").failing_since is None
     assert Endpoint.objects.filter(region="us-east-1", name="tumor-classifier").exists()
 
 
 def test_region_recovers_after_outage(sandbox, monkeypatch):
-    SyncState.objects.create(
+    SyncStatus.objects.create(
+        kind="inventory",
         target=TARGET.name,
-        account_id=TARGET.account_id,
         region="eu-west-1",
         failing_since="2026-01-01T00:00:00Z",
         last_error_kind="Unavailable",
@@ -156,4 +157,4 @@ def test_region_recovers_after_outage(sandbox, monkeypatch):
     report = inventory_sync(target=TARGET, region="eu-west-1")
 
     assert report.ok
-    assert SyncState.objects.get(region="eu-west-1").failing_since is None
+    assert SyncStatus.objects.get(kind="inventory", region="eu-west-1").failing_since is None

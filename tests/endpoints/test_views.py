@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEntry
-from endpoints.models import Endpoint, SyncState, Variant
+from core.models import SyncStatus
+from endpoints.models import Endpoint, Variant
 
 pytestmark = pytest.mark.django_db
 
@@ -249,9 +250,9 @@ def test_overview_counts_and_attention(role_client, settings):
 
 def test_pages_show_banner_when_aws_unreachable(role_client):
     make_endpoint("alpha")
-    SyncState.objects.create(
+    SyncStatus.objects.create(
+        kind="inventory",
         target="sandbox",
-        account_id="123456789012",
         region="us-east-1",
         failing_since=timezone.now(),
         last_error_kind="Unavailable",

@@ -98,6 +98,8 @@ def test_alarm_sync_failure_keeps_last_alarms(firing, monkeypatch):
     report = alarm_sync(target=TARGET, region="us-east-1")
     assert report.error
     assert Alarm.objects.filter(name=f"{firing}-5xx-rate", state="ALARM").exists()
-    from monitoring.models import AlarmSyncStatus
+    from core.models import SyncStatus
 
-    assert AlarmSyncStatus.objects.get(target=TARGET.name, region="us-east-1").failing_since
+    assert SyncStatus.objects.get(
+        kind="alarms", target=TARGET.name, region="us-east-1"
+    ).failing_since

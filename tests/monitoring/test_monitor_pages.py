@@ -13,9 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.aws.clients import call_counts, reset_call_counts
+from core.models import SyncStatus
 from endpoints.models import Endpoint
 from endpoints.services import inventory_sync
-from monitoring.models import MonitoringExecution, MonitoringSchedule, MonitorSyncStatus
+from monitoring.models import MonitoringExecution, MonitoringSchedule
 from monitoring.monitor_sync import monitor_sync
 from sandbox.seed import MONITORED_ENDPOINT, MONITORING_SCHEDULE
 from tests.monitoring.monitor_world import DRIFTED_FEATURE
@@ -105,7 +106,7 @@ def test_charts_fragment_draws_drift_and_distribution_from_cache_after_one_read(
 
 
 def test_stale_banner_when_the_sync_fails(synced, role_client):
-    MonitorSyncStatus.objects.filter(target=TARGET.name, region=REGION).update(
+    SyncStatus.objects.filter(kind="model_monitor", target=TARGET.name, region=REGION).update(
         failing_since=timezone.now(), last_error="ThrottlingException: Rate exceeded"
     )
     page = (

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core.aws.clients import call_counts, reset_call_counts
 from core.aws.errors import Throttled
+from core.models import SyncStatus
 from endpoints.models import Endpoint
 from endpoints.services import inventory_sync
 from monitoring import monitor_sync as sync_module
@@ -18,7 +19,6 @@ from monitoring.models import (
     MonitoringExecution,
     MonitoringSchedule,
     MonitoringViolation,
-    MonitorSyncStatus,
 )
 from monitoring.monitor_sync import monitor_sync
 from sandbox.seed import MONITORED_ENDPOINT, MONITORING_SCHEDULE
@@ -63,7 +63,9 @@ def test_sync_stores_the_demo_schedule_and_reads_each_report_once(sandbox):
     failed = executions.filter(status="Failed").first()
     assert failed is not None and "no data" in failed.failure_reason
     assert all(e.report_uri.startswith("s3://") for e in executions.filter(status="Completed"))
-    assert MonitorSyncStatus.objects.get(target=TARGET.name, region=REGION).last_success_at
+    assert SyncStatus.objects.get(
+        kind="model_monitor", target=TARGET.name, region=REGION
+    ).last_success_at
 
     # A second run finds nothing new: no report is read again, no schedule described again.
     reset_call_counts()
@@ -82,7 +84,7 @@ def test_throttled_reports_are_kept_unread_and_read_on_the_next_run(sandbox, mon
     monkeypatch.setattr(sync_module.aws_s3, "read_object", throttled)
     report = monitor_sync(target=TARGET, region=REGION)
     assert "Rate exceeded" in report.error
-    status = MonitorSyncStatus.objects.get(target=TARGET.name, region=REGION)
+    status = SyncStatus.objects.get(kind="model_monitor", target=TARGET.name, region=REGION)
     assert status.failing_since and "Rate exceeded" in status.last_error
     unread = MonitoringExecution.objects.filter(
         status="CompletedWithViolations", report_read_at__isnull=True
@@ -98,7 +100,12 @@ def test_throttled_reports_are_kept_unread_and_read_on_the_next_run(sandbox, mon
         .exists()
     )
     assert MonitoringViolation.objects.filter(feature_name=DRIFTED_FEATURE).exists()
-    assert MonitorSyncStatus.objects.get(target=TARGET.name, region=REGION).failing_since is None
+    assert (
+        SyncStatus.objects.get(
+            kind="model_monitor", target=TARGET.name, region=REGION
+        ).failing_since
+        is None
+    )
 
 
 def test_aws_down_keeps_the_last_synced_data(sandbox, monkeypatch):
