@@ -4,13 +4,14 @@ and the page lists nothing, rather than a silently wider result."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django import forms
 from django.utils import timezone
 
-from apihistory.selectors import Keyset, TrailFilters
+from apihistory.selectors import TRAIL_KEYSET, TrailFilters
+from core.forms import KeysetCursorField, UtcDateTimeField
 
 _EVENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,127}$")
 RANGES = {
@@ -48,16 +49,8 @@ class TrailFilterForm(forms.Form):
     range = forms.ChoiceField(
         required=False, choices=[("", "any time"), *((k, k) for k in RANGES)], label="Last"
     )
-    start = forms.DateTimeField(
-        required=False,
-        label="From (UTC)",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-    )
-    end = forms.DateTimeField(
-        required=False,
-        label="To (UTC)",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-    )
+    start = UtcDateTimeField(required=False, label="From (UTC)")
+    end = UtcDateTimeField(required=False, label="To (UTC)")
     event = EventNamesField(required=False, label="Event names")
     principal = forms.CharField(
         required=False, max_length=512, label="Principal (user, role or ARN)"
@@ -66,35 +59,14 @@ class TrailFilterForm(forms.Form):
     failed = forms.BooleanField(required=False, label="Errors only")
     writes = forms.BooleanField(required=False, label="Writes only")
     q = forms.CharField(required=False, max_length=200, label="Search")
-    before = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
-    after = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    before = KeysetCursorField(keyset=TRAIL_KEYSET)
+    after = KeysetCursorField(keyset=TRAIL_KEYSET)
 
     def __init__(self, *args: Any, event_names: list[str] | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         chosen = self.data.getlist("event") if hasattr(self.data, "getlist") else []
         names = sorted({*(event_names or []), *(n for n in chosen if _EVENT_NAME.match(n))})
         self.fields["event"].choices = [(n, n) for n in names]
-
-    def _keyset(self, name: str) -> Keyset | None:
-        value = self.cleaned_data.get(name) or ""
-        if not value:
-            return None
-        keyset = Keyset.decode(value)
-        if keyset is None:
-            raise forms.ValidationError("That page link is malformed; start from the first page.")
-        return keyset
-
-    def clean_before(self) -> Keyset | None:
-        return self._keyset("before")
-
-    def clean_after(self) -> Keyset | None:
-        return self._keyset("after")
-
-    def clean_start(self) -> datetime | None:
-        return _utc(self.cleaned_data.get("start"))
-
-    def clean_end(self) -> datetime | None:
-        return _utc(self.cleaned_data.get("end"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -122,10 +94,3 @@ class TrailFilterForm(forms.Form):
             writes_only=bool(data.get("writes")),
             text=(data.get("q") or "").strip(),
         )
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """Times on this page are UTC, as CloudTrail's are, whatever the browser's zone."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if timezone.is_naive(value) else value.astimezone(UTC)

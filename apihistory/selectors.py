@@ -9,7 +9,7 @@ million rows is what makes a search slow.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db import connection
@@ -18,6 +18,7 @@ from django.db.models import Q, QuerySet
 from apihistory.models import IngestCursor, TrailEvent
 from apihistory.search import matching_words, query_words
 from core.models import SyncKind, SyncStatus
+from core.paging import Keyset, Position
 from core.sync_status import sync_statuses
 from endpoints.models import Endpoint
 from shifts.models import ShiftProposal
@@ -32,26 +33,8 @@ _TRANSFORM_EVENTS = ("CreateTransformJob", "StopTransformJob")
 _CHOICES_CACHE_SECONDS = 300
 
 
-@dataclass(frozen=True)
-class Keyset:
-    """A position in the newest-first order: an event's time and id."""
-
-    time: datetime
-    id: int
-
-    def encode(self) -> str:
-        return f"{int(self.time.timestamp() * 1_000_000)}_{self.id}"
-
-    @classmethod
-    def decode(cls, value: str) -> Keyset | None:
-        micros, _, pk = value.partition("_")
-        if not (micros.isdigit() and pk.isdigit()) or len(micros) > 17:
-            return None
-        return cls(datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC), int(pk))
-
-    @classmethod
-    def of(cls, event: TrailEvent) -> Keyset:
-        return cls(event.event_time, event.id)
+# Newest first by event time; calls in the same second keep the order they were stored in.
+TRAIL_KEYSET = Keyset(time_field="event_time")
 
 
 @dataclass(frozen=True)
@@ -130,30 +113,18 @@ def trail_events_filtered(*, filters: TrailFilters) -> QuerySet[TrailEvent]:
 def trail_events_page(
     *,
     filters: TrailFilters,
-    before: Keyset | None = None,
-    after: Keyset | None = None,
+    before: Position | None = None,
+    after: Position | None = None,
     page_size: int = PAGE_SIZE,
 ) -> TrailPage:
     """One page, newest first. `before` pages towards older events, `after` towards newer."""
-    qs = trail_events_filtered(filters=filters)
-    if after is not None:
-        newer = Q(event_time__gt=after.time) | Q(event_time=after.time, id__gt=after.id)
-        rows = list(qs.filter(newer).order_by("event_time", "id")[: page_size + 1])
-        has_newer = len(rows) > page_size
-        events = rows[:page_size][::-1]
-        has_older = True
-    else:
-        if before is not None:
-            older = Q(event_time__lt=before.time) | Q(event_time=before.time, id__lt=before.id)
-            qs = qs.filter(older)
-        rows = list(qs.order_by("-event_time", "-id")[: page_size + 1])
-        has_older = len(rows) > page_size
-        events = rows[:page_size]
-        has_newer = before is not None
+    page = TRAIL_KEYSET.page(
+        trail_events_filtered(filters=filters), before=before, after=after, size=page_size
+    )
     return TrailPage(
-        rows=with_portal_links(events=events),
-        newer_than=Keyset.of(events[0]).encode() if events and has_newer else None,
-        older_than=Keyset.of(events[-1]).encode() if events and has_older else None,
+        rows=with_portal_links(events=page.items),
+        newer_than=page.newer_than,
+        older_than=page.older_than,
     )
 
 

@@ -9,6 +9,8 @@ from typing import Any
 from django import forms
 
 from audit.models import Outcome
+from audit.selectors import AUDIT_KEYSET
+from core.forms import KeysetCursorField
 
 _ACTION_PREFIX = re.compile(r"^[a-z0-9_.]*$")
 
@@ -26,8 +28,8 @@ class AuditFilterForm(forms.Form):
     date_to = forms.DateField(
         required=False, label="To (UTC)", widget=forms.DateInput(attrs={"type": "date"})
     )
-    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-    after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    before = KeysetCursorField(keyset=AUDIT_KEYSET)
+    after = KeysetCursorField(keyset=AUDIT_KEYSET)
 
     def clean_action(self) -> str:
         value: str = self.cleaned_data["action"].strip()
@@ -43,6 +45,6 @@ class AuditFilterForm(forms.Form):
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             raise forms.ValidationError("The From date is after the To date.")
-        if data.get("before") and data.get("after") is not None:
+        if data.get("before") and data.get("after"):
             raise forms.ValidationError("Page either forwards or backwards, not both.")
         return data

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db.models import QuerySet
 
 from audit.models import GENESIS_HASH, AuditEntry
+from core.paging import Keyset, KeysetPage, Position
 
 PAGE_SIZE = 50
 
@@ -23,11 +24,8 @@ class AuditFilters:
     date_to: date | None = None
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    entries: list[AuditEntry]
-    newer_than: int | None  # pass as ?after= to see the newer page, if any
-    older_than: int | None  # pass as ?before= to see the older page, if any
+# Newest first by id: ids grow with time, and the chain is in id order anyway.
+AUDIT_KEYSET = Keyset()
 
 
 def _midnight(day: date) -> datetime:
@@ -55,29 +53,13 @@ def audit_entries_filtered(*, filters: AuditFilters) -> QuerySet[AuditEntry]:
 def audit_entries_page(
     *,
     filters: AuditFilters,
-    before: int | None = None,
-    after: int | None = None,
+    before: Position | None = None,
+    after: Position | None = None,
     page_size: int = PAGE_SIZE,
-) -> AuditPage:
+) -> KeysetPage[AuditEntry]:
     """Newest first, keyset-paginated by id: one query per page however deep it is."""
-    qs = audit_entries_filtered(filters=filters)
-    if after is not None:
-        # Walking back towards the newest: take the next ids upwards, then flip.
-        rows = list(qs.filter(id__gt=after).order_by("id")[: page_size + 1])
-        has_newer = len(rows) > page_size
-        entries = rows[:page_size][::-1]
-        has_older = True
-    else:
-        if before is not None:
-            qs = qs.filter(id__lt=before)
-        rows = list(qs.order_by("-id")[: page_size + 1])
-        has_older = len(rows) > page_size
-        entries = rows[:page_size]
-        has_newer = before is not None
-    return AuditPage(
-        entries=entries,
-        newer_than=entries[0].id if entries and has_newer else None,
-        older_than=entries[-1].id if entries and has_older else None,
+    return AUDIT_KEYSET.page(
+        audit_entries_filtered(filters=filters), before=before, after=after, size=page_size
     )
 
 

@@ -7,7 +7,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from audit.forms import AuditFilterForm
-from audit.selectors import AuditFilters, AuditPage, audit_entries_page
+from audit.selectors import AuditFilters, audit_entries_page
+from core.paging import KeysetPage
 from core.roles import Role, role_required
 
 _FILTER_FIELDS = ("actor", "action", "outcome", "target", "date_from", "date_to")
@@ -17,7 +18,7 @@ _FILTER_FIELDS = ("actor", "action", "outcome", "target", "date_from", "date_to"
 @role_required(Role.APPROVER)
 def entry_list(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
-    page: AuditPage | None = None
+    page: KeysetPage | None = None
     if form.is_valid():
         data = form.cleaned_data
         filters = AuditFilters(**{name: data[name] for name in _FILTER_FIELDS})

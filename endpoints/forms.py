@@ -4,11 +4,12 @@ unparseable values are errors shown on the form, not ignored."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django import forms
 
+from core.forms import UtcDateTimeField
 from endpoints import selectors
 from endpoints.history_selectors import ComparisonWindow, comparison_window
 
@@ -73,27 +74,6 @@ class TestInvokeForm(forms.Form):
             except ValueError as exc:
                 self.add_error("payload", f"Not valid JSON: {exc}")
         return data
-
-
-class UtcDateTimeField(forms.CharField):
-    """A datetime-local value read as UTC (the portal shows every time in UTC), whatever
-    the server's time zone; an explicit offset or Z is honoured."""
-
-    default_error_messages = {
-        "invalid": "Not a date and time: use YYYY-MM-DDTHH:MM (UTC).",
-    }
-
-    def to_python(self, value: Any) -> datetime | None:
-        text = (super().to_python(value) or "").strip()
-        if not text:
-            return None
-        try:
-            parsed = datetime.fromisoformat(text.replace(" ", "T", 1))
-        except ValueError:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-        if parsed.tzinfo is None:
-            return parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
 
 
 class WhatChangedForm(forms.Form):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from core.forms import UtcDateTimeField
 from monitoring.metrics import RANGES, TimeRange
 
 MAX_CUSTOM_RANGE = timedelta(days=455)  # CloudWatch keeps hourly data this long
@@ -18,8 +19,8 @@ class RangeForm(forms.Form):
     range = forms.ChoiceField(
         choices=[(k, k) for k in RANGES] + [("custom", "custom")], required=False
     )
-    start = forms.DateTimeField(required=False, label="From (UTC)")
-    end = forms.DateTimeField(required=False, label="To (UTC)")
+    start = UtcDateTimeField(required=False, label="From (UTC)")
+    end = UtcDateTimeField(required=False, label="To (UTC)")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -28,7 +29,6 @@ class RangeForm(forms.Form):
         start, end = data.get("start"), data.get("end")
         if not start or not end:
             raise forms.ValidationError("A custom range needs both a start and an end.")
-        start, end = start.astimezone(UTC), end.astimezone(UTC)
         now = timezone.now()
         if start >= end:
             raise forms.ValidationError("The start must be before the end.")
@@ -62,8 +62,8 @@ class CheckNowForm(forms.Form):
         choices=[(k, f"last {k}") for k in CHECK_WINDOWS] + [("custom", "from / to")],
         initial="1h",
     )
-    start = forms.DateTimeField(required=False, label="From (UTC)")
-    end = forms.DateTimeField(required=False, label="To (UTC)")
+    start = UtcDateTimeField(required=False, label="From (UTC)")
+    end = UtcDateTimeField(required=False, label="To (UTC)")
     baseline_uri = forms.CharField(
         required=False,
         max_length=1024,
@@ -83,7 +83,7 @@ class CheckNowForm(forms.Form):
         start, end = data.get("start"), data.get("end")
         if not start or not end:
             raise forms.ValidationError("A from / to window needs both a start and an end.")
-        start, end = start.astimezone(UTC), min(end.astimezone(UTC), now)
+        end = min(end, now)
         limit = settings.OPSPORTAL_CHECK_MAX_WINDOW_HOURS
         if start >= end:
             raise forms.ValidationError("The window is empty: the start must be before the end.")

@@ -115,6 +115,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "core.middleware.PortalErrorMiddleware",
 ]
 
 ROOT_URLCONF = "opsportal.urls"

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from apihistory.models import TrailEvent
 from apihistory.search import search_text_for
-from apihistory.selectors import Keyset, TrailFilters, trail_events_page
+from apihistory.selectors import TRAIL_KEYSET, TrailFilters, trail_events_page
 from endpoints.models import Endpoint
 
 pytestmark = pytest.mark.django_db
@@ -174,7 +174,7 @@ def test_pages_walk_the_whole_history_newest_first_without_gaps_or_repeats():
     pages = [page]
     while page.older_than:
         page = trail_events_page(
-            filters=TrailFilters(), before=Keyset.decode(page.older_than), page_size=5
+            filters=TrailFilters(), before=TRAIL_KEYSET.parse(page.older_than), page_size=5
         )
         pages.append(page)
     for p in pages:
@@ -183,7 +183,7 @@ def test_pages_walk_the_whole_history_newest_first_without_gaps_or_repeats():
     assert len(pages) == 5 and pages[-1].older_than is None
     # And back: the page newer than the last one is the one before it.
     back = trail_events_page(
-        filters=TrailFilters(), after=Keyset.decode(pages[-1].newer_than), page_size=5
+        filters=TrailFilters(), after=TRAIL_KEYSET.parse(pages[-1].newer_than), page_size=5
     )
     assert ids(back) == ids(pages[-2])
 

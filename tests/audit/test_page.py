@@ -131,7 +131,7 @@ def test_filters_narrow_the_list(approver, mixed_entries, params, expected):
         ({"date_from": "2025-13-45"}, "Enter a valid date"),
         ({"date_from": "2025-03-03", "date_to": "2025-03-01"}, "From date is after the To date"),
         ({"outcome": "sideways"}, "Select a valid choice"),
-        ({"before": "abc"}, "Enter a whole number"),
+        ({"before": "abc"}, "page link is malformed"),
         ({"target": "x" * 600}, "at most 512 characters"),
     ],
 )
