@@ -153,14 +153,6 @@ class MonitoringExecution(models.Model):
     def processing_job_name(self) -> str:
         return self.processing_job_arn.rsplit("/", 1)[-1] if self.processing_job_arn else ""
 
-    @property
-    def status_class(self) -> str:
-        return {
-            "Completed": "pill-ok",
-            "CompletedWithViolations": "pill-bad",
-            "Failed": "pill-bad",
-        }.get(self.status, "pill-warn")
-
 
 class MonitoringViolation(models.Model):
     """One line of an execution's constraint_violations.json."""

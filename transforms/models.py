@@ -97,15 +97,6 @@ class TransformJob(models.Model):
         return self.status in TERMINAL_STATUSES
 
     @property
-    def status_class(self) -> str:
-        """The portal.css pill class for the status."""
-        if self.status == TransformStatus.COMPLETED:
-            return "pill-ok"
-        if self.status in (TransformStatus.FAILED, TransformStatus.STOPPED):
-            return "pill-bad"
-        return "pill-warn"
-
-    @property
     def duration_seconds(self) -> float | None:
         if self.start_time and self.end_time:
             return (self.end_time - self.start_time).total_seconds()

@@ -1,4 +1,5 @@
-"""Template filters for on-call reading: exact, short ages ("42 s ago")."""
+"""Template tags and filters every page uses: exact, short ages ("42 s ago"), times in
+UTC, and the coloured pill every status, state and outcome is shown in."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from datetime import UTC, datetime
 
 from django import template
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 register = template.Library()
 
@@ -66,3 +69,81 @@ def compact_json(value: object) -> str:
     else:
         text = json.dumps(value, separators=(", ", ": "), sort_keys=True, default=str)
     return text if len(text) <= 300 else text[:299] + "…"
+
+
+# The one place a status, state or outcome gets its colour. Keys are the values as AWS or
+# the portal spell them; anything not listed is neutral grey.
+PILL_TONES: dict[str, str] = {
+    **dict.fromkeys(
+        ("InService", "Completed", "Scheduled", "OK", "Ready", "applied", "completed", "ok"),
+        "ok",
+    ),
+    **dict.fromkeys(
+        (
+            "Failed",
+            "UpdateRollbackFailed",
+            "OutOfService",
+            "CompletedWithViolations",
+            "Stopped",
+            "ALARM",
+            "failed",
+            "rejected",
+            "bad",
+        ),
+        "bad",
+    ),
+    **dict.fromkeys(
+        (
+            "Creating",
+            "Updating",
+            "SystemUpdating",
+            "RollingBack",
+            "Deleting",
+            "InProgress",
+            "Stopping",
+            "Pending",
+            "INSUFFICIENT_DATA",
+            "pending",
+            "approved",
+            "applying",
+            "running",
+            "denied",
+            "warn",
+        ),
+        "warn",
+    ),
+}
+
+
+@register.filter
+def pill_tone(value: object) -> str:
+    """ "ok", "bad", "warn" or "" for a status, state or outcome."""
+    return PILL_TONES.get(str(value), "")
+
+
+@register.simple_tag
+def pill(
+    value: object,
+    *,
+    tone: str | None = None,
+    label: object = None,
+    testid: str = "",
+    title: str = "",
+) -> SafeString:
+    """`{% pill endpoint.status %}`: the value in a pill coloured by `PILL_TONES`.
+
+    `tone` overrides the colour (a value that means different things in different places,
+    e.g. a completed check with violations), `label` the text shown.
+    """
+    chosen = pill_tone(value) if tone is None else tone
+    css = f"pill pill-{chosen}" if chosen else "pill"
+    text = value if label is None else label
+    if testid and title:
+        return format_html(
+            '<span class="{}" data-testid="{}" title="{}">{}</span>', css, testid, title, text
+        )
+    if testid:
+        return format_html('<span class="{}" data-testid="{}">{}</span>', css, testid, text)
+    if title:
+        return format_html('<span class="{}" title="{}">{}</span>', css, title, text)
+    return format_html('<span class="{}">{}</span>', css, text)

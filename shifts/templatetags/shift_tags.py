@@ -10,21 +10,6 @@ from shifts import selectors
 
 register = template.Library()
 
-_PILLS = {
-    "applied": "pill-ok",
-    "failed": "pill-bad",
-    "rejected": "pill-bad",
-    "pending": "pill-warn",
-    "approved": "pill-warn",
-    "applying": "pill-warn",
-}
-
-
-@register.filter
-def state_pill(state: str) -> str:
-    """The pill colour class for a shift state (terminal non-outcomes stay grey)."""
-    return _PILLS.get(str(state), "")
-
 
 @register.inclusion_tag("shifts/partials/_emergency_banner.html")
 def shift_emergency_banner(endpoint: Any) -> dict[str, Any]:

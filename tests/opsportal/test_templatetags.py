@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from django.template import Context, Template
 from django.utils import timezone
 
 from core.templatetags.portal import ago, isotime, ms, signed
@@ -27,3 +29,31 @@ def test_latencies_keep_the_precision_they_need():
     assert ms(0.0481) == "0.048 ms" and ms(3.214) == "3.21 ms" and ms(512.34) == "512.3 ms"
     assert ms(None) == "–"
     assert signed(1.5, "1") == "+1.5" and signed(-0.25, "2") == "-0.25"
+
+
+@pytest.mark.parametrize(
+    ("value", "css"),
+    [
+        ("InService", "pill pill-ok"),
+        ("applied", "pill pill-ok"),
+        ("Failed", "pill pill-bad"),
+        ("ALARM", "pill pill-bad"),
+        ("CompletedWithViolations", "pill pill-bad"),
+        ("Updating", "pill pill-warn"),
+        ("pending", "pill pill-warn"),
+        ("superseded", "pill"),
+    ],
+)
+def test_every_status_gets_its_colour_from_one_table(value, css):
+    html = Template("{% load portal %}{% pill value %}").render(Context({"value": value}))
+    assert html == f'<span class="{css}">{value}</span>'
+
+
+def test_a_pill_escapes_aws_text_and_takes_an_explicit_tone_label_and_test_id():
+    html = Template(
+        '{% load portal %}{% pill code tone="bad" title=msg testid="err" label=label %}'
+    ).render(Context({"code": "X", "msg": '"><script>', "label": "<b>AccessDenied</b>"}))
+    assert html == (
+        '<span class="pill pill-bad" data-testid="err" title="&quot;&gt;&lt;script&gt;">'
+        "&lt;b&gt;AccessDenied&lt;/b&gt;</span>"
+    )

@@ -1,0 +1,164 @@
+// Every chart of the portal, drawn with plotly.js from JSON the server puts in data
+// attributes (the CSP forbids inline scripts, and htmx drops script tags from swaps).
+// Colours come from CSS custom properties in portal.css (--series-N, --status-*,
+// --severity-*), so the palette lives in one place. Runs on load and after htmx swaps.
+(function () {
+  "use strict";
+  var CONFIG = { displayModeBar: false, responsive: true };
+
+  function cssVar(name, fallback) {
+    var value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+    return value || fallback;
+  }
+  function series(i) {
+    var count = parseInt(cssVar("--series-count", "6"), 10);
+    return cssVar("--series-" + ((i % count) + 1), "#2563eb");
+  }
+  function statusColor(status) { return cssVar("--status-" + status, cssVar("--status-other", "#6b7280")); }
+  function severityColor(severity) { return cssVar("--severity-" + severity, cssVar("--severity-info", "#475569")); }
+  function variantIndex(list, name) {
+    if (list.indexOf(name) < 0) { list.push(name); }
+    return list.indexOf(name);
+  }
+
+  // The Metrics tab: one chart per metric, one line per variant.
+  function metricsPanel(root) {
+    var data = root.querySelector ? root.querySelector("#metrics-data") : null;
+    if (!data) { return; }
+    var charts = JSON.parse(data.getAttribute("data-charts"));
+    var variants = [];
+    charts.forEach(function (chart) {
+      chart.traces.forEach(function (t) { variantIndex(variants, t.variant); });
+    });
+    charts.forEach(function (chart) {
+      var el = document.getElementById("chart-" + chart.id);
+      if (!el) { return; }
+      var traces = chart.traces.map(function (t) {
+        return {
+          type: "scatter", mode: "lines", name: t.name, x: t.x, y: t.y,
+          line: { dash: t.dash, width: 2, color: series(variantIndex(variants, t.variant)) },
+          hovertemplate: "%{y:.3~f} " + chart.unit + "<extra>" + t.name + "</extra>"
+        };
+      });
+      Plotly.react(el, traces, {
+        title: { text: chart.title + " (" + chart.unit + ")", font: { size: 14 } },
+        height: 270, margin: { l: 55, r: 15, t: 40, b: 40 },
+        hovermode: "x unified", showlegend: true,
+        legend: { orientation: "h", y: -0.2 },
+        xaxis: { type: "date" }, yaxis: { rangemode: "tozero", title: { text: chart.unit } }
+      }, CONFIG);
+    });
+  }
+
+  // The Monitoring tab: executions timeline, drift lines, baseline-vs-run bars.
+  var MONITORING = {
+    timeline: function (el, chart) {
+      var traces = chart.traces.map(function (t) {
+        return {
+          type: "bar", name: t.name, x: t.x,
+          // Runs without violations still get a sliver, so every run is visible.
+          y: t.y.map(function (v) { return v > 0 ? v : 0.15; }),
+          customdata: t.y, marker: { color: statusColor(t.name) },
+          hovertemplate: "%{x}<br>%{customdata} violation(s)<extra>" + t.name + "</extra>"
+        };
+      });
+      Plotly.react(el, traces, {
+        title: { text: chart.title, font: { size: 14 } }, height: 260, barmode: "overlay",
+        margin: { l: 45, r: 15, t: 40, b: 40 }, legend: { orientation: "h", y: -0.25 },
+        xaxis: { type: "date" }, yaxis: { rangemode: "tozero", title: { text: "violations" } }
+      }, CONFIG);
+    },
+    lines: function (el, chart) {
+      var traces = chart.traces.map(function (t, i) {
+        return {
+          type: "scatter", mode: "lines+markers", name: t.name, x: t.x, y: t.y,
+          line: { width: 1.5, color: series(i) },
+          hovertemplate: "%{y:.3f}<extra>" + t.name + "</extra>"
+        };
+      });
+      Plotly.react(el, traces, {
+        title: { text: chart.title, font: { size: 14 } }, height: 320,
+        margin: { l: 50, r: 15, t: 40, b: 40 }, showlegend: false, hovermode: "closest",
+        xaxis: { type: "date" }, yaxis: { rangemode: "tozero" }
+      }, CONFIG);
+    },
+    bars: function (el, chart) {
+      var traces = [
+        { type: "bar", name: "baseline", x: chart.x, y: chart.baseline, marker: { color: series(0) }, opacity: 0.6 },
+        { type: "bar", name: "this run", x: chart.x, y: chart.current, marker: { color: cssVar("--bad", "#ef4444") }, opacity: 0.6 }
+      ];
+      Plotly.react(el, traces, {
+        title: { text: chart.title, font: { size: 14 } }, height: 320, barmode: "overlay",
+        margin: { l: 50, r: 15, t: 40, b: 80 }, legend: { orientation: "h", y: -0.35 },
+        yaxis: { tickformat: ".0%", title: { text: "share" } }
+      }, CONFIG);
+    }
+  };
+
+  function monitoringCharts(root) {
+    root.querySelectorAll(".mm-data").forEach(function (data) {
+      JSON.parse(data.getAttribute("data-charts")).forEach(function (chart) {
+        var el = document.getElementById("mm-chart-" + chart.id);
+        if (el && MONITORING[chart.kind]) { MONITORING[chart.kind](el, chart); }
+      });
+    });
+  }
+
+  // The endpoint timeline: error rates and p99 latency per variant, and a row of event
+  // markers above them that open their detail page when clicked.
+  var KIND_ROW = { alarm: 5, change: 4, shift: 3, monitor: 2, status: 1, scaling: 0 };
+
+  function timeline(root) {
+    var el = root.querySelector ? root.querySelector("#timeline-chart") : null;
+    if (!el || el.getAttribute("data-drawn")) { return; }
+    var lines = JSON.parse(el.getAttribute("data-series"));
+    var markers = JSON.parse(el.getAttribute("data-markers"));
+    var variants = [];
+    var traces = lines.map(function (s) {
+      return {
+        type: "scatter", mode: "lines", name: s.name, x: s.x, y: s.y,
+        yaxis: s.axis === "y2" ? "y2" : "y",
+        line: { width: 2, dash: s.axis === "y2" ? "dot" : (s.name.indexOf("4XX") >= 0 ? "dash" : "solid"),
+                color: series(variantIndex(variants, s.variant)) },
+        hovertemplate: "%{y:.3~f}" + (s.axis === "y2" ? " ms" : " %") + "<extra>" + s.name + "</extra>"
+      };
+    });
+    traces.push({
+      type: "scatter", mode: "markers", name: "events", yaxis: "y3",
+      x: markers.map(function (m) { return m.time; }),
+      y: markers.map(function (m) { return KIND_ROW[m.kind] || 0; }),
+      customdata: markers.map(function (m) { return m.url; }),
+      text: markers.map(function (m) { return m.kind + ": " + m.title + (m.who ? " — " + m.who : ""); }),
+      marker: { size: 11, symbol: "diamond", color: markers.map(function (m) { return severityColor(m.severity); }) },
+      hovertemplate: "%{text}<extra></extra>", showlegend: false
+    });
+    Plotly.react(el, traces, {
+      height: 420, margin: { l: 55, r: 55, t: 20, b: 40 }, hovermode: "closest",
+      legend: { orientation: "h", y: -0.15 },
+      xaxis: { type: "date" },
+      yaxis: { domain: [0, 0.72], rangemode: "tozero", title: { text: "error rate %" } },
+      yaxis2: { domain: [0, 0.72], overlaying: "y", side: "right", rangemode: "tozero", title: { text: "p99 ms" } },
+      yaxis3: { domain: [0.78, 1], range: [-0.5, 5.5], showgrid: false, zeroline: false,
+                tickvals: [5, 4, 3, 2, 1, 0], ticktext: ["alarm", "change", "shift", "monitor", "status", "scaling"] },
+      shapes: markers.filter(function (m) { return m.severity === "bad"; }).map(function (m) {
+        return { type: "line", xref: "x", yref: "paper", x0: m.time, x1: m.time, y0: 0, y1: 0.72,
+                 line: { color: severityColor("bad"), width: 1, dash: "dot" } };
+      })
+    }, CONFIG);
+    el.setAttribute("data-drawn", "1");
+    el.on("plotly_click", function (event) {
+      var point = event.points && event.points[0];
+      if (point && point.customdata) { window.location.href = point.customdata; }
+    });
+  }
+
+  function draw() {
+    if (typeof Plotly === "undefined") { return; }
+    metricsPanel(document);
+    monitoringCharts(document);
+    timeline(document);
+  }
+
+  document.addEventListener("DOMContentLoaded", draw);
+  document.addEventListener("htmx:afterSettle", draw);
+})();
