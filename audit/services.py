@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.models import GENESIS_HASH, AuditEntry, Outcome
+from core.errors import Refused
 
 # Any constant will do, as long as nothing else in the database uses it: it names the
 # PostgreSQL advisory lock that serializes appends to the chain.
@@ -149,3 +150,31 @@ def audit_denied(*, request: HttpRequest, reason: str) -> AuditEntry:
         error=reason,
         request=request,
     )
+
+
+def audit_refusal(
+    *,
+    actor: Any,
+    action: str,
+    target: str,
+    why: str,
+    request: HttpRequest | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> Refused:
+    """Record a refused attempt and return the `Refused` for the caller to raise.
+
+    The entry is written in the caller's transaction: raise the returned error only after
+    that transaction has committed (or outside any), so the record of the refusal survives.
+    """
+    audit_record(
+        actor=actor,
+        action=action,
+        target=target,
+        before=before,
+        after=after,
+        outcome=Outcome.DENIED,
+        error=why,
+        request=request,
+    )
+    return Refused(why)

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
@@ -224,6 +225,14 @@ def endpoint_rows(page: Page, *, states: list[SyncStatus]) -> list[EndpointRow]:
 
 def endpoint_detail(*, pk: int) -> Endpoint | None:
     return _with_variants(Endpoint.objects.filter(pk=pk)).first()
+
+
+def endpoint_or_404(pk: int) -> Endpoint:
+    """The endpoint with its variants, or the 404 page every endpoint tab shows."""
+    endpoint = endpoint_detail(pk=pk)
+    if endpoint is None:
+        raise Http404("No such endpoint in the inventory.")
+    return endpoint
 
 
 def filter_choices() -> dict[str, list[tuple[str, str]]]:

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from audit.services import audit_record
+from audit.services import audit_record, audit_refusal
 from core.aws import autoscaling as aws_autoscaling
 from core.aws import runtime as aws_runtime
 from core.aws import sagemaker as aws_sagemaker
@@ -30,8 +30,10 @@ from core.aws.types import (
     VariantScaling,
 )
 from core.models import SyncKind
+from core.queue import enqueue_on_commit
 from core.sync_status import sync_failed, sync_succeeded
 from core.targets import Target, target_by_name
+from endpoints import policy, tasks
 from endpoints.history import snapshot_record
 from endpoints.models import Endpoint, Variant
 
@@ -145,23 +147,15 @@ def inventory_sync_configured() -> list[SyncReport]:
 def endpoint_refresh_request(
     *, endpoint: Endpoint, actor: Any, request: HttpRequest | None = None
 ) -> bool:
-    """Queue a sync of one endpoint now; returns False if the broker refused the task.
+    """Queue a sync of one endpoint now (Operators); False if the broker refused the task.
 
     A refused task loses nothing: the scheduled sync picks the change up within a minute.
     """
-    from endpoints import tasks
-
-    queued = {"ok": False}
-
-    def enqueue() -> None:
-        try:
-            tasks.endpoint_refresh.delay(endpoint.id)
-        except Exception as exc:  # kombu raises several types for a broker that is down
-            logger.warning("could not queue refresh of %s: %s", endpoint, exc)
-            queued["ok"] = False
-        else:
-            queued["ok"] = True
-
+    why = policy.refusal_for("refresh", actor, endpoint)
+    if why:
+        raise audit_refusal(
+            actor=actor, action="inventory.refresh", target=endpoint.arn, why=why, request=request
+        )
     with transaction.atomic():
         audit_record(
             actor=actor,
@@ -169,8 +163,14 @@ def endpoint_refresh_request(
             target=endpoint.arn,
             request=request,
         )
-        transaction.on_commit(enqueue)
-    return queued["ok"]
+        queued = enqueue_on_commit(tasks.endpoint_refresh, endpoint.id)
+    return bool(queued.sent)
+
+
+def endpoint_refresh_later(*, endpoint_id: int) -> None:
+    """Re-read one endpoint once the current transaction commits, e.g. after a change the
+    portal made to it, so pages show the new state before the scheduled sync."""
+    enqueue_on_commit(tasks.endpoint_refresh, endpoint_id)
 
 
 def endpoint_refresh(*, endpoint_id: int) -> str:
@@ -408,6 +408,15 @@ def endpoint_test_invoke(
 ) -> TestInvocation:
     """Send one payload to the endpoint (once: InvokeEndpoint is never retried) and audit
     who sent what kind of request where, and what came back (not the payload itself)."""
+    why = policy.refusal_for("test_invoke", actor, endpoint)
+    if why:
+        raise audit_refusal(
+            actor=actor,
+            action="endpoint.test_invoke",
+            target=endpoint.arn,
+            why=why,
+            request=request,
+        )
     target = target_by_name(endpoint.target)
     started = time.perf_counter()
     try:

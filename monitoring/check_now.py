@@ -20,15 +20,17 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from audit.services import audit_record
+from audit.services import audit_record, audit_refusal
 from core.aws import s3 as aws_s3
 from core.aws.errors import AwsError
+from core.queue import enqueue_on_commit
 from core.targets import Target, target_by_name
 from endpoints.models import Endpoint
-from monitoring import monitor_selectors, quality
+from monitoring import monitor_selectors, policy, quality, tasks
 from monitoring.models import CheckRun, CheckRunStatus
 
 logger = logging.getLogger(__name__)
@@ -145,11 +147,21 @@ def check_run_request(
     actor: Any,
     request: HttpRequest | None = None,
 ) -> CheckRun:
-    """Check the request, record it (audited) and queue the check; raises CheckRejected.
+    """Check the request, record it (audited) and queue the check (Operators); raises
+    CheckRejected for input that cannot be checked, Refused for a role too low.
 
     Cheap AWS pre-flight (one listing per variant-day, one for the baseline) so that "no
     data in that window" and "no baseline there" are said on the form, not on a failed run.
     """
+    why = policy.refusal_for("check_now", actor, endpoint)
+    if why:
+        raise audit_refusal(
+            actor=actor,
+            action="monitoring.check_now",
+            target=endpoint.arn,
+            why=why,
+            request=request,
+        )
     capture_uri = _capture_uri(endpoint)
     baseline = _baseline(endpoint=endpoint, baseline_uri=baseline_uri)
     target = target_by_name(endpoint.target)
@@ -203,25 +215,8 @@ def check_run_request(
             },
             request=request,
         )
-        _enqueue(run.pk)
+        enqueue_on_commit(tasks.check_run_execute, run.pk)
     return run
-
-
-def _enqueue(run_id: int) -> None:
-    """Queue the check after commit; a broker that is down only delays it (the sweeper)."""
-    from celery import current_app
-
-    def send() -> None:
-        from monitoring import tasks
-
-        try:
-            tasks.check_run_execute.delay(run_id)
-        except Exception as exc:  # kombu raises several types for a broker that is down
-            if current_app.conf.task_always_eager:
-                raise
-            logger.warning("could not queue check run %s: %s", run_id, exc)
-
-    transaction.on_commit(send)
 
 
 def check_run_execute(*, run_id: int) -> str:
@@ -237,33 +232,41 @@ def check_run_execute(*, run_id: int) -> str:
     try:
         result, counts, objects = _check(run)
     except (AwsError, CheckFailed, ValueError) as exc:
-        run.status = CheckRunStatus.FAILED
-        run.error = str(exc)[:4000]
+        outcome: dict[str, Any] = {"status": CheckRunStatus.FAILED, "error": str(exc)[:4000]}
     else:
-        run.status = CheckRunStatus.COMPLETED
-        run.violations = [v.as_dict() for v in result.violations]
-        run.violation_count = len(result.violations)
-        run.drift = {name: round(value, 6) for name, value in result.drift.items()}
-        run.rows = counts.rows
-        run.malformed = counts.malformed
-        run.objects_read = objects
-    run.finished_at = timezone.now()
+        outcome = {
+            "status": CheckRunStatus.COMPLETED,
+            "violations": [v.as_dict() for v in result.violations],
+            "violation_count": len(result.violations),
+            "drift": {name: round(value, 6) for name, value in result.drift.items()},
+            "rows": counts.rows,
+            "malformed": counts.malformed,
+            "objects_read": objects,
+        }
     with transaction.atomic():
-        run.save()
+        # Store the outcome only if this is still the attempt the row is waiting for: a
+        # sweep may have handed the run to another attempt meanwhile.
+        current = CheckRun.objects.select_for_update().get(pk=run_id)
+        if current.status != CheckRunStatus.RUNNING or current.started_at != run.started_at:
+            return f"superseded: {current.status}"
+        for name, value in outcome.items():
+            setattr(current, name, value)
+        current.finished_at = timezone.now()
+        current.save()
         audit_record(
             actor=None,
             action="monitoring.check_now.finish",
             target=run.endpoint.arn,
             after={
-                "check_run": run.pk,
-                "status": run.status,
-                "rows": run.rows,
-                "violations": run.violation_count,
+                "check_run": current.pk,
+                "status": current.status,
+                "rows": current.rows,
+                "violations": current.violation_count,
             },
-            outcome="ok" if run.status == CheckRunStatus.COMPLETED else "failed",
-            error=run.error,
+            outcome="ok" if current.status == CheckRunStatus.COMPLETED else "failed",
+            error=current.error,
         )
-    return run.status
+    return current.status
 
 
 def _check(run: CheckRun) -> tuple[quality.CheckResult, quality.CaptureCounts, int]:
@@ -343,18 +346,27 @@ def _window_lines(
 
 
 def check_run_sweep(*, now: datetime | None = None) -> int:
-    """Re-queue checks whose task was lost (broker down at request time, worker killed):
-    pending or running past OPSPORTAL_CHECK_STUCK_SECONDS go back to pending and are queued
-    again; the task ignores runs that are not pending, so a duplicate is harmless."""
+    """Re-queue checks whose task was lost: pending past OPSPORTAL_CHECK_STUCK_SECONDS since
+    they were requested (broker down at request time), or running past it since they
+    started (worker killed). A check runs at most the task time limit, so one that started
+    longer ago than both cannot still be running and is never started twice; a check still
+    within them is left alone however old its request is."""
     now = now or timezone.now()
-    stale = now - timedelta(seconds=settings.OPSPORTAL_CHECK_STUCK_SECONDS)
-    stuck = list(
-        CheckRun.objects.filter(
-            status__in=(CheckRunStatus.PENDING, CheckRunStatus.RUNNING), created_at__lt=stale
-        ).values_list("pk", flat=True)
+    stuck_after = timedelta(
+        seconds=max(settings.OPSPORTAL_CHECK_STUCK_SECONDS, settings.CELERY_TASK_TIME_LIMIT)
     )
-    for run_id in stuck:
+    lost = CheckRun.objects.filter(
+        Q(status=CheckRunStatus.PENDING, created_at__lt=now - stuck_after)
+        | Q(status=CheckRunStatus.RUNNING, started_at__lt=now - stuck_after)
+        | Q(
+            status=CheckRunStatus.RUNNING, started_at__isnull=True, created_at__lt=now - stuck_after
+        )
+    )
+    requeued = 0
+    for run_id in list(lost.values_list("pk", flat=True)):
         with transaction.atomic():
-            CheckRun.objects.filter(pk=run_id).update(status=CheckRunStatus.PENDING)
-            _enqueue(run_id)
-    return len(stuck)
+            # Only if it is still lost now that the row is locked (it may have finished).
+            if lost.filter(pk=run_id).update(status=CheckRunStatus.PENDING):
+                enqueue_on_commit(tasks.check_run_execute, run_id)
+                requeued += 1
+    return requeued

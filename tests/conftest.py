@@ -7,10 +7,12 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from celery.app.task import Task
 from django.contrib.auth.models import Group
 
 from core.aws.clients import forget_clients
 from sandbox.server import SandboxServer
+from tests.support.queue import HeldTasks, hold_countdowns
 
 ROLE_NAMES = ("Viewer", "Operator", "Approver", "Admin")
 
@@ -110,3 +112,12 @@ def broker_down() -> Iterator[None]:
     yield
     fresh_pool()
     app.conf.update(saved)
+
+
+@pytest.fixture(autouse=True)
+def held_tasks(monkeypatch: pytest.MonkeyPatch) -> HeldTasks:
+    """Tasks sent with a countdown are held until the test runs them (`held_tasks.run()`);
+    the others run at once, eagerly, as the suite's settings say."""
+    held = HeldTasks()
+    monkeypatch.setattr(Task, "apply_async", hold_countdowns(held))
+    return held

@@ -19,7 +19,6 @@ from monitoring.services import alarm_sync
 from sandbox.seed import put_endpoint_alarms
 from tests.apihistory import cloudtrail_settings
 from tests.sandbox.world import aws_client, control, live_endpoint
-from tests.shifts.helpers import deferred  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -81,7 +80,7 @@ def test_bad_deploy_from_board_to_summary(
     live_server,
     sandbox,
     drill_endpoint,
-    deferred,  # noqa: F811
+    held_tasks,
     settings,
 ):
     target = target_by_name("sandbox")
@@ -137,7 +136,7 @@ def test_bad_deploy_from_board_to_summary(
     admin.fill("textarea[name=reason]", "v0 fails half its requests since the CI deploy")
     admin.click("[data-testid=submit-shift]")
     admin.wait_for_url("**/shifts/*/")
-    deferred.run()  # the poll the worker would run after its countdown
+    held_tasks.run()  # the poll the worker would run after its countdown
     admin.reload()
     assert admin.locator("[data-testid=shift-state]").inner_text() == "applied"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.aws_actor import create_endpoint
-from tests.shifts.helpers import adopt, deferred  # noqa: F401  (fixture)
+from tests.shifts.helpers import adopt
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,7 +39,7 @@ def test_operator_proposes_approver_approves_operator_sees_applied(
     live_server,
     user_factory,
     sandbox,
-    deferred,  # noqa: F811
+    held_tasks,
 ):
     endpoint = adopt(create_endpoint(sandbox.url, weights=(1.0, 1.0)))
     operator = login("Operator")
@@ -68,7 +68,7 @@ def test_operator_proposes_approver_approves_operator_sees_applied(
     approver.click("[data-testid=approve]")
     approver.wait_for_url(shift_url)
 
-    deferred.run()  # the poll the worker would run after its countdown
+    held_tasks.run()  # the poll the worker would run after its countdown
     # The Operator's open page updates itself (htmx polls the state while it is open).
     operator.wait_for_function(
         "() => document.querySelector('[data-testid=shift-state]').innerText === 'applied'"

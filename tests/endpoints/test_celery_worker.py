@@ -19,12 +19,13 @@ def worker(sandbox, transactional_db):
         yield proc
 
 
-def test_worker_refreshes_an_endpoint(worker, sandbox):
+def test_worker_refreshes_an_endpoint(worker, sandbox, user_factory):
     inventory_sync(target=settings.OPSPORTAL_TARGETS[0], region="us-east-1")
     endpoint = Endpoint.objects.get(name="fraud-detection")
     Endpoint.objects.filter(pk=endpoint.pk).update(status="Updating", describe_raw={})
 
-    assert endpoint_refresh_request(endpoint=endpoint, actor=None) is True
+    operator = user_factory("refresher", "Operator")
+    assert endpoint_refresh_request(endpoint=endpoint, actor=operator) is True
 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

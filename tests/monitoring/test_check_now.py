@@ -142,9 +142,9 @@ def test_an_endpoint_without_data_capture_is_refused(sandbox, role_client, post_
     assert not CheckRun.objects.exists()
 
 
-def test_sweeper_requeues_a_lost_check(db, monkeypatch, django_capture_on_commit_callbacks):
+def _lost_endpoint() -> Endpoint:
     now = timezone.now()
-    endpoint = Endpoint.objects.create(
+    return Endpoint.objects.create(
         target="sandbox",
         account_id="123456789012",
         region=REGION,
@@ -156,19 +156,80 @@ def test_sweeper_requeues_a_lost_check(db, monkeypatch, django_capture_on_commit
         last_modified_time=now,
         synced_at=now,
     )
-    run = CheckRun.objects.create(
+
+
+def _run(endpoint: Endpoint, **fields) -> CheckRun:
+    now = timezone.now()
+    return CheckRun.objects.create(
         endpoint=endpoint,
         window_start=now - timedelta(hours=1),
         window_end=now,
         capture_uri="s3://bucket/capture",
         statistics_uri="s3://bucket/b/statistics.json",
         constraints_uri="s3://bucket/b/constraints.json",
-        created_at=now - timedelta(hours=1),
+        **fields,
+    )
+
+
+def test_sweeper_requeues_a_lost_check(db, monkeypatch, django_capture_on_commit_callbacks):
+    now = timezone.now()
+    endpoint = _lost_endpoint()
+    killed = _run(
+        endpoint,
+        created_at=now - timedelta(hours=2),
+        started_at=now - timedelta(hours=1),
+        status="running",
+    )
+    never_sent = _run(endpoint, created_at=now - timedelta(hours=1), status="pending")
+    queued: list[int] = []
+    monkeypatch.setattr(
+        tasks.check_run_execute, "apply_async", lambda args, **options: queued.append(args[0])
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert check_now.check_run_sweep() == 2
+    for run in (killed, never_sent):
+        run.refresh_from_db()
+        assert run.status == "pending"
+    assert sorted(queued) == sorted([killed.pk, never_sent.pk])
+
+
+def test_a_long_running_check_is_not_started_twice(
+    db, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    """Requested long ago but started a minute ago: it is running, not lost."""
+    now = timezone.now()
+    settings.OPSPORTAL_CHECK_STUCK_SECONDS = 600
+    run = _run(
+        _lost_endpoint(),
+        created_at=now - timedelta(hours=3),
+        started_at=now - timedelta(minutes=1),
         status="running",
     )
     queued: list[int] = []
-    monkeypatch.setattr(tasks.check_run_execute, "delay", queued.append)
+    monkeypatch.setattr(
+        tasks.check_run_execute, "apply_async", lambda args, **options: queued.append(args[0])
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        assert check_now.check_run_sweep() == 1
+        assert check_now.check_run_sweep() == 0
+        # Even a sweep run just past the stuck setting leaves it: the task time limit is the
+        # longest a check can run.
+        later = now + timedelta(seconds=601)
+        settings.CELERY_TASK_TIME_LIMIT = 1800
+        assert check_now.check_run_sweep(now=later) == 0
     run.refresh_from_db()
-    assert run.status == "pending" and queued == [run.pk]
+    assert run.status == "running" and queued == []
+
+
+def test_a_superseded_attempt_does_not_overwrite_the_run(db, monkeypatch):
+    """A worker that comes back after its run was handed to another attempt keeps quiet."""
+    run = _run(_lost_endpoint(), created_at=timezone.now(), status="pending")
+
+    def slow_check(started):
+        # Meanwhile the sweeper handed the run to another attempt, which started it again.
+        CheckRun.objects.filter(pk=run.pk).update(started_at=timezone.now() + timedelta(hours=1))
+        raise check_now.CheckFailed("late")
+
+    monkeypatch.setattr(check_now, "_check", slow_check)
+    assert check_now.check_run_execute(run_id=run.pk) == "superseded: running"
+    run.refresh_from_db()
+    assert run.status == "running" and run.error == ""

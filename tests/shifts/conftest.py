@@ -1,5 +1,5 @@
-"""Fixtures for the traffic-shift tests: people in each role, inventory endpoints with and
-without a sandbox behind them, and delayed tasks held until the test runs them."""
+"""Fixtures for the traffic-shift tests: people in each role, and inventory endpoints with
+and without a sandbox behind them (delayed tasks are held by the suite's `held_tasks`)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,7 @@ from django.utils import timezone
 from core.aws.clients import forget_clients
 from endpoints.models import Endpoint
 from sandbox.server import SandboxServer
-from tests.shifts.helpers import (  # noqa: F401
-    Deferred,
-    EndpointPool,
-    adopt,
-    deferred,
-    make_endpoint,
-)
+from tests.shifts.helpers import EndpointPool, adopt, make_endpoint
 
 
 def _reset_broker_pools() -> None:
@@ -41,12 +35,6 @@ def _fresh_broker_pools() -> Iterator[None]:
     _reset_broker_pools()
     yield
     _reset_broker_pools()
-
-
-@pytest.fixture(autouse=True)
-def _hold_countdowns(deferred: Deferred) -> Deferred:  # noqa: F811
-    """Every shift test holds countdown tasks; `deferred.run()` releases them."""
-    return deferred
 
 
 @pytest.fixture

@@ -1,85 +1,25 @@
-"""Helpers shared by the shift tests and the shift browser test.
-
-Tests run Celery eagerly, where `apply_async(countdown=...)` would run the next poll at
-once and recursively. `Deferred` stands in for the broker's countdown instead: it keeps
-the delayed apply/poll tasks and runs them when the test says so, after a short real wait,
-so the sandbox's Updating window passes the way the poll interval would let it in
-production.
-"""
+"""Helpers shared by the shift tests and the shift browser test. Delayed apply and poll
+tasks are held by the suite's `held_tasks` fixture (tests/support/queue.py) until a test
+runs them, after a short real wait, so the sandbox's Updating window passes the way the
+poll interval would let it in production."""
 
 from __future__ import annotations
 
 import functools
-import threading
-import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from django.conf import settings
-from django.test import TestCase
 from django.utils import timezone
 
 from core.aws import clients
 from endpoints.models import Endpoint, Variant
 from endpoints.services import endpoint_refresh, inventory_sync
-from shifts import tasks
 from shifts.models import ShiftProposal, ShiftState
 from tests.aws_actor import sagemaker, wait_for_status
+from tests.support.queue import HeldTasks
 
 UPDATE_CALL = ("sagemaker", "UpdateEndpointWeightsAndCapacities")
-
-
-class Deferred:
-    """Delayed shift tasks, kept until `run()` (thread-safe: race tests enqueue from
-    several threads)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[Any, list[Any], float]] = []
-        self.lock = threading.Lock()
-
-    def add(self, task: Any, args: list[Any], countdown: float) -> None:
-        with self.lock:
-            self.calls.append((task, args, countdown))
-
-    def __len__(self) -> int:
-        with self.lock:
-            return len(self.calls)
-
-    def run(self, *, timeout: float = 10.0, wait: float = 0.05) -> int:
-        """Run delayed tasks (and the ones they delay in turn) until none is left."""
-        deadline = time.monotonic() + timeout
-        ran = 0
-        while True:
-            with self.lock:
-                if not self.calls:
-                    return ran
-                task, args, countdown = self.calls.pop(0)
-            if time.monotonic() > deadline:
-                raise AssertionError(f"delayed shift tasks still running after {timeout} s")
-            time.sleep(min(countdown, wait))
-            # As if committed: in a test's wrapping transaction the task's on-commit work
-            # (its next poll, notifications) would otherwise never run.
-            with TestCase.captureOnCommitCallbacks(execute=True):
-                task.apply(args=args, throw=True)
-            ran += 1
-
-
-@pytest.fixture
-def deferred(monkeypatch: pytest.MonkeyPatch) -> Iterator[Deferred]:
-    holder = Deferred()
-    for task in (tasks.shift_apply, tasks.shift_poll):
-        original = task.apply_async
-
-        def fake(args=None, kwargs=None, *, _task=task, _original=original, **options):
-            if options.get("countdown"):
-                holder.add(_task, list(args or []), float(options["countdown"]))
-                return None
-            return _original(args=args, kwargs=kwargs, **options)
-
-        monkeypatch.setattr(task, "apply_async", fake)
-    yield holder
 
 
 def make_endpoint(
@@ -202,9 +142,9 @@ def reload(proposal: ShiftProposal) -> ShiftProposal:
     return ShiftProposal.objects.get(pk=proposal.pk)
 
 
-def settle(deferred: Deferred, proposal: ShiftProposal) -> ShiftProposal:
+def settle(held_tasks: HeldTasks, proposal: ShiftProposal) -> ShiftProposal:
     """Let the delayed polls run until the proposal reaches an outcome."""
-    deferred.run()
+    held_tasks.run()
     proposal = reload(proposal)
     assert proposal.state not in (ShiftState.APPROVED, ShiftState.APPLYING), proposal.state
     return proposal

@@ -46,7 +46,7 @@ def _propose_and_approve(live, people, run_commits, desired=None):
 
 
 def test_approved_shift_is_applied_once_and_verified(
-    live, people, aws_sandbox, deferred, run_commits
+    live, people, aws_sandbox, held_tasks, run_commits
 ):
     calls = update_calls()
     proposal = _propose_and_approve(live, people, run_commits)
@@ -55,7 +55,7 @@ def test_approved_shift_is_applied_once_and_verified(
     # Until the poll runs, AWS shows the request as desired and the old weights as current.
     during = _variants(aws_sandbox.url, live.name)
     assert (during["v0"]["DesiredWeight"], during["v0"]["CurrentWeight"]) == (75.0, 1.0)
-    done = settle(deferred, proposal)
+    done = settle(held_tasks, proposal)
     assert done.state == ShiftState.APPLIED
     assert update_calls() == calls + 1
     after = _variants(aws_sandbox.url, live.name)
@@ -79,7 +79,7 @@ def test_approved_shift_is_applied_once_and_verified(
 
 
 def test_weights_changed_behind_the_portal_supersede_without_an_update(
-    live, people, aws_sandbox, deferred, run_commits
+    live, people, aws_sandbox, held_tasks, run_commits
 ):
     proposal = services.shift_propose(
         endpoint_id=live.pk, actor=people.operator, desired={"v0": 90, "v1": 10}, reason="x"
@@ -131,7 +131,7 @@ def test_synced_change_supersedes_at_approval_time(live, people, aws_sandbox, ru
 
 
 def test_apply_task_delivered_twice_sends_one_update(
-    live, people, run_commits, deferred, monkeypatch
+    live, people, run_commits, held_tasks, monkeypatch
 ):
     monkeypatch.setattr(tasks.shift_apply, "apply_async", lambda **kwargs: None)
     proposal = _propose_and_approve(live, people, run_commits)
@@ -143,10 +143,10 @@ def test_apply_task_delivered_twice_sends_one_update(
     # And the beat sweeper re-enqueueing it later changes nothing either.
     assert services.shift_apply(proposal_id=proposal.pk).startswith("nothing to do")
     assert update_calls() == calls + 1
-    assert settle(deferred, proposal).state == ShiftState.APPLIED
+    assert settle(held_tasks, proposal).state == ShiftState.APPLIED
 
 
-def test_waits_for_in_service_then_applies(live, people, aws_sandbox, deferred, run_commits):
+def test_waits_for_in_service_then_applies(live, people, aws_sandbox, held_tasks, run_commits):
     # Autoscaling is resizing v1: Updating, weights untouched.
     sm = console(aws_sandbox.url)
     sm.update_endpoint_weights_and_capacities(
@@ -159,8 +159,8 @@ def test_waits_for_in_service_then_applies(live, people, aws_sandbox, deferred, 
     proposal = _propose_and_approve(live, people, run_commits)
     waiting = reload(proposal)
     assert waiting.state == ShiftState.APPROVED and waiting.update_sent_at is None
-    assert len(deferred) == 1  # a retry with countdown, not a sleeping worker
-    done = settle(deferred, proposal)
+    assert len(held_tasks) == 1  # a retry with countdown, not a sleeping worker
+    done = settle(held_tasks, proposal)
     assert done.state == ShiftState.APPLIED
     # The count autoscaling chose is sent back unchanged with the new weights.
     assert _variants(aws_sandbox.url, live.name)["v1"]["CurrentInstanceCount"] == 2

@@ -29,7 +29,7 @@ def _form(**extra):
 
 
 def test_admin_emergency_applies_at_once_and_bans_until_acknowledged(
-    client, live, people, aws_sandbox, deferred, commit
+    client, live, people, aws_sandbox, held_tasks, commit
 ):
     client.force_login(people.admin)
     calls = update_calls()
@@ -39,7 +39,7 @@ def test_admin_emergency_applies_at_once_and_bans_until_acknowledged(
     assert response.status_code == 302
     shift = ShiftProposal.objects.get(endpoint=live)
     assert shift.kind == "emergency" and not shift.approvals.exists()
-    assert settle(deferred, shift).state == ShiftState.APPLIED
+    assert settle(held_tasks, shift).state == ShiftState.APPLIED
     assert update_calls() == calls + 1
     weights = console(aws_sandbox.url).describe_endpoint(EndpointName=live.name)
     assert [v["CurrentWeight"] for v in weights["ProductionVariants"]] == [0.0, 100.0]

@@ -23,7 +23,7 @@ TOLERANCE = 0.065
 
 
 def test_invocations_follow_the_applied_weights(
-    live, people, aws_sandbox, deferred, monkeypatch, django_capture_on_commit_callbacks
+    live, people, aws_sandbox, held_tasks, monkeypatch, django_capture_on_commit_callbacks
 ):
     operator, approver = Client(), Client()
     operator.force_login(people.operator)
@@ -43,7 +43,7 @@ def test_invocations_follow_the_applied_weights(
     proposal = ShiftProposal.objects.get(endpoint=live)
     with django_capture_on_commit_callbacks(execute=True):
         assert approver.post(reverse("shifts:approve", args=[proposal.pk])).status_code == 302
-    done = settle(deferred, proposal)
+    done = settle(held_tasks, proposal)
     assert done.state == ShiftState.APPLIED and update_calls() == calls + 1
     page = operator.get(reverse("shifts:detail", args=[proposal.pk])).content.decode()
     assert ">applied<" in page and done.aws_request_id in page

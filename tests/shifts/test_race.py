@@ -47,7 +47,7 @@ def _propose(live, people):
     )
 
 
-def test_two_approvals_at_once_make_one_update(live, people, deferred):
+def test_two_approvals_at_once_make_one_update(live, people, held_tasks):
     proposal = _propose(live, people)
     calls = update_calls()
     results = at_once(
@@ -58,11 +58,11 @@ def test_two_approvals_at_once_make_one_update(live, people, deferred):
     assert len(conflicts) == 1, results  # the second found it already approved
     assert "is approved" in str(conflicts[0]) or "is applying" in str(conflicts[0])
     assert ShiftApproval.objects.filter(proposal=proposal).count() == 1
-    assert settle(deferred, proposal).state == ShiftState.APPLIED
+    assert settle(held_tasks, proposal).state == ShiftState.APPLIED
     assert update_calls() == calls + 1
 
 
-def test_quorum_of_two_reached_by_simultaneous_approvals(live, people, deferred, settings):
+def test_quorum_of_two_reached_by_simultaneous_approvals(live, people, held_tasks, settings):
     settings.OPSPORTAL_SHIFT_APPROVALS_REQUIRED = 2
     proposal = _propose(live, people)
     calls = update_calls()
@@ -73,13 +73,13 @@ def test_quorum_of_two_reached_by_simultaneous_approvals(live, people, deferred,
     assert not [r for r in results if isinstance(r, Exception)], results
     # Each saw the other's approval under the row lock: quorum reached once, not zero times.
     assert ShiftApproval.objects.filter(proposal=proposal).count() == 2
-    assert settle(deferred, proposal).state == ShiftState.APPLIED
+    assert settle(held_tasks, proposal).state == ShiftState.APPLIED
     assert update_calls() == calls + 1
     transitions = [e.to_state for e in reload(proposal).events.all() if e.action == "approve"]
     assert transitions.count(ShiftState.APPROVED) == 1
 
 
-def test_apply_task_delivered_twice_at_once_sends_one_update(live, people, deferred, monkeypatch):
+def test_apply_task_delivered_twice_at_once_sends_one_update(live, people, held_tasks, monkeypatch):
     monkeypatch.setattr(tasks.shift_apply, "apply_async", lambda **kwargs: None)
     proposal = _propose(live, people)
     services.shift_approve(proposal_id=proposal.pk, actor=people.approver)
@@ -91,4 +91,4 @@ def test_apply_task_delivered_twice_at_once_sends_one_update(live, people, defer
     )
     assert sorted(r.split(":")[0] for r in results) == ["nothing to do", "sent"], results
     assert update_calls() == calls + 1
-    assert settle(deferred, proposal).state == ShiftState.APPLIED
+    assert settle(held_tasks, proposal).state == ShiftState.APPLIED

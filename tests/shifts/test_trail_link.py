@@ -43,7 +43,7 @@ def run_commits(django_capture_on_commit_callbacks):
 
 
 def test_applied_shift_is_found_in_api_history_as_the_portals_call(
-    as_portal_role, live, people, aws_sandbox, deferred, run_commits, role_client, settings
+    as_portal_role, live, people, aws_sandbox, held_tasks, run_commits, role_client, settings
 ):
     proposal = services.shift_propose(
         endpoint_id=live.pk,
@@ -52,7 +52,7 @@ def test_applied_shift_is_found_in_api_history_as_the_portals_call(
         reason="v1 regressed on latency",
     )
     run_commits(lambda: services.shift_approve(proposal_id=proposal.pk, actor=people.approver))
-    applied = settle(deferred, proposal)
+    applied = settle(held_tasks, proposal)
     assert applied.state == ShiftState.APPLIED and applied.aws_request_id
 
     # Ingest just the last minutes of us-east-1, quickly: the sandbox and the portal's
