@@ -14,7 +14,7 @@ from core.roles import Role, has_role
 
 
 def role_refusal(actor: Any, role: Role, doing: str) -> str | None:
-    """"<doing> needs the <role> role." unless the actor holds `role` or a higher one."""
+    """The refusal "<doing> needs the <role> role.", unless the actor holds `role` or above."""
     if has_role(actor, role):
         return None
     return f"{doing} needs the {role.label} role."
