@@ -10,26 +10,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q, QuerySet
 
+from apihistory.links import TrailRow, rows_with_links
 from apihistory.models import IngestCursor, TrailEvent
 from apihistory.search import matching_words, query_words
 from core.models import SyncKind, SyncStatus
 from core.paging import Keyset, Position
 from core.sync_status import sync_statuses
-from endpoints.models import Endpoint
-from shifts.models import ShiftProposal
-from transforms.models import TransformJob, TransformSource
+from endpoints.selectors import endpoint_named
+
+if TYPE_CHECKING:
+    from endpoints.models import Endpoint
 
 PAGE_SIZE = 50
-# A shift whose request id is unknown (the update timed out) is matched by endpoint and
-# time instead: its UpdateEndpointWeightsAndCapacities is the one sent around update_sent_at.
-SHIFT_MATCH_WINDOW = timedelta(minutes=2)
-_SHIFT_EVENT = "UpdateEndpointWeightsAndCapacities"
-_TRANSFORM_EVENTS = ("CreateTransformJob", "StopTransformJob")
+# A call whose request id the portal never learnt (it timed out but went through) is
+# matched by endpoint and time instead.
+REQUEST_MATCH_WINDOW = timedelta(minutes=2)
 _CHOICES_CACHE_SECONDS = 300
 
 
@@ -62,26 +63,6 @@ class TrailFilters:
                 self.text,
             )
         )
-
-
-@dataclass(frozen=True)
-class PortalLink:
-    """What the portal did that produced a CloudTrail event."""
-
-    kind: str  # "shift" or "transform"
-    pk: object
-    label: str
-
-
-@dataclass
-class TrailRow:
-    event: TrailEvent
-    portal: PortalLink | None = None
-
-    @property
-    def outside_portal(self) -> bool:
-        """A write nobody made through the portal (the CLI, CI, autoscaling, the console)."""
-        return not self.event.read_only and self.portal is None
 
 
 @dataclass(frozen=True)
@@ -122,78 +103,10 @@ def trail_events_page(
         trail_events_filtered(filters=filters), before=before, after=after, size=page_size
     )
     return TrailPage(
-        rows=with_portal_links(events=page.items),
+        rows=rows_with_links(page.items),
         newer_than=page.newer_than,
         older_than=page.older_than,
     )
-
-
-def with_portal_links(*, events: list[TrailEvent]) -> list[TrailRow]:
-    """Pair each event with the portal action behind it, in two queries for any page.
-
-    A traffic shift is matched by the AWS request id the portal recorded when it sent the
-    update, else by endpoint and time; a batch job by its name, which the portal derives
-    from its own row.
-    """
-    rows = [TrailRow(event=event) for event in events]
-    shift_rows = [r for r in rows if r.event.event_name == _SHIFT_EVENT and not r.event.failed]
-    if shift_rows:
-        _link_shifts(shift_rows)
-    job_rows = [
-        r for r in rows if r.event.event_name in _TRANSFORM_EVENTS and r.event.resource_name
-    ]
-    if job_rows:
-        jobs = {
-            (job.account_id, job.region, job.name): job
-            for job in TransformJob.objects.filter(
-                source=TransformSource.PORTAL,
-                name__in={r.event.resource_name for r in job_rows},
-            )
-        }
-        for row in job_rows:
-            job = jobs.get((row.event.account_id, row.event.region, row.event.resource_name))
-            if job is not None:
-                row.portal = PortalLink("transform", job.pk, f"batch job {job.name}")
-    return rows
-
-
-def _link_shifts(rows: list[TrailRow]) -> None:
-    request_ids = {r.event.request_id for r in rows if r.event.request_id}
-    times = [r.event.event_time for r in rows]
-    candidates = list(
-        ShiftProposal.objects.filter(
-            Q(aws_request_id__in=request_ids)
-            | Q(
-                update_sent_at__gte=min(times) - SHIFT_MATCH_WINDOW,
-                update_sent_at__lte=max(times) + SHIFT_MATCH_WINDOW,
-                endpoint__name__in={r.event.endpoint_name for r in rows},
-            )
-        ).select_related("endpoint")
-    )
-    by_request = {p.aws_request_id: p for p in candidates if p.aws_request_id}
-    for row in rows:
-        event = row.event
-        proposal = by_request.get(event.request_id) if event.request_id else None
-        if proposal is None:
-            proposal = _nearest_shift(event, candidates)
-        if proposal is not None:
-            row.portal = PortalLink("shift", proposal.pk, f"traffic shift #{proposal.pk}")
-
-
-def _nearest_shift(event: TrailEvent, candidates: list[ShiftProposal]) -> ShiftProposal | None:
-    """The shift on the same endpoint whose update was sent closest to the event, if the
-    portal did not learn the request id (an update that timed out but went through)."""
-    close = [
-        p
-        for p in candidates
-        if not p.aws_request_id
-        and p.update_sent_at is not None
-        and p.endpoint.name == event.endpoint_name
-        and p.endpoint.account_id == event.account_id
-        and p.endpoint.region == event.region
-        and abs(p.update_sent_at - event.event_time) <= SHIFT_MATCH_WINDOW
-    ]
-    return min(close, key=lambda p: abs(p.update_sent_at - event.event_time), default=None)
 
 
 @dataclass
@@ -209,29 +122,37 @@ def trail_event_detail(*, pk: int) -> TrailEventView | None:
         return None
     endpoint = None
     if event.endpoint_name:
-        endpoint = Endpoint.objects.filter(
+        endpoint = endpoint_named(
             account_id=event.account_id, region=event.region, name=event.endpoint_name
-        ).first()
-    return TrailEventView(row=with_portal_links(events=[event])[0], endpoint=endpoint)
+        )
+    return TrailEventView(row=rows_with_links([event])[0], endpoint=endpoint)
 
 
-def trail_event_for_shift(*, proposal: ShiftProposal) -> TrailEvent | None:
-    """The CloudTrail record of a shift's UpdateEndpointWeightsAndCapacities, once ingested."""
+def trail_event_by_request(
+    *,
+    account_id: str,
+    region: str,
+    event_name: str,
+    endpoint_name: str,
+    request_id: str = "",
+    sent_at: datetime | None = None,
+) -> TrailEvent | None:
+    """The CloudTrail record of one call the portal made, once ingested: the event with
+    the AWS request id the portal recorded, or, when the call ended without one (it timed
+    out but went through), the first successful call of that name on the endpoint within
+    REQUEST_MATCH_WINDOW of when it was sent."""
     events = TrailEvent.objects.filter(
-        event_name=_SHIFT_EVENT,
-        account_id=proposal.endpoint.account_id,
-        region=proposal.endpoint.region,
-        endpoint_name=proposal.endpoint.name,
+        event_name=event_name, account_id=account_id, region=region, endpoint_name=endpoint_name
     )
-    if proposal.aws_request_id:
-        return events.filter(request_id=proposal.aws_request_id).first()
-    if proposal.update_sent_at is None:
+    if request_id:
+        return events.filter(request_id=request_id).first()
+    if sent_at is None:
         return None
     return (
         events.filter(
             error_code="",
-            event_time__gte=proposal.update_sent_at - SHIFT_MATCH_WINDOW,
-            event_time__lte=proposal.update_sent_at + SHIFT_MATCH_WINDOW,
+            event_time__gte=sent_at - REQUEST_MATCH_WINDOW,
+            event_time__lte=sent_at + REQUEST_MATCH_WINDOW,
         )
         .order_by("event_time")
         .first()
@@ -273,7 +194,7 @@ def endpoint_change_events(
 
 def endpoint_changes(*, endpoint: Endpoint, limit: int = 100) -> list[TrailRow]:
     """The endpoint's Changes tab: its write calls, each with the portal action behind it."""
-    return with_portal_links(events=endpoint_change_events(endpoint=endpoint, limit=limit))
+    return rows_with_links(endpoint_change_events(endpoint=endpoint, limit=limit))
 
 
 def _distinct(column: str, limit: int) -> list[str]:

@@ -1,3 +1,5 @@
+"""The API history pages and an endpoint's Changes tab."""
+
 from django.urls import path
 
 from apihistory import views
@@ -5,6 +7,7 @@ from apihistory import views
 app_name = "apihistory"
 
 urlpatterns = [
-    path("", views.event_list, name="list"),
-    path("<int:pk>/", views.event_detail, name="detail"),
+    path("api-history/", views.event_list, name="list"),
+    path("api-history/<int:pk>/", views.event_detail, name="detail"),
+    path("endpoints/<int:pk>/changes", views.endpoint_changes, name="endpoint_changes"),
 ]

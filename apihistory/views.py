@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from apihistory import selectors
 from apihistory.forms import RANGES, TrailFilterForm
 from core.roles import Role, role_required
-from endpoints import selectors as endpoint_selectors
+from endpoints.selectors import endpoint_or_404
 
 
 @require_GET
@@ -64,9 +64,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @role_required(Role.VIEWER)
 def endpoint_changes(request: HttpRequest, pk: int) -> HttpResponse:
-    endpoint = endpoint_selectors.endpoint_detail(pk=pk)
-    if endpoint is None:
-        raise Http404("No such endpoint.")
+    endpoint = endpoint_or_404(pk)
     context = {
         "endpoint": endpoint,
         "tab": "changes",

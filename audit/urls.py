@@ -5,5 +5,5 @@ from audit import views
 app_name = "audit"
 
 urlpatterns = [
-    path("", views.entry_list, name="list"),
+    path("audit/", views.entry_list, name="list"),
 ]

@@ -1,17 +1,14 @@
-"""Endpoint forms: list filters, test invoke, and the "What changed" times. Unknown or
-unparseable values are errors shown on the form, not ignored."""
+"""Endpoint forms: list filters and test invoke. Unknown or unparseable values are errors
+shown on the form, not ignored."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from django import forms
 
-from core.forms import UtcDateTimeField
 from endpoints import selectors
-from endpoints.history_selectors import ComparisonWindow, comparison_window
 
 
 class EndpointFilterForm(forms.Form):
@@ -73,45 +70,4 @@ class TestInvokeForm(forms.Form):
                 json.loads(data["payload"])
             except ValueError as exc:
                 self.add_error("payload", f"Not valid JSON: {exc}")
-        return data
-
-
-class WhatChangedForm(forms.Form):
-    """The two times to compare (`from`, `to`). Either may be left out: the defaults come
-    from `comparison_window` (now, and shortly before the current incident or a day ago)."""
-
-    def __init__(
-        self,
-        *args: Any,
-        now: datetime,
-        incident_at: datetime | None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.now = now
-        self.incident_at = incident_at
-        self.window: ComparisonWindow | None = None
-        # "from" is a Python keyword, so the fields are added here rather than declared.
-        self.fields["from"] = UtcDateTimeField(required=False, label="From (UTC)")
-        self.fields["to"] = UtcDateTimeField(required=False, label="To (UTC)")
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if self.errors:
-            return data
-        try:
-            window = comparison_window(
-                start=data.get("from"),
-                end=data.get("to"),
-                now=self.now,
-                incident_at=self.incident_at,
-            )
-        except OverflowError:
-            raise forms.ValidationError("That time is out of range.") from None
-        if window.start >= window.end:
-            raise forms.ValidationError(
-                f"'From' ({window.start:%Y-%m-%d %H:%M:%S}) must be before "
-                f"'to' ({window.end:%Y-%m-%d %H:%M:%S}) UTC."
-            )
-        self.window = window
         return data

@@ -1,5 +1,4 @@
-"""Reads over endpoint snapshots: the state at a time, the timeline, and the times the
-"What changed" page compares by default.
+"""Reads over endpoint snapshots: the state at a time, and the changes over a range.
 
 A snapshot holds from its `observed_at` until the next one, so the state at a time is the
 latest snapshot at or before it. What differs between two states is `endpoints.state_diff`.
@@ -10,14 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Min, Q
+from django.db.models import Q
 
 from endpoints.models import Endpoint, EndpointSnapshot
 from endpoints.state_diff import StateDiff, state_diff
 
 TIMELINE_LIMIT = 200
-INCIDENT_LEAD = timedelta(hours=1)
-DEFAULT_LOOKBACK = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -26,37 +23,6 @@ class TimelineEntry:
 
     snapshot: EndpointSnapshot
     diff: StateDiff
-
-
-@dataclass(frozen=True)
-class ComparisonWindow:
-    """The two times a "What changed" page compares, and why those times."""
-
-    start: datetime
-    end: datetime
-    basis: str  # "chosen", "incident" or "day": where `start` came from
-    end_is_now: bool = True
-    incident_at: datetime | None = None
-
-    @property
-    def basis_text(self) -> str:
-        """Says which default was used, so nobody mistakes a guess for their choice."""
-        to = "now" if self.end_is_now else "the chosen 'to' time"
-        if self.basis == "incident" and self.incident_at is not None:
-            return (
-                f"Default: {to} compared with one hour before the first alarm of the current "
-                f"incident (in ALARM since {self.incident_at:%Y-%m-%d %H:%M:%S} UTC)."
-            )
-        if self.basis == "day":
-            reason = (
-                "no alarm of this endpoint is in ALARM"
-                if self.incident_at is None
-                else "the current incident began after it"
-            )
-            return f"Default: {to} compared with 24 hours earlier ({reason})."
-        if self.end_is_now:
-            return "Comparing the 'from' time you chose with now."
-        return "Comparing the times you chose."
 
 
 def endpoint_state_at(*, endpoint: Endpoint, when: datetime) -> EndpointSnapshot | None:
@@ -109,45 +75,29 @@ def endpoint_first_snapshot(*, endpoint: Endpoint) -> EndpointSnapshot | None:
     return EndpointSnapshot.objects.filter(endpoint=endpoint).order_by("observed_at", "id").first()
 
 
-def incident_started_at(*, endpoint: Endpoint) -> datetime | None:
-    """When the current incident began: the earliest state change among this endpoint's
-    alarms that are in ALARM now (None when none is)."""
-    from monitoring.models import Alarm
+def deploy_states(
+    *, endpoint: Endpoint, config_name: str, at: datetime, settle: timedelta
+) -> tuple[EndpointSnapshot, EndpointSnapshot] | None:
+    """The states either side of a deploy to `config_name` made at `at`: the first state
+    on that config within `settle` after it, and the last state on another config before
+    that one. None when the inventory did not see both.
 
-    return Alarm.objects.filter(
-        account_id=endpoint.account_id,
-        region=endpoint.region,
-        endpoint_name=endpoint.name,
-        state="ALARM",
-    ).aggregate(first=Min("state_updated_at"))["first"]
-
-
-def comparison_window(
-    *,
-    start: datetime | None,
-    end: datetime | None,
-    now: datetime,
-    incident_at: datetime | None,
-) -> ComparisonWindow:
-    """Fill in the times not chosen: `end` is now; `start` is one hour before the first
-    alarm of the current incident (the change that caused it usually came shortly before),
-    else 24 hours before `end`."""
-    end_is_now = end is None
-    end = end or now
-    if start is not None:
-        return ComparisonWindow(start=start, end=end, basis="chosen", end_is_now=end_is_now)
-    if incident_at is not None and incident_at - INCIDENT_LEAD < end:
-        return ComparisonWindow(
-            start=incident_at - INCIDENT_LEAD,
-            end=end,
-            basis="incident",
-            end_is_now=end_is_now,
-            incident_at=incident_at,
-        )
-    return ComparisonWindow(
-        start=end - DEFAULT_LOOKBACK,
-        end=end,
-        basis="day",
-        end_is_now=end_is_now,
-        incident_at=incident_at,
+    CloudTrail's times are whole seconds: the first state on the new config is looked for
+    from the start of the call's second, and the state before it is the last one on
+    another config (not "at the call's time", which a sync in that same second would miss).
+    """
+    snapshots = EndpointSnapshot.objects.filter(endpoint=endpoint)
+    after = (
+        snapshots.filter(config_name=config_name, observed_at__gte=at, observed_at__lte=at + settle)
+        .order_by("observed_at", "id")
+        .first()
     )
+    if after is None:
+        return None
+    before = (
+        snapshots.filter(observed_at__lt=after.observed_at)
+        .exclude(config_name=config_name)
+        .order_by("-observed_at", "-id")
+        .first()
+    )
+    return None if before is None else (before, after)

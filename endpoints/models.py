@@ -9,27 +9,10 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from core.aws.types import EndpointStatus
 
-class EndpointStatus(models.TextChoices):
-    OUT_OF_SERVICE = "OutOfService"
-    CREATING = "Creating"
-    UPDATING = "Updating"
-    SYSTEM_UPDATING = "SystemUpdating"
-    ROLLING_BACK = "RollingBack"
-    IN_SERVICE = "InService"
-    DELETING = "Deleting"
-    FAILED = "Failed"
-    UPDATE_ROLLBACK_FAILED = "UpdateRollbackFailed"
-
-
-# Statuses in which an endpoint is changing; staying in one too long needs attention.
-TRANSITIONAL_STATUSES = (
-    EndpointStatus.CREATING,
-    EndpointStatus.UPDATING,
-    EndpointStatus.SYSTEM_UPDATING,
-    EndpointStatus.ROLLING_BACK,
-    EndpointStatus.DELETING,
-)
+# Labels as Django derives them from the names ("Out Of Service"), as the tables were made.
+ENDPOINT_STATUS_CHOICES = [(s.value, s.name.replace("_", " ").title()) for s in EndpointStatus]
 
 
 def effective_weight(current: float | None, desired: float | None, initial: float | None) -> float:
@@ -56,7 +39,7 @@ class Endpoint(models.Model):
     region = models.CharField(max_length=32)
     name = models.CharField(max_length=63)
     arn = models.CharField(max_length=256)
-    status = models.CharField(max_length=32, choices=EndpointStatus.choices)
+    status = models.CharField(max_length=32, choices=ENDPOINT_STATUS_CHOICES)
     status_changed_at = models.DateTimeField(
         help_text="When the portal first saw the current status (for 'Updating too long')."
     )
@@ -155,7 +138,7 @@ class EndpointSnapshot(models.Model):
     last_modified_time = models.DateTimeField(
         null=True, blank=True, help_text="The endpoint's LastModifiedTime in AWS at the time."
     )
-    status = models.CharField(max_length=32, choices=EndpointStatus.choices)
+    status = models.CharField(max_length=32, choices=ENDPOINT_STATUS_CHOICES)
     config_name = models.CharField(max_length=63, blank=True)
     variants = models.JSONField(default=dict)
     fingerprint = models.CharField(max_length=64)

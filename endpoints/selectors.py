@@ -15,12 +15,11 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from core.aws.types import BAD_STATUSES, TRANSITIONAL_STATUSES, EndpointStatus
 from core.models import SyncKind, SyncStatus
 from core.sync_status import sync_statuses
 from endpoints.models import (
-    TRANSITIONAL_STATUSES,
     Endpoint,
-    EndpointStatus,
     Variant,
     effective_weight,
     variant_state_label,
@@ -38,11 +37,7 @@ SORTS: dict[str, tuple[str, ...]] = {
     "modified": ("last_modified_time", "id"),
     "-modified": ("-last_modified_time", "-id"),
 }
-BAD_STATUSES = (
-    EndpointStatus.FAILED,
-    EndpointStatus.UPDATE_ROLLBACK_FAILED,
-    EndpointStatus.OUT_OF_SERVICE,
-)
+PROBLEM_KINDS = ("failed", "stuck", "idle")
 
 
 @dataclass(frozen=True)
@@ -227,6 +222,12 @@ def endpoint_detail(*, pk: int) -> Endpoint | None:
     return _with_variants(Endpoint.objects.filter(pk=pk)).first()
 
 
+def production_weights(*, endpoint_id: int) -> dict[str, float]:
+    """Weight per production variant as the inventory last saw it, in the endpoint's order."""
+    variants = Variant.objects.filter(endpoint_id=endpoint_id, is_shadow=False).order_by("position")
+    return {v.name: v.weight for v in variants}
+
+
 def endpoint_or_404(pk: int) -> Endpoint:
     """The endpoint with its variants, or the 404 page every endpoint tab shows."""
     endpoint = endpoint_detail(pk=pk)
@@ -242,7 +243,7 @@ def filter_choices() -> dict[str, list[tuple[str, str]]]:
     return {
         "accounts": accounts,
         "regions": [(r, r) for r in regions],
-        "statuses": [(s.value, s.label) for s in EndpointStatus],
+        "statuses": [(s.value, s.value) for s in EndpointStatus],
     }
 
 
@@ -273,42 +274,86 @@ def status_counts() -> list[dict[str, Any]]:
 
 
 @dataclass(frozen=True)
-class Attention:
+class Problem:
+    """Why an endpoint needs a person: `kind` is "failed" (a bad status), "stuck" (changing
+    for too long) or "idle" (paying for a variant that gets no traffic)."""
+
     endpoint: Endpoint
+    kind: str
     reason: str
+    since: datetime
 
 
-def endpoints_needing_attention(*, limit: int = 50) -> list[Attention]:
-    """Failed endpoints, endpoints stuck changing, and variants idling with paid instances."""
-    stuck_before = timezone.now() - timedelta(seconds=settings.OPSPORTAL_STUCK_AFTER_SECONDS)
-    idle_variant = Variant.objects.filter(
-        endpoint=OuterRef("pk"),
-        is_shadow=False,
-        current_weight=0,
-        current_instance_count__gt=0,
-    )
-    candidates = (
-        Endpoint.objects.filter(deleted_at__isnull=True)
-        .annotate(has_idle_variant=Exists(idle_variant))
-        .filter(
-            Q(status__in=BAD_STATUSES)
-            | Q(status__in=TRANSITIONAL_STATUSES, status_changed_at__lt=stuck_before)
-            | Q(has_idle_variant=True)
-        )
-        .order_by("name")[:limit]
-    )
+def endpoint_problems(
+    *, limit: int | None = 50, kinds: tuple[str, ...] = PROBLEM_KINDS
+) -> list[Problem]:
+    """Live endpoints that need a person, one query: the overview lists every kind, the
+    incident board the failed and stuck ones (an idle variant costs money, not customers)."""
     now = timezone.now()
-    found: list[Attention] = []
-    for endpoint in candidates:
+    stuck_before = now - timedelta(seconds=settings.OPSPORTAL_STUCK_AFTER_SECONDS)
+    conditions = Q()
+    if "failed" in kinds:
+        conditions |= Q(status__in=BAD_STATUSES)
+    if "stuck" in kinds:
+        conditions |= Q(status__in=TRANSITIONAL_STATUSES, status_changed_at__lt=stuck_before)
+    candidates = Endpoint.objects.filter(deleted_at__isnull=True)
+    if "idle" in kinds:
+        idle_variant = Variant.objects.filter(
+            endpoint=OuterRef("pk"),
+            is_shadow=False,
+            current_weight=0,
+            current_instance_count__gt=0,
+        )
+        candidates = candidates.annotate(has_idle_variant=Exists(idle_variant))
+        conditions |= Q(has_idle_variant=True)
+    if not conditions:
+        return []
+    found: list[Problem] = []
+    for endpoint in candidates.filter(conditions).order_by("name")[:limit]:
         if endpoint.status in BAD_STATUSES:
             reason = endpoint.failure_reason or f"Endpoint is {endpoint.status}."
+            found.append(Problem(endpoint, "failed", reason, endpoint.status_changed_at))
         elif endpoint.status in TRANSITIONAL_STATUSES and endpoint.status_changed_at < stuck_before:
             minutes = int((now - endpoint.status_changed_at).total_seconds() // 60)
             reason = f"{endpoint.status} for {minutes} min."
+            found.append(Problem(endpoint, "stuck", reason, endpoint.status_changed_at))
         else:
             reason = "A variant has weight 0 but instances running (paying for idle capacity)."
-        found.append(Attention(endpoint=endpoint, reason=reason))
+            found.append(Problem(endpoint, "idle", reason, endpoint.synced_at))
     return found
+
+
+def live_endpoints_by_key(
+    keys: set[tuple[str, str, str]],
+) -> dict[tuple[str, str, str], Endpoint]:
+    """Live endpoints by (account, region, name), for rows of other apps that name an
+    endpoint the way AWS does (alarms, schedules, CloudTrail events); one query."""
+    if not keys:
+        return {}
+    return {
+        (e.account_id, e.region, e.name): e
+        for e in Endpoint.objects.filter(
+            name__in={name for _, _, name in keys}, deleted_at__isnull=True
+        )
+        if (e.account_id, e.region, e.name) in keys
+    }
+
+
+def endpoint_named(*, account_id: str, region: str, name: str) -> Endpoint | None:
+    """The inventory's endpoint of that name in that account and region, if any."""
+    return Endpoint.objects.filter(account_id=account_id, region=region, name=name).first()
+
+
+def endpoint_arn(*, pk: int) -> str:
+    """An endpoint's ARN for an audit entry (a placeholder naming the id if it is gone)."""
+    arn = Endpoint.objects.filter(pk=pk).values_list("arn", flat=True).first()
+    return arn or f"endpoint:{pk}"
+
+
+def endpoint_for_update(*, pk: int) -> Endpoint:
+    """The endpoint row locked until the caller's transaction ends: writes of other apps
+    about one endpoint (a proposal, an incident) are serialised on it."""
+    return Endpoint.objects.select_for_update().get(pk=pk)
 
 
 def sync_states() -> list[SyncStatus]:

@@ -1,19 +1,17 @@
-"""Endpoint pages: list with filters, detail, what changed, and the refresh action."""
+"""Endpoint pages: the list with filters, the Configuration tab, refresh and test invoke."""
 
 from __future__ import annotations
 
 import json
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.roles import Role, role_required
-from endpoints import history_selectors, selectors, services, state_diff
-from endpoints.forms import EndpointFilterForm, TestInvokeForm, WhatChangedForm
-from shifts import selectors as shift_selectors
+from endpoints import selectors, services
+from endpoints.forms import EndpointFilterForm, TestInvokeForm
 
 
 @require_GET
@@ -58,9 +56,7 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @role_required(Role.VIEWER)
 def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    endpoint = selectors.endpoint_detail(pk=pk)
-    if endpoint is None:
-        raise Http404("No such endpoint in the inventory.")
+    endpoint = selectors.endpoint_or_404(pk)
     variants = selectors.variant_shares(list(endpoint.variants.all()))
     config_variants = {
         v.get("VariantName"): v
@@ -75,68 +71,14 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "describe_json": json.dumps(endpoint.describe_raw, indent=2, sort_keys=True),
         "config_json": json.dumps(endpoint.config_raw, indent=2, sort_keys=True),
         "tab": "detail",
-        "shift_summary": shift_selectors.endpoint_shifts(endpoint_id=endpoint.pk),
     }
     return render(request, "endpoints/endpoint_detail.html", context)
-
-
-@require_GET
-@role_required(Role.VIEWER)
-def endpoint_what_changed(request: HttpRequest, pk: int) -> HttpResponse:
-    """The endpoint's recorded state at two times and the differences, with the timeline
-    of changes in between; bad times get the form back with a 400."""
-    endpoint = selectors.endpoint_detail(pk=pk)
-    if endpoint is None:
-        raise Http404("No such endpoint in the inventory.")
-    form = WhatChangedForm(
-        request.GET,
-        now=timezone.now(),
-        incident_at=history_selectors.incident_started_at(endpoint=endpoint),
-    )
-    context: dict = {"endpoint": endpoint, "form": form, "tab": "what_changed"}
-    if not form.is_valid() or form.window is None:
-        return render(request, "endpoints/what_changed.html", context, status=400)
-    window = form.window
-    before = history_selectors.endpoint_state_at(endpoint=endpoint, when=window.start)
-    after = history_selectors.endpoint_state_at(endpoint=endpoint, when=window.end)
-    diff = state_diff.state_diff(before=before, after=after)
-    context.update(
-        window=window,
-        before=before,
-        after=after,
-        diff=diff,
-        states=[
-            {
-                "key": key,
-                "at": at,
-                "snapshot": snapshot,
-                "rows": state_diff.snapshot_rows(snapshot=snapshot),
-            }
-            for key, at, snapshot in (
-                ("before", window.start, before),
-                ("after", window.end, after),
-            )
-        ],
-        timeline=history_selectors.endpoint_timeline(
-            endpoint=endpoint, start=window.start, end=window.end
-        ),
-        first_snapshot=history_selectors.endpoint_first_snapshot(endpoint=endpoint),
-        markdown=diff.markdown(
-            heading=(
-                f"**{endpoint.name}** ({endpoint.account_id}/{endpoint.region}): what changed "
-                f"between {window.start:%Y-%m-%d %H:%M:%S} and {window.end:%Y-%m-%d %H:%M:%S} UTC"
-            )
-        ),
-    )
-    return render(request, "endpoints/what_changed.html", context)
 
 
 @require_POST
 @role_required(Role.OPERATOR)
 def endpoint_refresh(request: HttpRequest, pk: int) -> HttpResponse:
-    endpoint = selectors.endpoint_detail(pk=pk)
-    if endpoint is None:
-        raise Http404("No such endpoint in the inventory.")
+    endpoint = selectors.endpoint_or_404(pk)
     queued = services.endpoint_refresh_request(
         endpoint=endpoint, actor=request.user, request=request
     )
@@ -156,9 +98,7 @@ def endpoint_refresh(request: HttpRequest, pk: int) -> HttpResponse:
 def endpoint_invoke(request: HttpRequest, pk: int) -> HttpResponse:
     """Test invoke: the form (GET) and one invocation (POST, answered as a fragment for
     htmx or as the whole page without JavaScript)."""
-    endpoint = selectors.endpoint_detail(pk=pk)
-    if endpoint is None:
-        raise Http404("No such endpoint in the inventory.")
+    endpoint = selectors.endpoint_or_404(pk)
     variants = [v.name for v in endpoint.variants.all() if not v.is_shadow]
     form = TestInvokeForm(request.POST or None, variants=variants)
     result = None

@@ -66,6 +66,20 @@ def execution_for_endpoint(*, endpoint: Endpoint, execution_id: int) -> Monitori
     )
 
 
+def executions_with_findings(
+    *, endpoint: Endpoint, start: datetime, end: datetime
+) -> list[MonitoringExecution]:
+    """The endpoint's runs in [start, end) that reported violations or failed (clean runs
+    are not news), with their schedule and violations loaded."""
+    return list(
+        _endpoint_executions(endpoint)
+        .filter(scheduled_time__gte=start, scheduled_time__lt=end)
+        .filter(Q(violation_count__gt=0) | Q(status="Failed"))
+        .select_related("schedule")
+        .prefetch_related("violations")
+    )
+
+
 def default_execution(executions: list[MonitoringExecution]) -> MonitoringExecution | None:
     """The run shown when none is chosen: the newest whose outcome is known."""
     return next((e for e in executions if e.report_read_at is not None), None)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Min
 
 from core.models import SyncKind, SyncStatus
 from core.sync_status import sync_status
@@ -17,6 +20,18 @@ def endpoint_alarms(*, endpoint: Endpoint) -> list[Alarm]:
     )
     order = {"ALARM": 0, "INSUFFICIENT_DATA": 1, "OK": 2}
     return sorted(alarms, key=lambda a: (order.get(a.state, 3), a.name))
+
+
+def incident_started_at(*, endpoint: Endpoint) -> datetime | None:
+    """When the endpoint's current incident began: the earliest state change among its
+    alarms that are in ALARM now (None when none is)."""
+    started: datetime | None = Alarm.objects.filter(
+        account_id=endpoint.account_id,
+        region=endpoint.region,
+        endpoint_name=endpoint.name,
+        state="ALARM",
+    ).aggregate(first=Min("state_updated_at"))["first"]
+    return started
 
 
 def alarm_sync_status(*, endpoint: Endpoint) -> SyncStatus | None:
@@ -54,3 +69,8 @@ def endpoints_in_alarm() -> list[EndpointInAlarm]:
         )
         for key, alarms in sorted(grouped.items(), key=lambda item: item[0][2])
     ]
+
+
+def firing_alarms() -> list[Alarm]:
+    """Every alarm in ALARM that watches an endpoint (its EndpointName dimension)."""
+    return list(Alarm.objects.filter(state="ALARM").exclude(endpoint_name="").order_by("name"))

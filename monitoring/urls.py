@@ -1,3 +1,5 @@
+"""The Metrics and Monitoring tabs of an endpoint, and what they load."""
+
 from django.urls import path
 
 from monitoring import views
@@ -5,17 +7,23 @@ from monitoring import views
 app_name = "monitoring"
 
 urlpatterns = [
-    path("<int:pk>/metrics", views.endpoint_metrics, name="endpoint_metrics"),
-    path("<int:pk>/metrics/panel", views.endpoint_metrics_panel, name="endpoint_metrics_panel"),
-    path("<int:pk>/monitoring", views.endpoint_monitoring, name="endpoint_monitoring"),
+    path("endpoints/<int:pk>/metrics", views.endpoint_metrics, name="endpoint_metrics"),
     path(
-        "<int:pk>/monitoring/charts",
+        "endpoints/<int:pk>/metrics/panel",
+        views.endpoint_metrics_panel,
+        name="endpoint_metrics_panel",
+    ),
+    path("endpoints/<int:pk>/monitoring", views.endpoint_monitoring, name="endpoint_monitoring"),
+    path(
+        "endpoints/<int:pk>/monitoring/charts",
         views.endpoint_monitoring_charts,
         name="endpoint_monitoring_charts",
     ),
-    path("<int:pk>/monitoring/check", views.endpoint_check_now, name="endpoint_check_now"),
     path(
-        "<int:pk>/monitoring/checks/<int:run_id>",
+        "endpoints/<int:pk>/monitoring/check", views.endpoint_check_now, name="endpoint_check_now"
+    ),
+    path(
+        "endpoints/<int:pk>/monitoring/checks/<int:run_id>",
         views.check_run_status,
         name="check_run_status",
     ),

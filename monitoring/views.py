@@ -13,24 +13,17 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from core.roles import Role, has_role, role_required
-from endpoints import selectors as endpoint_selectors
+from endpoints.selectors import endpoint_or_404
 from monitoring import check_now, monitor_charts, monitor_selectors, selectors
 from monitoring.forms import CheckNowForm, RangeForm
 from monitoring.metrics import RANGES, metrics_panel
-
-
-def _endpoint(pk: int):
-    endpoint = endpoint_selectors.endpoint_detail(pk=pk)
-    if endpoint is None:
-        raise Http404("No such endpoint in the inventory.")
-    return endpoint
 
 
 @require_GET
 @role_required(Role.VIEWER)
 def endpoint_metrics(request: HttpRequest, pk: int) -> HttpResponse:
     """The tab's page; the panel itself loads (and refreshes every minute) through htmx."""
-    endpoint = _endpoint(pk)
+    endpoint = endpoint_or_404(pk)
     form = RangeForm(request.GET or None)
     context = {
         "endpoint": endpoint,
@@ -47,7 +40,7 @@ def endpoint_metrics(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @role_required(Role.VIEWER)
 def endpoint_metrics_panel(request: HttpRequest, pk: int) -> HttpResponse:
-    endpoint = _endpoint(pk)
+    endpoint = endpoint_or_404(pk)
     form = RangeForm(request.GET)
     if not form.is_valid():
         return render(
@@ -100,7 +93,7 @@ def _monitoring_context(request: HttpRequest, endpoint, form: CheckNowForm) -> d
 @role_required(Role.VIEWER)
 def endpoint_monitoring(request: HttpRequest, pk: int) -> HttpResponse:
     """The Monitoring tab: schedules, executions, violations; charts load through htmx."""
-    endpoint = _endpoint(pk)
+    endpoint = endpoint_or_404(pk)
     context = _monitoring_context(request, endpoint, CheckNowForm())
     return render(request, "monitoring/endpoint_monitoring.html", context)
 
@@ -110,7 +103,7 @@ def endpoint_monitoring(request: HttpRequest, pk: int) -> HttpResponse:
 def endpoint_monitoring_charts(request: HttpRequest, pk: int) -> HttpResponse:
     """Drift metrics and the baseline-vs-run distribution of one feature (reads AWS, cached;
     degrades to a message)."""
-    endpoint = _endpoint(pk)
+    endpoint = endpoint_or_404(pk)
     executions = monitor_selectors.endpoint_executions(endpoint=endpoint, limit=50)
     chosen = None
     raw = request.GET.get("execution", "")
@@ -141,7 +134,7 @@ def endpoint_monitoring_charts(request: HttpRequest, pk: int) -> HttpResponse:
 def endpoint_check_now(request: HttpRequest, pk: int) -> HttpResponse:
     """Queue a data-quality check of the endpoint's captured data; bad input re-renders the
     tab with the reason (400) and changes nothing."""
-    endpoint = _endpoint(pk)
+    endpoint = endpoint_or_404(pk)
     form = CheckNowForm(request.POST)
     if form.is_valid():
         try:
@@ -167,7 +160,7 @@ def endpoint_check_now(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.VIEWER)
 def check_run_status(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
     """One check's status and result; the tab polls it while the check runs."""
-    endpoint = _endpoint(pk)
+    endpoint = endpoint_or_404(pk)
     run = monitor_selectors.check_run_for_endpoint(endpoint=endpoint, run_id=run_id)
     if run is None:
         raise Http404("No such check for this endpoint.")

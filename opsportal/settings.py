@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "transforms",
     "apihistory",
     "triage",
+    "opsportal",
 ]
 
 MIDDLEWARE = [

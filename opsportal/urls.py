@@ -1,5 +1,7 @@
-"""Top-level routes. Every route but login, logout and /healthz needs a role; the role
-matrix test (tests/opsportal/test_role_matrix.py) fails when a route has no entry."""
+"""Top-level routes. Each app's URL module carries its own full paths (an app that adds an
+endpoint tab routes it under endpoints/<pk>/ itself). Every route but login, logout and
+/healthz needs a role; the role matrix test (tests/opsportal/test_role_matrix.py) fails
+when a route has no entry."""
 
 from django.urls import include, path
 
@@ -10,13 +12,13 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("opsportal.auth_urls")),
-    path("endpoints/", include("endpoints.urls")),
-    path("endpoints/", include("monitoring.urls")),
-    path("audit/", include("audit.urls")),
-    path("api-history/", include("apihistory.urls")),
-    path("incidents/", include("triage.urls")),
-    path("shifts/", include("shifts.urls")),
-    path("transforms/", include("transforms.urls")),
+    path("", include("endpoints.urls")),
+    path("", include("monitoring.urls")),
+    path("", include("apihistory.urls")),
+    path("", include("triage.urls")),
+    path("", include("shifts.urls")),
+    path("", include("transforms.urls")),
+    path("", include("audit.urls")),
     path("admin/", admin_site.urls),
 ]
 

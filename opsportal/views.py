@@ -22,7 +22,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     context = {
         "counts": counts,
         "total": sum(c["total"] for c in counts),
-        "attention": selectors.endpoints_needing_attention(),
+        "attention": selectors.endpoint_problems(),
         "in_alarm": monitoring_selectors.endpoints_in_alarm(),
         "violating": monitor_selectors.endpoints_with_violations(hours=24),
         "failing_schedules": monitor_selectors.failing_schedules(),

@@ -4,3 +4,27 @@ from django.apps import AppConfig
 class ShiftsConfig(AppConfig):
     name = "shifts"
     verbose_name = "Traffic shifts"
+
+    def ready(self) -> None:
+        from endpoints.registry import EndpointPanel, EndpointTab, register_panel, register_tab
+        from shifts import panels
+
+        register_tab(EndpointTab("traffic", "Traffic", "shifts:endpoint", order=40))
+        register_panel(
+            EndpointPanel(
+                "shift-emergency",
+                slot="header",
+                template="shifts/partials/_emergency_banner.html",
+                context=panels.emergency_banner,
+                order=10,
+            )
+        )
+        register_panel(
+            EndpointPanel(
+                "shift-summary",
+                slot="detail",
+                template="shifts/partials/_endpoint_shifts.html",
+                context=panels.shift_summary,
+                order=10,
+            )
+        )

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 
+from core.errors import Invalid
 from shifts import selectors
 from shifts.selectors import ShareRow, share_rows
 from shifts.weights import check_percentages, move_share, shares, validate_weights
@@ -78,8 +78,8 @@ class ShiftForm(forms.Form):
             return None
         try:
             check_percentages(desired)
-        except ValidationError as exc:
-            self.add_error(None, exc)
+        except Invalid as exc:
+            self.add_error(None, exc.messages)
             return None
         return desired
 
@@ -96,8 +96,8 @@ class ShiftForm(forms.Form):
                 destination=data.get("move_to") or "",
                 percent=percent,
             )
-        except ValidationError as exc:
-            self.add_error(None, exc)
+        except Invalid as exc:
+            self.add_error(None, exc.messages)
             return None
 
     def clean(self) -> dict[str, Any]:
@@ -108,8 +108,8 @@ class ShiftForm(forms.Form):
                 data["desired"] = validate_weights(
                     variants=self.variants, current=self.current, desired=desired
                 )
-            except ValidationError as exc:
-                self.add_error(None, exc)
+            except Invalid as exc:
+                self.add_error(None, exc.messages)
         return data
 
     def preview(self) -> list[ShareRow]:

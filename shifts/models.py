@@ -19,8 +19,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from endpoints.models import Endpoint
-
 
 class ShiftState(models.TextChoices):
     PENDING = "pending"
@@ -75,7 +73,9 @@ def can_transition(source: str, destination: str) -> bool:
 class ShiftProposal(models.Model):
     """A desired traffic split for one endpoint, from proposal to outcome."""
 
-    endpoint = models.ForeignKey(Endpoint, on_delete=models.PROTECT, related_name="shifts")
+    endpoint = models.ForeignKey(
+        "endpoints.Endpoint", on_delete=models.PROTECT, related_name="shifts"
+    )
     kind = models.CharField(max_length=10, choices=ShiftKind.choices, default=ShiftKind.NORMAL)
     state = models.CharField(max_length=12, choices=ShiftState.choices, default=ShiftState.PENDING)
     proposer = models.ForeignKey(

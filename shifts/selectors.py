@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -16,10 +16,21 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from core.roles import ROLE_GROUPS, Role, has_role
-from endpoints.models import Endpoint, Variant
-from shifts.models import OPEN_STATES, ShiftApproval, ShiftKind, ShiftProposal, ShiftState
+from core.roles import ROLE_GROUPS, Role
+from endpoints.selectors import production_weights
+from shifts import policy
+from shifts.models import (
+    OPEN_STATES,
+    ShiftApproval,
+    ShiftEvent,
+    ShiftKind,
+    ShiftProposal,
+    ShiftState,
+)
 from shifts.weights import shares
+
+if TYPE_CHECKING:
+    from endpoints.models import Endpoint
 
 HISTORY_PAGE_SIZE = 50
 
@@ -34,8 +45,7 @@ def approvals_required() -> int:
 
 def live_weights(*, endpoint: Endpoint) -> dict[str, float]:
     """Weight per production variant as the inventory last saw it, in the endpoint's order."""
-    variants = Variant.objects.filter(endpoint=endpoint, is_shadow=False).order_by("position")
-    return {v.name: v.weight for v in variants}
+    return production_weights(endpoint_id=endpoint.pk)
 
 
 def valid_approvals(*, proposal: ShiftProposal, now: datetime) -> list[ShiftApproval]:
@@ -196,6 +206,46 @@ def endpoint_shifts(*, endpoint_id: int) -> EndpointShifts:
     )
 
 
+def shifts_sent(
+    *, request_ids: set[str], endpoint_names: set[str], start: datetime, end: datetime
+) -> list[ShiftProposal]:
+    """Shifts whose update AWS answered with one of `request_ids`, or that were sent to
+    one of the named endpoints in [start, end]: the candidates for a page of CloudTrail
+    events (one query)."""
+    return list(
+        ShiftProposal.objects.filter(
+            Q(aws_request_id__in=request_ids)
+            | Q(
+                update_sent_at__gte=start,
+                update_sent_at__lte=end,
+                endpoint__name__in=endpoint_names,
+            )
+        ).select_related("endpoint")
+    )
+
+
+def unacknowledged_emergencies() -> list[ShiftProposal]:
+    """Applied emergency shifts no Approver has acknowledged yet, on every endpoint."""
+    return list(
+        _base().filter(
+            kind=ShiftKind.EMERGENCY, state=ShiftState.APPLIED, acknowledged_at__isnull=True
+        )
+    )
+
+
+def outcome_events(*, endpoint_id: int, start: datetime, end: datetime) -> list[ShiftEvent]:
+    """The moments in [start, end) a shift on the endpoint reached AWS (applied) or failed,
+    with the proposal and its proposer loaded."""
+    return list(
+        ShiftEvent.objects.filter(
+            proposal__endpoint_id=endpoint_id,
+            at__gte=start,
+            at__lt=end,
+            to_state__in=(ShiftState.APPLIED, ShiftState.FAILED),
+        ).select_related("proposal", "proposal__proposer")
+    )
+
+
 def endpoint_history(*, endpoint_id: int, limit: int = 20) -> list[ShiftProposal]:
     return list(_base().filter(endpoint_id=endpoint_id)[:limit])
 
@@ -238,17 +288,22 @@ class ProposalActions:
 def proposal_actions(
     *, proposal: ShiftProposal, user: Any, now: datetime | None = None
 ) -> ProposalActions:
+    """The buttons the proposal's page offers `user`: what the shift policy allows them and
+    the proposal's state permits (the services check both again)."""
     now = now or timezone.now()
     own = proposal.proposer_id == user.pk
     pending = proposal.state == ShiftState.PENDING and not proposal.is_emergency
-    approver = has_role(user, Role.APPROVER)
     already = any(a.approver_id == user.pk for a in proposal.approvals.all())
+
+    def may(action: str) -> bool:
+        return policy.refusal_for(action, user, proposal) is None
+
     return ProposalActions(
-        approve=pending and approver and not own and not already,
-        reject=pending and approver and not own,
-        cancel=pending and own,
-        edit=pending and own and has_role(user, Role.OPERATOR),
-        acknowledge=proposal.needs_acknowledgement and approver and not own,
+        approve=pending and may("approve"),
+        reject=pending and may("reject"),
+        cancel=pending and may("cancel"),
+        edit=pending and may("edit"),
+        acknowledge=proposal.needs_acknowledgement and may("acknowledge"),
         own=own,
         already_approved=already,
         approvals=len(valid_approvals(proposal=proposal, now=now)),

@@ -1,42 +1,46 @@
 """Traffic-shift pages: parse input, check the role, call one service or selector, render.
 
-Services enforce every rule again (self-approval, roles, states); the views only turn
-their refusals into pages: PermissionDenied → 403 (already audited by the service),
-ShiftConflict → 409 with the reason, ValidationError → the form with its errors (400).
+Services enforce every rule (self-approval, roles, states, through shifts.policy); the
+views only turn their refusals into pages: Refused → 403 (already audited by the
+service), Conflict → 409 with the reason, Invalid → the form with its errors (400).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apihistory.selectors import trail_event_for_shift
+from apihistory.selectors import trail_event_by_request
+from core.errors import Conflict, Invalid, Refused
+from core.forms import add_errors
 from core.roles import Role, role_required
-from endpoints import selectors as endpoint_selectors
-from endpoints.models import Endpoint
-from shifts import selectors, services
+from core.views import error_response
+from endpoints.selectors import endpoint_or_404, variant_shares
+from shifts import policy, selectors, services
 from shifts.forms import CommentForm, ProposalFilterForm, ShiftForm
 from shifts.models import ShiftProposal, ShiftState
-from shifts.services import ShiftConflict
 from shifts.weights import shares
 
-
-def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    """403 for a refusal the service has already audited (the 403 handler would audit it a
-    second time)."""
-    return render(request, "403.html", {"reason": str(exc)}, status=403)
+if TYPE_CHECKING:
+    from apihistory.models import TrailEvent
+    from endpoints.models import Endpoint
 
 
-def _endpoint_or_404(pk: int) -> Endpoint:
-    endpoint = endpoint_selectors.endpoint_detail(pk=pk)
-    if endpoint is None:
-        raise Http404("No such endpoint in the inventory.")
-    return endpoint
+def _trail_event(proposal: ShiftProposal) -> TrailEvent | None:
+    """The CloudTrail record of the shift's UpdateEndpointWeightsAndCapacities, once ingested."""
+    return trail_event_by_request(
+        account_id=proposal.endpoint.account_id,
+        region=proposal.endpoint.region,
+        event_name="UpdateEndpointWeightsAndCapacities",
+        endpoint_name=proposal.endpoint.name,
+        request_id=proposal.aws_request_id,
+        sent_at=proposal.update_sent_at,
+    )
 
 
 def _proposal_or_404(pk: int) -> ShiftProposal:
@@ -83,7 +87,7 @@ def _detail_context(request: HttpRequest, proposal: ShiftProposal) -> dict[str, 
         "rows": selectors.share_rows(proposal.before_weights, proposal.desired_weights),
         "actions": selectors.proposal_actions(proposal=proposal, user=request.user),
         "comment_form": CommentForm(),
-        "trail_event": trail_event_for_shift(proposal=proposal),
+        "trail_event": _trail_event(proposal),
     }
 
 
@@ -104,7 +108,7 @@ def shift_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def shift_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The state panel alone, polled by htmx while the shift is open."""
     proposal = _proposal_or_404(pk)
-    context = {"proposal": proposal, "trail_event": trail_event_for_shift(proposal=proposal)}
+    context = {"proposal": proposal, "trail_event": _trail_event(proposal)}
     return render(request, "shifts/partials/_state.html", context)
 
 
@@ -112,14 +116,14 @@ def shift_status(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.VIEWER)
 def endpoint_traffic(request: HttpRequest, pk: int) -> HttpResponse:
     """The endpoint's Traffic tab: the live split, open and past shifts, and the buttons."""
-    endpoint = _endpoint_or_404(pk)
+    endpoint = endpoint_or_404(pk)
     context = {
         "endpoint": endpoint,
         "tab": "traffic",
-        "variants": endpoint_selectors.variant_shares(list(endpoint.variants.all())),
+        "variants": variant_shares(list(endpoint.variants.all())),
         "shifts": selectors.endpoint_shifts(endpoint_id=endpoint.pk),
         "history": selectors.endpoint_history(endpoint_id=endpoint.pk),
-        "can_emergency": services.can_emergency(request.user),
+        "can_emergency": policy.refusal_for("emergency", request.user) is None,
     }
     return render(request, "shifts/endpoint_traffic.html", context)
 
@@ -178,12 +182,10 @@ def _shift_form_page(
                     reason=reason,
                     request=request,
                 )
-        except PermissionDenied as exc:
-            return _forbidden(request, exc)
-        except ShiftConflict as exc:
-            form.add_error(None, str(exc))
-        except ValidationError as exc:
-            form.add_error(None, exc)
+        except Refused as exc:
+            return error_response(request, exc)
+        except (Conflict, Invalid) as exc:
+            add_errors(form, exc)
         else:
             if mode == "emergency":
                 messages.warning(request, f"Emergency shift #{created.pk} is being applied now.")
@@ -200,23 +202,25 @@ def _shift_form_page(
 @require_http_methods(["GET", "POST"])
 @role_required(Role.OPERATOR)
 def shift_propose(request: HttpRequest, pk: int) -> HttpResponse:
-    return _shift_form_page(request, endpoint=_endpoint_or_404(pk), mode="propose")
+    return _shift_form_page(request, endpoint=endpoint_or_404(pk), mode="propose")
 
 
 @require_http_methods(["GET", "POST"])
 @role_required(Role.OPERATOR)
 def shift_emergency(request: HttpRequest, pk: int) -> HttpResponse:
-    if not services.can_emergency(request.user):
-        raise PermissionDenied("Emergency shifts need the Admin role.")
-    return _shift_form_page(request, endpoint=_endpoint_or_404(pk), mode="emergency")
+    why = policy.refusal_for("emergency", request.user)
+    if why:
+        raise PermissionDenied(why)
+    return _shift_form_page(request, endpoint=endpoint_or_404(pk), mode="emergency")
 
 
 @require_http_methods(["GET", "POST"])
 @role_required(Role.OPERATOR)
 def shift_edit(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = _proposal_or_404(pk)
-    if proposal.proposer_id != request.user.pk:
-        raise PermissionDenied("Only the proposer can edit a proposal.")
+    why = policy.refusal_for("edit", request.user, proposal)
+    if why:
+        raise PermissionDenied(why)
     if proposal.state != ShiftState.PENDING:
         return _detail(request, pk, status=409, error="Only pending proposals can be edited.")
     return _shift_form_page(request, endpoint=proposal.endpoint, mode="edit", proposal=proposal)
@@ -239,12 +243,10 @@ def _decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         )
     except ShiftProposal.DoesNotExist:
         raise Http404("No such traffic shift.") from None
-    except PermissionDenied as exc:
-        return _forbidden(request, exc)
-    except ShiftConflict as exc:
-        return _detail(request, pk, status=409, error=str(exc))
-    except ValidationError as exc:
-        return _detail(request, pk, status=400, error=" ".join(exc.messages))
+    except Refused as exc:
+        return error_response(request, exc)
+    except (Conflict, Invalid) as exc:
+        return _detail(request, pk, status=exc.status, error=exc.message)
     if proposal.state == ShiftState.SUPERSEDED:
         messages.warning(
             request,
@@ -283,9 +285,9 @@ def shift_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         services.shift_cancel(proposal_id=pk, actor=request.user, request=request)
     except ShiftProposal.DoesNotExist:
         raise Http404("No such traffic shift.") from None
-    except PermissionDenied as exc:
-        return _forbidden(request, exc)
-    except ShiftConflict as exc:
-        return _detail(request, pk, status=409, error=str(exc))
+    except Refused as exc:
+        return error_response(request, exc)
+    except Conflict as exc:
+        return _detail(request, pk, status=exc.status, error=exc.message)
     messages.success(request, f"Shift #{pk} cancelled.")
     return redirect("shifts:detail", pk=pk)

@@ -1,6 +1,6 @@
 """Pure rules for variant weights: validation, traffic shares, "move X % from A to B".
 
-No database and no AWS here, so the rules can be checked exhaustively (the hypothesis
+No database, no Django and no AWS here, so the rules can be checked exhaustively (the hypothesis
 property tests in tests/shifts/test_weights.py). SageMaker routes by weight / sum of
 weights, so two weight sets that give the same shares route traffic the same way.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from django.core.exceptions import ValidationError
+from core.errors import Invalid
 
 # Percentage points. Shares typed by hand (33.33 + 33.33 + 33.34) need some slack, and a
 # change smaller than this does not move any traffic worth approving.
@@ -66,7 +66,7 @@ def _number(name: str, value: object, errors: list[str]) -> float | None:
 def validate_weights(
     *, variants: list[str], current: Mapping[str, float], desired: Mapping[str, object]
 ) -> dict[str, float]:
-    """The desired weights as floats, in the endpoint's variant order, or ValidationError.
+    """The desired weights as floats, in the endpoint's variant order, or Invalid.
 
     Refused: no production variant; a variant of the endpoint without a weight; a weight
     for a variant the endpoint does not have; a weight that is not a finite number ≥ 0;
@@ -74,7 +74,7 @@ def validate_weights(
     variant's share of traffic where it is now (within SHARE_TOLERANCE points).
     """
     if not variants:
-        raise ValidationError("The endpoint has no production variant to shift traffic between.")
+        raise Invalid("The endpoint has no production variant to shift traffic between.")
     errors: list[str] = []
     missing = [name for name in variants if name not in desired]
     unknown = sorted(str(name) for name in desired if name not in variants)
@@ -85,23 +85,23 @@ def validate_weights(
             f"Unknown variant(s) {', '.join(unknown)}; this endpoint has {', '.join(variants)}."
         )
     if errors:
-        raise ValidationError(errors)
+        raise Invalid(errors)
     cleaned: dict[str, float] = {}
     for name in variants:
         number = _number(name, desired[name], errors)
         if number is not None:
             cleaned[name] = number
     if errors:
-        raise ValidationError(errors)
+        raise Invalid(errors)
     if not any(value > 0 for value in cleaned.values()):
-        raise ValidationError("At least one variant must receive traffic; every weight is 0.")
+        raise Invalid("At least one variant must receive traffic; every weight is 0.")
     before = shares({name: float(current.get(name, 0.0)) for name in variants})
     after = shares(cleaned)
     if set(current) == set(variants) and all(
         abs(after[name] - before[name]) <= SHARE_TOLERANCE for name in variants
     ):
         split = ", ".join(f"{name} {before[name]:.2f} %" for name in variants)
-        raise ValidationError(f"Nothing would change: the traffic is already split {split}.")
+        raise Invalid(f"Nothing would change: the traffic is already split {split}.")
     return cleaned
 
 
@@ -109,7 +109,7 @@ def check_percentages(percentages: Mapping[str, float]) -> None:
     """The form's rule: percentages per variant must add up to 100 (± SUM_TOLERANCE)."""
     total = math.fsum(percentages.values())
     if not math.isfinite(total) or abs(total - 100.0) > SUM_TOLERANCE:
-        raise ValidationError(f"The shares add up to {total:g} %, not 100 %.")
+        raise Invalid(f"The shares add up to {total:g} %, not 100 %.")
 
 
 def move_share(
@@ -119,14 +119,14 @@ def move_share(
     another; the other variants keep their share."""
     if source not in current or destination not in current:
         unknown = ", ".join(n for n in (source, destination) if n not in current)
-        raise ValidationError(f"Unknown variant(s): {unknown}.")
+        raise Invalid(f"Unknown variant(s): {unknown}.")
     if source == destination:
-        raise ValidationError("Choose two different variants to move traffic between.")
+        raise Invalid("Choose two different variants to move traffic between.")
     if not math.isfinite(percent) or percent <= 0:
-        raise ValidationError("The amount to move must be a number of percent above 0.")
+        raise Invalid("The amount to move must be a number of percent above 0.")
     now = shares(current)
     if percent > now[source] + SUM_TOLERANCE:
-        raise ValidationError(
+        raise Invalid(
             f"{source} only receives {now[source]:.2f} % of the traffic; "
             f"cannot move {percent:g} % away from it."
         )

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 
-from transforms.models import TransformJob
+from transforms.models import TransformJob, TransformSource
 
 PAGE_SIZE = 50
 
@@ -50,3 +50,8 @@ def job_detail(*, pk: str) -> TransformJob | None:
 def recent_jobs(limit: int = 20) -> list[TransformJob]:
     """Jobs to copy a launch from."""
     return list(TransformJob.objects.order_by("-launched_at", "-creation_time")[:limit])
+
+
+def portal_jobs_named(names: set[str]) -> list[TransformJob]:
+    """The jobs the portal launched under these TransformJobNames (one query)."""
+    return list(TransformJob.objects.filter(source=TransformSource.PORTAL, name__in=names))

@@ -11,24 +11,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import Q
-from django.utils import timezone
 
-from apihistory.models import TrailEvent
 from apihistory.selectors import endpoint_change_events
-from endpoints.models import TRANSITIONAL_STATUSES, Endpoint, EndpointSnapshot
+from endpoints.history_selectors import deploy_states
+from endpoints.selectors import endpoint_problems, live_endpoints_by_key
 from endpoints.state_diff import state_diff
-from monitoring.models import Alarm
 from monitoring.monitor_selectors import endpoints_with_violations
-from shifts.models import ShiftKind, ShiftProposal, ShiftState
+from monitoring.selectors import firing_alarms
+from shifts.selectors import unacknowledged_emergencies
 from triage.models import IncidentOwnership
 from triage.wording import requested_models, requested_weights
 
+if TYPE_CHECKING:
+    from apihistory.models import TrailEvent
+    from endpoints.models import Endpoint
+
 # How far before the first signal a change still counts as its likely cause.
 CAUSE_WINDOW = timedelta(hours=2)
-_BAD_STATUSES = ("Failed", "UpdateRollbackFailed")
 
 # Signal weights: what pages first. An alarm is a customer-facing symptom; a failed
 # endpoint or an unacknowledged emergency shift needs a person; drift can wait an hour.
@@ -107,37 +109,22 @@ def _entries() -> dict[int, BoardEntry]:
     def entry(endpoint: Endpoint) -> BoardEntry:
         return entries.setdefault(endpoint.pk, BoardEntry(endpoint=endpoint))
 
-    live = Endpoint.objects.filter(deleted_at__isnull=True)
-    firing = list(Alarm.objects.filter(state="ALARM").exclude(endpoint_name=""))
-    if firing:
-        by_key = {
-            (e.account_id, e.region, e.name): e
-            for e in live.filter(name__in={a.endpoint_name for a in firing})
-        }
-        for alarm in firing:
-            endpoint = by_key.get((alarm.account_id, alarm.region, alarm.endpoint_name))
-            if endpoint is not None:
-                since = alarm.state_updated_at or alarm.synced_at
-                entry(endpoint).signals.append(Signal("alarm", f"{alarm.name} in ALARM", since))
-    stuck_before = timezone.now() - timedelta(seconds=settings.OPSPORTAL_STUCK_AFTER_SECONDS)
-    troubled = live.filter(
-        Q(status__in=_BAD_STATUSES)
-        | Q(status__in=TRANSITIONAL_STATUSES, status_changed_at__lt=stuck_before)
-    )
-    for endpoint in troubled:
-        if endpoint.status in _BAD_STATUSES:
+    firing = firing_alarms()
+    endpoints = live_endpoints_by_key({(a.account_id, a.region, a.endpoint_name) for a in firing})
+    for alarm in firing:
+        endpoint = endpoints.get((alarm.account_id, alarm.region, alarm.endpoint_name))
+        if endpoint is not None:
+            since = alarm.state_updated_at or alarm.synced_at
+            entry(endpoint).signals.append(Signal("alarm", f"{alarm.name} in ALARM", since))
+    for problem in endpoint_problems(limit=None, kinds=("failed", "stuck")):
+        endpoint = problem.endpoint
+        if problem.kind == "failed":
             reason = endpoint.failure_reason or f"endpoint is {endpoint.status}"
-            entry(endpoint).signals.append(
-                Signal("failed", f"{endpoint.status}: {reason}", endpoint.status_changed_at)
-            )
+            text = f"{endpoint.status}: {reason}"
         else:
-            entry(endpoint).signals.append(
-                Signal("stuck", f"{endpoint.status} too long", endpoint.status_changed_at)
-            )
-    unacknowledged = ShiftProposal.objects.filter(
-        kind=ShiftKind.EMERGENCY, state=ShiftState.APPLIED, acknowledged_at__isnull=True
-    ).select_related("endpoint")
-    for proposal in unacknowledged:
+            text = f"{endpoint.status} too long"
+        entry(endpoint).signals.append(Signal(problem.kind, text, problem.since))
+    for proposal in unacknowledged_emergencies():
         entry(proposal.endpoint).signals.append(
             Signal(
                 "emergency",
@@ -199,29 +186,15 @@ def deployed_changes(*, endpoint: Endpoint, event: TrailEvent) -> str:
     name does."""
     if event.event_name != "UpdateEndpoint" or not event.endpoint_config_name:
         return ""
-    snapshots = EndpointSnapshot.objects.filter(endpoint=endpoint)
-    # CloudTrail's times are whole seconds: the first state on the new config is looked
-    # for from the start of the call's second, and the state before it is the last one on
-    # another config (not "at the event time", which a sync in that same second would miss).
-    after = (
-        snapshots.filter(
-            config_name=event.endpoint_config_name,
-            observed_at__gte=event.event_time,
-            observed_at__lte=event.event_time + DEPLOY_SETTLE,
-        )
-        .order_by("observed_at", "id")
-        .first()
+    states = deploy_states(
+        endpoint=endpoint,
+        config_name=event.endpoint_config_name,
+        at=event.event_time,
+        settle=DEPLOY_SETTLE,
     )
-    if after is None:
+    if states is None:
         return ""
-    before = (
-        snapshots.filter(observed_at__lt=after.observed_at)
-        .exclude(config_name=event.endpoint_config_name)
-        .order_by("-observed_at", "-id")
-        .first()
-    )
-    if before is None:
-        return ""
+    before, after = states
     kinds = ("model", "image", "instance_type", "variant_added", "variant_removed")
     changes = [c.text for c in state_diff(before=before, after=after).changes if c.kind in kinds]
     return "; ".join(changes)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from endpoints.models import Endpoint
-
 
 class IncidentOwnership(models.Model):
     """An on-call engineer's claim on an endpoint's incident, visible to everyone.
@@ -15,7 +13,9 @@ class IncidentOwnership(models.Model):
     released); releasing keeps the row, so the board and the summary can say who handled it.
     """
 
-    endpoint = models.ForeignKey(Endpoint, on_delete=models.PROTECT, related_name="ownerships")
+    endpoint = models.ForeignKey(
+        "endpoints.Endpoint", on_delete=models.PROTECT, related_name="ownerships"
+    )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     note = models.TextField()
     taken_at = models.DateTimeField()

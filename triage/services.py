@@ -8,8 +8,9 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from audit.services import audit_record
-from endpoints.models import Endpoint
+from audit.services import audit_record, audit_refusal
+from endpoints.selectors import endpoint_arn, endpoint_for_update
+from triage import policy
 from triage.models import IncidentOwnership
 
 MAX_NOTE = 2000
@@ -23,6 +24,15 @@ def incident_take(
     *, endpoint_id: int, actor: Any, note: str, request: HttpRequest | None = None
 ) -> IncidentOwnership:
     """Claim the endpoint's incident with a note; hands over from a current owner."""
+    why = policy.refusal_for("take", actor)
+    if why:
+        raise audit_refusal(
+            actor=actor,
+            action="incident.take",
+            target=endpoint_arn(pk=endpoint_id),
+            why=why,
+            request=request,
+        )
     note = note.strip()
     if not note:
         raise OwnershipError(
@@ -32,7 +42,7 @@ def incident_take(
         raise OwnershipError(f"Keep the note under {MAX_NOTE} characters.")
     now = timezone.now()
     with transaction.atomic():
-        endpoint = Endpoint.objects.select_for_update().get(pk=endpoint_id)
+        endpoint = endpoint_for_update(pk=endpoint_id)
         previous = (
             IncidentOwnership.objects.select_for_update()
             .filter(endpoint=endpoint, released_at__isnull=True)
@@ -60,6 +70,15 @@ def incident_release(
     *, endpoint_id: int, actor: Any, request: HttpRequest | None = None
 ) -> IncidentOwnership:
     """Give the endpoint's incident up (resolved, or handed to nobody in particular)."""
+    why = policy.refusal_for("release", actor)
+    if why:
+        raise audit_refusal(
+            actor=actor,
+            action="incident.release",
+            target=endpoint_arn(pk=endpoint_id),
+            why=why,
+            request=request,
+        )
     now = timezone.now()
     with transaction.atomic():
         ownership = (

@@ -12,16 +12,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from django.db.models import Q
 from django.urls import reverse
 
-from apihistory.models import TrailEvent
-from apihistory.selectors import endpoint_change_events, with_portal_links
-from endpoints.models import Endpoint
-from monitoring.models import Alarm, MonitoringExecution
-from shifts.models import ShiftEvent, ShiftKind
+from apihistory.links import rows_with_links
+from apihistory.selectors import endpoint_change_events
+from endpoints.history_selectors import endpoint_timeline as state_timeline
+from monitoring.monitor_selectors import executions_with_findings
+from monitoring.selectors import endpoint_alarms
+from shifts.selectors import outcome_events
 from triage.wording import requested_models, requested_weights
+
+if TYPE_CHECKING:
+    from apihistory.models import TrailEvent
+    from endpoints.models import Endpoint
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,7 @@ class Marker:
         }
 
 
-Source = Callable[[Endpoint, datetime, datetime], list[Marker]]
+Source = Callable[["Endpoint", datetime, datetime], list[Marker]]
 
 
 def _parse_time(value: str) -> datetime | None:
@@ -60,10 +65,7 @@ def _parse_time(value: str) -> datetime | None:
 def alarm_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Marker]:
     """State changes of the endpoint's CloudWatch alarms (from their synced history)."""
     markers = []
-    alarms = Alarm.objects.filter(
-        account_id=endpoint.account_id, region=endpoint.region, endpoint_name=endpoint.name
-    )
-    for alarm in alarms:
+    for alarm in endpoint_alarms(endpoint=endpoint):
         for item in alarm.history or []:
             when = _parse_time(item.get("time", ""))
             if when is None or not (start <= when < end):
@@ -85,8 +87,8 @@ def alarm_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Ma
 
 def change_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Marker]:
     """CloudTrail write calls on the endpoint and its configs, with who made them."""
-    rows = with_portal_links(
-        events=endpoint_change_events(endpoint=endpoint, start=start, end=end, limit=500)
+    rows = rows_with_links(
+        endpoint_change_events(endpoint=endpoint, start=start, end=end, limit=500)
     )
     markers = []
     for row in rows:
@@ -113,16 +115,10 @@ def _change_detail(event: TrailEvent) -> str:
 
 def shift_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Marker]:
     """The portal's traffic shifts that reached AWS or failed to."""
-    events = ShiftEvent.objects.filter(
-        proposal__endpoint=endpoint,
-        at__gte=start,
-        at__lt=end,
-        to_state__in=("applied", "failed"),
-    ).select_related("proposal", "proposal__proposer")
     markers = []
-    for shift_event in events:
+    for shift_event in outcome_events(endpoint_id=endpoint.pk, start=start, end=end):
         proposal = shift_event.proposal
-        emergency = proposal.kind == ShiftKind.EMERGENCY
+        emergency = proposal.is_emergency
         weights = ", ".join(f"{n} {w:g}" for n, w in (proposal.desired_weights or {}).items())
         markers.append(
             Marker(
@@ -142,14 +138,12 @@ def shift_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Ma
 def state_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Marker]:
     """What the inventory saw change: status changes, instance counts (autoscaling or a
     person), and config/model/weight changes, each from the snapshot diff."""
-    from endpoints.history_selectors import endpoint_timeline as state_timeline
-
     markers = []
     for entry in state_timeline(endpoint=endpoint, start=start, end=end):
         if entry.diff.before is None:
             continue  # the first state the portal saw: nothing changed, it was just found
         changes = entry.diff.changes
-        url = reverse("endpoints:what_changed", args=[endpoint.pk])
+        url = reverse("triage:what_changed", args=[endpoint.pk])
         statuses = [c for c in changes if c.kind == "status"]
         counts = [c for c in changes if c.kind == "instance_count"]
         rest = [c for c in changes if c.kind not in ("status", "instance_count", "share")]
@@ -191,18 +185,7 @@ def state_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Ma
 
 def monitor_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Marker]:
     """Model Monitor runs that reported violations or failed (clean runs are not news)."""
-    executions = (
-        MonitoringExecution.objects.filter(
-            schedule__account_id=endpoint.account_id,
-            schedule__region=endpoint.region,
-            schedule__endpoint_name=endpoint.name,
-            scheduled_time__gte=start,
-            scheduled_time__lt=end,
-        )
-        .filter(Q(violation_count__gt=0) | Q(status="Failed"))
-        .select_related("schedule")
-        .prefetch_related("violations")
-    )
+    executions = executions_with_findings(endpoint=endpoint, start=start, end=end)
     url = reverse("monitoring:endpoint_monitoring", args=[endpoint.pk])
     markers = []
     for execution in executions:

@@ -1,3 +1,6 @@
+"""The incident board and its actions, and the endpoint tabs triage composes (Timeline,
+What changed)."""
+
 from django.urls import path
 
 from triage import views
@@ -5,8 +8,10 @@ from triage import views
 app_name = "triage"
 
 urlpatterns = [
-    path("", views.incident_board, name="board"),
-    path("endpoint/<int:pk>/take", views.incident_take, name="take"),
-    path("endpoint/<int:pk>/release", views.incident_release, name="release"),
-    path("endpoint/<int:pk>/summary", views.incident_summary_page, name="summary"),
+    path("incidents/", views.incident_board, name="board"),
+    path("incidents/endpoint/<int:pk>/take", views.incident_take, name="take"),
+    path("incidents/endpoint/<int:pk>/release", views.incident_release, name="release"),
+    path("incidents/endpoint/<int:pk>/summary", views.incident_summary_page, name="summary"),
+    path("endpoints/<int:pk>/timeline", views.endpoint_timeline_page, name="endpoint_timeline"),
+    path("endpoints/<int:pk>/what-changed", views.what_changed, name="what_changed"),
 ]

@@ -1,5 +1,6 @@
 """Triage pages: the incident board, an endpoint's timeline (metrics and every event on one
-time axis), taking ownership of an incident, and the summary for the incident channel."""
+time axis), What changed between two times, taking ownership of an incident, and the
+summary for the incident channel."""
 
 from __future__ import annotations
 
@@ -7,17 +8,20 @@ import json
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core.roles import Role, role_required
-from endpoints import selectors as endpoint_selectors
+from endpoints import history_selectors, state_diff
+from endpoints.selectors import endpoint_or_404
 from monitoring.forms import RangeForm
 from monitoring.metrics import RANGES, Panel, metrics_panel
-from shifts.services import can_emergency
+from monitoring.selectors import incident_started_at
+from shifts import policy as shift_policy
 from triage import board, services
-from triage.forms import TakeOwnershipForm
+from triage.forms import TakeOwnershipForm, WhatChangedForm
 from triage.summary import incident_summary
 from triage.timeline import endpoint_timeline
 
@@ -52,9 +56,7 @@ def timeline_series(panel: Panel) -> list[dict[str, Any]]:
 @require_GET
 @role_required(Role.VIEWER)
 def endpoint_timeline_page(request: HttpRequest, pk: int) -> HttpResponse:
-    endpoint = endpoint_selectors.endpoint_detail(pk=pk)
-    if endpoint is None:
-        raise Http404("No such endpoint in the inventory.")
+    endpoint = endpoint_or_404(pk)
     form = RangeForm(request.GET or {"range": "24h"})
     context: dict[str, Any] = {
         "endpoint": endpoint,
@@ -80,11 +82,53 @@ def endpoint_timeline_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "triage/endpoint_timeline.html", context)
 
 
-def _endpoint_or_404(pk: int):
-    endpoint = endpoint_selectors.endpoint_detail(pk=pk)
-    if endpoint is None:
-        raise Http404("No such endpoint in the inventory.")
-    return endpoint
+@require_GET
+@role_required(Role.VIEWER)
+def what_changed(request: HttpRequest, pk: int) -> HttpResponse:
+    """The endpoint's recorded state at two times and the differences, with the timeline
+    of changes in between; bad times get the form back with a 400."""
+    endpoint = endpoint_or_404(pk)
+    form = WhatChangedForm(
+        request.GET,
+        now=timezone.now(),
+        incident_at=incident_started_at(endpoint=endpoint),
+    )
+    context: dict = {"endpoint": endpoint, "form": form, "tab": "what_changed"}
+    if not form.is_valid() or form.window is None:
+        return render(request, "triage/what_changed.html", context, status=400)
+    window = form.window
+    before = history_selectors.endpoint_state_at(endpoint=endpoint, when=window.start)
+    after = history_selectors.endpoint_state_at(endpoint=endpoint, when=window.end)
+    diff = state_diff.state_diff(before=before, after=after)
+    context.update(
+        window=window,
+        before=before,
+        after=after,
+        diff=diff,
+        states=[
+            {
+                "key": key,
+                "at": at,
+                "snapshot": snapshot,
+                "rows": state_diff.snapshot_rows(snapshot=snapshot),
+            }
+            for key, at, snapshot in (
+                ("before", window.start, before),
+                ("after", window.end, after),
+            )
+        ],
+        timeline=history_selectors.endpoint_timeline(
+            endpoint=endpoint, start=window.start, end=window.end
+        ),
+        first_snapshot=history_selectors.endpoint_first_snapshot(endpoint=endpoint),
+        markdown=diff.markdown(
+            heading=(
+                f"**{endpoint.name}** ({endpoint.account_id}/{endpoint.region}): what changed "
+                f"between {window.start:%Y-%m-%d %H:%M:%S} and {window.end:%Y-%m-%d %H:%M:%S} UTC"
+            )
+        ),
+    )
+    return render(request, "triage/what_changed.html", context)
 
 
 @require_GET
@@ -93,7 +137,7 @@ def incident_board(request: HttpRequest) -> HttpResponse:
     context = {
         "entries": board.incident_board(),
         "take_form": TakeOwnershipForm(),
-        "can_emergency": can_emergency(request.user),
+        "can_emergency": shift_policy.refusal_for("emergency", request.user) is None,
     }
     return render(request, "triage/board.html", context)
 
@@ -101,7 +145,7 @@ def incident_board(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(Role.OPERATOR)
 def incident_take(request: HttpRequest, pk: int) -> HttpResponse:
-    endpoint = _endpoint_or_404(pk)
+    endpoint = endpoint_or_404(pk)
     form = TakeOwnershipForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Taking ownership needs a note: " + " ".join(form.errors["note"]))
@@ -123,7 +167,7 @@ def incident_take(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(Role.OPERATOR)
 def incident_release(request: HttpRequest, pk: int) -> HttpResponse:
-    endpoint = _endpoint_or_404(pk)
+    endpoint = endpoint_or_404(pk)
     try:
         services.incident_release(endpoint_id=endpoint.pk, actor=request.user, request=request)
     except services.OwnershipError as exc:
@@ -136,7 +180,7 @@ def incident_release(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @role_required(Role.VIEWER)
 def incident_summary_page(request: HttpRequest, pk: int) -> HttpResponse:
-    endpoint = _endpoint_or_404(pk)
+    endpoint = endpoint_or_404(pk)
     entry = board.board_entry(endpoint=endpoint)
     context = {
         "endpoint": endpoint,

@@ -8,7 +8,38 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
+
+
+class EndpointStatus(StrEnum):
+    """DescribeEndpoint's EndpointStatus values (AWS_FACTS.md)."""
+
+    OUT_OF_SERVICE = "OutOfService"
+    CREATING = "Creating"
+    UPDATING = "Updating"
+    SYSTEM_UPDATING = "SystemUpdating"
+    ROLLING_BACK = "RollingBack"
+    IN_SERVICE = "InService"
+    DELETING = "Deleting"
+    FAILED = "Failed"
+    UPDATE_ROLLBACK_FAILED = "UpdateRollbackFailed"
+
+
+# Statuses in which an endpoint is changing; staying in one too long needs attention.
+TRANSITIONAL_STATUSES = (
+    EndpointStatus.CREATING,
+    EndpointStatus.UPDATING,
+    EndpointStatus.SYSTEM_UPDATING,
+    EndpointStatus.ROLLING_BACK,
+    EndpointStatus.DELETING,
+)
+# Statuses in which an endpoint cannot serve and a person must act.
+BAD_STATUSES = (
+    EndpointStatus.FAILED,
+    EndpointStatus.UPDATE_ROLLBACK_FAILED,
+    EndpointStatus.OUT_OF_SERVICE,
+)
 
 
 @dataclass(frozen=True)

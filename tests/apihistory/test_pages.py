@@ -272,7 +272,7 @@ def test_changes_tab_lists_writes_on_the_endpoint_and_its_configs(history, tumor
         params={"endpointName": "tumor-classifier", "endpointConfigName": "tumor-config-v1"},
     )
     unrelated = event("CreateEndpointConfig", minutes_ago=3, config="fraud-config-v9")
-    response = role_client("Viewer").get(reverse("endpoints:changes", args=[tumor.pk]))
+    response = role_client("Viewer").get(reverse("apihistory:endpoint_changes", args=[tumor.pk]))
     assert response.status_code == 200
     body = response.content.decode()
     listed = [part.split('"', 1)[0] for part in body.split('data-event="')[1:]]

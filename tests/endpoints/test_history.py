@@ -22,17 +22,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from endpoints.history import snapshot_record
-from endpoints.history_selectors import (
-    comparison_window,
-    endpoint_history,
-    endpoint_state_at,
-    endpoint_timeline,
-)
+from endpoints.history_selectors import endpoint_history, endpoint_state_at, endpoint_timeline
 from endpoints.models import Endpoint, EndpointSnapshot
 from endpoints.services import endpoint_refresh, inventory_sync
 from endpoints.state_diff import Change, state_diff
 from monitoring.models import Alarm
 from tests.aws_actor import sagemaker, wait_for_status
+from triage.what_changed import comparison_window
 
 pytestmark = pytest.mark.django_db
 
@@ -292,7 +288,7 @@ def test_comparison_window_defaults():
 
 
 def _page(client, endpoint: Endpoint, **params: str):
-    return client.get(reverse("endpoints:what_changed", kwargs={"pk": endpoint.pk}), params)
+    return client.get(reverse("triage:what_changed", kwargs={"pk": endpoint.pk}), params)
 
 
 def test_page_renders_the_diff_for_a_viewer(sandbox, role_client):
@@ -317,7 +313,7 @@ def test_page_renders_the_diff_for_a_viewer(sandbox, role_client):
     assert "variant **v1** model `tumor-model-v1` → `tumor-model-v2`" in body
     assert "variant v1 model tumor-model-v1 → tumor-model-v2" in body  # the timeline
     detail = client.get(reverse("endpoints:detail", kwargs={"pk": endpoint.pk})).content.decode()
-    assert reverse("endpoints:what_changed", kwargs={"pk": endpoint.pk}) in detail
+    assert reverse("triage:what_changed", kwargs={"pk": endpoint.pk}) in detail
 
 
 def test_page_default_is_a_day_without_alarms_and_before_the_incident_with_one(

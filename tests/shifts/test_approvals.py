@@ -4,11 +4,11 @@ twice, only Approvers approve, and every refused attempt is in the audit log."""
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEntry
+from core.errors import Refused
 from shifts import services
 from shifts.models import ShiftApproval, ShiftState
 from tests.shifts.helpers import reload
@@ -63,7 +63,7 @@ def test_self_approval_from_a_second_session_is_refused(approver_proposal, peopl
 
 
 def test_self_approval_by_calling_the_service_is_refused(approver_proposal, people):
-    with pytest.raises(PermissionDenied, match="own proposal"):
+    with pytest.raises(Refused, match="own proposal"):
         services.shift_approve(proposal_id=approver_proposal.pk, actor=people.approver)
     assert reload(approver_proposal).state == ShiftState.PENDING
     assert len(_denials()) == 1
@@ -73,7 +73,7 @@ def test_an_admin_cannot_approve_their_own_either(endpoint, people):
     proposal = services.shift_propose(
         endpoint_id=endpoint.pk, actor=people.admin, desired={"A": 0, "B": 100}, reason="drain A"
     )
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Refused):
         services.shift_approve(proposal_id=proposal.pk, actor=people.admin)
     assert reload(proposal).state == ShiftState.PENDING
 
@@ -91,7 +91,7 @@ def test_viewers_and_operators_cannot_approve(endpoint, people, who):
     assert AuditEntry.objects.filter(
         action="access.denied", username=who, outcome="denied"
     ).exists()
-    with pytest.raises(PermissionDenied, match="Approver role"):
+    with pytest.raises(Refused, match="Approver role"):
         services.shift_approve(proposal_id=proposal.pk, actor=user)
     assert _denials()[-1].username == who
 

@@ -8,6 +8,7 @@ from django.core import mail
 from django.urls import reverse
 
 from audit.models import AuditEntry
+from core.errors import Invalid, Refused
 from shifts import services
 from shifts.models import ShiftProposal, ShiftState
 from tests.shifts.helpers import console, reload, settle, update_calls
@@ -77,7 +78,7 @@ def test_operators_may_not_unless_the_setting_allows(client, endpoint, people, s
     client.force_login(people.operator)
     url = reverse("shifts:emergency", args=[endpoint.pk])
     assert client.get(url).status_code == 403
-    with pytest.raises(services.PermissionDenied):
+    with pytest.raises(Refused):
         services.shift_emergency(
             endpoint_id=endpoint.pk, actor=people.operator, desired={"A": 0, "B": 1}, reason="x"
         )
@@ -94,7 +95,7 @@ def test_emergency_supersedes_a_pending_proposal_and_needs_a_reason(endpoint, pe
     pending = services.shift_propose(
         endpoint_id=endpoint.pk, actor=people.operator, desired={"A": 60, "B": 40}, reason="r"
     )
-    with pytest.raises(services.ValidationError, match="reason"):
+    with pytest.raises(Invalid, match="reason"):
         services.shift_emergency(
             endpoint_id=endpoint.pk, actor=people.admin, desired={"A": 0, "B": 1}, reason=" "
         )

@@ -3,16 +3,13 @@ then expire, and work whose task was lost is picked up again by the sweeper (fro
 
 from __future__ import annotations
 
-import functools
-
 import pytest
-from celery import Task
 from django.conf import settings as django_settings
 
 from audit.models import AuditEntry
+from core.errors import Conflict
 from shifts import services, tasks
 from shifts.models import ShiftApproval, ShiftState
-from shifts.services import ShiftConflict
 from tests.shifts.helpers import reload
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +32,7 @@ def test_approval_just_inside_the_window_counts(proposal, people, clock):
 
 def test_approval_after_the_window_is_refused_and_the_proposal_expires(proposal, people, clock):
     clock.advance(hours=TTL, seconds=1)
-    with pytest.raises(ShiftConflict, match="expired"):
+    with pytest.raises(Conflict, match="expired"):
         services.shift_approve(proposal_id=proposal.pk, actor=people.approver)
     expired = reload(proposal)
     assert expired.state == ShiftState.EXPIRED and expired.finished_at == clock.now
@@ -65,7 +62,7 @@ def test_partial_quorum_expires_with_the_proposal(proposal, people, clock, setti
     clock.advance(hours=1)
     services.shift_approve(proposal_id=proposal.pk, actor=people.approver)
     clock.advance(hours=TTL)
-    with pytest.raises(ShiftConflict):
+    with pytest.raises(Conflict):
         services.shift_approve(proposal_id=proposal.pk, actor=people.approver2)
     assert reload(proposal).state == ShiftState.EXPIRED
 
@@ -82,7 +79,7 @@ def test_broker_down_at_approval_loses_nothing(
     with django_capture_on_commit_callbacks(execute=True):
         services.shift_approve(proposal_id=proposal.pk, actor=people.approver)
     assert reload(proposal).state == ShiftState.APPROVED  # committed despite the broker
-    assert "could not queue shift_apply" in caplog.text
+    assert "could not queue shifts.tasks.shift_apply" in caplog.text
     queued = []
     monkeypatch.setattr(tasks.shift_apply, "apply_async", lambda **k: queued.append(k["args"]))
     with django_capture_on_commit_callbacks(execute=True):
@@ -94,20 +91,23 @@ def test_broker_down_at_approval_loses_nothing(
 
 @pytest.mark.django_db(transaction=True)
 def test_unreachable_aws_retries_without_a_sleeping_or_runaway_worker_then_fails(
-    proposal, people, clock, monkeypatch, aws_unreachable
+    proposal, people, clock, held_tasks, aws_unreachable
 ):
-    # Celery's own eager apply_async, countdown ignored: the worst case for a retry chain.
-    for task in (tasks.shift_apply, tasks.shift_poll):
-        real = task._get_current_object()
-        monkeypatch.setattr(task, "apply_async", functools.partial(Task.apply_async, real))
     services.shift_approve(proposal_id=proposal.pk, actor=people.approver)
     waiting = reload(proposal)
     assert waiting.state == ShiftState.APPROVED  # AWS (a closed port) never answered
-    assert waiting.apply_attempts == services.MAX_EAGER_HOPS  # the chain was cut, not recursed
+    # No worker waits: each attempt hands the next one to the broker with a countdown.
+    assert waiting.apply_attempts == 1
+    assert held_tasks.names() == [tasks.shift_apply.name]
+    assert held_tasks.countdowns() == [django_settings.OPSPORTAL_SHIFT_POLL_SECONDS]
+    for attempt in (2, 3):
+        clock.advance(seconds=django_settings.OPSPORTAL_SHIFT_POLL_SECONDS)
+        held_tasks.run_next(wait=0)
+        assert reload(proposal).apply_attempts == attempt and len(held_tasks) == 1
     clock.advance(seconds=django_settings.OPSPORTAL_SHIFT_APPLY_DEADLINE_SECONDS + 1)
-    assert tasks.shift_resume_sweep.apply().get() == 1
+    held_tasks.run_next(wait=0)
     failed = reload(proposal)
-    assert failed.state == ShiftState.FAILED
+    assert failed.state == ShiftState.FAILED and not held_tasks.names()
     assert failed.error.startswith("Could not read the endpoint: ")
 
 
@@ -115,19 +115,16 @@ def test_a_retry_chain_ends_even_when_the_clock_stands_still(
     proposal,
     people,
     clock,
-    monkeypatch,
-    django_capture_on_commit_callbacks,
     settings,
+    held_tasks,
     aws_unreachable,
+    django_capture_on_commit_callbacks,
 ):
     settings.OPSPORTAL_SHIFT_APPLY_DEADLINE_SECONDS = 100  # 10 polls of 10 s
-    for task in (tasks.shift_apply, tasks.shift_poll):
-        real = task._get_current_object()
-        monkeypatch.setattr(task, "apply_async", functools.partial(Task.apply_async, real))
-    # Callbacks captured here run one after another, not nested: no hop limit applies, and
-    # the frozen clock never reaches the deadline. The attempt cap ends it.
     with django_capture_on_commit_callbacks(execute=True):
         services.shift_approve(proposal_id=proposal.pk, actor=people.approver)
+    # The frozen clock never reaches the deadline: the attempt cap ends the chain.
+    assert held_tasks.run(wait=0) == 11
     failed = reload(proposal)
     assert failed.state == ShiftState.FAILED
     assert failed.apply_attempts == 12

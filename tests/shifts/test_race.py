@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from core.errors import Conflict
 from shifts import services, tasks
 from shifts.models import ShiftApproval, ShiftState
-from shifts.services import ShiftConflict
 from tests.shifts.helpers import reload, settle, update_calls
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -54,7 +54,7 @@ def test_two_approvals_at_once_make_one_update(live, people, held_tasks):
         lambda: services.shift_approve(proposal_id=proposal.pk, actor=people.approver),
         lambda: services.shift_approve(proposal_id=proposal.pk, actor=people.approver2),
     )
-    conflicts = [r for r in results if isinstance(r, ShiftConflict)]
+    conflicts = [r for r in results if isinstance(r, Conflict)]
     assert len(conflicts) == 1, results  # the second found it already approved
     assert "is approved" in str(conflicts[0]) or "is applying" in str(conflicts[0])
     assert ShiftApproval.objects.filter(proposal=proposal).count() == 1

@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from core.errors import Conflict, Refused
 from shifts import services
 from shifts.models import TRANSITIONS, ShiftApproval, ShiftProposal, ShiftState, can_transition
-from shifts.services import ShiftConflict
 from tests.shifts.helpers import reload, update_calls
 
 pytestmark = pytest.mark.django_db
@@ -132,7 +132,7 @@ def test_pending_to_rejected_needs_a_comment(endpoint, people):
 
 def test_pending_to_cancelled_by_the_proposer_only(endpoint, people):
     proposal = _propose(endpoint, people)
-    with pytest.raises(services.PermissionDenied):
+    with pytest.raises(Refused):
         services.shift_cancel(proposal_id=proposal.pk, actor=people.approver)
     assert reload(proposal).state == S.PENDING
     services.shift_cancel(proposal_id=proposal.pk, actor=people.operator)
@@ -189,7 +189,7 @@ def test_decisions_on_anything_but_pending_are_refused(endpoint, people, state, 
             proposal_id=proposal.pk, actor=people.operator, desired={"A": 1, "B": 2}, reason="x"
         ),
     }[action]
-    with pytest.raises(ShiftConflict):
+    with pytest.raises(Conflict):
         call()
     assert reload(proposal).state == state
     assert _audits() == before
@@ -228,7 +228,7 @@ def test_only_in_service_endpoints_take_proposals(endpoint, people, status):
 
 
 def test_a_viewer_cannot_propose_and_is_audited(endpoint, people):
-    with pytest.raises(services.PermissionDenied):
+    with pytest.raises(Refused):
         services.shift_propose(
             endpoint_id=endpoint.pk, actor=people.viewer, desired={"A": 1, "B": 0}, reason="x"
         )

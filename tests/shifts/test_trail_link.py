@@ -119,7 +119,7 @@ def test_a_weight_change_made_outside_the_portal_is_marked_so(
     event = TrailEvent.objects.get(
         event_name="UpdateEndpointWeightsAndCapacities", endpoint_name=live.name
     )
-    changes = role_client("Viewer").get(reverse("endpoints:changes", args=[live.pk]))
+    changes = role_client("Viewer").get(reverse("apihistory:endpoint_changes", args=[live.pk]))
     row = changes.content.decode().split(f'data-event="{event.event_id}"', 1)[1].split("</tr>")[0]
     assert 'data-testid="outside-portal"' in row
     assert "desiredWeightsAndCapacities" in row

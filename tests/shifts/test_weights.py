@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
-from django.core.exceptions import ValidationError
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from core.errors import Invalid
 from shifts.weights import (
     SHARE_TOLERANCE,
     check_percentages,
@@ -53,7 +53,7 @@ def test_anything_else_is_refused_with_a_message_never_a_crash(data, variants):
     desired = data.draw(st.dictionaries(st.sampled_from(variants + ["ghost"]), ANYTHING))
     try:
         result = validate_weights(variants=variants, current=current, desired=desired)
-    except ValidationError as exc:
+    except Invalid as exc:
         assert exc.messages and all(m.strip() for m in exc.messages)
         return
     # Accepted: then it really was a full, finite, non-negative, traffic-moving set.
@@ -67,7 +67,7 @@ def test_anything_else_is_refused_with_a_message_never_a_crash(data, variants):
 @given(data=st.data(), variants=NAMES, scale=st.floats(min_value=1e-3, max_value=1e3))
 def test_scaling_every_weight_changes_nothing_and_is_refused(data, variants, scale):
     current = {n: data.draw(st.floats(min_value=0.01, max_value=1e6)) for n in variants}
-    with pytest.raises(ValidationError, match="Nothing would change"):
+    with pytest.raises(Invalid, match="Nothing would change"):
         validate_weights(
             variants=variants, current=current, desired={n: v * scale for n, v in current.items()}
         )
@@ -77,20 +77,20 @@ def test_scaling_every_weight_changes_nothing_and_is_refused(data, variants, sca
 def test_negative_or_non_finite_weights_are_named(variants, bad):
     desired = {n: 1.0 for n in variants}
     desired[variants[0]] = bad
-    with pytest.raises(ValidationError) as raised:
+    with pytest.raises(Invalid) as raised:
         validate_weights(variants=variants, current={n: 0.0 for n in variants}, desired=desired)
     assert variants[0] in raised.value.messages[0]
 
 
 def test_missing_and_unknown_variants_are_listed():
-    with pytest.raises(ValidationError) as raised:
+    with pytest.raises(Invalid) as raised:
         validate_weights(variants=["A", "B"], current={"A": 1, "B": 1}, desired={"A": 100, "C": 0})
     text = " ".join(raised.value.messages)
     assert "missing: B" in text and "Unknown variant(s) C" in text
 
 
 def test_all_zero_is_refused():
-    with pytest.raises(ValidationError, match="every weight is 0"):
+    with pytest.raises(Invalid, match="every weight is 0"):
         validate_weights(variants=["A", "B"], current={"A": 1, "B": 1}, desired={"A": 0, "B": 0})
 
 
@@ -100,7 +100,7 @@ def test_all_zero_is_refused():
     )
 )
 def test_percentages_must_add_up_to_100(values):
-    with pytest.raises(ValidationError, match="not 100"):
+    with pytest.raises(Invalid, match="not 100"):
         check_percentages({str(i): v for i, v in enumerate(values)})
 
 
@@ -129,9 +129,9 @@ def test_move_keeps_the_total_and_only_touches_two_variants(data, variants):
 
 
 def test_move_more_than_a_variant_has_is_refused():
-    with pytest.raises(ValidationError, match="only receives 20.00 %"):
+    with pytest.raises(Invalid, match="only receives 20.00 %"):
         move_share(current={"A": 80, "B": 20}, source="B", destination="A", percent=30)
-    with pytest.raises(ValidationError, match="two different variants"):
+    with pytest.raises(Invalid, match="two different variants"):
         move_share(current={"A": 80, "B": 20}, source="A", destination="A", percent=5)
 
 

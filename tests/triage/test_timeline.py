@@ -115,7 +115,7 @@ def test_timeline_page_shows_the_events_and_degrades_without_metrics(
     cache.clear()  # no metrics panel cached by an earlier test for the same endpoint id
     reset_call_counts()
     response = role_client("Viewer").get(
-        reverse("endpoints:timeline", args=[incident.pk]), {"range": "3h"}
+        reverse("triage:endpoint_timeline", args=[incident.pk]), {"range": "3h"}
     )
     assert response.status_code == 200
     body = response.content.decode()
@@ -127,7 +127,7 @@ def test_timeline_page_shows_the_events_and_degrades_without_metrics(
 
 def test_timeline_refuses_a_bad_range(incident, role_client):
     response = role_client("Viewer").get(
-        reverse("endpoints:timeline", args=[incident.pk]),
+        reverse("triage:endpoint_timeline", args=[incident.pk]),
         {"range": "custom", "start": "2026-11-27T10:00", "end": "2026-11-27T09:00"},
     )
     assert response.status_code == 400

@@ -1,0 +1,49 @@
+"""The endpoint pages' tabs and the panels other apps register for them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+
+from endpoints.registry import panels_for, tabs_for
+
+register = template.Library()
+
+
+@register.inclusion_tag("endpoints/partials/_tabs.html", takes_context=True)
+def endpoint_tabs(context: template.Context, endpoint: Any) -> dict[str, Any]:
+    """The tab bar, the current tab (the view's `tab`) marked."""
+    user = context.get("user")
+    current = context.get("tab", "")
+    return {
+        "tabs": [
+            {
+                "key": tab.key,
+                "label": tab.label,
+                "url": reverse(tab.url_name, args=[endpoint.pk]),
+                "current": tab.key == current,
+            }
+            for tab in tabs_for(user)
+        ]
+    }
+
+
+@register.simple_tag(takes_context=True)
+def endpoint_panels(context: template.Context, endpoint: Any, slot: str) -> SafeString:
+    """Every panel registered for `slot`, rendered in order (each escapes its own data)."""
+    user = context.get("user")
+    request = context.get("request")
+    parts = []
+    for panel in panels_for(slot):
+        extra = panel.context(endpoint, user)
+        if extra is None:
+            continue
+        flat = context.flatten()
+        parts.append(
+            render_to_string(panel.template, {**flat, "endpoint": endpoint, **extra}, request)
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - each part is a rendered, escaped template
