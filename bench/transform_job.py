@@ -6,9 +6,10 @@ import os
 import time
 
 from django.conf import settings
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 
 from core.aws import clients
+from core.aws.types import TransformSpec
 from sandbox.server import SandboxServer
 from transforms import services
 from transforms.models import TransformJob
@@ -32,20 +33,23 @@ def _polls_within(seconds: float) -> int:
 
 def run() -> None:
     actor = User.objects.create_user("bench-operator", password="unused-bench-password")
+    actor.groups.add(Group.objects.get_or_create(name="Operator")[0])
     with SandboxServer(port=0, seed="demo", creating_seconds=0.0) as server:
         os.environ["AWS_ENDPOINT_URL"] = server.url
         clients.forget_clients()
         launch = services.TransformLaunch(
             target=settings.OPSPORTAL_TARGETS[0].name,
             region="us-east-1",
-            model_name="tumor-model-v1",
-            input_uri=f"{BUCKET}/batch/tumor/input/",
-            content_type="text/csv",
-            output_path=f"{BUCKET}/batch/bench-output/",
-            input_filter="$[1:]",
-            join_source="Input",
-            output_filter="$[0,-1]",
-            accept="text/csv",
+            spec=TransformSpec(
+                model_name="tumor-model-v1",
+                input_uri=f"{BUCKET}/batch/tumor/input/",
+                content_type="text/csv",
+                output_path=f"{BUCKET}/batch/bench-output/",
+                input_filter="$[1:]",
+                join_source="Input",
+                output_filter="$[0,-1]",
+                accept="text/csv",
+            ),
         )
         clients.reset_call_counts()
         services.transform_job_preflight(launch=launch)

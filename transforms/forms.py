@@ -4,10 +4,12 @@ the pre-flight checks against AWS run in `services.transform_job_preflight`."""
 from __future__ import annotations
 
 import re
+from dataclasses import asdict, fields
 from typing import Any
 
 from django import forms
 
+from core.aws.types import TransformSpec
 from transforms import selectors
 from transforms.models import TransformJob, TransformSource, TransformStatus
 from transforms.services import TransformLaunch
@@ -81,55 +83,24 @@ class TransformLaunchForm(forms.Form):
         return env
 
     def launch(self) -> TransformLaunch:
+        """The launch the form describes; call after is_valid()."""
         data = self.cleaned_data
         target, _, region = data["target_region"].partition("/")
-        return TransformLaunch(
-            target=target,
-            region=region,
-            model_name=data["model_name"].strip(),
-            input_uri=data["input_uri"].strip(),
-            content_type=data["content_type"],
-            split_type=data["split_type"],
-            compression_type=data["compression_type"],
-            batch_strategy=data["batch_strategy"],
-            max_payload_mb=data["max_payload_mb"],
-            max_concurrent_transforms=data["max_concurrent_transforms"],
-            instance_type=data["instance_type"],
-            instance_count=data["instance_count"],
-            output_path=data["output_path"].strip(),
-            accept=data["accept"],
-            assemble_with=data["assemble_with"],
-            input_filter=data["input_filter"].strip(),
-            output_filter=data["output_filter"].strip(),
-            join_source=data["join_source"],
-            kms_key_id=data["kms_key_id"].strip(),
-            environment=data["environment"],
-        )
+        spec_values = {
+            f.name: data[f.name].strip() if isinstance(data[f.name], str) else data[f.name]
+            for f in fields(TransformSpec)
+            if f.name in data
+        }
+        return TransformLaunch(target=target, region=region, spec=TransformSpec(**spec_values))
 
 
 def initial_from(job: TransformJob) -> dict[str, Any]:
     """The launch form's values copied from a previous job."""
-    return {
-        "target_region": f"{job.target}/{job.region}",
-        "model_name": job.model_name,
-        "input_uri": job.input_uri,
-        "content_type": job.content_type,
-        "split_type": job.split_type,
-        "compression_type": job.compression_type,
-        "batch_strategy": job.batch_strategy or "MultiRecord",
-        "max_payload_mb": job.max_payload_mb,
-        "max_concurrent_transforms": job.max_concurrent_transforms,
-        "instance_type": job.instance_type,
-        "instance_count": job.instance_count,
-        "output_path": job.output_path,
-        "accept": job.accept,
-        "assemble_with": job.assemble_with,
-        "input_filter": job.input_filter,
-        "output_filter": job.output_filter,
-        "join_source": job.join_source,
-        "kms_key_id": job.kms_key_id,
-        "environment": "\n".join(f"{k}={v}" for k, v in job.environment.items()),
-    }
+    values: dict[str, Any] = asdict(job.spec)
+    values["target_region"] = f"{job.target}/{job.region}"
+    values["batch_strategy"] = job.batch_strategy or "MultiRecord"
+    values["environment"] = "\n".join(f"{k}={v}" for k, v in job.environment.items())
+    return values
 
 
 class TransformFilterForm(forms.Form):

@@ -8,9 +8,13 @@ exists" answer proves the job was created.
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict, fields
+from typing import Any
 
 from django.conf import settings
 from django.db import models
+
+from core.aws.types import TransformSpec
 
 
 class TransformStatus(models.TextChoices):
@@ -95,6 +99,20 @@ class TransformJob(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def spec(self) -> TransformSpec:
+        """The job's parameters in the shape the form and the gateway use."""
+        values = {f.name: getattr(self, f.name) for f in fields(TransformSpec)}
+        values["environment"] = dict(values["environment"] or {})
+        return TransformSpec(**values)
+
+    @staticmethod
+    def spec_columns(spec: TransformSpec) -> dict[str, Any]:
+        """A spec as this table's column values (the columns carry the same names)."""
+        values = asdict(spec)
+        values["environment"] = dict(spec.environment)
+        return values
 
     @property
     def duration_seconds(self) -> float | None:

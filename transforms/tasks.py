@@ -31,9 +31,9 @@ def transform_jobs_sync_all() -> int:
 
 
 @shared_task(name="transforms.tasks.transform_jobs_sync_region", expires=120)
-def transform_jobs_sync_region(target_name: str, region: str) -> dict[str, list[str]]:
+def transform_jobs_sync_region(target_name: str, region: str) -> str:
     target = target_by_name(target_name)
-    return services.transform_jobs_sync(target=target, region=region)
+    return services.transform_jobs_sync(target=target, region=region).summary()
 
 
 @shared_task(name="transforms.tasks.transform_jobs_sweep", expires=300)

@@ -11,8 +11,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.roles import Role, has_role, role_required
-from transforms import preview, selectors, services
+from core.errors import Conflict, Invalid
+from core.forms import add_errors
+from core.roles import Role, role_required
+from transforms import live, policy, selectors, services
 from transforms.forms import TransformFilterForm, TransformLaunchForm, initial_from
 from transforms.models import TransformJob
 
@@ -44,7 +46,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "query": query.urlencode(),
-        "can_launch": has_role(request.user, Role.OPERATOR),
+        "can_launch": policy.refusal_for("launch", request.user) is None,
     }
     status = 400 if form.is_bound and not form.is_valid() else 200
     return render(request, "transforms/job_list.html", context, status=status)
@@ -61,10 +63,8 @@ def job_launch(request: HttpRequest) -> HttpResponse:
                 job = services.transform_job_launch(
                     launch=form.launch(), actor=request.user, request=request
                 )
-            except services.LaunchRejected as rejected:
-                for name, errors in rejected.errors.items():
-                    for error in errors:
-                        form.add_error(name or None, error)
+            except Invalid as rejected:
+                add_errors(form, rejected)
             else:
                 messages.success(request, f"Transform job {job.name} launched.")
                 return redirect("transforms:detail", pk=job.pk)
@@ -84,7 +84,7 @@ def job_launch(request: HttpRequest) -> HttpResponse:
         form["target_region"].value() or (form.fields["target_region"].choices or [("",)])[0][0]
     )
     target_name, _, region_name = str(region).partition("/")
-    models, models_error = preview.model_names(target_name=target_name, region=region_name)
+    models, models_error = live.model_names(target_name=target_name, region=region_name)
     context = {
         "form": form,
         "models": models,
@@ -99,7 +99,7 @@ def job_launch(request: HttpRequest) -> HttpResponse:
 def model_options(request: HttpRequest) -> HttpResponse:
     """The model choices of another account/region, for the launch form (htmx)."""
     target_name, _, region = request.GET.get("target_region", "").partition("/")
-    models, models_error = preview.model_names(target_name=target_name, region=region)
+    models, models_error = live.model_names(target_name=target_name, region=region)
     context = {"models": models, "models_error": models_error}
     return render(request, "transforms/partials/_model_options.html", context)
 
@@ -107,7 +107,7 @@ def model_options(request: HttpRequest) -> HttpResponse:
 def _detail_context(request: HttpRequest, job: TransformJob) -> dict[str, object]:
     return {
         "job": job,
-        "can_operate": has_role(request.user, Role.OPERATOR),
+        "can_operate": policy.refusal_for("stop", request.user) is None,
         "environment_json": json.dumps(job.environment, indent=2, sort_keys=True),
     }
 
@@ -131,7 +131,7 @@ def job_status(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
 @role_required(Role.VIEWER)
 def job_preview(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     job = _job_or_404(pk)
-    context = {"job": job, "preview": preview.output_preview(job=job)}
+    context = {"job": job, "preview": live.output_preview(job=job)}
     return render(request, "transforms/partials/_preview.html", context)
 
 
@@ -141,8 +141,8 @@ def job_stop(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     job = _job_or_404(pk)
     try:
         services.transform_job_stop(job=job, actor=request.user, request=request)
-    except services.StopRefused as exc:
-        messages.error(request, str(exc))
+    except Conflict as exc:
+        messages.error(request, exc.message)
     else:
         messages.success(request, f"Stop of {job.name} requested.")
     return redirect("transforms:detail", pk=job.pk)

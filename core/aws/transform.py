@@ -8,7 +8,12 @@ from typing import Any
 from core.aws.clients import client
 from core.aws.convert import json_safe
 from core.aws.errors import translated
-from core.aws.types import TransformJobDescription, TransformJobRequest, TransformJobSummary
+from core.aws.types import (
+    TransformJobDescription,
+    TransformJobRequest,
+    TransformJobSummary,
+    TransformSpec,
+)
 from core.targets import Target
 
 LIST_PAGE_SIZE = 100
@@ -19,46 +24,47 @@ def _sm(target: Target, region: str, read_timeout: int | None = None) -> Any:
 
 
 def _params(request: TransformJobRequest) -> dict[str, Any]:
+    spec = request.spec
     transform_input: dict[str, Any] = {
         "DataSource": {
-            "S3DataSource": {"S3DataType": request.input_data_type, "S3Uri": request.input_uri}
+            "S3DataSource": {"S3DataType": spec.input_data_type, "S3Uri": spec.input_uri}
         },
-        "ContentType": request.content_type,
-        "CompressionType": request.compression_type,
-        "SplitType": request.split_type,
+        "ContentType": spec.content_type,
+        "CompressionType": spec.compression_type,
+        "SplitType": spec.split_type,
     }
-    output: dict[str, Any] = {"S3OutputPath": request.output_path}
-    if request.accept:
-        output["Accept"] = request.accept
-    output["AssembleWith"] = request.assemble_with
-    if request.kms_key_id:
-        output["KmsKeyId"] = request.kms_key_id
+    output: dict[str, Any] = {"S3OutputPath": spec.output_path}
+    if spec.accept:
+        output["Accept"] = spec.accept
+    output["AssembleWith"] = spec.assemble_with
+    if spec.kms_key_id:
+        output["KmsKeyId"] = spec.kms_key_id
     params: dict[str, Any] = {
         "TransformJobName": request.name,
-        "ModelName": request.model_name,
-        "MaxConcurrentTransforms": request.max_concurrent_transforms,
-        "MaxPayloadInMB": request.max_payload_mb,
-        "BatchStrategy": request.batch_strategy,
+        "ModelName": spec.model_name,
+        "MaxConcurrentTransforms": spec.max_concurrent_transforms,
+        "MaxPayloadInMB": spec.max_payload_mb,
+        "BatchStrategy": spec.batch_strategy,
         "TransformInput": transform_input,
         "TransformOutput": output,
         "TransformResources": {
-            "InstanceType": request.instance_type,
-            "InstanceCount": request.instance_count,
+            "InstanceType": spec.instance_type,
+            "InstanceCount": spec.instance_count,
         },
     }
     processing = {
         key: value
         for key, value in (
-            ("InputFilter", request.input_filter),
-            ("OutputFilter", request.output_filter),
-            ("JoinSource", request.join_source),
+            ("InputFilter", spec.input_filter),
+            ("OutputFilter", spec.output_filter),
+            ("JoinSource", spec.join_source),
         )
         if value
     }
     if processing:
         params["DataProcessing"] = processing
-    if request.environment:
-        params["Environment"] = dict(request.environment)
+    if spec.environment:
+        params["Environment"] = dict(spec.environment)
     return params
 
 
@@ -75,8 +81,7 @@ def _request_from(data: dict[str, Any]) -> TransformJobRequest:
     out = data.get("TransformOutput", {})
     resources = data.get("TransformResources", {})
     processing = data.get("DataProcessing", {})
-    return TransformJobRequest(
-        name=data["TransformJobName"],
+    spec = TransformSpec(
         model_name=data.get("ModelName", ""),
         input_uri=source.get("S3Uri", ""),
         input_data_type=source.get("S3DataType", "S3Prefix"),
@@ -97,6 +102,7 @@ def _request_from(data: dict[str, Any]) -> TransformJobRequest:
         kms_key_id=out.get("KmsKeyId", ""),
         environment=dict(data.get("Environment", {})),
     )
+    return TransformJobRequest(name=data["TransformJobName"], spec=spec)
 
 
 def describe_transform_job(*, target: Target, region: str, name: str) -> TransformJobDescription:

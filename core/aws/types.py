@@ -216,29 +216,37 @@ class InvocationResult:
 
 
 @dataclass(frozen=True)
+class TransformSpec:
+    """What a batch transform job does: CreateTransformJob's parameters but its name. The
+    portal's launch form, its job rows and DescribeTransformJob all speak this one shape."""
+
+    model_name: str
+    input_uri: str
+    content_type: str
+    output_path: str
+    input_data_type: str = "S3Prefix"
+    split_type: str = "Line"
+    compression_type: str = "None"
+    batch_strategy: str = "MultiRecord"
+    max_payload_mb: int = 6
+    max_concurrent_transforms: int = 1
+    instance_type: str = "ml.m5.xlarge"
+    instance_count: int = 1
+    accept: str = ""
+    assemble_with: str = "Line"
+    input_filter: str = ""
+    output_filter: str = ""
+    join_source: str = ""
+    kms_key_id: str = ""
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class TransformJobRequest:
     """CreateTransformJob's parameters, as the portal sends them."""
 
     name: str
-    model_name: str
-    input_uri: str
-    input_data_type: str
-    content_type: str
-    split_type: str
-    compression_type: str
-    batch_strategy: str
-    max_payload_mb: int
-    max_concurrent_transforms: int
-    instance_type: str
-    instance_count: int
-    output_path: str
-    accept: str
-    assemble_with: str
-    input_filter: str
-    output_filter: str
-    join_source: str
-    kms_key_id: str
-    environment: dict[str, str]
+    spec: TransformSpec
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,11 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import pytest
 
+from core.aws.types import TransformSpec
 from transforms import services
 from transforms.models import TransformJob
 from transforms.services import TransformLaunch
@@ -46,10 +47,9 @@ def _short_poll_interval(settings) -> None:
 
 
 def tumor_launch(**changes: object) -> TransformLaunch:
-    """The classic example: drop the id for inference, join the input, keep id + prediction."""
-    launch = TransformLaunch(
-        target="sandbox",
-        region="us-east-1",
+    """The classic example: drop the id for inference, join the input, keep id + prediction.
+    `changes` replace job parameters (TransformSpec fields)."""
+    spec = TransformSpec(
         model_name="tumor-model-v1",
         input_uri=TUMOR_INPUT,
         content_type="text/csv",
@@ -66,18 +66,28 @@ def tumor_launch(**changes: object) -> TransformLaunch:
         output_filter="$[0,-1]",
         join_source="Input",
     )
-    return replace(launch, **changes)  # type: ignore[arg-type]
+    return TransformLaunch(
+        target="sandbox",
+        region="us-east-1",
+        spec=replace(spec, **changes),  # type: ignore[arg-type]
+    )
 
 
 def form_data(launch: TransformLaunch) -> dict[str, object]:
     data: dict[str, object] = {
-        name: getattr(launch, name)
-        for name in TransformLaunch.__dataclass_fields__
-        if name not in ("target", "region", "environment")
+        name: value
+        for name, value in asdict(launch.spec).items()
+        if name not in ("environment", "input_data_type")
     }
     data["target_region"] = f"{launch.target}/{launch.region}"
-    data["environment"] = "\n".join(f"{k}={v}" for k, v in launch.environment.items())
+    data["environment"] = "\n".join(f"{k}={v}" for k, v in launch.spec.environment.items())
     return data
+
+
+@pytest.fixture
+def operator(user_factory) -> object:
+    """Someone allowed to launch and stop jobs (the services check it)."""
+    return user_factory("batch-operator", "Operator")
 
 
 def poll_until_terminal(job: TransformJob, timeout: float = 30.0) -> TransformJob:

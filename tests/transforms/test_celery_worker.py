@@ -25,8 +25,8 @@ def worker(sandbox, transactional_db):
         yield proc
 
 
-def test_worker_creates_and_polls_to_completed(worker, sandbox):
-    job = services.transform_job_launch(launch=tumor_launch(), actor=None)
+def test_worker_creates_and_polls_to_completed(worker, sandbox, operator):
+    job = services.transform_job_launch(launch=tumor_launch(), actor=operator)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         job.refresh_from_db()

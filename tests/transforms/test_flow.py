@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from core.targets import target_by_name
 from tests.aws_actor import sagemaker
 from tests.transforms.conftest import form_data, poll_until_terminal, tumor_launch
 from transforms import services
@@ -61,8 +62,8 @@ def test_tumor_flow_end_to_end_shows_id_and_prediction_per_row(sandbox, role_cli
     assert actions[-1] == "transform.status"
 
 
-def test_create_redelivered_makes_one_aws_job(sandbox):
-    job = services.transform_job_launch(launch=tumor_launch(), actor=None)
+def test_create_redelivered_makes_one_aws_job(sandbox, operator):
+    job = services.transform_job_launch(launch=tumor_launch(), actor=operator)
     job.refresh_from_db()
     assert job.status != TransformStatus.PENDING
     # The worker died after AWS created the job but before its commit: the row still says
@@ -77,8 +78,8 @@ def test_create_redelivered_makes_one_aws_job(sandbox):
     assert poll_until_terminal(job).status == TransformStatus.COMPLETED
 
 
-def test_poll_resumes_after_a_worker_kill(sandbox):
-    job = services.transform_job_launch(launch=tumor_launch(), actor=None)
+def test_poll_resumes_after_a_worker_kill(sandbox, operator):
+    job = services.transform_job_launch(launch=tumor_launch(), actor=operator)
     # The poll chain is lost (the worker was killed mid-task): the row stays InProgress.
     TransformJob.objects.filter(pk=job.pk).update(status=TransformStatus.IN_PROGRESS)
     time.sleep(1.5)
@@ -88,8 +89,8 @@ def test_poll_resumes_after_a_worker_kill(sandbox):
     assert job.status == TransformStatus.COMPLETED
 
 
-def test_a_duplicate_poll_ends_its_chain(sandbox, settings):
-    job = services.transform_job_launch(launch=tumor_launch(), actor=None)
+def test_a_duplicate_poll_ends_its_chain(sandbox, settings, operator):
+    job = services.transform_job_launch(launch=tumor_launch(), actor=operator)
     settings.OPSPORTAL_TRANSFORM_POLL_SECONDS = 60
     TransformJob.objects.filter(pk=job.pk).update(last_polled_at=None)
     assert services.transform_job_poll(job_id=str(job.pk)) in ("InProgress", "Completed")
@@ -120,8 +121,8 @@ def test_broker_down_returns_quickly_pending_and_the_sweeper_creates_later(
     assert poll_until_terminal(job).status == TransformStatus.COMPLETED
 
 
-def test_stop_moves_to_stopped(sandbox, role_client):
-    job = services.transform_job_launch(launch=tumor_launch(), actor=None)
+def test_stop_moves_to_stopped(sandbox, role_client, operator):
+    job = services.transform_job_launch(launch=tumor_launch(), actor=operator)
     job.refresh_from_db()
     assert job.status == TransformStatus.IN_PROGRESS
     client = role_client("Operator")
@@ -136,15 +137,15 @@ def test_stop_moves_to_stopped(sandbox, role_client):
 
 
 def test_sync_brings_in_jobs_created_elsewhere(sandbox, role_client):
-    target = services.target_by_name("sandbox")
+    target = target_by_name("sandbox")
     report = services.transform_jobs_sync(target=target, region="us-east-1")
-    assert {"tumor-batch-2026-11-20", "tumor-batch-2026-11-23"} <= set(report["created"])
+    assert {"tumor-batch-2026-11-20", "tumor-batch-2026-11-23"} <= set(report.created)
     failed = TransformJob.objects.get(name="tumor-batch-2026-11-23")
     assert failed.source == TransformSource.SYNCED and failed.created_by is None
     assert failed.status == TransformStatus.FAILED and "line" in failed.failure_reason
     assert failed.input_filter == "$[1:]" and failed.instance_type == "ml.m5.xlarge"
     again = services.transform_jobs_sync(target=target, region="us-east-1")
-    assert again["created"] == []  # nothing twice
+    assert again.created == []  # nothing twice
 
     client = role_client("Viewer")
     listing = client.get(reverse("transforms:list"), {"source": "synced", "status": "Failed"})
@@ -155,9 +156,9 @@ def test_sync_brings_in_jobs_created_elsewhere(sandbox, role_client):
     assert failed.failure_reason[:40] in detail
 
 
-def test_copy_from_a_previous_job_prefills_the_form(sandbox, role_client):
+def test_copy_from_a_previous_job_prefills_the_form(sandbox, role_client, operator):
     job = services.transform_job_launch(
-        launch=tumor_launch(environment={"MODE": "nightly"}), actor=None
+        launch=tumor_launch(environment={"MODE": "nightly"}), actor=operator
     )
     client = role_client("Operator")
     response = client.get(reverse("transforms:launch"), {"copy": str(job.pk)})

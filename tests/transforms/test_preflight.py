@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from core.errors import Invalid
 from tests.aws_actor import sagemaker
 from tests.transforms.conftest import BUCKET, form_data, tumor_launch
 from transforms import services
@@ -35,14 +36,16 @@ def test_quota_precheck_names_the_quota_usage_and_need(sandbox, role_client):
     assert "Quota &#x27;ml.m5.large for transform job usage&#x27; is 0 instances" in page
 
 
-def test_quota_counts_running_and_pending_jobs(sandbox, set_quota, broker_down):
+def test_quota_counts_running_and_pending_jobs(sandbox, set_quota, broker_down, operator):
     set_quota("ml.c5.xlarge for transform job usage", 1)
     first = services.transform_job_launch(
-        launch=tumor_launch(instance_type="ml.c5.xlarge"), actor=None
+        launch=tumor_launch(instance_type="ml.c5.xlarge"), actor=operator
     )
     assert first.status == TransformStatus.PENDING  # broker down: not created yet
-    with pytest.raises(services.LaunchRejected) as rejected:
-        services.transform_job_launch(launch=tumor_launch(instance_type="ml.c5.xlarge"), actor=None)
+    with pytest.raises(Invalid) as rejected:
+        services.transform_job_launch(
+            launch=tumor_launch(instance_type="ml.c5.xlarge"), actor=operator
+        )
     assert rejected.value.errors["instance_type"] == [
         "Quota 'ml.c5.xlarge for transform job usage' is 1 instances; 1 in use; this job "
         "needs 1. Request an increase in Service Quotas."
@@ -50,14 +53,14 @@ def test_quota_counts_running_and_pending_jobs(sandbox, set_quota, broker_down):
 
 
 def test_resource_limit_exceeded_from_aws_is_shown_like_the_precheck(
-    sandbox, set_quota, broker_down, role_client
+    sandbox, set_quota, broker_down, role_client, operator
 ):
     set_quota("ml.c5.xlarge for transform job usage", 1)
     job = services.transform_job_launch(
-        launch=tumor_launch(instance_type="ml.c5.xlarge"), actor=None
+        launch=tumor_launch(instance_type="ml.c5.xlarge"), actor=operator
     )
     # A colleague takes the last instance in the console before the create task runs.
-    request = tumor_launch(instance_type="ml.c5.xlarge")
+    request = tumor_launch(instance_type="ml.c5.xlarge").spec
     sagemaker(sandbox.url).create_transform_job(
         TransformJobName=f"console-{job.name[-8:]}",
         ModelName=request.model_name,

@@ -10,7 +10,7 @@ from django.core.cache import cache
 
 from core.aws import clients
 from tests.transforms.conftest import tumor_launch
-from transforms import preview, services
+from transforms import live, services
 from transforms.models import TransformJob
 
 pytestmark = pytest.mark.django_db
@@ -25,15 +25,15 @@ def _empty_cache():
 
 def test_model_names_are_listed_once_a_minute(sandbox):
     clients.reset_call_counts()
-    first, error = preview.model_names(target_name="sandbox", region="us-east-1")
+    first, error = live.model_names(target_name="sandbox", region="us-east-1")
     assert not error and "tumor-model-v1" in first
-    again, _ = preview.model_names(target_name="sandbox", region="us-east-1")
+    again, _ = live.model_names(target_name="sandbox", region="us-east-1")
     assert again == first
     assert clients.call_counts()[("sagemaker", "ListModels")] == 1
 
 
-def test_completed_preview_is_read_once(sandbox):
-    job = services.transform_job_launch(launch=tumor_launch(), actor=None)
+def test_completed_preview_is_read_once(sandbox, operator):
+    job = services.transform_job_launch(launch=tumor_launch(), actor=operator)
     services.transform_job_create(job_id=str(job.pk))
     for _ in range(200):
         TransformJob.objects.filter(pk=job.pk).update(last_polled_at=None)
@@ -44,8 +44,8 @@ def test_completed_preview_is_read_once(sandbox):
         time.sleep(0.05)
     assert job.status == "Completed"
     clients.reset_call_counts()
-    first = preview.output_preview(job=job)
+    first = live.output_preview(job=job)
     reads = sum(clients.call_counts().values())
-    second = preview.output_preview(job=job)
+    second = live.output_preview(job=job)
     assert not first.error and first.objects[0].rows == second.objects[0].rows
     assert reads >= 2 and sum(clients.call_counts().values()) == reads

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from core.aws.errors import AwsError
+from core.targets import target_regions
 from transforms.services import transform_jobs_sync
 
 
@@ -17,17 +16,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         failures = 0
-        for target in settings.OPSPORTAL_TARGETS:
-            for region in target.regions:
-                try:
-                    report = transform_jobs_sync(target=target, region=region)
-                except AwsError as exc:
-                    failures += 1
-                    self.stdout.write(f"{target.name}/{region}: FAILED {exc}")
-                    continue
-                self.stdout.write(
-                    f"{target.name}/{region}: {len(report['created'])} new, "
-                    f"{len(report['updated'])} changed"
-                )
+        for target, region in target_regions():
+            report = transform_jobs_sync(target=target, region=region)
+            failures += bool(report.error)
+            self.stdout.write(report.summary())
         if failures:
             raise CommandError(f"{failures} target-region(s) failed to sync.")

@@ -1,0 +1,16 @@
+"""What the launch form asks for: where, and the job's parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.aws.types import TransformSpec
+
+
+@dataclass(frozen=True)
+class TransformLaunch:
+    """A batch job to launch in one target-region, before any check."""
+
+    target: str
+    region: str
+    spec: TransformSpec
