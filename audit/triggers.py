@@ -5,14 +5,10 @@ rewriting history; someone with table-owner rights can still drop them, which is
 the hash chain and `verify_audit` are for. TRUNCATE is left alone on PostgreSQL because
 row triggers do not fire on it and the test runner's flush relies on it.
 
-The migration installs them; `append_only_suspended` exists for the one legitimate
-bulk removal, emptying the table between transactional tests.
+The migration installs them (and removes them when it is reversed).
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -72,13 +68,3 @@ def append_only_triggers_remove(*, connection: BaseDatabaseWrapper) -> None:
     with connection.cursor() as cursor:
         for sql in _statements(connection.vendor, install=False):
             cursor.execute(sql)
-
-
-@contextmanager
-def append_only_suspended(*, connection: BaseDatabaseWrapper) -> Iterator[None]:
-    """Lift the triggers for the block and put them back afterwards, even on error."""
-    append_only_triggers_remove(connection=connection)
-    try:
-        yield
-    finally:
-        append_only_triggers_install(connection=connection)

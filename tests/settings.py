@@ -26,3 +26,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AWS_CONNECT_TIMEOUT = 1
 AWS_READ_TIMEOUT = 5
 AWS_MAX_ATTEMPTS = 1
+
+# `tests.support` first, so its `flush` (which may empty the append-only audit table on
+# SQLite) is the one the test runner calls; production settings have no such command.
+INSTALLED_APPS = ["tests.support", *INSTALLED_APPS]  # noqa: F405
