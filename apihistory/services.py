@@ -30,8 +30,7 @@ from django.utils import timezone
 
 from apihistory import parse, rate_limit
 from apihistory.models import IngestCursor, TrailEvent
-from audit.models import Outcome
-from audit.services import audit_record
+from audit.services import Outcome, audit_record
 from core.aws import cloudtrail as aws_cloudtrail
 from core.aws.errors import AwsError, NotFound, Throttled
 from core.aws.s3 import parse_s3_uri

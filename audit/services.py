@@ -1,5 +1,6 @@
 """Writes to the audit log. Every other app records its state changes through
-`audit_record`; nothing else inserts audit rows."""
+`audit_record` (and refusals through `audit_refusal`, with an `Outcome`); nothing else
+inserts audit rows."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from django.utils import timezone
 
 from audit.models import GENESIS_HASH, AuditEntry, Outcome
 from core.errors import Refused
+
+__all__ = ["Outcome", "audit_denied", "audit_record", "audit_refusal"]
 
 # Any constant will do, as long as nothing else in the database uses it: it names the
 # PostgreSQL advisory lock that serializes appends to the chain.

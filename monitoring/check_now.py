@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -29,9 +29,11 @@ from core.aws import s3 as aws_s3
 from core.aws.errors import AwsError
 from core.queue import enqueue_on_commit
 from core.targets import Target, target_by_name
-from endpoints.models import Endpoint
 from monitoring import monitor_selectors, policy, quality, tasks
 from monitoring.models import CheckRun, CheckRunStatus
+
+if TYPE_CHECKING:
+    from endpoints.models import Endpoint
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -21,7 +21,9 @@ from core.aws import cloudwatch as aws_cloudwatch
 from core.aws.errors import AwsError
 from core.aws.types import MetricQuery, MetricSeries
 from core.targets import target_by_name
-from endpoints.models import Endpoint
+
+if TYPE_CHECKING:
+    from endpoints.models import Endpoint
 
 RANGES: dict[str, int] = {
     "1h": 3600,

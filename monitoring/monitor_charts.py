@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -23,9 +23,11 @@ from core.aws import s3 as aws_s3
 from core.aws.errors import AwsError
 from core.aws.types import MetricQuery
 from core.targets import target_by_name
-from endpoints.models import Endpoint
 from monitoring import quality
 from monitoring.models import MonitoringExecution, MonitoringSchedule
+
+if TYPE_CHECKING:
+    from endpoints.models import Endpoint
 
 DATA_METRICS = "aws/sagemaker/Endpoints/data-metrics"
 DOCUMENT_CACHE_SECONDS = 86400

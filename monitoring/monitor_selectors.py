@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from core.models import SyncKind, SyncStatus
 from core.sync_status import sync_status
-from endpoints.models import Endpoint
+from endpoints.selectors import live_endpoints_by_key
+
+if TYPE_CHECKING:
+    from endpoints.models import Endpoint
 from monitoring.models import (
     CheckRun,
     MonitoringExecution,
@@ -220,22 +223,13 @@ def failing_schedules() -> list[tuple[MonitoringSchedule, Endpoint | None]]:
             Q(status="Failed") | Q(last_execution_status="Failed")
         )
     )
-    endpoints = _endpoints_by_key({(s.account_id, s.region, s.endpoint_name) for s in schedules})
+    endpoints = live_endpoints_by_key(
+        {(s.account_id, s.region, s.endpoint_name) for s in schedules}
+    )
     return [(s, endpoints.get((s.account_id, s.region, s.endpoint_name))) for s in schedules]
 
 
-def _endpoints_by_key(keys: set[tuple[str, str, str]]) -> dict[tuple[str, str, str], Endpoint]:
-    if not keys:
-        return {}
-    return {
-        (e.account_id, e.region, e.name): e
-        for e in Endpoint.objects.filter(
-            name__in={name for _, _, name in keys}, deleted_at__isnull=True
-        )
-    }
-
-
 def _attach_endpoints(items: list[EndpointViolations]) -> None:
-    endpoints = _endpoints_by_key({(i.account_id, i.region, i.endpoint_name) for i in items})
+    endpoints = live_endpoints_by_key({(i.account_id, i.region, i.endpoint_name) for i in items})
     for item in items:
         item.endpoint = endpoints.get((item.account_id, item.region, item.endpoint_name))

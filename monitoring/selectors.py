@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db.models import Min
 
 from core.models import SyncKind, SyncStatus
 from core.sync_status import sync_status
-from endpoints.models import Endpoint
+from endpoints.selectors import live_endpoints_by_key
+
+if TYPE_CHECKING:
+    from endpoints.models import Endpoint
 from monitoring.models import Alarm
 
 
@@ -49,16 +53,10 @@ class EndpointInAlarm:
 
 def endpoints_in_alarm() -> list[EndpointInAlarm]:
     """Endpoints with at least one alarm in ALARM (2 queries)."""
-    firing = list(Alarm.objects.filter(state="ALARM").exclude(endpoint_name="").order_by("name"))
     grouped: dict[tuple[str, str, str], list[Alarm]] = {}
-    for alarm in firing:
+    for alarm in firing_alarms():
         grouped.setdefault((alarm.account_id, alarm.region, alarm.endpoint_name), []).append(alarm)
-    endpoints = {
-        (e.account_id, e.region, e.name): e
-        for e in Endpoint.objects.filter(
-            name__in={name for _, _, name in grouped}, deleted_at__isnull=True
-        )
-    }
+    endpoints = live_endpoints_by_key(set(grouped))
     return [
         EndpointInAlarm(
             endpoint=endpoints.get(key),

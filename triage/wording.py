@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from apihistory.models import TrailEvent
+if TYPE_CHECKING:
+    from apihistory.models import TrailEvent
 
 
 def request_parameters(event: TrailEvent) -> dict[str, Any]:

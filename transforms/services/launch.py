@@ -10,8 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from audit.models import Outcome
-from audit.services import audit_record, audit_refusal
+from audit.services import Outcome, audit_record, audit_refusal
 from core.aws import transform as aws_transform
 from core.aws.errors import AccessDenied, AwsError, Conflict, NotFound, QuotaExceeded
 from core.aws.types import TransformJobRequest
