@@ -11,7 +11,7 @@ from django import forms
 from django.utils import timezone
 
 from apihistory.selectors import TRAIL_KEYSET, TrailFilters
-from core.forms import KeysetCursorField, UtcDateTimeField
+from core.forms import KeysetCursorField, UtcDateTimeField, set_choices
 
 _EVENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,127}$")
 RANGES = {
@@ -66,10 +66,11 @@ class TrailFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         chosen = self.data.getlist("event") if hasattr(self.data, "getlist") else []
         names = sorted({*(event_names or []), *(n for n in chosen if _EVENT_NAME.match(n))})
-        self.fields["event"].choices = [(n, n) for n in names]
+        set_choices(self, "event", [(n, n) for n in names])
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("range") and (data.get("start") or data.get("end")):
             raise forms.ValidationError("Choose either a preset range or From/To, not both.")
         start, end = data.get("start"), data.get("end")

@@ -91,6 +91,13 @@ class KeysetCursorField(forms.CharField):
         return position
 
 
+def set_choices(form: forms.Form, name: str, choices: list[tuple[str, str]]) -> None:
+    """Give a choice field of the form the choices known only at request time."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField), f"{name} is not a choice field"
+    field.choices = choices
+
+
 def add_errors(form: forms.Form, exc: PortalError) -> None:
     """Show a service's refusal on the form: each message on the field it names, the
     rest above the form."""

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
+from celery import Task
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
@@ -25,14 +26,6 @@ logger = logging.getLogger(__name__)
 BROKER_ERRORS = (OperationalError, OSError)
 
 
-class Task(Protocol):
-    """The part of a Celery task this module uses."""
-
-    name: str
-
-    def apply_async(self, args: Any = None, kwargs: Any = None, **options: Any) -> Any: ...
-
-
 @dataclass
 class Enqueued:
     """What became of one `enqueue_on_commit`: `sent` is None until the transaction
@@ -42,7 +35,7 @@ class Enqueued:
     sent: bool | None = None
 
 
-def enqueue_on_commit(task: Task, *args: Any, countdown: float | None = None) -> Enqueued:
+def enqueue_on_commit(task: Task[..., Any], *args: Any, countdown: float | None = None) -> Enqueued:
     """Send `task(*args)` once the current transaction commits (at once outside one).
 
     `countdown` delays the task in the broker (a poll interval): no worker ever sleeps.
@@ -51,7 +44,10 @@ def enqueue_on_commit(task: Task, *args: Any, countdown: float | None = None) ->
 
     def send() -> None:
         try:
-            task.apply_async(args=list(args), countdown=countdown)
+            if countdown:
+                task.apply_async(args=args, countdown=countdown)
+            else:
+                task.apply_async(args=args)
         except BROKER_ERRORS as exc:
             logger.warning("could not queue %s%r: %s", task.name, args, exc)
             handle.sent = False
@@ -62,12 +58,12 @@ def enqueue_on_commit(task: Task, *args: Any, countdown: float | None = None) ->
     return handle
 
 
-def per_target_region(task: Task) -> int:
+def per_target_region(task: Task[..., Any]) -> int:
     """Enqueue `task(target_name, region)` for each configured target-region; how many.
 
     Every periodic sync runs as one task per account-region, so a slow, throttled or
     unreachable region delays nobody else.
     """
     for target, region in target_regions():
-        task.apply_async(args=[target.name, region])
+        task.apply_async(args=(target.name, region))
     return len(target_regions())

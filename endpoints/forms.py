@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 
+from core.forms import set_choices
 from endpoints import selectors
 
 
@@ -23,9 +24,9 @@ class EndpointFilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = selectors.filter_choices()
-        self.fields["account"].choices = [("", "All accounts"), *choices["accounts"]]
-        self.fields["region"].choices = [("", "All regions"), *choices["regions"]]
-        self.fields["status"].choices = [("", "Any status"), *choices["statuses"]]
+        set_choices(self, "account", [("", "All accounts"), *choices["accounts"]])
+        set_choices(self, "region", [("", "All regions"), *choices["regions"]])
+        set_choices(self, "status", [("", "Any status"), *choices["statuses"]])
 
 
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # InvokeEndpoint's limit
@@ -50,10 +51,14 @@ class TestInvokeForm(forms.Form):
 
     def __init__(self, *args: Any, variants: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["target_variant"].choices = [
-            ("", "weighted routing"),
-            *[(v, v) for v in variants],
-        ]
+        set_choices(
+            self,
+            "target_variant",
+            [
+                ("", "weighted routing"),
+                *[(v, v) for v in variants],
+            ],
+        )
 
     def clean_payload(self) -> str:
         payload = self.cleaned_data["payload"]
@@ -64,7 +69,8 @@ class TestInvokeForm(forms.Form):
         return payload
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("content_type") == "application/json" and data.get("payload"):
             try:
                 json.loads(data["payload"])

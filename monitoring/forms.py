@@ -23,7 +23,8 @@ class RangeForm(forms.Form):
     end = UtcDateTimeField(required=False, label="To (UTC)")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("range") != "custom":
             return data
         start, end = data.get("start"), data.get("end")
@@ -72,7 +73,8 @@ class CheckNowForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         now = timezone.now()
         window = data.get("window")
         if window in CHECK_WINDOWS:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from core.models import SyncKind, SyncStatus
@@ -40,7 +40,7 @@ def schedule_with_baseline(*, endpoint: Endpoint) -> MonitoringSchedule | None:
     return next((s for s in live if s.has_baseline), None)
 
 
-def _endpoint_executions(endpoint: Endpoint):
+def _endpoint_executions(endpoint: Endpoint) -> QuerySet[MonitoringExecution]:
     return MonitoringExecution.objects.filter(
         schedule__account_id=endpoint.account_id,
         schedule__region=endpoint.region,
@@ -182,7 +182,7 @@ def endpoints_with_violations(*, hours: int = 24) -> list[EndpointViolations]:
     grouped = recent.values(
         "schedule__account_id", "schedule__region", "schedule__endpoint_name"
     ).annotate(
-        executions=Count("id"), violations=Sum("violation_count"), last=Max("scheduled_time")
+        executions=Count("id"), violation_total=Sum("violation_count"), last=Max("scheduled_time")
     )
     items: dict[tuple[str, str, str], EndpointViolations] = {}
     for row in grouped:
@@ -193,7 +193,7 @@ def endpoints_with_violations(*, hours: int = 24) -> list[EndpointViolations]:
             region=key[1],
             endpoint_name=key[2],
             executions=row["executions"],
-            violations=row["violations"] or 0,
+            violations=row["violation_total"] or 0,
             last_at=row["last"],
         )
     if not items:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -107,7 +108,12 @@ def alarm_sync_configured() -> list[AlarmSyncReport]:
 
 @transaction.atomic
 def _store(
-    *, target: Target, region: str, state: AlarmState, history: list[dict[str, str]], now
+    *,
+    target: Target,
+    region: str,
+    state: AlarmState,
+    history: list[dict[str, str]],
+    now: datetime,
 ) -> None:
     Alarm.objects.update_or_create(
         account_id=target.account_id,

@@ -4,7 +4,7 @@ Monitor schedules, executions, violations, drift, Check now)."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,6 +17,9 @@ from endpoints.selectors import endpoint_or_404
 from monitoring import check_now, monitor_charts, monitor_selectors, selectors
 from monitoring.forms import CheckNowForm, RangeForm
 from monitoring.metrics import RANGES, metrics_panel
+
+if TYPE_CHECKING:
+    from endpoints.models import Endpoint
 
 
 @require_GET
@@ -58,7 +61,9 @@ def endpoint_metrics_panel(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "monitoring/partials/_metrics_panel.html", context)
 
 
-def _monitoring_context(request: HttpRequest, endpoint, form: CheckNowForm) -> dict[str, Any]:
+def _monitoring_context(
+    request: HttpRequest, endpoint: Endpoint, form: CheckNowForm
+) -> dict[str, Any]:
     executions = monitor_selectors.endpoint_executions(endpoint=endpoint)
     chosen = None
     raw = request.GET.get("execution", "")

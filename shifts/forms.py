@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from core.errors import Invalid
+from core.forms import set_choices
 from shifts import selectors
 from shifts.selectors import ShareRow, share_rows
 from shifts.weights import check_percentages, move_share, shares, validate_weights
@@ -46,8 +47,8 @@ class ShiftForm(forms.Form):
             initial.setdefault(self.share_field(index), round(now[name], 2))
         super().__init__(*args, **kwargs)
         choices = [(name, name) for name in self.variants]
-        self.fields["move_from"].choices = choices
-        self.fields["move_to"].choices = list(reversed(choices))
+        set_choices(self, "move_from", choices)
+        set_choices(self, "move_to", list(reversed(choices)))
         for index, name in enumerate(self.variants):
             self.fields[self.share_field(index)] = forms.FloatField(
                 required=False,
@@ -101,7 +102,8 @@ class ShiftForm(forms.Form):
             return None
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         desired = self._move(data) if data.get("mode") == MODE_MOVE else self._split(data)
         if desired is not None:
             try:
@@ -125,9 +127,10 @@ class ShiftForm(forms.Form):
         if data.get("mode") == MODE_MOVE:
             return None
         values = [data.get(self.share_field(i)) for i in range(len(self.variants))]
-        if any(v is None for v in values) or not any(values):
+        typed = [float(v) for v in values if v is not None]
+        if len(typed) != len(values) or not any(typed):
             return None
-        return dict(zip(self.variants, values, strict=True))
+        return dict(zip(self.variants, typed, strict=True))
 
 
 class CommentForm(forms.Form):
@@ -144,4 +147,4 @@ class ProposalFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["state"].choices = [("", "Any state"), *selectors.state_choices()]
+        set_choices(self, "state", [("", "Any state"), *selectors.state_choices()])

@@ -7,6 +7,7 @@ service), Conflict → 409 with the reason, Invalid → the form with its errors
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
@@ -232,11 +233,12 @@ def _comment(request: HttpRequest) -> str:
 
 
 def _decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    service = {
+    decisions: dict[str, Callable[..., ShiftProposal]] = {
         "approve": services.shift_approve,
         "reject": services.shift_reject,
         "acknowledge": services.shift_acknowledge,
-    }[action]
+    }
+    service = decisions[action]
     try:
         proposal = service(
             proposal_id=pk, actor=request.user, comment=_comment(request), request=request

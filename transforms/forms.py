@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 
 from core.aws.types import TransformSpec
+from core.forms import set_choices
 from transforms import selectors
 from transforms.models import TransformJob, TransformSource, TransformStatus
 from transforms.services import TransformLaunch
@@ -66,7 +67,7 @@ class TransformLaunchForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["target_region"].choices = selectors.target_region_choices()
+        set_choices(self, "target_region", selectors.target_region_choices())
 
     def clean_environment(self) -> dict[str, str]:
         env: dict[str, str] = {}
@@ -116,7 +117,11 @@ class TransformFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["target_region"].choices = [
-            ("", "All"),
-            *selectors.target_region_choices(),
-        ]
+        set_choices(
+            self,
+            "target_region",
+            [
+                ("", "All"),
+                *selectors.target_region_choices(),
+            ],
+        )

@@ -81,7 +81,7 @@ def job_launch(request: HttpRequest) -> HttpResponse:
                 initial = initial_from(source)
         form = TransformLaunchForm(initial=initial)
     region = (
-        form["target_region"].value() or (form.fields["target_region"].choices or [("",)])[0][0]
+        form["target_region"].value() or next(iter(selectors.target_region_choices()), ("",))[0]
     )
     target_name, _, region_name = str(region).partition("/")
     models, models_error = live.model_names(target_name=target_name, region=region_name)

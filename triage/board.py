@@ -166,9 +166,10 @@ def likely_cause(*, endpoint: Endpoint, before: datetime, signal: str) -> Likely
         if not e.failed
     ]
     on_endpoint = [e for e in events if e.endpoint_name == endpoint.name]
-    event = (on_endpoint or events or [None])[0]
-    if event is None:
+    candidates = on_endpoint or events
+    if not candidates:
         return None
+    event = candidates[0]
     minutes = max(0, int((before - event.event_time).total_seconds() // 60))
     what = deployed_changes(endpoint=endpoint, event=event) or describe_change(event)
     return LikelyCause(event=event, what=what, minutes_before=minutes, signal=signal)

@@ -11,6 +11,7 @@ and the timeline uses the same pairing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.urls import reverse
@@ -68,7 +69,12 @@ def _nearest_shift(event: TrailEvent, candidates: list[ShiftProposal]) -> ShiftP
         and p.endpoint.region == event.region
         and abs(p.update_sent_at - event.event_time) <= REQUEST_MATCH_WINDOW
     ]
-    return min(close, key=lambda p: abs(p.update_sent_at - event.event_time), default=None)
+    return min(close, key=lambda p: abs(_sent(p) - event.event_time), default=None)
+
+
+def _sent(proposal: ShiftProposal) -> datetime:
+    assert proposal.update_sent_at is not None
+    return proposal.update_sent_at
 
 
 def transform_links(events: Sequence[TrailEvent]) -> dict[int, PortalLink]:

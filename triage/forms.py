@@ -38,7 +38,8 @@ class WhatChangedForm(forms.Form):
         self.fields["to"] = UtcDateTimeField(required=False, label="To (UTC)")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         window = comparison_window(

@@ -148,7 +148,10 @@ def incident_take(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = endpoint_or_404(pk)
     form = TakeOwnershipForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Taking ownership needs a note: " + " ".join(form.errors["note"]))
+        messages.error(
+            request,
+            "Taking ownership needs a note: " + " ".join(str(e) for e in form.errors["note"]),
+        )
         return redirect("triage:board")
     try:
         services.incident_take(

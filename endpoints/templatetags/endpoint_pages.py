@@ -42,8 +42,7 @@ def endpoint_panels(context: template.Context, endpoint: Any, slot: str) -> Safe
         extra = panel.context(endpoint, user)
         if extra is None:
             continue
-        flat = context.flatten()
-        parts.append(
-            render_to_string(panel.template, {**flat, "endpoint": endpoint, **extra}, request)
-        )
+        page: dict[str, Any] = {str(key): value for key, value in context.flatten().items()}
+        page.update(endpoint=endpoint, **extra)
+        parts.append(render_to_string(panel.template, page, request))
     return mark_safe("".join(parts))  # noqa: S308 - each part is a rendered, escaped template

@@ -5,7 +5,6 @@ until the endpoint is InService with the new weights, or the deadline passes."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -72,14 +71,15 @@ def _instance_counts(described: EndpointDescription) -> dict[str, int | None]:
 def _unreadable(
     *,
     proposal: ShiftProposal,
-    described: Any,
+    error: AwsError,
     now: datetime,
     deadline: datetime,
     task: str,
     gone: str,
-) -> str | None:
+) -> str:
     """The outcome when DescribeEndpoint did not answer with the endpoint: gone fails the
-    shift, any other AWS error is retried until the deadline; None when it was read."""
+    shift, any other AWS error is retried until the deadline."""
+    described = error
     if isinstance(described, NotFound):
         transition(
             proposal=proposal,
@@ -90,15 +90,13 @@ def _unreadable(
             error=f"{gone}: {described}",
         )
         return "failed: gone"
-    if isinstance(described, AwsError):
-        return _retry_or_fail(
-            proposal=proposal,
-            now=now,
-            deadline=deadline,
-            task=task,
-            why=f"Could not read the endpoint: {described}",
-        )
-    return None
+    return _retry_or_fail(
+        proposal=proposal,
+        now=now,
+        deadline=deadline,
+        task=task,
+        why=f"Could not read the endpoint: {described}",
+    )
 
 
 def _retry_or_fail(
@@ -182,16 +180,15 @@ def shift_apply(*, proposal_id: int, now: datetime | None = None) -> str:
                     extra={"live_weights": moved},
                 )
                 return "superseded"
-        unreadable = _unreadable(
-            proposal=proposal,
-            described=described,
-            now=now,
-            deadline=deadline,
-            task="apply",
-            gone="The endpoint no longer exists",
-        )
-        if unreadable is not None:
-            return unreadable
+        if isinstance(described, AwsError):
+            return _unreadable(
+                proposal=proposal,
+                error=described,
+                now=now,
+                deadline=deadline,
+                task="apply",
+                gone="The endpoint no longer exists",
+            )
         current, pending = _live(described)
         if normal and not (
             same_weights(current, proposal.before_weights)
@@ -297,16 +294,15 @@ def shift_poll(*, proposal_id: int, now: datetime | None = None) -> str:
         proposal.poll_attempts += 1
         sent = proposal.update_sent_at or now
         deadline = sent + timedelta(seconds=settings.OPSPORTAL_SHIFT_VERIFY_DEADLINE_SECONDS)
-        unreadable = _unreadable(
-            proposal=proposal,
-            described=described,
-            now=now,
-            deadline=deadline,
-            task="poll",
-            gone="The endpoint disappeared",
-        )
-        if unreadable is not None:
-            return unreadable
+        if isinstance(described, AwsError):
+            return _unreadable(
+                proposal=proposal,
+                error=described,
+                now=now,
+                deadline=deadline,
+                task="poll",
+                gone="The endpoint disappeared",
+            )
         current, _ = _live(described)
         proposal.observed_weights = current
         status = described.status

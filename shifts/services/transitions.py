@@ -18,7 +18,7 @@ from shifts import policy, tasks
 from shifts.models import TERMINAL_STATES, ShiftEvent, ShiftProposal, ShiftState, can_transition
 
 # Who is told about what (notifications.py turns the event into recipients and text).
-NOTIFY_ON = {
+NOTIFY_ON: dict[str, str] = {
     ShiftState.APPROVED: "approved",
     ShiftState.REJECTED: "rejected",
     ShiftState.APPLIED: "applied",

@@ -81,7 +81,9 @@ def test_broker_down_at_approval_loses_nothing(
     assert reload(proposal).state == ShiftState.APPROVED  # committed despite the broker
     assert "could not queue shifts.tasks.shift_apply" in caplog.text
     queued = []
-    monkeypatch.setattr(tasks.shift_apply, "apply_async", lambda **k: queued.append(k["args"]))
+    monkeypatch.setattr(
+        tasks.shift_apply, "apply_async", lambda **k: queued.append(list(k["args"]))
+    )
     with django_capture_on_commit_callbacks(execute=True):
         assert services.shift_resume_stuck() == 0  # not stuck yet
         clock.advance(seconds=django_settings.OPSPORTAL_SHIFT_STUCK_SECONDS + 1)

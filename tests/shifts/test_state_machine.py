@@ -108,7 +108,9 @@ def test_apply_is_queued_only_when_the_approval_commits(
     from shifts import tasks
 
     queued = []
-    monkeypatch.setattr(tasks.shift_apply, "apply_async", lambda **k: queued.append(k["args"]))
+    monkeypatch.setattr(
+        tasks.shift_apply, "apply_async", lambda **k: queued.append(list(k["args"]))
+    )
     proposal = _propose(endpoint, people)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.shift_approve(proposal_id=proposal.pk, actor=people.approver)
