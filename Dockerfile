@@ -4,8 +4,8 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 OPSPORTAL_VAR_DIR=/var/lib/opsportal
 WORKDIR /app
 
-COPY requirements.lock ./
-RUN pip install --no-cache-dir --require-hashes -r requirements.lock \
+COPY requirements.lock requirements-sandbox.lock ./
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock -r requirements-sandbox.lock \
     && useradd --system --home /app opsportal \
     && mkdir -p /var/lib/opsportal && chown opsportal /var/lib/opsportal
 
