@@ -24,7 +24,7 @@ import time
 import tracemalloc
 from collections.abc import Iterator
 
-from monitoring.quality import (
+from dataquality import (
     CaptureCounts,
     check,
     profile,

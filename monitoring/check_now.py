@@ -23,12 +23,13 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+import dataquality as quality
 from audit.services import audit_record
 from core.aws import s3 as aws_s3
 from core.aws.errors import AwsError
 from core.targets import Target, target_by_name
 from endpoints.models import Endpoint
-from monitoring import monitor_selectors, quality
+from monitoring import monitor_selectors
 from monitoring.models import CheckRun, CheckRunStatus
 
 logger = logging.getLogger(__name__)

@@ -20,13 +20,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+import dataquality as quality
 from audit.services import audit_record
 from core.aws import monitor as aws_monitor
 from core.aws import s3 as aws_s3
 from core.aws.errors import AwsError, NotFound, Throttled, Unavailable
 from core.aws.types import MonitoringExecutionSummary, MonitoringScheduleSummary
 from core.targets import Target
-from monitoring import quality
 from monitoring.models import (
     MonitoringExecution,
     MonitoringSchedule,

@@ -4,7 +4,7 @@ moto has no monitoring schedules at all. Here a schedule holds its job definitio
 cadence; at each scheduled time it gets an execution (a processing job on AWS) that reads the
 endpoint's data capture for the window before that time from S3, exactly as
 ``sandbox/capture.py`` wrote it, checks the rows against the baseline with the portal's own
-engine (``monitoring.quality``), writes ``statistics.json`` and ``constraint_violations.json``
+engine (``dataquality``), writes ``statistics.json`` and ``constraint_violations.json``
 to ``<S3Output.S3Uri>/<endpoint>/<schedule>/yyyy/mm/dd/hh/`` and publishes per-feature
 CloudWatch metrics, which is what the SageMaker-provided analyzer does.
 
@@ -492,7 +492,7 @@ def analyse(
     constraints: dict[str, Any] | None,
 ) -> Analysis:
     """Profile the rows, and check them against the baseline when there is one."""
-    from monitoring import quality
+    import dataquality as quality
 
     if not rows:
         raise ExecutionFailure(NO_DATA)
@@ -667,7 +667,7 @@ class ModelMonitor:
         return analyse(rows, statistics, constraints)
 
     def _captured_rows(self, execution: Execution) -> list[list[str]]:
-        from monitoring import quality
+        import dataquality as quality
 
         record = self.endpoints.get(execution.account_id, execution.region, execution.endpoint_name)
         if record is None:

@@ -883,7 +883,7 @@ def tumor_training_csv() -> list[str]:
 
 @functools.cache
 def _tumor_baseline_documents() -> tuple[str, str]:
-    from monitoring import quality
+    import dataquality as quality
 
     statistics, constraints = quality.baseline_from_csv(lines=tumor_training_csv(), header=True)
     constraints["monitoring_config"]["distribution_constraints"]["comparison_threshold"] = (

@@ -1,4 +1,4 @@
-"""Distances between a baseline distribution and the current one (``monitoring.quality``).
+"""Distances between a baseline distribution and the current one (``dataquality``).
 
 The L-infinity gaps behind ``baseline_drift_check`` (cumulative over the baseline's bucket
 cells for a number, per value for text), the Kolmogorov-Smirnov critical value the ``Robust``
@@ -12,9 +12,9 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from monitoring.quality_documents import FeatureStatistics, NumericBucket, parse_statistics
-from monitoring.quality_sketch import KllSketch
-from monitoring.quality_types import KS_ALPHA
+from dataquality.documents import FeatureStatistics, NumericBucket, parse_statistics
+from dataquality.sketch import KllSketch
+from dataquality.types import KS_ALPHA
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Names and cell values shared by the data-quality engine (``monitoring.quality``).
+"""Names and cell values shared by the data-quality engine (``dataquality``).
 
 The inferred-type and check-type names Model Monitor writes, the engine's fixed limits, how
 a cell's text is read (number or text, Integral or Fractional) and the results ``check`` hands
@@ -92,7 +92,7 @@ def _text(value: Any) -> str:
 
 
 def _parse_number(text: str) -> float | None:
-    """The number a CSV cell holds, or None if it is text (see ``monitoring.quality``)."""
+    """The number a CSV cell holds, or None if it is text (see ``dataquality``)."""
     if "_" in text:
         return None
     try:

@@ -52,7 +52,7 @@ is stated):
 Streaming: rows are read once, in chunks of ``CHUNK_ROWS``, and each feature keeps a summary
 of fixed size: exact count, sum, mean and standard deviation (Chan/Welford), exact min and max,
 a KLL sketch for the buckets (exact up to about 5,700 values, then within a fraction of a
-percent) and value counts (see ``quality_sketch``). A text feature's counts are exact up to
+percent) and value counts (see ``sketch``). A text feature's counts are exact up to
 ``2 * CATEGORY_LIMIT`` distinct values; past that the ``CATEGORY_LIMIT`` most frequent are
 kept (each count at most total / ``CATEGORY_LIMIT`` low) and ``distinct_count`` is a
 HyperLogLog estimate. A feature that looks numeric stops counting values past
@@ -62,13 +62,13 @@ checking, the baseline's bucket edges, domain and listed values are known up fro
 drift and domain counts for them are exact.
 
 Layout: this module holds the entry points (``profile``, ``suggest_constraints``,
-``baseline_from_csv`` and ``check``) and re-exports the rest of the public API from
-``quality_types`` (type and check names, limits, ``Violation``, ``CheckResult``),
-``quality_documents`` (the JSON documents as typed values and their parsing),
-``quality_profiler`` (the streaming pass behind statistics.json), ``quality_distances``
-(drift distances, ``drift_metrics``, ``compare_distribution``), ``quality_checks`` (the six
-checks and their violations) and ``quality_capture`` (rows from data-capture files); the
-bounded-memory summaries are in ``quality_sketch``.
+``baseline_from_csv`` and ``check``) and re-exports the rest of the public API from ``types``
+(type and check names, limits, ``Violation``, ``CheckResult``), ``documents`` (the JSON
+documents as typed values and their parsing), ``profiler`` (the streaming pass behind
+statistics.json), ``distances`` (drift distances, ``drift_metrics``,
+``compare_distribution``), ``checks`` (the six checks and their violations) and ``capture``
+(rows from data-capture files); the bounded-memory summaries are in ``sketch``. Nothing here
+imports Django or anything outside the standard library.
 """
 
 from __future__ import annotations
@@ -78,15 +78,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from monitoring.quality_capture import CaptureCounts, rows_from_capture
-from monitoring.quality_checks import (
+from dataquality.capture import CaptureCounts, rows_from_capture
+from dataquality.checks import (
     _extra_column,
     _feature_violations,
     _missing_column,
     _plans,
 )
-from monitoring.quality_distances import DistributionBar, compare_distribution, drift_metrics
-from monitoring.quality_documents import (
+from dataquality.distances import DistributionBar, compare_distribution, drift_metrics
+from dataquality.documents import (
     CategoryCount,
     Constraints,
     DatasetStatistics,
@@ -100,9 +100,9 @@ from monitoring.quality_documents import (
     parse_statistics,
     parse_violations,
 )
-from monitoring.quality_profiler import _Profiler
-from monitoring.quality_sketch import FrequentValues, KllSketch, cut_counts
-from monitoring.quality_types import (
+from dataquality.profiler import _Profiler
+from dataquality.sketch import FrequentValues, KllSketch, cut_counts
+from dataquality.types import (
     BASELINE_DRIFT_CHECK,
     BUCKET_COUNT,
     CATEGORICAL_VALUES_CHECK,

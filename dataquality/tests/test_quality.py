@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from monitoring import quality
-from monitoring.quality import (
+import dataquality as quality
+from dataquality import (
     BASELINE_DRIFT_CHECK,
     CATEGORICAL_VALUES_CHECK,
     COMPLETENESS_CHECK,
@@ -32,7 +32,7 @@ from monitoring.quality import (
     rows_from_capture,
     suggest_constraints,
 )
-from monitoring.quality_sketch import FrequentValues, HyperLogLog, KllSketch
+from dataquality.sketch import FrequentValues, HyperLogLog, KllSketch
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -735,7 +735,7 @@ def tumor() -> tuple[list[str], list[list[float]]]:
     from sklearn.datasets import load_breast_cancer
 
     data = load_breast_cancer()
-    # The sandbox's tumor model names its features like this (sandbox/models.py).
+    # The sandbox's tumor model names its features like this (sandbox.models).
     names = [str(name).replace(" ", "_") for name in data.feature_names]
     return names, data.data.tolist()
 

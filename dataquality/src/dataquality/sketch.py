@@ -1,4 +1,4 @@
-"""Bounded-memory summaries behind the data-quality engine (``monitoring.quality``).
+"""Bounded-memory summaries behind the data-quality engine (``dataquality``).
 
 Captured traffic is read once, as a stream, and can be far larger than memory, so every
 per-feature summary here has a size fixed in advance no matter how many values pass through:

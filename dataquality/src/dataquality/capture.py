@@ -1,4 +1,4 @@
-"""Request rows from SageMaker data-capture files (``monitoring.quality``).
+"""Request rows from SageMaker data-capture files (``dataquality``).
 
 An endpoint with data capture writes one JSON event per line; ``rows_from_capture`` turns the
 requests in those events into rows of cells for ``profile`` and ``check``, counting what it
@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from monitoring.quality_types import _text
+from dataquality.types import _text
 
 
 @dataclass

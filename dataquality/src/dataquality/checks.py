@@ -1,4 +1,4 @@
-"""The six checks of a Model Monitor execution and their violations (``monitoring.quality``).
+"""The six checks of a Model Monitor execution and their violations (``dataquality``).
 
 ``check`` profiles the current rows with the plans built here, then judges each feature:
 completeness, data type, domain and baseline drift per feature, and missing or extra columns
@@ -9,20 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from monitoring.quality_distances import (
+from dataquality.distances import (
     _categorical_gap,
     _cuts,
     _ks_critical,
     _largest_gap,
 )
-from monitoring.quality_documents import (
+from dataquality.documents import (
     Constraints,
     DatasetStatistics,
     FeatureConstraint,
     FeatureStatistics,
 )
-from monitoring.quality_profiler import _Column, _Plan
-from monitoring.quality_types import (
+from dataquality.profiler import _Column, _Plan
+from dataquality.types import (
     BASELINE_DRIFT_CHECK,
     CATEGORICAL_VALUES_CHECK,
     COMPLETENESS_CHECK,

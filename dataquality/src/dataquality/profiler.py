@@ -1,7 +1,7 @@
-"""The streaming pass that turns rows into statistics.json (``monitoring.quality``).
+"""The streaming pass that turns rows into statistics.json (``dataquality``).
 
 Rows are read once, in chunks of ``CHUNK_ROWS``, and each feature keeps a summary of fixed size
-(see "Streaming" in ``monitoring.quality``'s docstring). ``check`` hands the profiler a
+(see "Streaming" in ``dataquality``'s docstring). ``check`` hands the profiler a
 ``_Plan`` per feature so that the counts its checks need are exact.
 """
 
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from itertools import islice, repeat
 from typing import Any, cast
 
-from monitoring.quality_sketch import FrequentValues, KllSketch, cut_counts
-from monitoring.quality_types import (
+from dataquality.sketch import FrequentValues, KllSketch, cut_counts
+from dataquality.types import (
     BUCKET_COUNT,
     CATEGORY_LIMIT,
     CHUNK_ROWS,

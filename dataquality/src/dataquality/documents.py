@@ -1,4 +1,4 @@
-"""Model Monitor's JSON documents as typed values (``monitoring.quality``).
+"""Model Monitor's JSON documents as typed values (``dataquality``).
 
 statistics.json, constraints.json and constraint_violations.json, parsed the way real files
 need (unknown keys ignored, missing parts defaulted), and the default ``monitoring_config``
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from monitoring.quality_types import FRACTIONAL, STRING, UNKNOWN, Violation, _text
+from dataquality.types import FRACTIONAL, STRING, UNKNOWN, Violation, _text
 
 
 def default_monitoring_config() -> dict[str, Any]:
