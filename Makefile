@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 venv: $(STAMP)
 
-LOCAL_PACKAGES := dataquality
+LOCAL_PACKAGES := dataquality dataprocessing
 
 $(STAMP): requirements.lock requirements-sandbox.lock requirements-dev.lock \
 	  $(addsuffix /pyproject.toml,$(LOCAL_PACKAGES))

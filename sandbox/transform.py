@@ -12,11 +12,11 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from dataprocessing.jsonpath import JsonPathError, parse
 from sandbox import moto_bridge
 from sandbox.aws_protocol import AwsError, AwsRequest, WsgiResponse, json_response
 from sandbox.aws_protocol import validation_error as invalid
 from sandbox.inference_io import media_type
-from sandbox.jsonpath import JsonPathError, parse
 from sandbox.listing import enum_error, paginate, parse_list_query, timestamp_param
 from sandbox.quotas import QuotaStore, transform_instance_types, transform_quota
 from sandbox.sagemaker_api import partition

@@ -36,8 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from dataprocessing.jsonpath import IDENTITY, JsonPath, JsonPathError
 from sandbox.inference_io import PayloadError, json_feature_rows, media_type, prediction_objects
-from sandbox.jsonpath import IDENTITY, JsonPath, JsonPathError
 from sandbox.models import SandboxModel
 
 CSV = "text/csv"

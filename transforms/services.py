@@ -30,7 +30,7 @@ from core.aws import transform as aws_transform
 from core.aws.errors import AccessDenied, AwsError, Conflict, NotFound, QuotaExceeded
 from core.aws.types import TransformJobDescription, TransformJobRequest
 from core.targets import Target, target_by_name
-from transforms.jsonpath import jsonpath_problem
+from dataprocessing.jsonpath import jsonpath_problem
 from transforms.models import (
     TERMINAL_STATUSES,
     TransformJob,

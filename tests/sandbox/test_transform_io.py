@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from sandbox.jsonpath import parse
+from dataprocessing.jsonpath import parse
 from sandbox.models import holdout_rows, rows_to_csv, train_tumor
 from sandbox.transform_io import RecordError, TransformSettings, transform_object
 from sandbox.transform_jobs import S3Location, output_key

@@ -11,6 +11,14 @@ length limit says.
 A CSV record is a JSON array of its column values, so only index paths make sense on it. A
 path selecting several things keeps their container: names give an object with those keys,
 indices, slices and ``*`` give an array. A single name or index gives the value itself.
+
+One parser serves both sides: ``parse`` reads an expression for evaluation (``apply`` selects
+from a record) and raises ``JsonPathError`` with a sentence naming the expression, as
+CreateTransformJob answers; ``jsonpath_problem`` is the check a launch form makes before
+anything is created: the expression parses, and for CSV input it is one index path. Its answer
+is a phrase to show after the expression ("must start with $ (the record)."), because
+anything refused here would otherwise be refused by CreateTransformJob or, worse, fail the job
+after instances were paid for.
 """
 
 from __future__ import annotations
@@ -24,10 +32,20 @@ MAX_LENGTH = 63
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _INTEGER = re.compile(r"-?\d+")
+_SLICE_STEP = re.compile(r"\[\s*-?\d*\s*:\s*-?\d*\s*:")
 
 
 class JsonPathError(ValueError):
-    """An expression outside the supported subset, or one that does not fit a record."""
+    """An expression outside the supported subset, or one that does not fit a record.
+
+    ``str(error)`` is a sentence naming the expression. For an expression that does not parse,
+    ``problem`` says the same as a phrase to show after the expression itself, as a form does
+    beside the field ("must start with $ (the record)."); otherwise it is the sentence too.
+    """
+
+    def __init__(self, message: str, problem: str | None = None) -> None:
+        super().__init__(message)
+        self.problem = problem if problem is not None else message
 
 
 @dataclass(frozen=True)
@@ -68,7 +86,13 @@ class Slice:
 
 @dataclass(frozen=True)
 class Wildcard:
-    """``*`` or ``[*]``: every element of an array, or every value of an object."""
+    """``*`` or ``[*]``: every element of an array, or every value of an object.
+
+    ``dotted`` records the ``.*`` spelling: a child step, so not one of the index paths a CSV
+    record takes (``[*]`` is).
+    """
+
+    dotted: bool = False
 
 
 Segment = Name | Names | Index | Indices | Slice | Wildcard
@@ -87,8 +111,12 @@ class JsonPath:
 
     @property
     def index_only(self) -> bool:
-        """Whether the path can apply to a CSV record (an array), i.e. never names a child."""
-        return not any(isinstance(s, Name | Names) for s in self.segments)
+        """Whether the path is written with index paths only (``[i,j]``, ``[start:end]``,
+        ``[*]``), never naming a child: the only kind a CSV record (an array) takes."""
+        return not any(
+            isinstance(s, Name | Names) or (isinstance(s, Wildcard) and s.dotted)
+            for s in self.segments
+        )
 
     def apply(self, record: Any) -> Any:
         """The selection from ``record``; JsonPathError when the record lacks what is named."""
@@ -98,6 +126,25 @@ class JsonPath:
 IDENTITY = JsonPath("$", ())
 
 
+def jsonpath_problem(expression: str, *, csv: bool) -> str | None:
+    """Why ``expression`` cannot be an InputFilter or OutputFilter, or None when it is fine.
+
+    Empty means "not set" and is fine. ``csv`` says the records are CSV rows: arrays, so the
+    path must be one index path. The answer is a phrase to follow the expression.
+    """
+    if not expression:
+        return None
+    try:
+        path = parse(expression)
+    except JsonPathError as error:
+        return error.problem
+    if csv and not path.index_only:
+        return "selects by name, but CSV records are arrays: use index paths such as $[1:]."
+    if csv and len(path.segments) > 1:
+        return "nests index paths, but a CSV record is a flat array: use one, e.g. $[0,-1]."
+    return None
+
+
 def parse(expression: str) -> JsonPath:
     """Parse an InputFilter or OutputFilter, refusing anything SageMaker does not support."""
     if not isinstance(expression, str) or not expression:
@@ -105,59 +152,84 @@ def parse(expression: str) -> JsonPath:
     if len(expression) > MAX_LENGTH:
         raise JsonPathError(
             f"The JSONPath expression {expression!r} is {len(expression)} characters long; "
-            f"the maximum is {MAX_LENGTH}."
+            f"the maximum is {MAX_LENGTH}.",
+            f"is {len(expression)} characters; SageMaker allows at most {MAX_LENGTH}.",
         )
     if not expression.startswith("$"):
-        raise JsonPathError(f"The JSONPath expression {expression!r} must start with $.")
+        raise JsonPathError(
+            f"The JSONPath expression {expression!r} must start with $.",
+            "must start with $ (the record).",
+        )
     segments: list[Segment] = []
     position = 1
     while position < len(expression):
         char = expression[position]
         if expression.startswith("..", position):
-            raise _unsupported(expression, position, "recursive descent (..)")
+            raise _unsupported(expression, position, "recursive descent (..)", segment=position)
         if char == ".":
             position, segment = _dotted(expression, position + 1)
         elif char == "[":
             position, segment = _bracketed(expression, position + 1)
         else:
-            raise _unsupported(expression, position, f"the character {char!r}")
+            raise _unsupported(expression, position, f"the character {char!r}", segment=position)
         segments.append(segment)
     return JsonPath(expression, tuple(segments))
 
 
-def _unsupported(expression: str, position: int, what: str) -> JsonPathError:
+def _unsupported(expression: str, position: int, what: str, *, segment: int) -> JsonPathError:
+    """The refusal of ``what`` at ``position``, in the segment starting at ``segment``."""
     return JsonPathError(
         f"The JSONPath expression {expression!r} uses {what} at position {position + 1}; "
-        "SageMaker supports only $, .name, *, ['a','b'], [i,j] and [start:end]."
+        "SageMaker supports only $, .name, *, ['a','b'], [i,j] and [start:end].",
+        _problem(expression, segment),
     )
+
+
+def _problem(expression: str, segment: int) -> str:
+    """What a form says of an expression that does not parse from the segment starting at
+    ``segment`` (its ``.`` or ``[``) on. The constructs SageMaker leaves out are named
+    wherever they appear, being the likelier reason the path was written as it is: recursive
+    descent, then a filter or script (``?(...)``, ``(...)``, ``@``), then a slice step."""
+    rest = expression[segment:]
+    if ".." in expression:
+        return "uses recursive descent (..), which SageMaker does not support."
+    if "?" in expression or "@" in expression or "(" in expression:
+        return "uses a filter or script expression, which SageMaker does not support."
+    if _SLICE_STEP.match(rest):
+        return "uses a slice step, which SageMaker does not support."
+    return f"has an unsupported construct at {rest!r}."
 
 
 def _dotted(expression: str, position: int) -> tuple[int, Segment]:
     if expression.startswith("*", position):
-        return position + 1, Wildcard()
+        return position + 1, Wildcard(dotted=True)
     match = _IDENTIFIER.match(expression, position)
     if match is None:
-        raise _unsupported(expression, position, "a '.' without a child name")
+        raise _unsupported(expression, position, "a '.' without a child name", segment=position - 1)
     return match.end(), Name(match.group())
 
 
 def _bracketed(expression: str, position: int) -> tuple[int, Segment]:
+    opening = position - 1
     close = expression.find("]", position)
     if close < 0:
-        raise JsonPathError(f"The JSONPath expression {expression!r} has an unclosed '['.")
+        raise JsonPathError(
+            f"The JSONPath expression {expression!r} has an unclosed '['.",
+            _problem(expression, opening),
+        )
     body = expression[position:close].strip()
     after = close + 1
     if body == "*":
         return after, Wildcard()
     if body.startswith(("?", "(")):
-        raise _unsupported(expression, position, "a filter or script expression")
+        raise _unsupported(expression, position, "a filter or script expression", segment=opening)
     if body.startswith(("'", '"')):
         return after, _names(expression, position, body)
     if ":" in body:
         return after, _slice(expression, position, body)
     parts = [part.strip() for part in body.split(",")]
     if not all(_INTEGER.fullmatch(part) for part in parts):
-        raise _unsupported(expression, position, f"the subscript [{body}]")
+        raise _unsupported(expression, position, f"the subscript [{body}]", segment=opening)
     indices = tuple(int(part) for part in parts)
     return after, Index(indices[0]) if len(indices) == 1 else Indices(indices)
 
@@ -169,13 +241,17 @@ def _names(expression: str, position: int, body: str) -> Segment:
         quote = rest[:1]
         end = rest.find(quote, 1) if quote in ("'", '"') else -1
         if end < 0:
-            raise _unsupported(expression, position, f"the subscript [{body}]")
+            raise _unsupported(
+                expression, position, f"the subscript [{body}]", segment=position - 1
+            )
         names.append(rest[1:end])
         rest = rest[end + 1 :].strip()
         if not rest:
             break
         if not rest.startswith(","):
-            raise _unsupported(expression, position, f"the subscript [{body}]")
+            raise _unsupported(
+                expression, position, f"the subscript [{body}]", segment=position - 1
+            )
         rest = rest[1:].strip()
     return Name(names[0]) if len(names) == 1 else Names(tuple(names))
 
@@ -183,11 +259,11 @@ def _names(expression: str, position: int, body: str) -> Segment:
 def _slice(expression: str, position: int, body: str) -> Slice:
     parts = [part.strip() for part in body.split(":")]
     if len(parts) > 2:
-        raise _unsupported(expression, position, "a slice step")
+        raise _unsupported(expression, position, "a slice step", segment=position - 1)
     bounds = []
     for part in parts:
         if part and not _INTEGER.fullmatch(part):
-            raise _unsupported(expression, position, f"the slice [{body}]")
+            raise _unsupported(expression, position, f"the slice [{body}]", segment=position - 1)
         bounds.append(int(part) if part else None)
     return Slice(bounds[0], bounds[1])
 
