@@ -10,7 +10,7 @@ RUN pip install --no-cache-dir --require-hashes -r requirements.lock -r requirem
     && mkdir -p /var/lib/opsportal && chown opsportal /var/lib/opsportal
 
 COPY . .
-RUN pip install --no-cache-dir --no-deps ./dataquality ./dataprocessing
+RUN pip install --no-cache-dir --no-deps ./dataquality ./dataprocessing ./sandbox
 RUN DJANGO_SECRET_KEY=collectstatic-only OPSPORTAL_SECURE=false \
     python manage.py collectstatic --noinput -v 0
 

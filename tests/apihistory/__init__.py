@@ -22,7 +22,7 @@ from core.targets import Target
 from sandbox.cloudtrail_records import EVENT_SOURCES, Call, CallKind, resources_named
 from sandbox.identities import MARIA_KEY, identity_for
 from sandbox.server import SandboxServer
-from tests.sandbox.world import control
+from sandbox.testing import control
 
 ACCOUNT = "123456789012"
 

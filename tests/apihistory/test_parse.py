@@ -22,8 +22,8 @@ from apihistory.parse import (
 )
 from apihistory.services import trail_ingest
 from sandbox.identities import CI_DEPLOYER_KEY, MARIA_KEY, PORTAL_KEY, ROOT_KEY, TEST_KEY
+from sandbox.testing import keyed_client
 from tests.apihistory import target_for
-from tests.sandbox.world import keyed_client
 
 
 def record(**overrides: Any) -> dict[str, Any]:

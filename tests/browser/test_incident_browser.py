@@ -17,8 +17,8 @@ from endpoints.models import Endpoint
 from endpoints.services import endpoint_refresh
 from monitoring.services import alarm_sync
 from sandbox.seed import put_endpoint_alarms
+from sandbox.testing import aws_client, control, live_endpoint
 from tests.apihistory import cloudtrail_settings
-from tests.sandbox.world import aws_client, control, live_endpoint
 from tests.shifts.helpers import deferred  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -9,9 +9,9 @@ from typing import Any
 from sandbox.models import holdout
 from sandbox.seed import MONITOR_REGION, MONITORED_ENDPOINT, MONITORING_SCHEDULE
 from sandbox.server import SandboxServer
+from sandbox.testing import control
 from sandbox.traffic import TrafficGenerator
 from tests.aws_actor import runtime
-from tests.sandbox.world import control
 
 # One pass over the held-out rows: the window then has the held-out distribution.
 REQUESTS = len(holdout("tumor").features)

@@ -33,14 +33,15 @@ from sandbox.seed import (
     upload_tumor_baseline,
 )
 from sandbox.server import SandboxServer
+from sandbox.testing import aws_client, control, unique
 from sandbox.traffic import TrafficGenerator
-from tests.sandbox.test_monitoring_schedules import (
+from tests.test_monitoring_schedules import (
     MONITOR_REGION,
     FakeClock,
     capturing_endpoint,
     schedule_config,
 )
-from tests.sandbox.world import aws_client, control, runtime_client, unique, upload_tumor_model
+from tests.world import runtime_client, upload_tumor_model
 
 # One pass over the held-out rows, which the traffic generator replays without repeats: the
 # window then has the held-out distribution (a stable verdict), sent in a second or two.

@@ -16,14 +16,8 @@ from botocore.exceptions import ClientError
 
 from sandbox.models import holdout_rows, rows_to_csv
 from sandbox.server import SandboxServer
-from tests.sandbox.world import (
-    TRAFFIC_REGION,
-    control,
-    live_endpoint,
-    runtime_client,
-    upload_tumor_model,
-    variant_metric,
-)
+from sandbox.testing import control, live_endpoint
+from tests.world import TRAFFIC_REGION, runtime_client, upload_tumor_model, variant_metric
 
 REPO = Path(__file__).resolve().parents[2]
 ROW = rows_to_csv(holdout_rows("tumor")[:1])

@@ -13,11 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.sandbox.world import (
-    aws_client,
-    create_endpoint,
-    upload_tumor_model,
-)
+from sandbox.testing import aws_client, create_endpoint
+from tests.world import upload_tumor_model
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -26,12 +26,8 @@ from sandbox.monitor import (
 )
 from sandbox.seed import EXECUTION_ROLE_ARN, bucket_name, ensure_bucket
 from sandbox.server import SandboxServer
-from tests.sandbox.world import (
-    aws_client,
-    unique,
-    upload_tumor_model,
-    wait_for_status,
-)
+from sandbox.testing import aws_client, unique, wait_for_status
+from tests.world import upload_tumor_model
 
 # Monitoring tests keep their endpoints, schedules and reports here.
 MONITOR_REGION = "eu-central-2"

@@ -13,15 +13,8 @@ from botocore.exceptions import ClientError
 from sandbox.models import holdout_rows, rows_to_csv
 from sandbox.seed import put_endpoint_alarms
 from sandbox.server import SandboxServer
-from tests.sandbox.world import (
-    TRAFFIC_REGION,
-    aws_client,
-    control,
-    live_endpoint,
-    runtime_client,
-    unique,
-    upload_tumor_model,
-)
+from sandbox.testing import aws_client, control, live_endpoint, unique
+from tests.world import TRAFFIC_REGION, runtime_client, upload_tumor_model
 
 ROW = rows_to_csv(holdout_rows("tumor")[:1])
 

@@ -20,14 +20,8 @@ from botocore.exceptions import ClientError
 from sandbox.models import holdout_rows, rows_to_csv, train_tumor
 from sandbox.seed import ensure_bucket
 from sandbox.server import SandboxServer
-from tests.sandbox.world import (
-    TRANSFORM_REGION,
-    aws_client,
-    control,
-    unique,
-    upload_tumor_model,
-    wait_for_transform,
-)
+from sandbox.testing import aws_client, control, unique
+from tests.world import TRANSFORM_REGION, upload_tumor_model, wait_for_transform
 
 AwsFactory = Callable[..., Any]
 ROWS = holdout_rows("tumor")

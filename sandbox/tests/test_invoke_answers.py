@@ -11,15 +11,8 @@ from sandbox.models import holdout, holdout_rows, rows_to_csv
 from sandbox.runtime import MAX_PAYLOAD_BYTES
 from sandbox.seed import artifact_url
 from sandbox.server import SandboxServer
-from tests.sandbox.world import (
-    TRAFFIC_REGION,
-    create_endpoint,
-    create_model,
-    live_endpoint,
-    runtime_client,
-    unique,
-    upload_tumor_model,
-)
+from sandbox.testing import create_endpoint, live_endpoint, unique
+from tests.world import TRAFFIC_REGION, create_model, runtime_client, upload_tumor_model
 
 TUMOR_ROWS = holdout_rows("tumor")[:25]
 
@@ -116,6 +109,7 @@ def test_unknown_target_variant_is_a_validation_error(
     assert "v9" in error["Error"]["Message"]
 
 
+@pytest.mark.usefixtures("slow_creation")
 def test_endpoint_still_creating_cannot_be_invoked(running_sandbox: SandboxServer) -> None:
     model = upload_tumor_model(running_sandbox.url, TRAFFIC_REGION)
     creating = create_endpoint(running_sandbox.url, TRAFFIC_REGION, model)

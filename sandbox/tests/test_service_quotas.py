@@ -11,14 +11,8 @@ from botocore.exceptions import ClientError
 from sandbox.quotas import quota_code
 from sandbox.seed import ensure_bucket
 from sandbox.server import SandboxServer
-from tests.sandbox.world import (
-    QUOTA_REGION,
-    aws_client,
-    control,
-    unique,
-    upload_tumor_model,
-    wait_for_transform,
-)
+from sandbox.testing import aws_client, control, unique
+from tests.world import QUOTA_REGION, upload_tumor_model, wait_for_transform
 
 AwsFactory = Callable[..., Any]
 M5_LARGE = "ml.m5.large for transform job usage"

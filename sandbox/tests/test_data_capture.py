@@ -12,15 +12,8 @@ import pytest
 from sandbox.models import holdout_rows, rows_to_csv
 from sandbox.seed import bucket_name, ensure_bucket
 from sandbox.server import SandboxServer
-from tests.sandbox.world import (
-    TRAFFIC_REGION,
-    aws_client,
-    control,
-    runtime_client,
-    unique,
-    upload_tumor_model,
-    wait_for_status,
-)
+from sandbox.testing import aws_client, control, unique, wait_for_status
+from tests.world import TRAFFIC_REGION, runtime_client, upload_tumor_model
 
 ROWS = holdout_rows("tumor")[:5]
 _KEY = re.compile(

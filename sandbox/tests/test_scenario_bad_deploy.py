@@ -22,15 +22,8 @@ from sandbox.models import holdout_rows, rows_to_csv
 from sandbox.scenarios import CI_SOURCE_IP, next_model_name
 from sandbox.seed import put_endpoint_alarms
 from sandbox.server import SandboxServer
-from tests.sandbox.world import (
-    aws_client,
-    control,
-    live_endpoint,
-    runtime_client,
-    upload_tumor_model,
-    variants_by_name,
-    wait_for_status,
-)
+from sandbox.testing import aws_client, control, live_endpoint, wait_for_status
+from tests.world import runtime_client, upload_tumor_model, variants_by_name
 
 REGION = "me-central-1"
 ROWS = holdout_rows("tumor")
@@ -288,6 +281,7 @@ def test_the_cli_runs_the_drill_and_says_how_to_undo_it(
         main(["scenario", "bad-deploy", "--url", url, "--endpoint", endpoint, "--variant", "nope"])
 
 
+@pytest.mark.usefixtures("slow_creation")
 def test_update_endpoint_serves_the_old_fleet_until_the_new_one_is_in_service(
     url: str, model: str, sagemaker: Any
 ) -> None:

@@ -9,13 +9,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sandbox.server import SandboxServer
-from tests.sandbox.world import (
-    LIFECYCLE_REGION,
-    create_endpoint,
-    upload_tumor_model,
-    variants_by_name,
-    wait_for_status,
-)
+from sandbox.testing import create_endpoint, wait_for_status
+from tests.world import LIFECYCLE_REGION, upload_tumor_model, variants_by_name
 
 AwsFactory = Callable[..., Any]
 REGION = LIFECYCLE_REGION
@@ -118,6 +113,7 @@ def test_unknown_endpoint_is_refused(aws: AwsFactory) -> None:
     assert message.startswith('Could not find endpoint "arn:aws:sagemaker:')
 
 
+@pytest.mark.usefixtures("slow_creation")
 def test_endpoint_that_is_not_in_service_is_refused(
     running_sandbox: SandboxServer, aws: AwsFactory, model: str
 ) -> None:

@@ -3,8 +3,8 @@
 moto has no monitoring schedules at all. Here a schedule holds its job definition and its
 cadence; at each scheduled time it gets an execution (a processing job on AWS) that reads the
 endpoint's data capture for the window before that time from S3, exactly as
-``sandbox/capture.py`` wrote it, checks the rows against the baseline with the portal's own
-engine (``dataquality``), writes ``statistics.json`` and ``constraint_violations.json``
+``sandbox/capture.py`` wrote it, checks the rows against the baseline with the engine the
+portal uses too (``dataquality``), writes ``statistics.json`` and ``constraint_violations.json``
 to ``<S3Output.S3Uri>/<endpoint>/<schedule>/yyyy/mm/dd/hh/`` and publishes per-feature
 CloudWatch metrics, which is what the SageMaker-provided analyzer does.
 

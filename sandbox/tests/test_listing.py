@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from sandbox.seed import seed_bulk
 from sandbox.server import SandboxServer
-from tests.sandbox.world import PAGING_REGION
+from tests.world import PAGING_REGION
 
 AwsFactory = Callable[..., Any]
 BULK = 150

@@ -18,13 +18,9 @@ from sandbox.endpoints import EndpointStore
 from sandbox.faults import Fault, FaultStore
 from sandbox.models import holdout
 from sandbox.server import SandboxServer
+from sandbox.testing import control, live_endpoint
 from sandbox.traffic import TrafficGenerator, daily_shape
-from tests.sandbox.world import (
-    control,
-    live_endpoint,
-    upload_tumor_model,
-    variant_metric,
-)
+from tests.world import upload_tumor_model, variant_metric
 
 REPO = Path(__file__).resolve().parents[2]
 # A region of its own: the generator invokes every serving endpoint in the regions it is given.

@@ -14,14 +14,8 @@ from botocore.exceptions import ClientError
 
 from sandbox.identities import CI_DEPLOYER_KEY, MARIA_KEY
 from sandbox.server import SandboxServer
-from tests.sandbox.world import (
-    CLOUDTRAIL_REGION,
-    control,
-    create_model,
-    ensure_bucket,
-    keyed_client,
-    unique,
-)
+from sandbox.testing import control, keyed_client, unique
+from tests.world import CLOUDTRAIL_REGION, create_model, ensure_bucket
 
 REGION = CLOUDTRAIL_REGION
 MODEL = "cloudtrail-test-model"

@@ -1,12 +1,10 @@
-"""Building and watching sandbox resources from tests, only through the AWS API."""
+"""Building and watching sandbox resources from tests, only through the AWS API.
+
+The helpers other projects use too (clients, controls, endpoints) are in ``sandbox.testing``."""
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.error
-import urllib.request
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,25 +13,11 @@ from botocore.config import Config
 
 from sandbox.models import artifact_bytes, train_tumor
 from sandbox.seed import EXECUTION_ROLE_ARN, ensure_bucket, image_uri
+from sandbox.testing import TRAFFIC_REGION, aws_client, unique
 
 # Regions the demo world leaves empty, so tests here never disturb what other tests read.
 LIFECYCLE_REGION = "us-west-2"
 PAGING_REGION = "ap-southeast-2"
-
-
-def aws_client(url: str, service: str, region: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=url,
-        region_name=region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"mode": "standard", "total_max_attempts": 3}),
-    )
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def upload_tumor_model(url: str, region: str, *, artifact: bytes | None = None) -> str:
@@ -58,55 +42,12 @@ def create_model(url: str, region: str, name: str, model_data_url: str) -> str:
     return name
 
 
-def create_endpoint(
-    url: str,
-    region: str,
-    model: str,
-    *,
-    weights: tuple[float, ...] = (1.0, 1.0),
-    counts: tuple[int, ...] = (1, 1),
-) -> str:
-    """A two-variant endpoint (v0, v1) on the model; returns while it is still Creating."""
-    sagemaker = aws_client(url, "sagemaker", region)
-    name = unique("ep")
-    sagemaker.create_endpoint_config(
-        EndpointConfigName=name,
-        ProductionVariants=[
-            {
-                "VariantName": f"v{i}",
-                "ModelName": model,
-                "InstanceType": "ml.m5.large",
-                "InitialInstanceCount": count,
-                "InitialVariantWeight": weight,
-            }
-            for i, (weight, count) in enumerate(zip(weights, counts, strict=True))
-        ],
-    )
-    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
-    return name
-
-
-def wait_for_status(
-    url: str, region: str, name: str, status: str, timeout: float = 15.0
-) -> dict[str, Any]:
-    """Poll DescribeEndpoint like the SDK's waiter, but every 50 ms."""
-    sagemaker = aws_client(url, "sagemaker", region)
-    deadline = time.monotonic() + timeout
-    while True:
-        described = sagemaker.describe_endpoint(EndpointName=name)
-        if described["EndpointStatus"] == status:
-            return described
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{name} is {described['EndpointStatus']}, not {status}")
-        time.sleep(0.05)
-
-
 def variants_by_name(described: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {v["VariantName"]: v for v in described["ProductionVariants"]}
 
 
-# Live traffic, metrics and alarms: tests invoke and watch endpoints of their own here.
-TRAFFIC_REGION = "us-east-2"
+# Live traffic, metrics and alarms: tests invoke and watch endpoints of their own in
+# TRAFFIC_REGION (``live_endpoint``'s default region).
 
 
 def runtime_client(url: str, region: str = TRAFFIC_REGION) -> Any:
@@ -121,30 +62,6 @@ def runtime_client(url: str, region: str = TRAFFIC_REGION) -> Any:
             retries={"mode": "standard", "total_max_attempts": 1}, max_pool_connections=8
         ),
     )
-
-
-def control(url: str, path: str, method: str = "POST", body: Any = None) -> tuple[int, Any]:
-    """Call a ``/_sandbox/`` control; (status, JSON answer) even for 4xx answers."""
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"{url}/_sandbox/{path}", data=data, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
-def live_endpoint(
-    url: str,
-    model: str,
-    *,
-    weights: tuple[float, ...] = (1.0, 1.0),
-    region: str = TRAFFIC_REGION,
-) -> str:
-    """A new endpoint on the model, waited for until InService."""
-    name = create_endpoint(url, region, model, weights=weights, counts=(1,) * len(weights))
-    wait_for_status(url, region, name, "InService")
-    return name
 
 
 def variant_metric(
@@ -205,15 +122,3 @@ def wait_for_transform(url: str, region: str, name: str, timeout: float = 20.0) 
 
 # CloudTrail: calls and lookups of these tests stay here (LookupEvents budgets are regional).
 CLOUDTRAIL_REGION = "eu-north-1"
-
-
-def keyed_client(url: str, service: str, region: str, access_key: str) -> Any:
-    """A client signing with a given access key (the sandbox's identity), without retries."""
-    return boto3.client(
-        service,
-        endpoint_url=url,
-        region_name=region,
-        aws_access_key_id=access_key,
-        aws_secret_access_key="secret",
-        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
-    )

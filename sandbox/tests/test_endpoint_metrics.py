@@ -12,15 +12,8 @@ from sandbox.endpoints import EndpointRecord, EndpointStatus, EndpointStore, Tim
 from sandbox.metric_store import MetricStore, SeriesKey
 from sandbox.models import holdout_rows, rows_to_csv
 from sandbox.server import SandboxServer
-from tests.sandbox.world import (
-    TRAFFIC_REGION,
-    aws_client,
-    control,
-    live_endpoint,
-    runtime_client,
-    upload_tumor_model,
-    variant_metric,
-)
+from sandbox.testing import aws_client, control, live_endpoint
+from tests.world import TRAFFIC_REGION, runtime_client, upload_tumor_model, variant_metric
 
 ROW = rows_to_csv(holdout_rows("tumor")[:1])
 

@@ -10,14 +10,8 @@ from scipy.stats import chisquare
 
 from sandbox.models import holdout_rows, rows_to_csv
 from sandbox.server import SandboxServer
-from tests.sandbox.world import (
-    TRAFFIC_REGION,
-    control,
-    live_endpoint,
-    runtime_client,
-    upload_tumor_model,
-    variant_metric,
-)
+from sandbox.testing import control, live_endpoint
+from tests.world import TRAFFIC_REGION, runtime_client, upload_tumor_model, variant_metric
 
 INVOCATIONS = 2000
 ROW = rows_to_csv(holdout_rows("tumor")[:1])
@@ -99,7 +93,7 @@ def test_a_variant_of_weight_zero_gets_nothing_unless_named(
 def test_weight_change_moves_traffic_once_the_update_completes(
     running_sandbox: SandboxServer, model: str
 ) -> None:
-    from tests.sandbox.world import aws_client, wait_for_status
+    from sandbox.testing import aws_client, wait_for_status
 
     name = live_endpoint(running_sandbox.url, model, weights=(1.0, 0.0))
     aws_client(

@@ -10,7 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sandbox.server import SandboxServer
-from tests.sandbox.world import TRAFFIC_REGION, aws_client, unique
+from sandbox.testing import aws_client, unique
+from tests.world import TRAFFIC_REGION
 
 BASE = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=30)
 

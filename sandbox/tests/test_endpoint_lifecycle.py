@@ -11,15 +11,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sandbox.server import SandboxServer
-from tests.sandbox.world import (
-    LIFECYCLE_REGION,
-    create_endpoint,
-    create_model,
-    unique,
-    upload_tumor_model,
-    variants_by_name,
-    wait_for_status,
-)
+from sandbox.testing import create_endpoint, unique, wait_for_status
+from tests.world import LIFECYCLE_REGION, create_model, upload_tumor_model, variants_by_name
 
 AwsFactory = Callable[..., Any]
 REGION = LIFECYCLE_REGION
@@ -30,6 +23,7 @@ def model(running_sandbox: SandboxServer) -> str:
     return upload_tumor_model(running_sandbox.url, REGION)
 
 
+@pytest.mark.usefixtures("slow_creation")
 def test_new_endpoint_is_creating_then_in_service_with_a_later_modified_time(
     running_sandbox: SandboxServer, aws: AwsFactory, model: str
 ) -> None:
@@ -50,6 +44,7 @@ def test_new_endpoint_is_creating_then_in_service_with_a_later_modified_time(
     assert "VariantStatus" not in first
 
 
+@pytest.mark.usefixtures("slow_creation")
 def test_list_and_describe_agree_on_status_and_modified_time(
     running_sandbox: SandboxServer, aws: AwsFactory, model: str
 ) -> None:
@@ -68,6 +63,7 @@ def test_list_and_describe_agree_on_status_and_modified_time(
     assert [e["EndpointName"] for e in changed] == [name]
 
 
+@pytest.mark.usefixtures("slow_creation")
 def test_missing_model_data_fails_the_endpoint_with_aws_reason(
     running_sandbox: SandboxServer, aws: AwsFactory
 ) -> None:

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from sandbox.server import SandboxServer
-from tests.sandbox.world import variants_by_name, wait_for_status
+from sandbox.testing import wait_for_status
+from tests.world import variants_by_name
 
 AwsFactory = Callable[..., Any]
 
