@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 
 from core.aws import clients
-from sandbox.server import SandboxServer
+from sandbox.testing import SandboxServer
 from transforms import services
 from transforms.models import TransformJob
 

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from core.aws.clients import forget_clients
-from sandbox.server import SandboxServer
+from sandbox.testing import SandboxServer
 
 ROLE_NAMES = ("Viewer", "Operator", "Approver", "Admin")
 

@@ -21,8 +21,7 @@ from apihistory import rate_limit, tasks
 from apihistory.models import IngestCursor, TrailEvent
 from apihistory.services import trail_backfill, trail_ingest
 from core.aws import cloudtrail as aws_cloudtrail
-from sandbox.identities import MARIA_KEY
-from sandbox.testing import keyed_client
+from sandbox.testing import MARIA_KEY, keyed_client
 from tests.apihistory import (
     ACCOUNT,
     LookupArrivals,

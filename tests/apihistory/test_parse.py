@@ -21,8 +21,7 @@ from apihistory.parse import (
     parse_event_time,
 )
 from apihistory.services import trail_ingest
-from sandbox.identities import CI_DEPLOYER_KEY, MARIA_KEY, PORTAL_KEY, ROOT_KEY, TEST_KEY
-from sandbox.testing import keyed_client
+from sandbox.testing import CI_DEPLOYER_KEY, MARIA_KEY, PORTAL_KEY, ROOT_KEY, TEST_KEY, keyed_client
 from tests.apihistory import target_for
 
 

@@ -16,8 +16,7 @@ from core.targets import target_by_name
 from endpoints.models import Endpoint
 from endpoints.services import endpoint_refresh
 from monitoring.services import alarm_sync
-from sandbox.seed import put_endpoint_alarms
-from sandbox.testing import aws_client, control, live_endpoint
+from sandbox.testing import aws_client, control, live_endpoint, put_endpoint_alarms
 from tests.apihistory import cloudtrail_settings
 from tests.shifts.helpers import deferred  # noqa: F401  (fixture)
 
