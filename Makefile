@@ -38,7 +38,7 @@ browser:
 # then the portal's suite.
 test: venv browser
 	@for package in $(LOCAL_PACKAGES); do \
-	  echo "== $$package"; (cd $$package && ../$(PY) -m pytest) || exit 1; done
+	  echo "== $$package"; (cd $$package && $(abspath $(PY)) -m pytest) || exit 1; done
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: venv
