@@ -8,11 +8,16 @@ STAMP := $(VENV)/.installed
 
 venv: $(STAMP)
 
-$(STAMP): requirements.lock requirements-dev.lock
+LOCAL_PACKAGES := dataquality dataprocessing sandbox
+
+$(STAMP): requirements.lock requirements-sandbox.lock requirements-dev.lock \
+	  $(addsuffix /pyproject.toml,$(LOCAL_PACKAGES))
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=python3.11)")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --require-hashes -r requirements.lock -r requirements-dev.lock
+	$(PY) -m pip install --quiet --require-hashes \
+	  -r requirements.lock -r requirements-sandbox.lock -r requirements-dev.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation $(addprefix -e ,$(LOCAL_PACKAGES))
 	touch $(STAMP)
 
 migrate: venv
@@ -29,15 +34,22 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  { echo "Chromium is needed for the browser tests: install Debian's chromium package."; exit 1; }
 
+# Each local package's tests run in a pytest process of their own (its pyproject's settings),
+# then the portal's suite.
 test: venv browser
+	@for package in $(LOCAL_PACKAGES); do \
+	  echo "== $$package"; (cd $$package && $(abspath $(PY)) -m pytest) || exit 1; done
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: venv
 	$(PY) -m bench
 
+# Style, the layering contracts (pyproject.toml [tool.importlinter]) and the type checker.
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 format: venv
 	$(VENV)/bin/ruff check --fix .

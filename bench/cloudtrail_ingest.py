@@ -27,9 +27,18 @@ from apihistory.services import IngestResult, trail_ingest
 from core.aws import clients
 from core.aws import cloudtrail as aws_cloudtrail
 from core.aws.cloudtrail import PAGE_SIZE
-from sandbox.cloudtrail_records import EVENT_SOURCES, Call, CallKind, resources_named
-from sandbox.identities import CI_DEPLOYER_KEY, MARIA_KEY, PORTAL_KEY, ROOT_KEY, identity_for
-from sandbox.server import SandboxServer
+from sandbox.testing import (
+    CI_DEPLOYER_KEY,
+    EVENT_SOURCES,
+    MARIA_KEY,
+    PORTAL_KEY,
+    ROOT_KEY,
+    Call,
+    CallKind,
+    SandboxServer,
+    identity_for,
+    resources_named,
+)
 
 COUNT = 20_000
 REGION = "us-east-1"

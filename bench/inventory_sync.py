@@ -10,8 +10,7 @@ from django.conf import settings
 
 from core.aws import clients
 from endpoints.services import inventory_sync
-from sandbox.seed import seed_bulk
-from sandbox.server import SandboxServer
+from sandbox.testing import SandboxServer, seed_bulk
 
 COUNT = 1000
 

@@ -13,7 +13,7 @@ from core.aws import clients
 from endpoints.models import Endpoint
 from endpoints.services import inventory_sync
 from monitoring.metrics import TimeRange, metrics_panel, panel_queries
-from sandbox.server import SandboxServer
+from sandbox.testing import SandboxServer
 
 ROUNDS = 20
 

@@ -24,7 +24,7 @@ import time
 import tracemalloc
 from collections.abc import Iterator
 
-from monitoring.quality import (
+from dataquality import (
     CaptureCounts,
     check,
     profile,
@@ -43,7 +43,7 @@ def _dataset() -> tuple[list[str], list[list[float]]]:
     from sklearn.datasets import load_breast_cancer
 
     data = load_breast_cancer()
-    # The sandbox's tumor model names its features this way (sandbox/models.py).
+    # The sandbox's tumor model names its features this way (sandbox.models).
     names = [str(name).replace(" ", "_") for name in data.feature_names]
     return names, data.data.tolist()
 

@@ -18,8 +18,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from sandbox.models import holdout_rows, rows_to_csv, train_tumor
-from sandbox.server import SandboxServer
+from sandbox.testing import SandboxServer, holdout_rows, rows_to_csv, train_tumor
 
 ENDPOINT = "tumor-classifier"
 REGION = "us-east-1"

@@ -16,9 +16,14 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from sandbox.models import holdout_rows, rows_to_csv
-from sandbox.seed import BATCH_REGION, bucket_name, tumor_batch_request
-from sandbox.server import SandboxServer
+from sandbox.testing import (
+    BATCH_REGION,
+    SandboxServer,
+    bucket_name,
+    holdout_rows,
+    rows_to_csv,
+    tumor_batch_request,
+)
 
 ROWS = 100_000
 INPUT_KEY = "bench/transform/input/tumor-100k.csv"

@@ -27,7 +27,7 @@ from core.aws import clients
 from endpoints.models import Endpoint, EndpointSnapshot
 from endpoints.services import inventory_sync
 from monitoring.models import Alarm, MonitoringExecution, MonitoringSchedule, MonitoringViolation
-from sandbox.server import SandboxServer
+from sandbox.testing import SandboxServer
 from shifts.models import ShiftEvent, ShiftProposal
 
 DAYS = 30

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group, User
 
 from core.aws import clients
 from core.aws.types import TransformSpec
-from sandbox.server import SandboxServer
+from sandbox.testing import SandboxServer
 from transforms import services
 from transforms.models import TransformJob
 

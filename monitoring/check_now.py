@@ -24,12 +24,13 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
+import dataquality as quality
 from audit.services import audit_record, audit_refusal
 from core.aws import s3 as aws_s3
 from core.aws.errors import AwsError
 from core.queue import enqueue_on_commit
 from core.targets import Target, target_by_name
-from monitoring import monitor_selectors, policy, quality, tasks
+from monitoring import monitor_selectors, policy, tasks
 from monitoring.models import CheckRun, CheckRunStatus
 
 if TYPE_CHECKING:

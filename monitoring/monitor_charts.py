@@ -18,12 +18,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+import dataquality as quality
 from core.aws import cloudwatch as aws_cloudwatch
 from core.aws import s3 as aws_s3
 from core.aws.errors import AwsError
 from core.aws.types import MetricQuery
 from core.targets import target_by_name
-from monitoring import quality
 from monitoring.models import MonitoringExecution, MonitoringSchedule
 
 if TYPE_CHECKING:

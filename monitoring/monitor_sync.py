@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+import dataquality as quality
 from audit.services import audit_record
 from core.aws import monitor as aws_monitor
 from core.aws import s3 as aws_s3
@@ -28,7 +29,6 @@ from core.aws.types import MonitoringExecutionSummary, MonitoringScheduleSummary
 from core.models import SyncKind
 from core.sync_status import sync_failed, sync_succeeded
 from core.targets import Target
-from monitoring import quality
 from monitoring.models import (
     MonitoringExecution,
     MonitoringSchedule,

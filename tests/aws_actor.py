@@ -78,7 +78,7 @@ def runtime(url: str, region: str = "us-east-1") -> Any:
 def invoke(url: str, name: str, *, variant: str = "", region: str = "us-east-1") -> str:
     """One CSV invocation with a held-out row of the served model; the variant that
     answered."""
-    from sandbox.models import holdout_rows, rows_to_csv
+    from sandbox.testing import holdout_rows, rows_to_csv
 
     kwargs = {"TargetVariant": variant} if variant else {}
     response = runtime(url, region).invoke_endpoint(

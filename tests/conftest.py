@@ -11,7 +11,7 @@ from celery.app.task import Task
 from django.contrib.auth.models import Group
 
 from core.aws.clients import forget_clients
-from sandbox.server import SandboxServer
+from sandbox.testing import SandboxServer
 from tests.support.queue import HeldTasks, hold_countdowns
 
 ROLE_NAMES = ("Viewer", "Operator", "Approver", "Admin")

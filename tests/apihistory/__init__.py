@@ -19,10 +19,16 @@ from django.db import connection
 
 from core.aws import cloudtrail as aws_cloudtrail
 from core.targets import Target
-from sandbox.cloudtrail_records import EVENT_SOURCES, Call, CallKind, resources_named
-from sandbox.identities import MARIA_KEY, identity_for
-from sandbox.server import SandboxServer
-from tests.sandbox.world import control
+from sandbox.testing import (
+    EVENT_SOURCES,
+    MARIA_KEY,
+    Call,
+    CallKind,
+    SandboxServer,
+    control,
+    identity_for,
+    resources_named,
+)
 
 ACCOUNT = "123456789012"
 

@@ -22,7 +22,7 @@ from apihistory.models import IngestCursor, TrailEvent
 from apihistory.services import trail_backfill, trail_ingest
 from core.aws import cloudtrail as aws_cloudtrail
 from core.models import SyncStatus
-from sandbox.identities import MARIA_KEY
+from sandbox.testing import MARIA_KEY, keyed_client
 from tests.apihistory import (
     ACCOUNT,
     LookupArrivals,
@@ -34,7 +34,6 @@ from tests.apihistory import (
     record_events,
     target_for,
 )
-from tests.sandbox.world import keyed_client
 
 pytestmark = pytest.mark.django_db
 

@@ -21,9 +21,8 @@ from apihistory.parse import (
     parse_event_time,
 )
 from apihistory.services import trail_ingest
-from sandbox.identities import CI_DEPLOYER_KEY, MARIA_KEY, PORTAL_KEY, ROOT_KEY, TEST_KEY
+from sandbox.testing import CI_DEPLOYER_KEY, MARIA_KEY, PORTAL_KEY, ROOT_KEY, TEST_KEY, keyed_client
 from tests.apihistory import target_for
-from tests.sandbox.world import keyed_client
 
 
 def record(**overrides: Any) -> dict[str, Any]:

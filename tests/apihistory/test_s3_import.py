@@ -18,9 +18,8 @@ from django.utils import timezone
 
 from apihistory.models import TrailEvent
 from apihistory.services import TrailImportError, trail_import_s3, trail_ingest
-from sandbox.identities import CI_DEPLOYER_KEY, MARIA_KEY
+from sandbox.testing import CI_DEPLOYER_KEY, MARIA_KEY, control, keyed_client
 from tests.apihistory import ACCOUNT, target_for
-from tests.sandbox.world import control, keyed_client
 
 pytestmark = pytest.mark.django_db
 

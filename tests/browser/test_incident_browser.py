@@ -16,9 +16,8 @@ from core.targets import target_by_name
 from endpoints.models import Endpoint
 from endpoints.services import endpoint_refresh
 from monitoring.services import alarm_sync
-from sandbox.seed import put_endpoint_alarms
+from sandbox.testing import aws_client, control, live_endpoint, put_endpoint_alarms
 from tests.apihistory import cloudtrail_settings
-from tests.sandbox.world import aws_client, control, live_endpoint
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -7,7 +7,7 @@ from django.core.cache import cache
 
 from endpoints.models import Endpoint
 from endpoints.services import inventory_sync_configured
-from sandbox.models import holdout_rows, rows_to_csv
+from sandbox.testing import holdout_rows, rows_to_csv
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

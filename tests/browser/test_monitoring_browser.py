@@ -10,7 +10,7 @@ from django.core.cache import cache
 from endpoints.models import Endpoint
 from endpoints.services import inventory_sync
 from monitoring.monitor_sync import monitor_sync
-from sandbox.seed import MONITORED_ENDPOINT
+from sandbox.testing import MONITORED_ENDPOINT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 TARGET = settings.OPSPORTAL_TARGETS[0]

@@ -10,7 +10,7 @@ from audit.models import AuditEntry
 from core.aws import clients
 from endpoints.models import Endpoint
 from endpoints.services import inventory_sync
-from sandbox.models import holdout_rows, rows_to_csv
+from sandbox.testing import holdout_rows, rows_to_csv
 
 pytestmark = pytest.mark.django_db
 

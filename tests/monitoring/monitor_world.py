@@ -6,12 +6,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sandbox.models import holdout
-from sandbox.seed import MONITOR_REGION, MONITORED_ENDPOINT, MONITORING_SCHEDULE
-from sandbox.server import SandboxServer
-from sandbox.traffic import TrafficGenerator
+from sandbox.testing import (
+    MONITOR_REGION,
+    MONITORED_ENDPOINT,
+    MONITORING_SCHEDULE,
+    SandboxServer,
+    TrafficGenerator,
+    control,
+    holdout,
+)
 from tests.aws_actor import runtime
-from tests.sandbox.world import control
 
 # One pass over the held-out rows: the window then has the held-out distribution.
 REQUESTS = len(holdout("tumor").features)
@@ -68,7 +72,7 @@ def capturing_endpoint(url: str) -> str:
     with no monitoring schedule."""
     import uuid
 
-    from sandbox.seed import bucket_name
+    from sandbox.testing import bucket_name
     from tests.aws_actor import sagemaker, wait_for_status
 
     sm = sagemaker(url, MONITOR_REGION)

@@ -16,7 +16,7 @@ from endpoints.services import inventory_sync
 from monitoring import check_now, tasks
 from monitoring.models import CheckRun
 from monitoring.monitor_sync import monitor_sync
-from sandbox.seed import MONITORED_ENDPOINT, baseline_uri, bucket_name
+from sandbox.testing import MONITORED_ENDPOINT, baseline_uri, bucket_name
 from tests.monitoring.monitor_world import (
     DRIFTED_FEATURE,
     REQUESTS,

@@ -18,7 +18,7 @@ from endpoints.models import Endpoint
 from endpoints.services import inventory_sync
 from monitoring.models import MonitoringExecution, MonitoringSchedule
 from monitoring.monitor_sync import monitor_sync
-from sandbox.seed import MONITORED_ENDPOINT, MONITORING_SCHEDULE
+from sandbox.testing import MONITORED_ENDPOINT, MONITORING_SCHEDULE
 from tests.monitoring.monitor_world import DRIFTED_FEATURE
 
 pytestmark = pytest.mark.django_db

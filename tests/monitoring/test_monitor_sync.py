@@ -21,7 +21,7 @@ from monitoring.models import (
     MonitoringViolation,
 )
 from monitoring.monitor_sync import monitor_sync
-from sandbox.seed import MONITORED_ENDPOINT, MONITORING_SCHEDULE
+from sandbox.testing import MONITORED_ENDPOINT, MONITORING_SCHEDULE
 from tests.monitoring.monitor_world import (
     DRIFTED_FEATURE,
     drift,

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from monitoring.models import MonitoringExecution, MonitoringSchedule
-from sandbox.seed import MONITORED_ENDPOINT, MONITORING_SCHEDULE
+from sandbox.testing import MONITORED_ENDPOINT, MONITORING_SCHEDULE
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core.aws.clients import forget_clients
 from endpoints.models import Endpoint
-from sandbox.server import SandboxServer
+from sandbox.testing import SandboxServer
 from tests.shifts.helpers import EndpointPool, adopt, make_endpoint
 
 

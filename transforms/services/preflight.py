@@ -18,7 +18,7 @@ from core.aws import s3 as aws_s3
 from core.aws import transform as aws_transform
 from core.aws.errors import AccessDenied, AwsError, NotFound
 from core.targets import Target, target_by_name
-from transforms.jsonpath import jsonpath_problem
+from dataprocessing.jsonpath import jsonpath_problem
 from transforms.models import TERMINAL_STATUSES, TransformJob, TransformStatus
 from transforms.services.launch_spec import TransformLaunch
 

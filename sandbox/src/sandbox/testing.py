@@ -1,0 +1,185 @@
+"""The sandbox's public surface for other projects' tests and benchmarks.
+
+Everything a test suite or a benchmark outside this package uses comes from here, so the rest
+of the package can change freely:
+
+- ``SandboxServer``: a sandbox on a local port, started and stopped in-process (moto keeps its
+  state per process, so one runs at a time), and ``TrafficGenerator`` for steady invocations;
+- the demo world's names and helpers (``seed``): the monitored endpoint and its schedule,
+  buckets, the baseline, the batch transform request, endpoint alarms, a bulk world;
+- the small real models' held-out data (``holdout``, ``holdout_rows``, ``rows_to_csv``,
+  ``train_tumor``);
+- the identities calls are recorded under (access keys, ``identity_for``) and the CloudTrail
+  record building blocks (``Call``, ``CallKind``, ``EVENT_SOURCES``, ``resources_named``);
+- helpers that drive a running sandbox through the AWS API and its ``/_sandbox/`` controls
+  only (``aws_client``, ``keyed_client``, ``control``, ``live_endpoint``). The sandbox's own
+  tests build on them too.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+import uuid
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from sandbox.cloudtrail_records import EVENT_SOURCES, Call, CallKind, resources_named
+from sandbox.identities import (
+    CI_DEPLOYER_KEY,
+    MARIA_KEY,
+    PORTAL_KEY,
+    ROOT_KEY,
+    TEST_KEY,
+    identity_for,
+)
+from sandbox.models import holdout, holdout_rows, rows_to_csv, train_tumor
+from sandbox.seed import (
+    BATCH_REGION,
+    MONITOR_REGION,
+    MONITORED_ENDPOINT,
+    MONITORING_SCHEDULE,
+    baseline_uri,
+    bucket_name,
+    put_endpoint_alarms,
+    seed_bulk,
+    tumor_batch_request,
+)
+from sandbox.server import SandboxServer
+from sandbox.traffic import TrafficGenerator
+
+__all__ = [
+    "BATCH_REGION",
+    "CI_DEPLOYER_KEY",
+    "EVENT_SOURCES",
+    "MARIA_KEY",
+    "MONITORED_ENDPOINT",
+    "MONITORING_SCHEDULE",
+    "MONITOR_REGION",
+    "PORTAL_KEY",
+    "ROOT_KEY",
+    "TEST_KEY",
+    "Call",
+    "CallKind",
+    "SandboxServer",
+    "TrafficGenerator",
+    "aws_client",
+    "baseline_uri",
+    "bucket_name",
+    "control",
+    "holdout",
+    "holdout_rows",
+    "identity_for",
+    "keyed_client",
+    "live_endpoint",
+    "put_endpoint_alarms",
+    "resources_named",
+    "rows_to_csv",
+    "seed_bulk",
+    "train_tumor",
+    "tumor_batch_request",
+]
+
+# The region ``live_endpoint`` creates endpoints in unless told otherwise; the demo world
+# leaves it empty.
+TRAFFIC_REGION = "us-east-2"
+
+
+def aws_client(url: str, service: str, region: str) -> Any:
+    """A boto3 client for the sandbox at ``url``, with dummy credentials and 3 attempts."""
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name=region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"mode": "standard", "total_max_attempts": 3}),
+    )
+
+
+def keyed_client(url: str, service: str, region: str, access_key: str) -> Any:
+    """A client signing with a given access key (the sandbox's identity), without retries."""
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name=region,
+        aws_access_key_id=access_key,
+        aws_secret_access_key="secret",
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
+    )
+
+
+def control(url: str, path: str, method: str = "POST", body: Any = None) -> tuple[int, Any]:
+    """Call a ``/_sandbox/`` control; (status, JSON answer) even for 4xx answers."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{url}/_sandbox/{path}", data=data, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def unique(prefix: str) -> str:
+    """``prefix`` with a random suffix, for names no other test uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def create_endpoint(
+    url: str,
+    region: str,
+    model: str,
+    *,
+    weights: tuple[float, ...] = (1.0, 1.0),
+    counts: tuple[int, ...] = (1, 1),
+) -> str:
+    """A two-variant endpoint (v0, v1) on the model; returns while it is still Creating."""
+    sagemaker = aws_client(url, "sagemaker", region)
+    name = unique("ep")
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=name,
+        ProductionVariants=[
+            {
+                "VariantName": f"v{i}",
+                "ModelName": model,
+                "InstanceType": "ml.m5.large",
+                "InitialInstanceCount": count,
+                "InitialVariantWeight": weight,
+            }
+            for i, (weight, count) in enumerate(zip(weights, counts, strict=True))
+        ],
+    )
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    return name
+
+
+def wait_for_status(
+    url: str, region: str, name: str, status: str, timeout: float = 15.0
+) -> dict[str, Any]:
+    """Poll DescribeEndpoint like the SDK's waiter, but every 50 ms."""
+    sagemaker = aws_client(url, "sagemaker", region)
+    deadline = time.monotonic() + timeout
+    while True:
+        described = sagemaker.describe_endpoint(EndpointName=name)
+        if described["EndpointStatus"] == status:
+            return described
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{name} is {described['EndpointStatus']}, not {status}")
+        time.sleep(0.05)
+
+
+def live_endpoint(
+    url: str,
+    model: str,
+    *,
+    weights: tuple[float, ...] = (1.0, 1.0),
+    region: str = TRAFFIC_REGION,
+) -> str:
+    """A new endpoint on the model, waited for until InService."""
+    name = create_endpoint(url, region, model, weights=weights, counts=(1,) * len(weights))
+    wait_for_status(url, region, name, "InService")
+    return name
