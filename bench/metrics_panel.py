@@ -12,7 +12,7 @@ from django.core.cache import cache
 from core.aws import clients
 from endpoints.models import Endpoint
 from endpoints.services import inventory_sync
-from monitoring.metrics import TimeRange, metrics_panel, panel_queries
+from monitoring.live.metrics import TimeRange, metrics_panel, panel_queries
 from sandbox.testing import SandboxServer
 
 ROUNDS = 20

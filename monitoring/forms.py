@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.forms import UtcDateTimeField
-from monitoring.metrics import RANGES, TimeRange
+from monitoring.live.metrics import RANGES, TimeRange
 
 MAX_CUSTOM_RANGE = timedelta(days=455)  # CloudWatch keeps hourly data this long
 

@@ -6,7 +6,7 @@ from celery import shared_task
 
 from core.queue import per_target_region
 from core.targets import target_by_name
-from monitoring import check_now, monitor_sync, services
+from monitoring import services
 
 
 @shared_task(name="monitoring.tasks.alarm_sync_all")
@@ -28,14 +28,14 @@ def monitor_sync_all() -> int:
 
 @shared_task(name="monitoring.tasks.monitor_sync_region", expires=600)
 def monitor_sync_region(target_name: str, region: str) -> str:
-    return monitor_sync.monitor_sync(target=target_by_name(target_name), region=region).summary()
+    return services.monitor_sync(target=target_by_name(target_name), region=region).summary()
 
 
 @shared_task(name="monitoring.tasks.check_run_execute")
 def check_run_execute(run_id: int) -> str:
-    return check_now.check_run_execute(run_id=run_id)
+    return services.check_run_execute(run_id=run_id)
 
 
 @shared_task(name="monitoring.tasks.check_run_sweep", expires=120)
 def check_run_sweep() -> int:
-    return check_now.check_run_sweep()
+    return services.check_run_sweep()

@@ -14,9 +14,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.roles import Role, has_role, role_required
 from endpoints.selectors import endpoint_or_404
-from monitoring import check_now, monitor_charts, monitor_selectors, selectors
+from monitoring import selectors
 from monitoring.forms import CheckNowForm, RangeForm
-from monitoring.metrics import RANGES, metrics_panel
+from monitoring.live import model_monitor as monitor_charts
+from monitoring.live.metrics import RANGES, metrics_panel
+from monitoring.services import check_now
 
 if TYPE_CHECKING:
     from endpoints.models import Endpoint
@@ -64,33 +66,31 @@ def endpoint_metrics_panel(request: HttpRequest, pk: int) -> HttpResponse:
 def _monitoring_context(
     request: HttpRequest, endpoint: Endpoint, form: CheckNowForm
 ) -> dict[str, Any]:
-    executions = monitor_selectors.endpoint_executions(endpoint=endpoint)
+    executions = selectors.endpoint_executions(endpoint=endpoint)
     chosen = None
     raw = request.GET.get("execution", "")
     if raw.isdigit():
-        chosen = monitor_selectors.execution_for_endpoint(endpoint=endpoint, execution_id=int(raw))
-    chosen = chosen or monitor_selectors.default_execution(executions)
+        chosen = selectors.execution_for_endpoint(endpoint=endpoint, execution_id=int(raw))
+    chosen = chosen or selectors.default_execution(executions)
     check = None
     raw_check = request.GET.get("check", "")
     if raw_check.isdigit():
-        check = monitor_selectors.check_run_for_endpoint(endpoint=endpoint, run_id=int(raw_check))
+        check = selectors.check_run_for_endpoint(endpoint=endpoint, run_id=int(raw_check))
     return {
         "endpoint": endpoint,
         "tab": "monitoring",
-        "schedules": monitor_selectors.endpoint_schedules(endpoint=endpoint),
-        "executions": executions[: monitor_selectors.TABLE_LIMIT],
+        "schedules": selectors.endpoint_schedules(endpoint=endpoint),
+        "executions": executions[: selectors.TABLE_LIMIT],
         "execution_total": len(executions),
-        "timeline_json": json.dumps(
-            [monitor_selectors.timeline_chart(executions)], separators=(",", ":")
-        ),
+        "timeline_json": json.dumps([selectors.timeline_chart(executions)], separators=(",", ":")),
         "chosen": chosen,
-        "violations": monitor_selectors.violation_rows(chosen),
-        "history": monitor_selectors.feature_history(endpoint=endpoint),
-        "sync_status": monitor_selectors.monitor_sync_status(endpoint=endpoint),
+        "violations": selectors.violation_rows(chosen),
+        "history": selectors.feature_history(endpoint=endpoint),
+        "sync_status": selectors.monitor_sync_status(endpoint=endpoint),
         "can_check": has_role(request.user, Role.OPERATOR),
         "check_form": form,
         "check": check,
-        "check_runs": monitor_selectors.endpoint_check_runs(endpoint=endpoint),
+        "check_runs": selectors.endpoint_check_runs(endpoint=endpoint),
     }
 
 
@@ -109,16 +109,14 @@ def endpoint_monitoring_charts(request: HttpRequest, pk: int) -> HttpResponse:
     """Drift metrics and the baseline-vs-run distribution of one feature (reads AWS, cached;
     degrades to a message)."""
     endpoint = endpoint_or_404(pk)
-    executions = monitor_selectors.endpoint_executions(endpoint=endpoint, limit=50)
+    executions = selectors.endpoint_executions(endpoint=endpoint, limit=50)
     chosen = None
     raw = request.GET.get("execution", "")
     if raw.isdigit():
-        chosen = monitor_selectors.execution_for_endpoint(endpoint=endpoint, execution_id=int(raw))
+        chosen = selectors.execution_for_endpoint(endpoint=endpoint, execution_id=int(raw))
     chosen = chosen or next((e for e in executions if e.report_uri), None)
-    schedule = (
-        chosen.schedule if chosen else monitor_selectors.schedule_with_baseline(endpoint=endpoint)
-    )
-    history = monitor_selectors.feature_history(endpoint=endpoint)
+    schedule = chosen.schedule if chosen else selectors.schedule_with_baseline(endpoint=endpoint)
+    history = selectors.feature_history(endpoint=endpoint)
     panel = monitor_charts.charts_panel(
         endpoint=endpoint,
         schedule=schedule,
@@ -166,7 +164,7 @@ def endpoint_check_now(request: HttpRequest, pk: int) -> HttpResponse:
 def check_run_status(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
     """One check's status and result; the tab polls it while the check runs."""
     endpoint = endpoint_or_404(pk)
-    run = monitor_selectors.check_run_for_endpoint(endpoint=endpoint, run_id=run_id)
+    run = selectors.check_run_for_endpoint(endpoint=endpoint, run_id=run_id)
     if run is None:
         raise Http404("No such check for this endpoint.")
     return render(

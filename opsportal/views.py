@@ -10,7 +10,6 @@ from django.views.decorators.http import require_GET
 from core import health
 from core.roles import Role, role_required
 from endpoints import selectors
-from monitoring import monitor_selectors
 from monitoring import selectors as monitoring_selectors
 from triage.board import incident_board
 
@@ -24,8 +23,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         "total": sum(c["total"] for c in counts),
         "attention": selectors.endpoint_problems(),
         "in_alarm": monitoring_selectors.endpoints_in_alarm(),
-        "violating": monitor_selectors.endpoints_with_violations(hours=24),
-        "failing_schedules": monitor_selectors.failing_schedules(),
+        "violating": monitoring_selectors.endpoints_with_violations(hours=24),
+        "failing_schedules": monitoring_selectors.failing_schedules(),
         "sync_states": selectors.sync_states(),
         "incidents": incident_board(),
     }

@@ -19,8 +19,7 @@ from apihistory.selectors import endpoint_change_events
 from endpoints.history_selectors import deploy_states
 from endpoints.selectors import endpoint_problems, live_endpoints_by_key
 from endpoints.state_diff import state_diff
-from monitoring.monitor_selectors import endpoints_with_violations
-from monitoring.selectors import firing_alarms
+from monitoring.selectors import endpoints_with_violations, firing_alarms
 from shifts.selectors import unacknowledged_emergencies
 from triage.models import IncidentOwnership
 from triage.wording import requested_models, requested_weights

@@ -19,8 +19,7 @@ from django.urls import reverse
 from apihistory.links import rows_with_links
 from apihistory.selectors import endpoint_change_events
 from endpoints.history_selectors import endpoint_timeline as state_timeline
-from monitoring.monitor_selectors import executions_with_findings
-from monitoring.selectors import endpoint_alarms
+from monitoring.selectors import endpoint_alarms, executions_with_findings
 from shifts.selectors import outcome_events
 from triage.wording import requested_models, requested_weights
 

@@ -17,7 +17,7 @@ from core.roles import Role, role_required
 from endpoints import history_selectors, state_diff
 from endpoints.selectors import endpoint_or_404
 from monitoring.forms import RangeForm
-from monitoring.metrics import RANGES, Panel, metrics_panel
+from monitoring.live.metrics import RANGES, Panel, metrics_panel
 from monitoring.selectors import incident_started_at
 from shifts import policy as shift_policy
 from triage import board, services

@@ -9,7 +9,7 @@ from django.core.cache import cache
 
 from endpoints.models import Endpoint
 from endpoints.services import inventory_sync
-from monitoring.monitor_sync import monitor_sync
+from monitoring.services.model_monitor import monitor_sync
 from sandbox.testing import MONITORED_ENDPOINT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -13,9 +13,10 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from endpoints.models import Endpoint
 from endpoints.services import inventory_sync
-from monitoring import check_now, tasks
+from monitoring import tasks
 from monitoring.models import CheckRun
-from monitoring.monitor_sync import monitor_sync
+from monitoring.services import check_now
+from monitoring.services.model_monitor import monitor_sync
 from sandbox.testing import MONITORED_ENDPOINT, baseline_uri, bucket_name
 from tests.monitoring.monitor_world import (
     DRIFTED_FEATURE,

@@ -15,7 +15,7 @@ from core.aws.cloudwatch import get_metric_data
 from core.aws.types import MetricQuery
 from endpoints.models import Endpoint
 from endpoints.services import inventory_sync
-from monitoring.metrics import TimeRange, metrics_panel
+from monitoring.live.metrics import TimeRange, metrics_panel
 from tests.aws_actor import create_endpoint, flush_metrics, invoke
 
 pytestmark = pytest.mark.django_db

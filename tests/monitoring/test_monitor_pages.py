@@ -17,7 +17,7 @@ from core.models import SyncStatus
 from endpoints.models import Endpoint
 from endpoints.services import inventory_sync
 from monitoring.models import MonitoringExecution, MonitoringSchedule
-from monitoring.monitor_sync import monitor_sync
+from monitoring.services.model_monitor import monitor_sync
 from sandbox.testing import MONITORED_ENDPOINT, MONITORING_SCHEDULE
 from tests.monitoring.monitor_world import DRIFTED_FEATURE
 

@@ -14,13 +14,13 @@ from core.aws.errors import Throttled
 from core.models import SyncStatus
 from endpoints.models import Endpoint
 from endpoints.services import inventory_sync
-from monitoring import monitor_sync as sync_module
 from monitoring.models import (
     MonitoringExecution,
     MonitoringSchedule,
     MonitoringViolation,
 )
-from monitoring.monitor_sync import monitor_sync
+from monitoring.services import model_monitor as sync_module
+from monitoring.services.model_monitor import monitor_sync
 from sandbox.testing import MONITORED_ENDPOINT, MONITORING_SCHEDULE
 from tests.monitoring.monitor_world import (
     DRIFTED_FEATURE,

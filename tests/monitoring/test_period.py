@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitoring.metrics import RANGES, TimeRange, choose_period, panel_queries
+from monitoring.live.metrics import RANGES, TimeRange, choose_period, panel_queries
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

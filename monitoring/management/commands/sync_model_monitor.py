@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from monitoring.monitor_sync import monitor_sync_configured
+from monitoring.services.model_monitor import monitor_sync_configured
 
 
 class Command(BaseCommand):

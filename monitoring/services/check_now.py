@@ -30,7 +30,7 @@ from core.aws import s3 as aws_s3
 from core.aws.errors import AwsError
 from core.queue import enqueue_on_commit
 from core.targets import Target, target_by_name
-from monitoring import monitor_selectors, policy, tasks
+from monitoring import policy, selectors, tasks
 from monitoring.models import CheckRun, CheckRunStatus
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ def _baseline(*, endpoint: Endpoint, baseline_uri: str) -> Baseline:
             folder = folder.rsplit("/", 1)[0] if "/" in folder else ""
         base = f"s3://{location.bucket}/{folder}".rstrip("/")
         return Baseline(f"{base}/statistics.json", f"{base}/constraints.json", base)
-    schedule = monitor_selectors.schedule_with_baseline(endpoint=endpoint)
+    schedule = selectors.schedule_with_baseline(endpoint=endpoint)
     if schedule is None:
         raise CheckRejected(
             "No baseline: this endpoint has no monitoring schedule with a baseline. Give the S3 "

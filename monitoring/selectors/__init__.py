@@ -1,0 +1,58 @@
+"""Monitoring reads (database only, no AWS): CloudWatch alarms as synced, and Model Monitor
+schedules, executions, violations and the portal's own checks."""
+
+from monitoring.selectors.alarms import (
+    EndpointInAlarm,
+    alarm_sync_status,
+    endpoint_alarms,
+    endpoints_in_alarm,
+    firing_alarms,
+    incident_started_at,
+)
+from monitoring.selectors.model_monitor import (
+    TABLE_LIMIT,
+    TIMELINE_LIMIT,
+    EndpointViolations,
+    FeatureHistory,
+    check_run_for_endpoint,
+    default_execution,
+    endpoint_check_runs,
+    endpoint_executions,
+    endpoint_schedules,
+    endpoints_with_violations,
+    execution_for_endpoint,
+    executions_with_findings,
+    failing_schedules,
+    feature_history,
+    monitor_sync_status,
+    schedule_with_baseline,
+    timeline_chart,
+    violation_rows,
+)
+
+__all__ = [
+    "TABLE_LIMIT",
+    "TIMELINE_LIMIT",
+    "EndpointInAlarm",
+    "EndpointViolations",
+    "FeatureHistory",
+    "alarm_sync_status",
+    "check_run_for_endpoint",
+    "default_execution",
+    "endpoint_alarms",
+    "endpoint_check_runs",
+    "endpoint_executions",
+    "endpoint_schedules",
+    "endpoints_in_alarm",
+    "endpoints_with_violations",
+    "execution_for_endpoint",
+    "executions_with_findings",
+    "failing_schedules",
+    "feature_history",
+    "firing_alarms",
+    "incident_started_at",
+    "monitor_sync_status",
+    "schedule_with_baseline",
+    "timeline_chart",
+    "violation_rows",
+]
