@@ -13,6 +13,7 @@ from core.aws.types import TransformSpec
 from sandbox.testing import SandboxServer
 from transforms import services
 from transforms.models import TransformJob
+from transforms.services.records import poll_countdown
 
 BUCKET = "s3://sagemaker-us-east-1-123456789012"
 
@@ -25,7 +26,7 @@ def _polls_within(seconds: float) -> int:
     """Polls the backoff schedule makes while a job runs for `seconds`."""
     elapsed, polls = 0.0, 0
     while True:
-        elapsed += services._poll_countdown(polls)
+        elapsed += poll_countdown(polls)
         if elapsed > seconds:
             return polls
         polls += 1

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 
 from apihistory.selectors import endpoint_change_events
-from endpoints.history_selectors import deploy_states
-from endpoints.selectors import endpoint_problems, live_endpoints_by_key
+from endpoints.selectors import deploy_states, endpoint_problems, live_endpoints_by_key
 from endpoints.state_diff import state_diff
 from monitoring.selectors import endpoints_with_violations, firing_alarms
 from shifts.selectors import unacknowledged_emergencies

@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from apihistory.links import rows_with_links
 from apihistory.selectors import endpoint_change_events
-from endpoints.history_selectors import endpoint_timeline as state_timeline
+from endpoints.selectors import endpoint_timeline as state_timeline
 from monitoring.selectors import endpoint_alarms, executions_with_findings
 from shifts.selectors import outcome_events
 from triage.wording import requested_models, requested_weights

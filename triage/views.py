@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core.roles import Role, role_required
-from endpoints import history_selectors, state_diff
+from endpoints import selectors as endpoint_selectors
+from endpoints import state_diff
 from endpoints.selectors import endpoint_or_404
 from monitoring.forms import RangeForm
 from monitoring.live.metrics import RANGES, Panel, metrics_panel
@@ -97,8 +98,8 @@ def what_changed(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid() or form.window is None:
         return render(request, "triage/what_changed.html", context, status=400)
     window = form.window
-    before = history_selectors.endpoint_state_at(endpoint=endpoint, when=window.start)
-    after = history_selectors.endpoint_state_at(endpoint=endpoint, when=window.end)
+    before = endpoint_selectors.endpoint_state_at(endpoint=endpoint, when=window.start)
+    after = endpoint_selectors.endpoint_state_at(endpoint=endpoint, when=window.end)
     diff = state_diff.state_diff(before=before, after=after)
     context.update(
         window=window,
@@ -117,10 +118,10 @@ def what_changed(request: HttpRequest, pk: int) -> HttpResponse:
                 ("after", window.end, after),
             )
         ],
-        timeline=history_selectors.endpoint_timeline(
+        timeline=endpoint_selectors.endpoint_timeline(
             endpoint=endpoint, start=window.start, end=window.end
         ),
-        first_snapshot=history_selectors.endpoint_first_snapshot(endpoint=endpoint),
+        first_snapshot=endpoint_selectors.endpoint_first_snapshot(endpoint=endpoint),
         markdown=diff.markdown(
             heading=(
                 f"**{endpoint.name}** ({endpoint.account_id}/{endpoint.region}): what changed "

@@ -21,10 +21,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from endpoints.history import snapshot_record
-from endpoints.history_selectors import endpoint_history, endpoint_state_at, endpoint_timeline
 from endpoints.models import Endpoint, EndpointSnapshot
-from endpoints.services import endpoint_refresh, inventory_sync
+from endpoints.selectors import endpoint_history, endpoint_state_at, endpoint_timeline
+from endpoints.services import endpoint_refresh, inventory_sync, snapshot_record
 from endpoints.state_diff import Change, state_diff
 from monitoring.models import Alarm
 from tests.aws_actor import sagemaker, wait_for_status

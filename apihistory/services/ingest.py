@@ -19,21 +19,19 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from apihistory import parse, rate_limit
-from apihistory.models import IngestCursor, TrailEvent
+from apihistory import rate_limit
+from apihistory.models import IngestCursor
+from apihistory.services.storage import event_times, store_records
 from audit.services import Outcome, audit_record
 from core.aws import cloudtrail as aws_cloudtrail
-from core.aws.errors import AwsError, NotFound, Throttled
-from core.aws.s3 import parse_s3_uri
+from core.aws.errors import AwsError, Throttled
 from core.aws.types import TrailPage
 from core.models import SyncKind
 from core.sync_status import sync_failed, sync_succeeded
@@ -48,7 +46,6 @@ BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 8.0
 # The ingest lock outlives a run's budget by this much before Redis lets it go.
 LOCK_SLACK_SECONDS = 300
-STORE_BATCH = 500
 
 
 @dataclass
@@ -83,42 +80,6 @@ class IngestResult:
             return f"{where}: FAILED {self.error} ({counts}; the cursor did not move)"
         rest = "" if self.complete else "; out of time, the rest is read by the next run"
         return f"{where}: {counts}{rest}"
-
-
-@dataclass
-class ImportResult:
-    """What one import of trail log files from S3 did; `errors` names each unreadable file."""
-
-    target: str
-    uri: str
-    files: int = 0
-    records: int = 0
-    sagemaker: int = 0
-    stored: int = 0
-    other_accounts: int = 0
-    bad_records: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def summary(self) -> str:
-        text = (
-            f"{self.uri}: {self.files} log files, {self.records} records, "
-            f"{self.sagemaker} SageMaker management events, {self.stored} new"
-        )
-        if self.other_accounts:
-            text += f", {self.other_accounts} of other accounts skipped"
-        if self.bad_records:
-            text += f", {self.bad_records} unreadable records skipped"
-        if self.errors:
-            text += f", {len(self.errors)} unreadable files"
-        return text
-
-
-class TrailImportError(ValueError):
-    """An S3 location that holds no importable trail files; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -174,55 +135,6 @@ def _fetch(
     raise AssertionError("unreachable")
 
 
-def _times(records: Iterable[dict[str, Any]]) -> list[datetime]:
-    found = []
-    for record in records:
-        try:
-            found.append(parse.parse_event_time(record.get("eventTime")))
-        except parse.BadRecord:
-            continue
-    return found
-
-
-def _store(
-    *, target: Target, records: Sequence[dict[str, Any]], region: str | None = None
-) -> tuple[int, int]:
-    """Insert the records not stored yet; returns (new rows, unreadable records).
-
-    Known ids are skipped before parsing (an overlap re-reads hundreds); the insert still
-    ignores conflicts, for a concurrent run storing the same event in between.
-    """
-    stored = bad = 0
-    for offset in range(0, len(records), STORE_BATCH):
-        by_id: dict[str, dict[str, Any]] = {}
-        for record in records[offset : offset + STORE_BATCH]:
-            event_id = str(record.get("eventID") or "")
-            if event_id:
-                by_id.setdefault(event_id, record)
-            else:
-                bad += 1
-        known = set(
-            TrailEvent.objects.filter(event_id__in=list(by_id)).values_list("event_id", flat=True)
-        )
-        rows = []
-        for event_id, record in by_id.items():
-            if event_id in known:
-                continue
-            try:
-                values = parse.event_fields(record)
-            except parse.BadRecord as exc:
-                logger.warning("skipping CloudTrail record %s: %s", event_id, exc)
-                bad += 1
-                continue
-            values["account_id"] = target.account_id
-            if region is not None or not values["region"]:
-                values["region"] = region or ""
-            rows.append(TrailEvent(target=target.name, **values))
-        TrailEvent.objects.bulk_create(rows, ignore_conflicts=True)
-        stored += len(rows)
-    return stored, bad
-
-
 def _read_window(
     *,
     target: Target,
@@ -245,8 +157,8 @@ def _read_window(
         # LookupEvents answers newest first; stored oldest first, ids follow CloudTrail's
         # order, which is the only order there is between calls in the same second.
         oldest_first = list(reversed(page.records))
-        result.stored += _store(target=target, records=oldest_first, region=region)[0]
-        times = _times(page.records)
+        result.stored += store_records(target=target, records=oldest_first, region=region)[0]
+        times = event_times(page.records)
         if times:
             newest = max(times) if newest is None else max(newest, *times)
             oldest = min(times) if oldest is None else min(oldest, *times)
@@ -422,94 +334,5 @@ def trail_backfill(
         },
         outcome=Outcome.FAILED if result.error else Outcome.OK,
         error=result.error,
-    )
-    return result
-
-
-def _management_sagemaker(record: dict[str, Any]) -> bool:
-    """What LookupEvents would return for our query: SageMaker management events (trail
-    files also hold data and Insights events, which the portal does not keep)."""
-    return (
-        record.get("eventSource") == aws_cloudtrail.SAGEMAKER_SOURCE
-        and record.get("managementEvent", True) is not False
-        and record.get("eventCategory", "Management") == "Management"
-        and record.get("eventType") != "AwsCloudTrailInsight"
-    )
-
-
-def trail_import_s3(*, target: Target, uri: str) -> ImportResult:
-    """Import the target account's SageMaker events from trail log files under an S3 prefix,
-    for history older than LookupEvents' 90 days.
-
-    A location that cannot hold trail files raises TrailImportError; an unreadable file is
-    named in `errors` and the others are still imported. Records of other accounts (an
-    organization trail's bucket) are counted and skipped.
-    """
-    try:
-        location = parse_s3_uri(uri)
-    except ValueError as exc:
-        raise TrailImportError(str(exc)) from None
-    region = target.regions[0]
-    result = ImportResult(target=target.name, uri=str(location))
-    try:
-        keys = list(
-            aws_cloudtrail.trail_log_keys(
-                target=target, region=region, bucket=location.bucket, prefix=location.key
-            )
-        )
-    except NotFound as exc:
-        raise TrailImportError(
-            f"S3 bucket {location.bucket!r} does not exist ({exc.code or exc})."
-        ) from None
-    except AwsError as exc:
-        raise TrailImportError(f"Cannot list {location}: {exc}") from None
-    if not keys:
-        raise TrailImportError(
-            f"No CloudTrail log files under {location}: expected .json.gz files under "
-            "AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/."
-        )
-    for key in keys:
-        try:
-            trail_file = aws_cloudtrail.read_trail_file(
-                target=target, region=region, bucket=location.bucket, key=key
-            )
-        except aws_cloudtrail.BadTrailFile as exc:
-            result.errors.append(str(exc))
-            continue
-        except AwsError as exc:
-            result.errors.append(f"s3://{location.bucket}/{key}: {exc}")
-            continue
-        result.files += 1
-        keep = []
-        for record in trail_file.records:
-            result.records += 1
-            if not _management_sagemaker(record):
-                continue
-            result.sagemaker += 1
-            identity = record.get("userIdentity")
-            account = str(
-                record.get("recipientAccountId")
-                or (identity.get("accountId") if isinstance(identity, dict) else None)
-                or target.account_id
-            )
-            if account != target.account_id:
-                result.other_accounts += 1
-                continue
-            keep.append(record)
-        stored, bad = _store(target=target, records=keep)
-        result.stored += stored
-        result.bad_records += bad
-    audit_record(
-        actor=None,
-        action="cloudtrail.import",
-        target=str(location),
-        after={
-            "target": target.name,
-            "files": result.files,
-            "stored": result.stored,
-            "errors": result.errors[:20],
-        },
-        outcome=Outcome.OK if result.ok else Outcome.FAILED,
-        error="; ".join(result.errors[:3]),
     )
     return result
