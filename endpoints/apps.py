@@ -6,10 +6,16 @@ class EndpointsConfig(AppConfig):
     verbose_name = "Endpoints"
 
     def ready(self) -> None:
-        from core.roles import Role
+        from endpoints import policy
         from endpoints.registry import EndpointTab, register_tab
 
         register_tab(EndpointTab("detail", "Configuration", "endpoints:detail", order=10))
         register_tab(
-            EndpointTab("invoke", "Test invoke", "endpoints:invoke", order=90, role=Role.OPERATOR)
+            EndpointTab(
+                "invoke",
+                "Test invoke",
+                "endpoints:invoke",
+                order=90,
+                allowed=lambda user: policy.refusal_for("test_invoke", user) is None,
+            )
         )

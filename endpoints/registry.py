@@ -26,7 +26,8 @@ class EndpointTab:
     label: str
     url_name: str
     order: int
-    role: Role = Role.VIEWER
+    # Whether a user may open it (the owning app's policy); everyone who may read may.
+    allowed: Callable[[Any], bool] = lambda user: has_role(user, Role.VIEWER)
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,7 @@ def register_panel(panel: EndpointPanel) -> None:
 
 def tabs_for(user: Any) -> list[EndpointTab]:
     """The tabs `user` may open, in order."""
-    return sorted(
-        (t for t in _tabs.values() if has_role(user, t.role)), key=lambda t: (t.order, t.key)
-    )
+    return sorted((t for t in _tabs.values() if t.allowed(user)), key=lambda t: (t.order, t.key))
 
 
 def panels_for(slot: str) -> list[EndpointPanel]:

@@ -12,9 +12,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from core.roles import Role, has_role, role_required
+from core.roles import Role, role_required
 from endpoints.selectors import endpoint_or_404
-from monitoring import selectors
+from monitoring import policy, selectors
 from monitoring.forms import CheckNowForm, RangeForm
 from monitoring.live import model_monitor as monitor_charts
 from monitoring.live.metrics import RANGES, metrics_panel
@@ -87,7 +87,7 @@ def _monitoring_context(
         "violations": selectors.violation_rows(chosen),
         "history": selectors.feature_history(endpoint=endpoint),
         "sync_status": selectors.monitor_sync_status(endpoint=endpoint),
-        "can_check": has_role(request.user, Role.OPERATOR),
+        "can_check": policy.refusal_for("check_now", request.user) is None,
         "check_form": form,
         "check": check,
         "check_runs": selectors.endpoint_check_runs(endpoint=endpoint),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shifts import selectors
+from shifts import policy, selectors
 
 
 def emergency_banner(endpoint: Any, user: Any) -> dict[str, Any] | None:
@@ -15,4 +15,7 @@ def emergency_banner(endpoint: Any, user: Any) -> dict[str, Any] | None:
 
 def shift_summary(endpoint: Any, user: Any) -> dict[str, Any]:
     """Open shifts and the last one applied, on the Configuration tab."""
-    return {"shift_summary": selectors.endpoint_shifts(endpoint_id=endpoint.pk)}
+    return {
+        "shift_summary": selectors.endpoint_shifts(endpoint_id=endpoint.pk),
+        "can_propose": policy.refusal_for("propose", user) is None,
+    }

@@ -125,6 +125,7 @@ def endpoint_traffic(request: HttpRequest, pk: int) -> HttpResponse:
         "shifts": selectors.endpoint_shifts(endpoint_id=endpoint.pk),
         "history": selectors.endpoint_history(endpoint_id=endpoint.pk),
         "can_emergency": policy.refusal_for("emergency", request.user) is None,
+        "can_propose": policy.refusal_for("propose", request.user) is None,
     }
     return render(request, "shifts/endpoint_traffic.html", context)
 

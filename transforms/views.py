@@ -107,7 +107,8 @@ def model_options(request: HttpRequest) -> HttpResponse:
 def _detail_context(request: HttpRequest, job: TransformJob) -> dict[str, object]:
     return {
         "job": job,
-        "can_operate": policy.refusal_for("stop", request.user) is None,
+        "can_stop": policy.refusal_for("stop", request.user) is None,
+        "can_launch": policy.refusal_for("launch", request.user) is None,
         "environment_json": json.dumps(job.environment, indent=2, sort_keys=True),
     }
 

@@ -21,7 +21,7 @@ from monitoring.forms import RangeForm
 from monitoring.live.metrics import RANGES, Panel, metrics_panel
 from monitoring.selectors import incident_started_at
 from shifts import policy as shift_policy
-from triage import board, services
+from triage import board, policy, services
 from triage.forms import TakeOwnershipForm, WhatChangedForm
 from triage.summary import incident_summary
 from triage.timeline import endpoint_timeline
@@ -139,6 +139,7 @@ def incident_board(request: HttpRequest) -> HttpResponse:
         "entries": board.incident_board(),
         "take_form": TakeOwnershipForm(),
         "can_emergency": shift_policy.refusal_for("emergency", request.user) is None,
+        "can_take": policy.refusal_for("take", request.user) is None,
     }
     return render(request, "triage/board.html", context)
 

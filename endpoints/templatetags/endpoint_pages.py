@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
+from endpoints import policy
 from endpoints.registry import panels_for, tabs_for
 
 register = template.Library()
@@ -46,3 +47,10 @@ def endpoint_panels(context: template.Context, endpoint: Any, slot: str) -> Safe
         page.update(endpoint=endpoint, **extra)
         parts.append(render_to_string(panel.template, page, request))
     return mark_safe("".join(parts))  # noqa: S308 - each part is a rendered, escaped template
+
+
+@register.simple_tag(takes_context=True)
+def endpoint_may(context: template.Context, action: str) -> bool:
+    """Whether the signed-in user may do `action` (endpoints.policy) to an endpoint:
+    `{% endpoint_may "refresh" as can_refresh %}`."""
+    return policy.refusal_for(action, context.get("user")) is None

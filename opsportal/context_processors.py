@@ -1,4 +1,5 @@
-"""Template context every page needs: the user's role and the stale-AWS-data banner."""
+"""Template context every page needs: the user's role, which main-menu entries they may
+open, and the stale-AWS-data banner."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from audit import policy as audit_policy
 from core.roles import Role, role_of
 from core.sync_status import sync_outages
 
@@ -15,8 +17,7 @@ def portal(request: HttpRequest) -> dict[str, Any]:
     role = role_of(user) if user is not None else Role.NONE
     return {
         "user_role": role,
-        "can_read_audit": role >= Role.APPROVER,
-        "can_operate": role >= Role.OPERATOR,
+        "can_read_audit": audit_policy.refusal_for("read", user) is None,
         # Signed-out visitors learn nothing about the AWS accounts behind the portal.
         "aws_outages": sync_outages() if role >= Role.VIEWER else [],
     }
