@@ -147,3 +147,10 @@ def pill(
     if title:
         return format_html('<span class="{}" title="{}">{}</span>', css, title, text)
     return format_html('<span class="{}">{}</span>', css, text)
+
+
+@register.filter
+def section(path: str) -> str:
+    """The main-menu section a page belongs to: the first segment of its path, so every
+    endpoint tab counts as Endpoints whichever app renders it."""
+    return str(path).strip("/").split("/", 1)[0]
