@@ -1,5 +1,5 @@
 """Writes to the audit log. Every other app records its state changes through
-`audit_record` (and refusals through `audit_refusal`, with an `Outcome`); nothing else
+`audit_record` (and refusals through `enforce`, with an `Outcome`); nothing else
 inserts audit rows."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.utils import timezone
 from audit.models import GENESIS_HASH, AuditEntry, Outcome
 from core.errors import Refused
 
-__all__ = ["Outcome", "audit_denied", "audit_record", "audit_refusal"]
+__all__ = ["Outcome", "audit_denied", "audit_record", "audit_refusal", "enforce"]
 
 # Any constant will do, as long as nothing else in the database uses it: it names the
 # PostgreSQL advisory lock that serializes appends to the chain.
@@ -153,6 +153,22 @@ def audit_denied(*, request: HttpRequest, reason: str) -> AuditEntry:
         error=reason,
         request=request,
     )
+
+
+def enforce(
+    refusal: str | None,
+    *,
+    actor: Any,
+    action: str,
+    target: str,
+    request: HttpRequest | None = None,
+) -> None:
+    """Raise `Refused` (audited) when the policy gave a reason to refuse, else nothing.
+
+    Call it before opening the write's transaction: the refusal's entry then commits on
+    its own. `refusal` is what the app's `policy.refusal_for(...)` returned."""
+    if refusal:
+        raise audit_refusal(actor=actor, action=action, target=target, why=refusal, request=request)
 
 
 def audit_refusal(

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from audit.services import audit_record, audit_refusal
+from audit.services import audit_record, enforce
 from endpoints.selectors import endpoint_arn, endpoint_for_update
 from triage import policy
 from triage.models import IncidentOwnership
@@ -24,15 +24,13 @@ def incident_take(
     *, endpoint_id: int, actor: Any, note: str, request: HttpRequest | None = None
 ) -> IncidentOwnership:
     """Claim the endpoint's incident with a note; hands over from a current owner."""
-    why = policy.refusal_for("take", actor)
-    if why:
-        raise audit_refusal(
-            actor=actor,
-            action="incident.take",
-            target=endpoint_arn(pk=endpoint_id),
-            why=why,
-            request=request,
-        )
+    enforce(
+        policy.refusal_for("take", actor),
+        actor=actor,
+        action="incident.take",
+        target=endpoint_arn(pk=endpoint_id),
+        request=request,
+    )
     note = note.strip()
     if not note:
         raise OwnershipError(
@@ -70,15 +68,13 @@ def incident_release(
     *, endpoint_id: int, actor: Any, request: HttpRequest | None = None
 ) -> IncidentOwnership:
     """Give the endpoint's incident up (resolved, or handed to nobody in particular)."""
-    why = policy.refusal_for("release", actor)
-    if why:
-        raise audit_refusal(
-            actor=actor,
-            action="incident.release",
-            target=endpoint_arn(pk=endpoint_id),
-            why=why,
-            request=request,
-        )
+    enforce(
+        policy.refusal_for("release", actor),
+        actor=actor,
+        action="incident.release",
+        target=endpoint_arn(pk=endpoint_id),
+        request=request,
+    )
     now = timezone.now()
     with transaction.atomic():
         ownership = (

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 
-from audit.services import audit_record, audit_refusal
+from audit.services import audit_record, enforce
 from core.aws import runtime as aws_runtime
 from core.aws.errors import AwsError
 from core.queue import enqueue_on_commit
@@ -26,11 +26,13 @@ def endpoint_refresh_request(
 
     A refused task loses nothing: the scheduled sync picks the change up within a minute.
     """
-    why = policy.refusal_for("refresh", actor, endpoint)
-    if why:
-        raise audit_refusal(
-            actor=actor, action="inventory.refresh", target=endpoint.arn, why=why, request=request
-        )
+    enforce(
+        policy.refusal_for("refresh", actor, endpoint),
+        actor=actor,
+        action="inventory.refresh",
+        target=endpoint.arn,
+        request=request,
+    )
     with transaction.atomic():
         audit_record(
             actor=actor,
@@ -73,15 +75,13 @@ def endpoint_test_invoke(
 ) -> TestInvocation:
     """Send one payload to the endpoint (once: InvokeEndpoint is never retried) and audit
     who sent what kind of request where, and what came back (not the payload itself)."""
-    why = policy.refusal_for("test_invoke", actor, endpoint)
-    if why:
-        raise audit_refusal(
-            actor=actor,
-            action="endpoint.test_invoke",
-            target=endpoint.arn,
-            why=why,
-            request=request,
-        )
+    enforce(
+        policy.refusal_for("test_invoke", actor, endpoint),
+        actor=actor,
+        action="endpoint.test_invoke",
+        target=endpoint.arn,
+        request=request,
+    )
     target = target_by_name(endpoint.target)
     started = time.perf_counter()
     try:

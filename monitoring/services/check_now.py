@@ -25,7 +25,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 import dataquality as quality
-from audit.services import audit_record, audit_refusal
+from audit.services import audit_record, enforce
 from core.aws import s3 as aws_s3
 from core.aws.errors import AwsError
 from core.queue import enqueue_on_commit
@@ -156,15 +156,13 @@ def check_run_request(
     Cheap AWS pre-flight (one listing per variant-day, one for the baseline) so that "no
     data in that window" and "no baseline there" are said on the form, not on a failed run.
     """
-    why = policy.refusal_for("check_now", actor, endpoint)
-    if why:
-        raise audit_refusal(
-            actor=actor,
-            action="monitoring.check_now",
-            target=endpoint.arn,
-            why=why,
-            request=request,
-        )
+    enforce(
+        policy.refusal_for("check_now", actor, endpoint),
+        actor=actor,
+        action="monitoring.check_now",
+        target=endpoint.arn,
+        request=request,
+    )
     capture_uri = _capture_uri(endpoint)
     baseline = _baseline(endpoint=endpoint, baseline_uri=baseline_uri)
     target = target_by_name(endpoint.target)

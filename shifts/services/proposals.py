@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from audit.services import enforce
 from core.aws.types import EndpointStatus
 from core.errors import Conflict, Invalid
 from core.queue import enqueue_on_commit
@@ -20,7 +21,6 @@ from shifts.services.transitions import (
     audit_step,
     guarded,
     notify,
-    refuse_unbound,
     required_text,
     timeline_step,
     transition,
@@ -126,15 +126,13 @@ def shift_propose(
     InService, already has an open proposal, or weights `validate_weights` refuses.
     """
     now = now or timezone.now()
-    why = policy.refusal_for("propose", actor)
-    if why:
-        raise refuse_unbound(
-            actor=actor,
-            action="propose",
-            target=endpoint_arn(pk=endpoint_id),
-            why=why,
-            request=request,
-        )
+    enforce(
+        policy.refusal_for("propose", actor),
+        actor=actor,
+        action="shift.propose",
+        target=endpoint_arn(pk=endpoint_id),
+        request=request,
+    )
     reason = required_text(reason, "A reason")
     with transaction.atomic():
         endpoint = endpoint_for_update(pk=endpoint_id)
@@ -221,15 +219,13 @@ def shift_emergency(
     3 a.m.). Open proposals on the endpoint become `superseded`; everyone is notified and
     the endpoint shows a banner until an Approver acknowledges it."""
     now = now or timezone.now()
-    why = policy.refusal_for("emergency", actor)
-    if why:
-        raise refuse_unbound(
-            actor=actor,
-            action="emergency",
-            target=endpoint_arn(pk=endpoint_id),
-            why=why,
-            request=request,
-        )
+    enforce(
+        policy.refusal_for("emergency", actor),
+        actor=actor,
+        action="shift.emergency",
+        target=endpoint_arn(pk=endpoint_id),
+        request=request,
+    )
     reason = required_text(reason, "A reason")
     with transaction.atomic():
         endpoint = endpoint_for_update(pk=endpoint_id)

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 
-from audit.services import audit_record, audit_refusal
+from audit.services import audit_record
 from core.errors import Conflict, Invalid, Refused
 from core.queue import enqueue_on_commit
 from shifts import policy, tasks
@@ -207,14 +207,3 @@ def guarded(
     if conflict is not None:
         raise conflict
     return proposal
-
-
-def refuse_unbound(
-    *, actor: Any, action: str, target: str, why: str, request: HttpRequest | None
-) -> Refused:
-    """Audit a refusal that concerns no proposal yet (proposing, an emergency); the caller
-    raises the result."""
-    with transaction.atomic():
-        return audit_refusal(
-            actor=actor, action=f"shift.{action}", target=target, why=why, request=request
-        )

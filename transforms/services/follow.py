@@ -11,7 +11,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from audit.services import Outcome, audit_record, audit_refusal
+from audit.services import Outcome, audit_record, enforce
 from core.aws import transform as aws_transform
 from core.aws.errors import AwsError
 from core.errors import Conflict
@@ -89,11 +89,13 @@ def transform_job_stop(
 ) -> TransformJob:
     """StopTransformJob (Operators): the job moves to Stopping and the poll chain follows.
     Raises Refused for a role too low, Conflict when the job is not running or AWS says no."""
-    why = policy.refusal_for("stop", actor)
-    if why:
-        raise audit_refusal(
-            actor=actor, action="transform.stop", target=job_target(job), why=why, request=request
-        )
+    enforce(
+        policy.refusal_for("stop", actor),
+        actor=actor,
+        action="transform.stop",
+        target=job_target(job),
+        request=request,
+    )
     current = TransformJob.objects.filter(pk=job.pk).first()
     if current is None or current.status != TransformStatus.IN_PROGRESS:
         status = current.status if current else "gone"

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from audit.services import Outcome, audit_record, audit_refusal
+from audit.services import Outcome, audit_record, enforce
 from core.aws import transform as aws_transform
 from core.aws.errors import AccessDenied, AwsError, Conflict, NotFound, QuotaExceeded
 from core.aws.types import TransformJobRequest
@@ -36,15 +36,13 @@ def transform_job_launch(
     not be queued is re-enqueued by the sweeper.
     """
     target = target_by_name(launch.target)
-    why = policy.refusal_for("launch", actor)
-    if why:
-        raise audit_refusal(
-            actor=actor,
-            action="transform.launch",
-            target=f"transform-job:{target.account_id}/{launch.region}",
-            why=why,
-            request=request,
-        )
+    enforce(
+        policy.refusal_for("launch", actor),
+        actor=actor,
+        action="transform.launch",
+        target=f"transform-job:{target.account_id}/{launch.region}",
+        request=request,
+    )
     errors = transform_job_preflight(launch=launch)
     if errors:
         raise Invalid(errors=errors)
