@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from celery import current_app as app
-from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
 from core.aws import sagemaker as aws_sagemaker
 from core.aws.errors import AwsError
+from core.targets import target_regions
 
 AWS_CACHE_SECONDS = 15
 
@@ -40,16 +40,15 @@ def check_broker() -> dict[str, Any]:
 
 def check_aws() -> dict[str, Any]:
     results: dict[str, Any] = {}
-    for target in settings.OPSPORTAL_TARGETS:
-        for region in target.regions:
-            key = f"healthz:aws:{target.name}:{region}"
-            result = cache.get(key)
-            if result is None:
-                try:
-                    aws_sagemaker.probe(target=target, region=region)
-                    result = {"ok": True}
-                except AwsError as exc:
-                    result = {"ok": False, "error": exc.code or type(exc).__name__}
-                cache.set(key, result, AWS_CACHE_SECONDS)
-            results[f"{target.name}/{region}"] = result
+    for target, region in target_regions():
+        key = f"healthz:aws:{target.name}:{region}"
+        result = cache.get(key)
+        if result is None:
+            try:
+                aws_sagemaker.probe(target=target, region=region)
+                result = {"ok": True}
+            except AwsError as exc:
+                result = {"ok": False, "error": exc.code or type(exc).__name__}
+            cache.set(key, result, AWS_CACHE_SECONDS)
+        results[f"{target.name}/{region}"] = result
     return {"ok": all(r["ok"] for r in results.values()), "targets": results}

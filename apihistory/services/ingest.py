@@ -35,7 +35,7 @@ from core.aws.errors import AwsError, Throttled
 from core.aws.types import TrailPage
 from core.models import SyncKind
 from core.sync_status import sync_failed, sync_succeeded
-from core.targets import Target
+from core.targets import Target, target_regions
 
 logger = logging.getLogger(__name__)
 
@@ -280,11 +280,7 @@ def _ingest_locked(
 
 def trail_ingest_configured() -> list[IngestResult]:
     """Ingest every configured target-region in turn (the command's default job)."""
-    return [
-        trail_ingest(target=target, region=region)
-        for target in settings.OPSPORTAL_TARGETS
-        for region in target.regions
-    ]
+    return [trail_ingest(target=target, region=region) for target, region in target_regions()]
 
 
 def trail_backfill(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -103,6 +104,22 @@ def read_object(*, target: Target, region: str, bucket: str, key: str, max_bytes
             operation="GetObject",
         )
     return body
+
+
+def read_json_object(*, target: Target, region: str, uri: str, max_bytes: int) -> dict[str, Any]:
+    """A JSON object stored in S3 (a report, a baseline). ValueError says what is wrong
+    with a malformed URI or a body that is not a JSON object; AwsError when S3 says no."""
+    location = parse_s3_uri(uri)
+    body = read_object(
+        target=target, region=region, bucket=location.bucket, key=location.key, max_bytes=max_bytes
+    )
+    try:
+        document = json.loads(body)
+    except ValueError:
+        raise ValueError(f"{uri} is not JSON.") from None
+    if not isinstance(document, dict):
+        raise ValueError(f"{uri} is not a JSON object.")
+    return document
 
 
 def iter_object_lines(*, target: Target, region: str, bucket: str, key: str) -> Iterator[bytes]:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,7 +27,7 @@ from core.aws.types import (
 )
 from core.models import SyncKind
 from core.sync_status import sync_failed, sync_succeeded
-from core.targets import Target, target_by_name
+from core.targets import Target, target_by_name, target_regions
 from endpoints.models import Endpoint, Variant
 from endpoints.services.snapshots import snapshot_record
 
@@ -132,11 +131,7 @@ def inventory_sync(*, target: Target, region: str) -> SyncReport:
 
 def inventory_sync_configured() -> list[SyncReport]:
     """Sync every configured target-region in turn (the management command's job)."""
-    return [
-        inventory_sync(target=target, region=region)
-        for target in settings.OPSPORTAL_TARGETS
-        for region in target.regions
-    ]
+    return [inventory_sync(target=target, region=region) for target, region in target_regions()]
 
 
 def endpoint_refresh(*, endpoint_id: int) -> str:

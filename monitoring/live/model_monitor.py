@@ -43,20 +43,12 @@ def read_document(*, endpoint: Endpoint, uri: str) -> dict[str, Any]:
     cached = cache.get(key)
     if cached is not None:
         return cached
-    location = aws_s3.parse_s3_uri(uri)
-    body = aws_s3.read_object(
+    document = aws_s3.read_json_object(
         target=target_by_name(endpoint.target),
         region=endpoint.region,
-        bucket=location.bucket,
-        key=location.key,
+        uri=uri,
         max_bytes=DOCUMENT_MAX_BYTES,
     )
-    try:
-        document = json.loads(body)
-    except ValueError:
-        raise ValueError(f"{uri} is not JSON.") from None
-    if not isinstance(document, dict):
-        raise ValueError(f"{uri} is not a JSON object.")
     cache.set(key, document, DOCUMENT_CACHE_SECONDS)
     return document
 

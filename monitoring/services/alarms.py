@@ -11,7 +11,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,7 +20,7 @@ from core.aws.errors import AwsError
 from core.aws.types import AlarmState
 from core.models import SyncKind
 from core.sync_status import sync_failed, sync_succeeded
-from core.targets import Target
+from core.targets import Target, target_regions
 from monitoring.models import Alarm
 
 logger = logging.getLogger(__name__)
@@ -99,11 +98,7 @@ def alarm_sync(*, target: Target, region: str) -> AlarmSyncReport:
 
 
 def alarm_sync_configured() -> list[AlarmSyncReport]:
-    return [
-        alarm_sync(target=target, region=region)
-        for target in settings.OPSPORTAL_TARGETS
-        for region in target.regions
-    ]
+    return [alarm_sync(target=target, region=region) for target, region in target_regions()]
 
 
 @transaction.atomic

@@ -10,7 +10,6 @@ capture objects are streamed line by line through ``quality.rows_from_capture`` 
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterator
@@ -273,8 +272,12 @@ def check_run_execute(*, run_id: int) -> str:
 def _check(run: CheckRun) -> tuple[quality.CheckResult, quality.CaptureCounts, int]:
     endpoint = run.endpoint
     target = target_by_name(endpoint.target)
-    statistics = _json_object(target, endpoint.region, run.statistics_uri)
-    constraints = _json_object(target, endpoint.region, run.constraints_uri)
+    statistics, constraints = (
+        aws_s3.read_json_object(
+            target=target, region=endpoint.region, uri=uri, max_bytes=BASELINE_MAX_BYTES
+        )
+        for uri in (run.statistics_uri, run.constraints_uri)
+    )
     columns = [str(f.get("name")) for f in statistics.get("features") or []]
     if not columns:
         raise CheckFailed(f"The baseline statistics at {run.statistics_uri} list no features.")
@@ -309,24 +312,6 @@ def _check(run: CheckRun) -> tuple[quality.CheckResult, quality.CaptureCounts, i
             f"{counts.malformed} malformed events, {counts.without_input} without input)."
         )
     return result, counts, len(keys)
-
-
-def _json_object(target: Target, region: str, uri: str) -> dict[str, Any]:
-    location = aws_s3.parse_s3_uri(uri)
-    body = aws_s3.read_object(
-        target=target,
-        region=region,
-        bucket=location.bucket,
-        key=location.key,
-        max_bytes=BASELINE_MAX_BYTES,
-    )
-    try:
-        document = json.loads(body)
-    except ValueError:
-        raise CheckFailed(f"{uri} is not JSON.") from None
-    if not isinstance(document, dict):
-        raise CheckFailed(f"{uri} is not a JSON object.")
-    return document
 
 
 def _window_lines(

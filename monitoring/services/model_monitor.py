@@ -28,7 +28,7 @@ from core.aws.errors import AwsError, NotFound, Throttled, Unavailable
 from core.aws.types import MonitoringExecutionSummary, MonitoringScheduleSummary
 from core.models import SyncKind
 from core.sync_status import sync_failed, sync_succeeded
-from core.targets import Target
+from core.targets import Target, target_regions
 from monitoring.models import (
     MonitoringExecution,
     MonitoringSchedule,
@@ -118,11 +118,7 @@ def monitor_sync(*, target: Target, region: str) -> MonitorSyncReport:
 
 
 def monitor_sync_configured() -> list[MonitorSyncReport]:
-    return [
-        monitor_sync(target=target, region=region)
-        for target in settings.OPSPORTAL_TARGETS
-        for region in target.regions
-    ]
+    return [monitor_sync(target=target, region=region) for target, region in target_regions()]
 
 
 def _audit(*, target: Target, region: str, report: MonitorSyncReport) -> None:
