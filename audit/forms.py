@@ -10,7 +10,7 @@ from django import forms
 
 from audit.models import Outcome
 from audit.selectors import AUDIT_KEYSET
-from core.forms import KeysetCursorField
+from core.forms import BoundedDateField, KeysetCursorField
 
 _ACTION_PREFIX = re.compile(r"^[a-z0-9_.]*$")
 
@@ -22,10 +22,10 @@ class AuditFilterForm(forms.Form):
         required=False, choices=[("", "any"), *Outcome.choices], label="Outcome"
     )
     target = forms.CharField(required=False, max_length=512, label="Target contains")
-    date_from = forms.DateField(
+    date_from = BoundedDateField(
         required=False, label="From (UTC)", widget=forms.DateInput(attrs={"type": "date"})
     )
-    date_to = forms.DateField(
+    date_to = BoundedDateField(
         required=False, label="To (UTC)", widget=forms.DateInput(attrs={"type": "date"})
     )
     before = KeysetCursorField(keyset=AUDIT_KEYSET)

@@ -7,6 +7,7 @@ lands on the form fields it names.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,8 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 # Longer than any date, time or cursor: refused before parsing.
 MAX_TEXT = 64
+# Up to 18 ASCII digits: always within a 64-bit id column.
+_ID = re.compile(r"[0-9]{1,18}")
 
 
 def parse_utc(text: str) -> datetime | None:
@@ -29,9 +32,9 @@ def parse_utc(text: str) -> datetime | None:
     None when the text is not a date and time or lies outside EARLIEST..LATEST."""
     try:
         parsed = datetime.fromisoformat(text.strip().replace(" ", "T", 1))
-    except ValueError:
+        parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # an offset can push year 1 or 9999 out of range
         return None
-    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     return parsed if EARLIEST <= parsed < LATEST else None
 
 
@@ -55,7 +58,7 @@ class UtcDateTimeField(forms.CharField):
         if parsed is None:
             try:
                 datetime.fromisoformat(text.replace(" ", "T", 1))
-            except ValueError:
+            except (ValueError, OverflowError):
                 raise forms.ValidationError(
                     self.error_messages["invalid"], code="invalid"
                 ) from None
@@ -66,6 +69,19 @@ class UtcDateTimeField(forms.CharField):
         if isinstance(value, datetime):
             return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
         return value
+
+
+class BoundedDateField(forms.DateField):
+    """A day (UTC) within EARLIEST..LATEST, so "the day after" never overflows."""
+
+    default_error_messages = {
+        "range": "That date is out of range: use a date between 1970 and 2199.",
+    }
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value is not None and not EARLIEST.date() <= value < LATEST.date():
+            raise forms.ValidationError(self.error_messages["range"], code="range")
 
 
 class KeysetCursorField(forms.CharField):
@@ -89,6 +105,15 @@ class KeysetCursorField(forms.CharField):
         if position is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return position
+
+
+def parse_id(text: str | None) -> int | None:
+    """A row id from a query parameter: ASCII digits that fit a 64-bit column, else None
+    (the page then shows its default rather than failing)."""
+    value = (text or "").strip()
+    if not _ID.fullmatch(value):
+        return None
+    return int(value)
 
 
 def set_choices(form: forms.Form, name: str, choices: list[tuple[str, str]]) -> None:

@@ -5,6 +5,7 @@ row seen; the template partial `partials/_keyset_pager.html` draws the links."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -14,6 +15,8 @@ from django.db.models import Model, Q, QuerySet
 T = TypeVar("T", bound=Model)
 Position = tuple[datetime | None, int]
 _MAX_MICROS_DIGITS = 17  # year 5138: anything longer is not a cursor this portal wrote
+# ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+_DIGITS = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -42,9 +45,11 @@ class Keyset:
     def parse(self, text: str) -> Position | None:
         """The position a cursor names, or None for anything this class did not write."""
         if self.time_field is None:
-            return (None, int(text)) if text.isdigit() and len(text) < 19 else None
+            return (None, int(text)) if _DIGITS.fullmatch(text) and len(text) < 19 else None
         micros, _, pk = text.partition("_")
-        if not (micros.isdigit() and pk.isdigit()) or len(micros) > _MAX_MICROS_DIGITS:
+        if not (_DIGITS.fullmatch(micros) and _DIGITS.fullmatch(pk)):
+            return None
+        if len(micros) > _MAX_MICROS_DIGITS:
             return None
         if len(pk) >= 19:
             return None

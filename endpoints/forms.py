@@ -76,4 +76,6 @@ class TestInvokeForm(forms.Form):
                 json.loads(data["payload"])
             except ValueError as exc:
                 self.add_error("payload", f"Not valid JSON: {exc}")
+            except RecursionError:
+                self.add_error("payload", "Not valid JSON: nested too deeply.")
         return data

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from core.forms import parse_id
 from core.roles import Role, role_required
 from endpoints.selectors import endpoint_or_404
 from monitoring import policy, selectors
@@ -68,14 +69,14 @@ def _monitoring_context(
 ) -> dict[str, Any]:
     executions = selectors.endpoint_executions(endpoint=endpoint)
     chosen = None
-    raw = request.GET.get("execution", "")
-    if raw.isdigit():
-        chosen = selectors.execution_for_endpoint(endpoint=endpoint, execution_id=int(raw))
+    execution_id = parse_id(request.GET.get("execution"))
+    if execution_id is not None:
+        chosen = selectors.execution_for_endpoint(endpoint=endpoint, execution_id=execution_id)
     chosen = chosen or selectors.default_execution(executions)
     check = None
-    raw_check = request.GET.get("check", "")
-    if raw_check.isdigit():
-        check = selectors.check_run_for_endpoint(endpoint=endpoint, run_id=int(raw_check))
+    run_id = parse_id(request.GET.get("check"))
+    if run_id is not None:
+        check = selectors.check_run_for_endpoint(endpoint=endpoint, run_id=run_id)
     return {
         "endpoint": endpoint,
         "tab": "monitoring",
@@ -111,9 +112,9 @@ def endpoint_monitoring_charts(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = endpoint_or_404(pk)
     executions = selectors.endpoint_executions(endpoint=endpoint, limit=50)
     chosen = None
-    raw = request.GET.get("execution", "")
-    if raw.isdigit():
-        chosen = selectors.execution_for_endpoint(endpoint=endpoint, execution_id=int(raw))
+    execution_id = parse_id(request.GET.get("execution"))
+    if execution_id is not None:
+        chosen = selectors.execution_for_endpoint(endpoint=endpoint, execution_id=execution_id)
     chosen = chosen or next((e for e in executions if e.report_uri), None)
     schedule = chosen.schedule if chosen else selectors.schedule_with_baseline(endpoint=endpoint)
     history = selectors.feature_history(endpoint=endpoint)

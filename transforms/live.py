@@ -17,7 +17,7 @@ from django.core.cache import cache
 from core.aws import s3 as aws_s3
 from core.aws import transform as aws_transform
 from core.aws.errors import AwsError
-from core.targets import target_by_name
+from core.targets import target_by_name, target_regions
 from transforms.models import TransformJob, TransformStatus
 
 PREVIEW_LINES = 20
@@ -110,7 +110,10 @@ def _read_preview(job: TransformJob) -> Preview:
 
 
 def model_names(*, target_name: str, region: str) -> tuple[list[str], str]:
-    """The region's model names, or an empty list and why."""
+    """The region's model names, or an empty list and why. Only a configured target-region
+    is asked (the name comes from the browser)."""
+    if not any(t.name == target_name and r == region for t, r in target_regions()):
+        return [], "Choose one of the configured accounts and regions."
     key = f"transform-models:{target_name}:{region}"
     cached = cache.get(key)
     if cached is not None:

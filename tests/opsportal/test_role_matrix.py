@@ -6,13 +6,12 @@ Adding a route without an entry here fails `test_every_route_has_an_entry`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
 
 from endpoints.models import Endpoint
+from tests.support.world import check_run, shift, trail_event, transform_job
 
 ROLES = ["Viewer", "Operator", "Approver", "Admin"]
 PUBLIC = {"login", "healthz", "logout"}
@@ -98,94 +97,6 @@ def test_every_route_has_an_entry():
     assert not missing, f"routes without a role-matrix entry: {sorted(missing)}"
 
 
-@pytest.fixture
-def endpoint(db):
-    now = timezone.now()
-    return Endpoint.objects.create(
-        target="sandbox",
-        account_id="123456789012",
-        region="us-east-1",
-        name="matrix",
-        arn="arn:aws:sagemaker:us-east-1:123456789012:endpoint/matrix",
-        status="InService",
-        status_changed_at=now,
-        creation_time=now,
-        last_modified_time=now,
-        synced_at=now,
-    )
-
-
-def _shift(endpoint: Endpoint, proposer, *, kind: str = "normal") -> int:
-    """A pending proposal (or an applied emergency shift) made by `proposer`."""
-    from shifts.models import ShiftProposal
-
-    now = timezone.now()
-    return ShiftProposal.objects.create(
-        endpoint=endpoint,
-        proposer=proposer,
-        kind=kind,
-        state="pending" if kind == "normal" else "applied",
-        reason="matrix",
-        before_weights={},
-        desired_weights={"A": 1.0},
-        created_at=now,
-        expires_at=now + timedelta(hours=1),
-        updated_at=now,
-    ).pk
-
-
-def _transform_job():
-    """A completed portal job (its AWS calls go to a closed port and degrade)."""
-    from transforms.models import TransformJob
-
-    return TransformJob.objects.create(
-        target="sandbox",
-        account_id="123456789012",
-        region="us-east-1",
-        name="opsportal-matrix",
-        model_name="m",
-        input_uri="s3://bucket/in.csv",
-        instance_type="ml.m5.xlarge",
-        output_path="s3://bucket/out",
-        status="Completed",
-    )
-
-
-def _trail_event():
-    from apihistory.models import TrailEvent
-
-    return TrailEvent.objects.create(
-        event_id="matrix-event",
-        target="sandbox",
-        account_id="123456789012",
-        region="us-east-1",
-        event_time=timezone.now(),
-        event_source="sagemaker.amazonaws.com",
-        event_name="UpdateEndpoint",
-        read_only=False,
-        identity_type="IAMUser",
-        endpoint_name="matrix",
-        record={"eventName": "UpdateEndpoint"},
-        search_text="updateendpoint matrix",
-    )
-
-
-def _check_run(endpoint: Endpoint):
-    from monitoring.models import CheckRun
-
-    now = timezone.now()
-    return CheckRun.objects.create(
-        endpoint=endpoint,
-        window_start=now - timedelta(hours=1),
-        window_end=now,
-        capture_uri="s3://bucket/capture",
-        statistics_uri="s3://bucket/baseline/statistics.json",
-        constraints_uri="s3://bucket/baseline/constraints.json",
-        created_at=now,
-        status="completed",
-    )
-
-
 def _url(name: str, rule: Rule, endpoint: Endpoint, user, user_factory) -> str:
     def resolve(value):
         if value == "endpoint":
@@ -193,15 +104,13 @@ def _url(name: str, rule: Rule, endpoint: Endpoint, user, user_factory) -> str:
         if value in ("proposal", "emergency", "own_proposal"):
             someone = user_factory(f"matrix-{value}", "Operator")
             proposer = user if value == "own_proposal" and user is not None else someone
-            return _shift(
-                endpoint, proposer, kind="emergency" if value == "emergency" else "normal"
-            )
+            return shift(endpoint, proposer, kind="emergency" if value == "emergency" else "normal")
         if value == "transform_job":
-            return _transform_job().pk
+            return transform_job().pk
         if value == "check_run":
-            return _check_run(endpoint).pk
+            return check_run(endpoint).pk
         if value == "trail_event":
-            return _trail_event().pk
+            return trail_event().pk
         return value
 
     return reverse(name, kwargs={k: resolve(v) for k, v in rule.kwargs.items()})
