@@ -19,6 +19,10 @@ SHARE_TOLERANCE = 0.01
 # Relative tolerance for "the live weights are still the ones the proposal was made
 # against": weights go through JSON and float columns, nothing else may differ.
 WEIGHT_RTOL = 1e-6
+# SageMaker keeps weights as 32-bit floats: a positive weight below this (say 1e-320) would
+# arrive as 0, and one far above it loses all precision. Refused before any call is made.
+MIN_POSITIVE_WEIGHT = 1e-6
+MAX_WEIGHT = 1e12
 
 
 def shares(weights: Mapping[str, float]) -> dict[str, float]:
@@ -60,6 +64,13 @@ def _number(name: str, value: object, errors: list[str]) -> float | None:
     if number < 0:
         errors.append(f"{name}: the weight cannot be negative.")
         return None
+    if 0 < number < MIN_POSITIVE_WEIGHT:
+        smallest = f"{MIN_POSITIVE_WEIGHT:g}"
+        errors.append(f"{name}: {number:g} is too small to route by; use 0 or at least {smallest}.")
+        return None
+    if number > MAX_WEIGHT:
+        errors.append(f"{name}: {number:g} is above the largest weight, {MAX_WEIGHT:g}.")
+        return None
     return number
 
 
@@ -69,7 +80,8 @@ def validate_weights(
     """The desired weights as floats, in the endpoint's variant order, or Invalid.
 
     Refused: no production variant; a variant of the endpoint without a weight; a weight
-    for a variant the endpoint does not have; a weight that is not a finite number ≥ 0;
+    for a variant the endpoint does not have; a weight that is not 0 or a finite number
+    between MIN_POSITIVE_WEIGHT and MAX_WEIGHT;
     all weights zero (SageMaker would route nowhere); and a change that leaves every
     variant's share of traffic where it is now (within SHARE_TOLERANCE points).
     """

@@ -30,7 +30,6 @@ INSTANCE_TYPES = [
         "ml.g4dn.xlarge",
     )
 ]
-MAX_ENVIRONMENT = 16
 _ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,1023}$")
 
 
@@ -79,8 +78,6 @@ class TransformLaunchForm(forms.Form):
             if not sep or not _ENV_KEY.match(key):
                 raise forms.ValidationError(f"Line {number} is not KEY=value.")
             env[key] = value.strip()
-        if len(env) > MAX_ENVIRONMENT:
-            raise forms.ValidationError(f"At most {MAX_ENVIRONMENT} variables are allowed.")
         return env
 
     def launch(self) -> TransformLaunch:

@@ -24,7 +24,7 @@ NAMES = st.lists(
     max_size=6,
     unique=True,
 )
-GOOD = st.floats(min_value=0, max_value=1e12, allow_nan=False, allow_infinity=False)
+GOOD = st.one_of(st.just(0.0), st.floats(min_value=1e-6, max_value=1e12))
 ANY_FLOAT = st.floats(allow_nan=True, allow_infinity=True)
 ANYTHING = st.one_of(ANY_FLOAT, st.integers(), st.text(max_size=5), st.none(), st.booleans())
 
@@ -139,3 +139,14 @@ def test_same_weights_is_exact_not_share_based():
     assert same_weights({"A": 1.0, "B": 1.0}, {"A": 1.0, "B": 1.0 + 1e-12})
     assert not same_weights({"A": 1.0, "B": 1.0}, {"A": 2.0, "B": 2.0})
     assert not same_weights({"A": 1.0}, {"A": 1.0, "B": 0.0})
+
+
+@pytest.mark.parametrize(
+    ("weight", "message"),
+    [(1e-320, "too small to route by"), (5e-7, "too small to route by"), (1e13, "above the")],
+)
+def test_weights_sagemaker_cannot_hold_are_refused_before_any_call(weight, message):
+    with pytest.raises(Invalid, match=message):
+        validate_weights(
+            variants=["A", "B"], current={"A": 1, "B": 1}, desired={"A": weight, "B": 1}
+        )

@@ -113,3 +113,20 @@ def test_viewer_cannot_launch(sandbox, role_client):
     response = role_client("Viewer").post(reverse("transforms:launch"), form_data(tumor_launch()))
     assert response.status_code == 403
     assert not TransformJob.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ({f"V{i}": "x" for i in range(17)}, "At most 16 variables"),
+        ({"MODE": "x" * 10_241}, "SageMaker allows 10240"),
+        ({"1BAD": "x"}, "is not a variable name"),
+    ],
+)
+def test_environments_sagemaker_refuses_are_refused_before_anything_is_created(
+    environment, message, operator
+):
+    with pytest.raises(Invalid) as refused:
+        services.transform_job_launch(launch=tumor_launch(environment=environment), actor=operator)
+    assert any(message in m for m in refused.value.errors["environment"])
+    assert not TransformJob.objects.exists()

@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 MAX_PAYLOAD_PRODUCT = 100  # MaxConcurrentTransforms × MaxPayloadInMB, SageMaker's limit
 MAX_PAYLOAD_MB = 100
+MAX_ENVIRONMENT = 16
+MAX_ENVIRONMENT_VALUE = 10_240
+_ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,1023}")
 _AWS_QUOTA = re.compile(
     r"service limit '(?P<name>[^']+)' is (?P<limit>[\d.]+) Instances, with current "
     r"utilization of (?P<used>\d+) Instances and a request delta of (?P<delta>\d+)"
@@ -92,6 +95,23 @@ def filters(launch: TransformLaunch, target: Target) -> Iterator[Problem]:
         problem = jsonpath_problem(expression, csv=csv)
         if problem:
             yield name, f"{expression!r} {problem}"
+
+
+def environment(launch: TransformLaunch, target: Target) -> Iterator[Problem]:
+    """CreateTransformJob's limits on Environment: 16 variables, names of letters, digits
+    and underscores (1,024 at most), values of 10,240 characters at most."""
+    variables = launch.spec.environment
+    if len(variables) > MAX_ENVIRONMENT:
+        yield "environment", f"At most {MAX_ENVIRONMENT} variables are allowed."
+    for key, value in variables.items():
+        if not _ENV_KEY.fullmatch(key):
+            yield "environment", f"{key[:40]!r} is not a variable name (letters, digits, _)."
+        if len(value) > MAX_ENVIRONMENT_VALUE:
+            yield (
+                "environment",
+                f"The value of {key[:40]} is {len(value)} characters; "
+                f"SageMaker allows {MAX_ENVIRONMENT_VALUE}.",
+            )
 
 
 def s3_uris(launch: TransformLaunch, target: Target) -> Iterator[Problem]:
@@ -200,7 +220,14 @@ def instance_quota(launch: TransformLaunch, target: Target) -> Iterator[Problem]
         )
 
 
-LOCAL_CHECKS: tuple[Check, ...] = (instance_count, payload_size, concurrency, filters, s3_uris)
+LOCAL_CHECKS: tuple[Check, ...] = (
+    instance_count,
+    payload_size,
+    concurrency,
+    filters,
+    environment,
+    s3_uris,
+)
 AWS_CHECKS: tuple[Check, ...] = (input_exists, output_bucket_exists, model_exists)
 # Only once everything else has passed: it lists (and may describe) the running jobs.
 FINAL_CHECKS: tuple[Check, ...] = (instance_quota,)
