@@ -16,6 +16,13 @@
   }
   function statusColor(status) { return cssVar("--status-" + status, cssVar("--status-other", "#6b7280")); }
   function severityColor(severity) { return cssVar("--severity-" + severity, cssVar("--severity-info", "#475569")); }
+  // Names and values from AWS or captured data (alarms, principals, features, variants) are
+  // text: plotly would render <b>, <a href>, <br> in a label as markup, and %{...} inside a
+  // hover template as a value. Entities are what plotly shows as the plain characters.
+  function label(text) {
+    return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/%/g, "&#37;");
+  }
   function variantIndex(list, name) {
     if (list.indexOf(name) < 0) { list.push(name); }
     return list.indexOf(name);
@@ -35,13 +42,13 @@
       if (!el) { return; }
       var traces = chart.traces.map(function (t) {
         return {
-          type: "scatter", mode: "lines", name: t.name, x: t.x, y: t.y,
+          type: "scatter", mode: "lines", name: label(t.name), x: t.x, y: t.y,
           line: { dash: t.dash, width: 2, color: series(variantIndex(variants, t.variant)) },
-          hovertemplate: "%{y:.3~f} " + chart.unit + "<extra>" + t.name + "</extra>"
+          hovertemplate: "%{y:.3~f} " + chart.unit + "<extra>" + label(t.name) + "</extra>"
         };
       });
       Plotly.react(el, traces, {
-        title: { text: chart.title + " (" + chart.unit + ")", font: { size: 14 } },
+        title: { text: label(chart.title) + " (" + chart.unit + ")", font: { size: 14 } },
         height: 270, margin: { l: 55, r: 15, t: 40, b: 40 },
         hovermode: "x unified", showlegend: true,
         legend: { orientation: "h", y: -0.2 },
@@ -55,15 +62,15 @@
     timeline: function (el, chart) {
       var traces = chart.traces.map(function (t) {
         return {
-          type: "bar", name: t.name, x: t.x,
+          type: "bar", name: label(t.name), x: t.x,
           // Runs without violations still get a sliver, so every run is visible.
           y: t.y.map(function (v) { return v > 0 ? v : 0.15; }),
           customdata: t.y, marker: { color: statusColor(t.name) },
-          hovertemplate: "%{x}<br>%{customdata} violation(s)<extra>" + t.name + "</extra>"
+          hovertemplate: "%{x}<br>%{customdata} violation(s)<extra>" + label(t.name) + "</extra>"
         };
       });
       Plotly.react(el, traces, {
-        title: { text: chart.title, font: { size: 14 } }, height: 260, barmode: "overlay",
+        title: { text: label(chart.title), font: { size: 14 } }, height: 260, barmode: "overlay",
         margin: { l: 45, r: 15, t: 40, b: 40 }, legend: { orientation: "h", y: -0.25 },
         xaxis: { type: "date" }, yaxis: { rangemode: "tozero", title: { text: "violations" } }
       }, CONFIG);
@@ -71,24 +78,25 @@
     lines: function (el, chart) {
       var traces = chart.traces.map(function (t, i) {
         return {
-          type: "scatter", mode: "lines+markers", name: t.name, x: t.x, y: t.y,
+          type: "scatter", mode: "lines+markers", name: label(t.name), x: t.x, y: t.y,
           line: { width: 1.5, color: series(i) },
-          hovertemplate: "%{y:.3f}<extra>" + t.name + "</extra>"
+          hovertemplate: "%{y:.3f}<extra>" + label(t.name) + "</extra>"
         };
       });
       Plotly.react(el, traces, {
-        title: { text: chart.title, font: { size: 14 } }, height: 320,
+        title: { text: label(chart.title), font: { size: 14 } }, height: 320,
         margin: { l: 50, r: 15, t: 40, b: 40 }, showlegend: false, hovermode: "closest",
         xaxis: { type: "date" }, yaxis: { rangemode: "tozero" }
       }, CONFIG);
     },
     bars: function (el, chart) {
+      var categories = chart.x.map(label);
       var traces = [
-        { type: "bar", name: "baseline", x: chart.x, y: chart.baseline, marker: { color: series(0) }, opacity: 0.6 },
-        { type: "bar", name: "this run", x: chart.x, y: chart.current, marker: { color: cssVar("--bad", "#ef4444") }, opacity: 0.6 }
+        { type: "bar", name: "baseline", x: categories, y: chart.baseline, marker: { color: series(0) }, opacity: 0.6 },
+        { type: "bar", name: "this run", x: categories, y: chart.current, marker: { color: cssVar("--bad", "#ef4444") }, opacity: 0.6 }
       ];
       Plotly.react(el, traces, {
-        title: { text: chart.title, font: { size: 14 } }, height: 320, barmode: "overlay",
+        title: { text: label(chart.title), font: { size: 14 } }, height: 320, barmode: "overlay",
         margin: { l: 50, r: 15, t: 40, b: 80 }, legend: { orientation: "h", y: -0.35 },
         yaxis: { tickformat: ".0%", title: { text: "share" } }
       }, CONFIG);
@@ -116,11 +124,11 @@
     var variants = [];
     var traces = lines.map(function (s) {
       return {
-        type: "scatter", mode: "lines", name: s.name, x: s.x, y: s.y,
+        type: "scatter", mode: "lines", name: label(s.name), x: s.x, y: s.y,
         yaxis: s.axis === "y2" ? "y2" : "y",
         line: { width: 2, dash: s.axis === "y2" ? "dot" : (s.name.indexOf("4XX") >= 0 ? "dash" : "solid"),
                 color: series(variantIndex(variants, s.variant)) },
-        hovertemplate: "%{y:.3~f}" + (s.axis === "y2" ? " ms" : " %") + "<extra>" + s.name + "</extra>"
+        hovertemplate: "%{y:.3~f}" + (s.axis === "y2" ? " ms" : " %") + "<extra>" + label(s.name) + "</extra>"
       };
     });
     traces.push({
@@ -128,7 +136,7 @@
       x: markers.map(function (m) { return m.time; }),
       y: markers.map(function (m) { return KIND_ROW[m.kind] || 0; }),
       customdata: markers.map(function (m) { return m.url; }),
-      text: markers.map(function (m) { return m.kind + ": " + m.title + (m.who ? " — " + m.who : ""); }),
+      text: markers.map(function (m) { return label(m.kind + ": " + m.title + (m.who ? " — " + m.who : "")); }),
       marker: { size: 11, symbol: "diamond", color: markers.map(function (m) { return severityColor(m.severity); }) },
       hovertemplate: "%{text}<extra></extra>", showlegend: false
     });
