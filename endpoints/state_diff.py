@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from core.text import markdown_code, markdown_text
 from endpoints.models import EndpointSnapshot
 
 _LABELS = {
@@ -55,12 +56,14 @@ class Change:
 
     @property
     def markdown(self) -> str:
+        variant = markdown_text(self.variant)
         if self.kind == "variant_added":
-            return f"- variant **{self.variant}** added ({self.after})"
+            return f"- variant **{variant}** added ({markdown_text(self.after)})"
         if self.kind == "variant_removed":
-            return f"- variant **{self.variant}** removed (was {self.before})"
-        subject = f"variant **{self.variant}** " if self.variant else ""
-        return f"- {subject}{self.label} `{self.before}` → `{self.after}`"
+            return f"- variant **{variant}** removed (was {markdown_text(self.before)})"
+        subject = f"variant **{variant}** " if self.variant else ""
+        before, after = markdown_code(self.before), markdown_code(self.after)
+        return f"- {subject}{self.label} {before} → {after}"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from django.core.mail import send_mass_mail
 from django.urls import reverse
 
 from core.roles import Role
+from core.text import slack_text
 from shifts import selectors
 from shifts.models import ShiftProposal
 from shifts.weights import shares
@@ -124,7 +125,7 @@ def shift_notify(*, proposal_id: int, event: str) -> dict[str, Any]:
     url = settings.OPSPORTAL_WEBHOOK_URL
     if url:
         try:
-            _post_webhook(url, f"{subject}\n{body}")
+            _post_webhook(url, slack_text(f"{subject}\n{body}"))
         except Exception as exc:
             logger.warning("webhook for shift %s (%s) failed: %s", proposal_id, event, exc)
         else:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from core.text import markdown_text as md
 from triage.board import BoardEntry
 from triage.timeline import Marker, endpoint_timeline
 
@@ -32,42 +33,45 @@ def incident_summary(*, entry: BoardEntry, now: datetime | None = None) -> str:
     actions = [m for m in markers if m.kind == "shift" and m.time >= since]
     alarms = [m for m in markers if m.kind == "alarm"]
     lines = [
-        f"**{endpoint.name}** ({endpoint.region}, account {endpoint.account_id}) — "
+        f"**{md(endpoint.name)}** ({endpoint.region}, account {endpoint.account_id}) — "
         f"since {_hm(since)} ({minutes} min)",
         "",
         "*What*",
         *(
-            f"- {s.text} ({'last at' if s.kind == 'violations' else 'since'} {_hm(s.since)})"
+            f"- {md(s.text)} ({'last at' if s.kind == 'violations' else 'since'} {_hm(s.since)})"
             for s in entry.signals
         ),
     ]
     if entry.cause is not None:
-        lines += ["", "*Likely cause*", f"- {entry.cause.text}"]
+        lines += ["", "*Likely cause*", f"- {md(entry.cause.text)}"]
     lines += ["", "*Impact*"]
     impact = [m for m in alarms if m.severity == "bad"]
     if impact:
-        lines += [f"- {_line(m)}{': ' + m.detail if m.detail else ''}" for m in impact[:5]]
+        lines += [f"- {_line(m)}{': ' + md(m.detail) if m.detail else ''}" for m in impact[:5]]
     else:
         lines.append("- no alarm in ALARM (see the signals above)")
     lines += ["", f"*Changes in the {int(LOOKBACK.total_seconds() // 3600)} h before*"]
-    lines += [f"- {_line(m)} by {m.who}{' — ' + m.detail if m.detail else ''}" for m in changes]
+    lines += [
+        f"- {_line(m)} by {md(m.who)}{' — ' + md(m.detail) if m.detail else ''}" for m in changes
+    ]
     if not changes:
         lines.append("- none recorded by CloudTrail")
     lines += ["", "*Actions taken*"]
     if entry.owner is not None:
         lines.append(
-            f"- {_hm(entry.owner.taken_at)} {entry.owner.owner.get_username()} took ownership: "
-            f"{entry.owner.note}"
+            f"- {_hm(entry.owner.taken_at)} {md(entry.owner.owner.get_username())} took "
+            f"ownership: {md(entry.owner.note)}"
         )
     lines += [
-        f"- {_line(m)} by {m.who} — {m.detail}" for m in sorted(actions, key=lambda m: m.time)
+        f"- {_line(m)} by {md(m.who)} — {md(m.detail)}"
+        for m in sorted(actions, key=lambda m: m.time)
     ]
     if entry.owner is None and not actions:
         lines.append("- none yet")
     if entry.runbook_url:
-        lines += ["", f"Runbook: {entry.runbook_url}"]
+        lines += ["", f"Runbook: <{entry.runbook_url}>"]
     return "\n".join(lines) + "\n"
 
 
 def _line(marker: Marker) -> str:
-    return f"{marker.time:%H:%M} {marker.title}"
+    return f"{marker.time:%H:%M} {md(marker.title)}"

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core.roles import Role, role_required
+from core.text import markdown_text
 from endpoints import selectors as endpoint_selectors
 from endpoints import state_diff
 from endpoints.selectors import endpoint_or_404
@@ -124,7 +125,8 @@ def what_changed(request: HttpRequest, pk: int) -> HttpResponse:
         first_snapshot=endpoint_selectors.endpoint_first_snapshot(endpoint=endpoint),
         markdown=diff.markdown(
             heading=(
-                f"**{endpoint.name}** ({endpoint.account_id}/{endpoint.region}): what changed "
+                f"**{markdown_text(endpoint.name)}** ({endpoint.account_id}/{endpoint.region}): "
+                "what changed "
                 f"between {window.start:%Y-%m-%d %H:%M:%S} and {window.end:%Y-%m-%d %H:%M:%S} UTC"
             )
         ),

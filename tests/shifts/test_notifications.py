@@ -116,3 +116,20 @@ def test_a_dead_webhook_and_mail_server_do_not_block_the_flow(
     assert "email for shift" in caplog.text and "webhook for shift" in caplog.text
     commit(lambda: services.shift_cancel(proposal_id=proposal.pk, actor=people.operator))
     assert reload(proposal).state == ShiftState.CANCELLED
+
+
+def test_a_reason_cannot_mention_the_channel_or_disguise_a_link(endpoint, people, commit, webhook):
+    commit(
+        lambda: services.shift_propose(
+            endpoint_id=endpoint.pk,
+            actor=people.operator,
+            desired={"A": 90, "B": 10},
+            reason="<!channel> see <https://evil.example|the runbook> & act",
+        )
+    )
+    [hook] = webhook.received
+    text = hook["body"]["text"]
+    assert "&lt;!channel&gt; see &lt;https://evil.example|the runbook&gt; &amp; act" in text
+    assert "<!channel>" not in text and "<https://evil" not in text
+    # Email is plain text: it says what was typed.
+    assert "<!channel> see <https://evil.example|the runbook> & act" in mail.outbox[0].body

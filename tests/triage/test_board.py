@@ -250,3 +250,16 @@ def test_changes_without_snapshots_are_described_from_their_request(world):
         "weights changed (A: weight 90.0, 2 instances; B: weight 10.0)"
     )
     assert describe_change(config) == "config fraud-config-v4 created (B → model fraud-model-v4)"
+
+
+def test_summary_shows_aws_text_and_notes_as_typed_not_as_markdown(world, user_factory):
+    from triage.services import incident_take
+
+    fraud = Endpoint.objects.get(name="fraud-detection")
+    firing(fraud, "*[urgent](javascript:alert(1))* `x`", since=ago(5))
+    incident_take(endpoint_id=fraud.pk, actor=user_factory("kim", "Operator"), note="<b>me</b>")
+    entry = next(e for e in incident_board() if e.endpoint.name == "fraud-detection")
+    text = incident_summary(entry=entry, now=NOW)
+    assert r"- \*\[urgent\](javascript:alert(1))\* \`x\` in ALARM" in text
+    assert r"kim took ownership: \<b\>me\</b\>" in text
+    assert "[urgent]" not in text and "<b>" not in text
