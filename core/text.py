@@ -5,6 +5,7 @@ messages are text there, never formatting, mentions or links."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 # Characters that change how Markdown renders inside a list item: emphasis, code, links and
 # images (no link or image can form once the brackets are escaped), tables, HTML.
@@ -27,3 +28,10 @@ def slack_text(value: object) -> str:
     """`value` for a Slack-compatible message: `&`, `<` and `>` escaped as Slack asks, so
     `<!channel>` mentions nobody and `<https://…|…>` is not a disguised link."""
     return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def is_web_url(value: object) -> bool:
+    """An absolute http(s) URL with a host: the only kind of link built from data."""
+    text = str(value or "").strip()
+    parsed = urlsplit(text)
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc) and text.isprintable()

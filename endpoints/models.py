@@ -51,6 +51,7 @@ class Endpoint(models.Model):
     describe_raw = models.JSONField(default=dict, help_text="Last DescribeEndpoint response.")
     config_raw = models.JSONField(default=dict, help_text="Last DescribeEndpointConfig response.")
     autoscaling = models.JSONField(default=list, help_text="Scalable targets and policies.")
+    tags = models.JSONField(default=dict, blank=True, help_text="The endpoint's tags (ListTags).")
     synced_at = models.DateTimeField()
     deleted_at = models.DateTimeField(null=True, blank=True)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import string
 from datetime import timedelta
 from pathlib import Path
 
@@ -460,11 +461,34 @@ def _runbook_urls() -> dict[str, str]:
 
 
 OPSPORTAL_RUNBOOK_URLS = _runbook_urls()
-OPSPORTAL_RUNBOOK_URL_TEMPLATE = os.environ.get("OPSPORTAL_RUNBOOK_URL_TEMPLATE", "").strip()
-if OPSPORTAL_RUNBOOK_URL_TEMPLATE:
+
+
+def _runbook_url_template() -> str:
+    """An http(s) URL with at most the plain fields {endpoint} and {region}: no attribute or
+    index access ({endpoint.__class__}), no conversions, no format specs."""
+    template = os.environ.get("OPSPORTAL_RUNBOOK_URL_TEMPLATE", "").strip()
+    if not template:
+        return ""
+    problem = ""
     try:
-        OPSPORTAL_RUNBOOK_URL_TEMPLATE.format(endpoint="e", region="r")
-    except (KeyError, IndexError, ValueError) as exc:
-        raise ImproperlyConfigured(
-            f"OPSPORTAL_RUNBOOK_URL_TEMPLATE may use only {{endpoint}} and {{region}}: {exc!r}"
-        ) from exc
+        fields = [
+            (name, spec, conversion)
+            for _, name, spec, conversion in string.Formatter().parse(template)
+            if name is not None
+        ]
+    except ValueError as exc:
+        problem = str(exc)
+    else:
+        if any(
+            name not in ("endpoint", "region") or spec or conversion
+            for name, spec, conversion in fields
+        ):
+            problem = "only the fields {endpoint} and {region} may appear, as they are"
+    if not problem and not template.lower().startswith(("https://", "http://")):
+        problem = "it must be an http(s) URL"
+    if problem:
+        raise ImproperlyConfigured(f"OPSPORTAL_RUNBOOK_URL_TEMPLATE: {problem}.")
+    return template
+
+
+OPSPORTAL_RUNBOOK_URL_TEMPLATE = _runbook_url_template()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 
 from apihistory.selectors import endpoint_change_events
+from core.text import is_web_url
 from endpoints.selectors import deploy_states, endpoint_problems, live_endpoints_by_key
 from endpoints.state_diff import state_diff
 from monitoring.selectors import endpoints_with_violations, firing_alarms
@@ -89,16 +90,20 @@ class BoardEntry:
 
 
 def runbook_url(endpoint: Endpoint) -> str:
-    """The endpoint's runbook: its `runbook` tag, a per-endpoint setting, or the template."""
-    tags = (endpoint.describe_raw or {}).get("Tags") or []
-    for tag in tags:
-        if isinstance(tag, dict) and str(tag.get("Key", "")).lower() == "runbook":
-            return str(tag.get("Value", ""))
-    per_endpoint = settings.OPSPORTAL_RUNBOOK_URLS.get(endpoint.name)
-    if per_endpoint:
-        return per_endpoint
+    """The endpoint's runbook: its `runbook` tag, a per-endpoint setting, or the template.
+    Only an http(s) URL is a runbook: a tag anyone can set must not become a script link."""
+    tagged = next(
+        (value for key, value in (endpoint.tags or {}).items() if key.lower() == "runbook"), ""
+    )
     template = settings.OPSPORTAL_RUNBOOK_URL_TEMPLATE
-    return template.format(endpoint=endpoint.name, region=endpoint.region) if template else ""
+    for candidate in (
+        tagged,
+        settings.OPSPORTAL_RUNBOOK_URLS.get(endpoint.name, ""),
+        template.format(endpoint=endpoint.name, region=endpoint.region) if template else "",
+    ):
+        if is_web_url(candidate):
+            return str(candidate).strip()
+    return ""
 
 
 def _entries() -> dict[int, BoardEntry]:

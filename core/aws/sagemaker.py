@@ -143,6 +143,23 @@ def describe_model_image(*, target: Target, region: str, name: str) -> str:
     return str(container.get("Image", ""))
 
 
+def list_tags(*, target: Target, region: str, arn: str) -> dict[str, str]:
+    """A resource's tags (ListTags, 100 a page) as key → value."""
+    tags: dict[str, str] = {}
+    token: str | None = None
+    while True:
+        params: dict[str, Any] = {"ResourceArn": arn, "MaxResults": 100}
+        if token:
+            params["NextToken"] = token
+        with translated("ListTags"):
+            data = _sm(target, region).list_tags(**params)
+        for tag in data.get("Tags", []):
+            tags[str(tag.get("Key", ""))] = str(tag.get("Value", ""))
+        token = data.get("NextToken")
+        if not token:
+            return tags
+
+
 def probe(*, target: Target, region: str) -> None:
     """One small ListEndpoints call with a short timeout, to prove SageMaker answers."""
     sm = client(target=target, region=region, service="sagemaker", read_timeout=3)

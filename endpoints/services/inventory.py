@@ -180,7 +180,15 @@ def _describe_and_store(*, target: Target, region: str, name: str) -> str:
     except (AccessDenied, ValidationFailed) as exc:
         # A role without Application Auto Scaling read access still gets its inventory.
         scaling = str(exc)
-    return _store(target=target, region=region, described=described, config=config, scaling=scaling)
+    try:
+        tags: dict[str, str] | None = aws_sagemaker.list_tags(
+            target=target, region=region, arn=described.arn
+        )
+    except (AccessDenied, ValidationFailed, NotFound):
+        tags = None  # without sagemaker:ListTags the tags stay as last read
+    return _store(
+        target=target, region=region, described=described, config=config, scaling=scaling, tags=tags
+    )
 
 
 def _scaling_json(scaling: list[VariantScaling]) -> list[dict[str, Any]]:
@@ -227,6 +235,7 @@ def _store(
     described: EndpointDescription,
     config: EndpointConfigDescription | None,
     scaling: list[VariantScaling] | str,
+    tags: dict[str, str] | None,
 ) -> str:
     now = timezone.now()
     endpoint = (
@@ -269,6 +278,8 @@ def _store(
     endpoint.autoscaling = (
         [{"error": scaling}] if isinstance(scaling, str) else _scaling_json(scaling)
     )
+    if tags is not None:
+        endpoint.tags = tags
     endpoint.synced_at = now
     endpoint.deleted_at = None
     endpoint.save()

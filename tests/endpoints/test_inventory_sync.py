@@ -158,3 +158,31 @@ def test_region_recovers_after_outage(sandbox, monkeypatch):
 
     assert report.ok
     assert SyncStatus.objects.get(kind="inventory", region="eu-west-1").failing_since is None
+
+
+def test_the_sync_keeps_each_endpoints_tags_for_its_runbook_link(sandbox, settings):
+    from triage.board import runbook_url
+
+    settings.OPSPORTAL_RUNBOOK_URLS = {}
+    settings.OPSPORTAL_RUNBOOK_URL_TEMPLATE = ""
+    name = create_endpoint(sandbox.url)
+    arn = sagemaker(sandbox.url).describe_endpoint(EndpointName=name)["EndpointArn"]
+    sagemaker(sandbox.url).add_tags(
+        ResourceArn=arn,
+        Tags=[
+            {"Key": "runbook", "Value": "https://wiki.example.com/runbooks/checkout"},
+            {"Key": "team", "Value": "payments"},
+        ],
+    )
+    clients.reset_call_counts()
+    inventory_sync(target=TARGET, region="us-east-1")
+    endpoint = Endpoint.objects.get(name=name)
+    assert endpoint.tags == {
+        "runbook": "https://wiki.example.com/runbooks/checkout",
+        "team": "payments",
+    }
+    assert runbook_url(endpoint) == "https://wiki.example.com/runbooks/checkout"
+    # One ListTags per endpoint described, none for the ones that did not change.
+    assert clients.call_counts()[("sagemaker", "ListTags")] == clients.call_counts()[
+        ("sagemaker", "DescribeEndpoint")
+    ]

@@ -66,3 +66,28 @@ def test_bad_boolean_setting_stops_start_up():
     )
     assert result.returncode != 0
     assert "OPSPORTAL_SECURE='ture' is not a boolean" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("template", "named"),
+    [
+        ("javascript:alert('{endpoint}')", "http(s) URL"),
+        ("data:text/html,{endpoint}", "http(s) URL"),
+        ("https://wiki/{endpoint.__class__}", "only the fields"),
+        ("https://wiki/{endpoint!r}", "only the fields"),
+        ("https://wiki/{secret}", "only the fields"),
+        ("https://wiki/{endpoint", "OPSPORTAL_RUNBOOK_URL_TEMPLATE"),
+    ],
+)
+def test_a_runbook_template_that_is_not_a_plain_web_link_stops_start_up(template, named):
+    env = {
+        **os.environ,
+        "OPSPORTAL_RUNBOOK_URL_TEMPLATE": template,
+        "OPSPORTAL_SECURE": "false",
+        "DJANGO_SETTINGS_MODULE": "opsportal.settings",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "OPSPORTAL_RUNBOOK_URL_TEMPLATE" in result.stderr and named in result.stderr

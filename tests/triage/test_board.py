@@ -176,8 +176,12 @@ def test_runbook_from_tag_then_setting_then_template(world, settings):
     assert runbook_url(tumor) == "https://wiki.example.com/us-east-1/tumor-classifier"
     settings.OPSPORTAL_RUNBOOK_URLS = {"tumor-classifier": "https://wiki.example.com/tumor"}
     assert runbook_url(tumor) == "https://wiki.example.com/tumor"
-    tumor.describe_raw = {"Tags": [{"Key": "runbook", "Value": "https://runbooks/t"}]}
+    tumor.tags = {"Runbook": "https://runbooks/t"}
     assert runbook_url(tumor) == "https://runbooks/t"
+    # A tag anyone with tagging rights can set never becomes a script or data link.
+    for hostile in ("javascript:alert(1)", "data:text/html,<b>x</b>", " java\tscript:x"):
+        tumor.tags = {"runbook": hostile}
+        assert runbook_url(tumor) == "https://wiki.example.com/tumor"
 
 
 def _snapshot(endpoint: Endpoint, *, at, config: str, models: dict[str, str]):
