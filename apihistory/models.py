@@ -8,7 +8,11 @@ view.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
+
+from core.redaction import redact
 
 
 class IdentityType(models.TextChoices):
@@ -94,6 +98,18 @@ class TrailEvent(models.Model):
     @property
     def failed(self) -> bool:
         return bool(self.error_code)
+
+    @property
+    def shown_record(self) -> dict[str, Any]:
+        """The record as pages show it: values under secret-looking names redacted."""
+        shown: dict[str, Any] = redact(self.record or {})
+        return shown
+
+    @property
+    def request_parameters(self) -> dict[str, Any]:
+        """The call's requestParameters as pages show them (redacted), {} when there are none."""
+        params = self.shown_record.get("requestParameters")
+        return params if isinstance(params, dict) else {}
 
 
 class IngestCursor(models.Model):

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from apihistory.search import search_text_for
+from core.redaction import redact
 
 # Column sizes of apihistory.models.TrailEvent (a test keeps the two in step).
 MAX_LENGTHS = {
@@ -254,7 +255,7 @@ def _scalars(value: Any) -> Iterator[str]:
 def search_text(pieces: list[str], params: Any) -> str:
     """The record's words as apihistory.search stores them, cut at the last whole word
     within the limit (a huge parameter must not make one row weigh megabytes)."""
-    text = search_text_for([*pieces, *_scalars(params)])
+    text = search_text_for([*pieces, *_scalars(redact(params))])
     if len(text) <= SEARCH_TEXT_LIMIT:
         return text
     return text[: text.rfind(" ", 0, SEARCH_TEXT_LIMIT)] + " "

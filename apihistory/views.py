@@ -56,7 +56,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "view": view,
         "event": view.row.event,
-        "record_json": json.dumps(view.row.event.record, indent=2, sort_keys=True),
+        "record_json": json.dumps(view.row.event.shown_record, indent=2, sort_keys=True),
     }
     return render(request, "apihistory/event_detail.html", context)
 

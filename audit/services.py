@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import re
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -16,6 +15,7 @@ from django.utils import timezone
 
 from audit.models import GENESIS_HASH, AuditEntry, Outcome
 from core.errors import Refused
+from core.redaction import REDACTED, is_secret_name
 
 __all__ = ["Outcome", "audit_denied", "audit_record", "audit_refusal", "enforce"]
 
@@ -24,12 +24,6 @@ __all__ = ["Outcome", "audit_denied", "audit_record", "audit_refusal", "enforce"
 CHAIN_LOCK_KEY = 0x415544495443  # "AUDITC"
 SYSTEM_ACTOR = "system"
 ANONYMOUS_ACTOR = "anonymous"
-REDACTED = "[redacted]"
-
-_SECRET_KEY = re.compile(
-    r"passw(or)?d|passphrase|secret|token|credential|authorization|api_?key|private_?key",
-    re.IGNORECASE,
-)
 _MAX_LENGTHS = {
     "username": 150,
     "action": 100,
@@ -48,8 +42,7 @@ def _text(value: str, field: str | None = None) -> str:
 def _redact(value: Any) -> Any:
     if isinstance(value, dict):
         return {
-            key: REDACTED if _SECRET_KEY.search(str(key)) else _redact(item)
-            for key, item in value.items()
+            key: REDACTED if is_secret_name(key) else _redact(item) for key, item in value.items()
         }
     if isinstance(value, list):
         return [_redact(item) for item in value]

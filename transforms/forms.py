@@ -11,6 +11,7 @@ from django import forms
 
 from core.aws.types import TransformSpec
 from core.forms import set_choices
+from core.redaction import is_secret_name
 from transforms import selectors
 from transforms.models import TransformJob, TransformSource, TransformStatus
 from transforms.services import TransformLaunch
@@ -61,7 +62,8 @@ class TransformLaunchForm(forms.Form):
     environment = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
-        help_text="KEY=value, one per line (at most 16).",
+        help_text="KEY=value, one per line (at most 16). Copying a job leaves the values of "
+        "secret-looking variables (passwords, tokens, keys) for you to type again.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -97,7 +99,10 @@ def initial_from(job: TransformJob) -> dict[str, Any]:
     values: dict[str, Any] = asdict(job.spec)
     values["target_region"] = f"{job.target}/{job.region}"
     values["batch_strategy"] = job.batch_strategy or "MultiRecord"
-    values["environment"] = "\n".join(f"{k}={v}" for k, v in job.environment.items())
+    # A secret's value is not copied onto the page: the new job's launcher types it again.
+    values["environment"] = "\n".join(
+        f"{k}=" if is_secret_name(k) else f"{k}={v}" for k, v in job.environment.items()
+    )
     return values
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.errors import Conflict, Invalid
 from core.forms import add_errors
+from core.redaction import redact
 from core.roles import Role, role_required
 from transforms import live, policy, selectors, services
 from transforms.forms import TransformFilterForm, TransformLaunchForm, initial_from
@@ -109,7 +110,7 @@ def _detail_context(request: HttpRequest, job: TransformJob) -> dict[str, object
         "job": job,
         "can_stop": policy.refusal_for("stop", request.user) is None,
         "can_launch": policy.refusal_for("launch", request.user) is None,
-        "environment_json": json.dumps(job.environment, indent=2, sort_keys=True),
+        "environment_json": json.dumps(redact(job.environment), indent=2, sort_keys=True),
     }
 
 

@@ -183,6 +183,7 @@ def test_the_sync_keeps_each_endpoints_tags_for_its_runbook_link(sandbox, settin
     }
     assert runbook_url(endpoint) == "https://wiki.example.com/runbooks/checkout"
     # One ListTags per endpoint described, none for the ones that did not change.
-    assert clients.call_counts()[("sagemaker", "ListTags")] == clients.call_counts()[
-        ("sagemaker", "DescribeEndpoint")
-    ]
+    assert (
+        clients.call_counts()[("sagemaker", "ListTags")]
+        == clients.call_counts()[("sagemaker", "DescribeEndpoint")]
+    )
