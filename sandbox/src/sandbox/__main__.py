@@ -4,7 +4,9 @@
 (``--clock-speed 60`` makes hourly monitoring schedules fire every minute);
 ``python -m sandbox fault --url http://127.0.0.1:5005 --endpoint E --error-rate 0.2`` injects
 a fault into a running one (``--clear`` removes faults, ``--list`` shows them; ``--drift 3
---feature "mean radius"`` drifts one column);
+--feature "mean radius"`` drifts one column), and ``python -m sandbox fault --api
+sagemaker:DescribeEndpoint --throttle-rate 0.2`` (or ``--api cloudwatch:GetMetricData --hang``)
+makes an AWS API misbehave instead;
 ``python -m sandbox scenario bad-deploy --endpoint E [--variant V] [--error-rate 0.3]`` stages
 a bad model deploy by the CI deployer role on a running one, and ``python -m sandbox scenario
 rollback --endpoint E`` redeploys the endpoint config it replaced.
@@ -105,20 +107,33 @@ def build_parser() -> argparse.ArgumentParser:
         "schedule fire every minute over the last minute of captured data (default 1).",
     )
     fault = commands.add_parser(
-        "fault", help="Inject, list or clear faults on a running sandbox's endpoints."
+        "fault",
+        help="Inject, list or clear faults on a running sandbox's endpoints or AWS APIs.",
     )
     fault.add_argument("--url", default="http://127.0.0.1:5005", help="The sandbox's URL.")
-    fault.add_argument("--endpoint", help="Endpoint to make misbehave (required to inject).")
-    fault.add_argument("--variant", help="Only this production variant (default: all).")
-    fault.add_argument("--region", help="Only the endpoint in this region (default: any).")
+    fault.add_argument("--endpoint", help="Endpoint to make misbehave.")
     fault.add_argument(
-        "--error-rate", type=float, default=0.0, help="Fraction of requests that fail (0-1)."
+        "--api",
+        metavar="SERVICE:OPERATION",
+        help="Instead of an endpoint, an AWS API to make misbehave: e.g. "
+        "sagemaker:DescribeEndpoint, cloudwatch:GetMetricData, or s3:* for every operation.",
+    )
+    fault.add_argument("--variant", help="Only this production variant (default: all).")
+    fault.add_argument(
+        "--region", help="Only the endpoint, or the API's calls, in this region (default: any)."
+    )
+    fault.add_argument(
+        "--error-rate",
+        type=float,
+        default=0.0,
+        help="Fraction of requests that fail (0-1; with --api, as a 500 from the service).",
     )
     fault.add_argument(
         "--error-kind",
         choices=("5xx", "model"),
-        default="5xx",
-        help="5xx: InternalFailure (500); model: ModelError (424) from a crashing container.",
+        default=None,
+        help="5xx (default): InternalFailure (500); model: ModelError (424) from a crashing "
+        "container.",
     )
     fault.add_argument(
         "--latency-ms", type=float, default=0.0, help="Milliseconds added to every request."
@@ -127,7 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--throttle-rate",
         type=float,
         default=0.0,
-        help="Fraction of requests refused with ThrottlingException (0-1).",
+        help="Fraction of requests refused with ThrottlingException (0-1; with --api, the "
+        "service's own throttling error, e.g. S3's SlowDown).",
     )
     fault.add_argument(
         "--drift",
@@ -142,13 +158,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="Drift only this column (repeat for more; default: every column).",
     )
+    fault.add_argument(
+        "--hang",
+        action="store_true",
+        help="With --api: calls get no answer until the fault is cleared (at most 300 s).",
+    )
     actions = fault.add_mutually_exclusive_group()
     actions.add_argument(
         "--clear",
         action="store_true",
-        help="Remove faults (those of --endpoint/--variant/--region, else all).",
+        help="Remove faults: those of --endpoint/--variant, or of --api (a service alone "
+        "clears all of its faults), else every endpoint and API fault (of --region if given).",
     )
-    actions.add_argument("--list", action="store_true", help="Show the active faults.")
+    actions.add_argument(
+        "--list", action="store_true", help="Show the active endpoint and API faults."
+    )
     _add_scenario_parser(commands)
     return parser
 
@@ -288,30 +312,52 @@ def _call(
 
 
 def fault(arguments: argparse.Namespace) -> int:
-    """Set, list or clear faults through ``/_sandbox/faults`` and print the outcome as JSON."""
-    url = arguments.url.rstrip("/") + "/_sandbox/faults"
+    """Set, list or clear faults through ``/_sandbox/faults`` and ``/_sandbox/api-faults``.
+
+    Prints the sandbox's answer as JSON; listing and clearing everything cover both kinds.
+    """
+    base = arguments.url.rstrip("/")
+    url, api_url = f"{base}/_sandbox/faults", f"{base}/_sandbox/api-faults"
+    misplaced = _endpoint_only_options(arguments) if arguments.api else ""
+    if misplaced:
+        print(f"sandbox: {misplaced}: endpoint fault options, not for --api.", file=sys.stderr)
+        return 2
+    if arguments.hang and not arguments.api:
+        print("sandbox: --hang is for API faults: name the API with --api.", file=sys.stderr)
+        return 2
     if arguments.list:
-        answer = _call("GET", url)
+        answer = {**_call("GET", url), **_call("GET", api_url)}
+    elif arguments.clear and arguments.api:
+        answer = _call("DELETE", api_url + _query(api=arguments.api, region=arguments.region))
     elif arguments.clear:
         filters = {
-            key: value
-            for key, value in (
-                ("endpoint", arguments.endpoint),
-                ("variant", arguments.variant),
-                ("region", arguments.region),
-            )
-            if value
+            "endpoint": arguments.endpoint,
+            "variant": arguments.variant,
+            "region": arguments.region,
         }
-        query = f"?{urllib.parse.urlencode(filters)}" if filters else ""
-        answer = _call("DELETE", url + query)
+        answer = _call("DELETE", url + _query(**filters))
+        if not (arguments.endpoint or arguments.variant):
+            cleared = _call("DELETE", api_url + _query(region=arguments.region))
+            answer["cleared_api_faults"] = cleared["cleared"]
+    elif arguments.api:
+        document: dict[str, Any] = {
+            "api": arguments.api,
+            "throttle_rate": arguments.throttle_rate,
+            "error_rate": arguments.error_rate,
+            "latency_ms": arguments.latency_ms,
+            "hang": arguments.hang,
+        }
+        if arguments.region:
+            document["region"] = arguments.region
+        answer = _call("POST", api_url, document)
     else:
         if not arguments.endpoint:
-            print("sandbox: --endpoint is required to inject a fault.", file=sys.stderr)
+            print("sandbox: --endpoint (or --api) is required to inject a fault.", file=sys.stderr)
             return 2
-        document: dict[str, Any] = {
+        document = {
             "endpoint": arguments.endpoint,
             "error_rate": arguments.error_rate,
-            "error_kind": arguments.error_kind,
+            "error_kind": arguments.error_kind or "5xx",
             "latency_ms": arguments.latency_ms,
             "throttle_rate": arguments.throttle_rate,
             "drift": arguments.drift,
@@ -325,6 +371,28 @@ def fault(arguments: argparse.Namespace) -> int:
         answer = _call("POST", url, document)
     print(json.dumps(answer, indent=2))
     return 0
+
+
+def _endpoint_only_options(arguments: argparse.Namespace) -> str:
+    """The endpoint fault options given, named as typed; an API fault takes none of them."""
+    given = [
+        option
+        for option, value in (
+            ("--endpoint", arguments.endpoint),
+            ("--variant", arguments.variant),
+            ("--error-kind", arguments.error_kind),
+            ("--drift", arguments.drift),
+            ("--feature", arguments.features),
+        )
+        if value
+    ]
+    return ", ".join(given)
+
+
+def _query(**filters: str | None) -> str:
+    """The given filters as a query string (with its ``?``), or nothing."""
+    given = {key: value for key, value in filters.items() if value}
+    return f"?{urllib.parse.urlencode(given)}" if given else ""
 
 
 # A scenario waits for the endpoint update (a new fleet launches: creating-seconds) first.

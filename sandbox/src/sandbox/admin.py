@@ -12,6 +12,11 @@ POST /_sandbox/faults            set a fault ({"endpoint", "variant"?, "region"?
                                  "features"? (the columns drift shifts; default all)}), or
                                  clear faults with {"clear": true, "endpoint"?, "variant"?}
 DELETE /_sandbox/faults[?endpoint=&variant=&region=]   clear faults
+GET  /_sandbox/api-faults        the active control-plane faults (sandbox/api_faults.py)
+POST /_sandbox/api-faults        set one ({"api": "service:Operation" or "service:*",
+                                 "region"?, "throttle_rate", "error_rate", "latency_ms",
+                                 "hang"}), or clear with {"clear": true, "api"?, "region"?}
+DELETE /_sandbox/api-faults[?api=&region=]   clear them (api "s3" clears all of s3's)
 GET  /_sandbox/quotas            the sagemaker quota values set here (others are defaults)
 POST /_sandbox/quotas            set a quota's applied value ({"quota": name or code, "value",
                                  "region"? (default: every region), "account"?})
@@ -46,6 +51,7 @@ from urllib.parse import parse_qs
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from sandbox.alarms import AlarmEvaluator
+from sandbox.api_faults import ApiFaultError, ApiFaultStore, parse_api_fault, parse_filter
 from sandbox.aws_protocol import WsgiResponse, read_body
 from sandbox.capture import DataCapture
 from sandbox.cloudtrail import EventStore, RateLimiter
@@ -64,6 +70,7 @@ PREFIX = "/_sandbox/"
 class AdminState(Protocol):
     endpoints: EndpointStore
     faults: FaultStore
+    api_faults: ApiFaultStore
     endpoint_metrics: EndpointMetrics
     capture: DataCapture
     evaluator: AlarmEvaluator
@@ -105,6 +112,9 @@ class AdminControls:
             ("faults", "GET"): self._list_faults,
             ("faults", "POST"): self._post_fault,
             ("faults", "DELETE"): self._delete_faults,
+            ("api-faults", "GET"): self._list_api_faults,
+            ("api-faults", "POST"): self._post_api_fault,
+            ("api-faults", "DELETE"): self._delete_api_faults,
             ("quotas", "GET"): self._list_quotas,
             ("quotas", "POST"): self._set_quota,
             ("quotas", "DELETE"): self._reset_quotas,
@@ -176,6 +186,43 @@ class AdminControls:
             variant=filters.get("variant"),
             region=filters.get("region"),
         )
+        return plain_json(200, {"cleared": [f.to_json() for f in removed]})
+
+    def _list_api_faults(self, _environ: dict[str, Any]) -> WsgiResponse:
+        return plain_json(200, {"api_faults": [f.to_json() for f in self.state.api_faults.all()]})
+
+    def _post_api_fault(self, environ: dict[str, Any]) -> WsgiResponse:
+        try:
+            document = json.loads(read_body(environ) or b"null")
+        except ValueError:
+            return plain_json(400, {"message": "The body is not valid JSON."})
+        if isinstance(document, dict) and document.get("clear") is True:
+            return self._clear_api_faults(document)
+        try:
+            fault = parse_api_fault(document)
+        except ApiFaultError as error:
+            return plain_json(400, {"message": str(error)})
+        self.state.api_faults.put(fault)
+        return plain_json(200, {"api_fault": fault.to_json()})
+
+    def _delete_api_faults(self, environ: dict[str, Any]) -> WsgiResponse:
+        query = parse_qs(str(environ.get("QUERY_STRING", "")))
+        return self._clear_api_faults({key: values[0] for key, values in query.items()})
+
+    def _clear_api_faults(self, filters: Mapping[str, Any]) -> WsgiResponse:
+        unknown = sorted(set(filters) - {"clear", "api", "region"})
+        if unknown:
+            return plain_json(
+                400, {"message": f"Unknown field(s) {', '.join(unknown)}; filter by api or region."}
+            )
+        api, region = filters.get("api"), filters.get("region")
+        if not isinstance(api, str | None) or not isinstance(region, str | None):
+            return plain_json(400, {"message": "api and region filters must be strings."})
+        try:
+            service, operation = parse_filter(api)
+        except ApiFaultError as error:
+            return plain_json(400, {"message": str(error)})
+        removed = self.state.api_faults.remove(service, operation, region or None)
         return plain_json(200, {"cleared": [f.to_json() for f in removed]})
 
     def _check_target(self, fault: Fault) -> Fault:

@@ -25,6 +25,9 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
 _QUERY_XMLNS = "https://sandbox.local/doc/2010-05-15/"
+# JSON services that spoke query before (botocore's ``awsQueryCompatible``), by signing name:
+# their errors keep their query codes in the x-amzn-query-error header.
+_QUERY_COMPATIBLE = frozenset({"monitoring"})
 
 
 class AwsError(Exception):
@@ -32,16 +35,25 @@ class AwsError(Exception):
 
     ``fields`` are the error's modeled members besides the message (ModelError carries
     OriginalStatusCode, OriginalMessage and LogStreamArn); JSON protocols put them in the body.
+    ``query_code`` is the code a JSON service that used to speak query (CloudWatch) still
+    reports in its ``x-amzn-query-error`` header, which botocore prefers to the body's.
     """
 
     def __init__(
-        self, code: str, message: str, status: int = 400, fields: Mapping[str, Any] | None = None
+        self,
+        code: str,
+        message: str,
+        status: int = 400,
+        fields: Mapping[str, Any] | None = None,
+        *,
+        query_code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
         self.fields = dict(fields or {})
+        self.query_code = query_code
 
 
 def validation_error(message: str) -> AwsError:
@@ -207,6 +219,9 @@ def error_response(request: AwsRequest, error: AwsError) -> WsgiResponse:
             status=error.status,
         )
         response.headers.append(("x-amzn-ErrorType", error.code))
+        if error.query_code and request.protocol == "json":
+            side = "Sender" if error.status < 500 else "Receiver"
+            response.headers.append(("x-amzn-query-error", f"{error.query_code};{side}"))
         return response
     message = escape(error.message)
     if request.protocol == "query":
@@ -243,3 +258,30 @@ def unknown_operation(request: AwsRequest) -> AwsError:
     if request.protocol == "rest-xml":
         return AwsError("NotImplemented", message, status=501)
     return AwsError("UnknownOperationException", message)
+
+
+def throttling_error(request: AwsRequest) -> AwsError:
+    """The throttling error of the caller's protocol, a code botocore's retries recognise.
+
+    JSON services answer ThrottlingException (400); query services and CloudWatch, which
+    keeps its query codes, Throttling (400); S3 answers SlowDown with a 503.
+    """
+    if request.protocol == "rest-xml":
+        return AwsError("SlowDown", "Please reduce your request rate.", 503)
+    if request.protocol == "query":
+        return AwsError("Throttling", "Rate exceeded", 400)
+    query_code = "Throttling" if request.service in _QUERY_COMPATIBLE else None
+    return AwsError("ThrottlingException", "Rate exceeded", 400, query_code=query_code)
+
+
+def server_error(request: AwsRequest) -> AwsError:
+    """A 500 from the service itself: S3's InternalError, everyone else's InternalFailure."""
+    if request.protocol == "rest-xml":
+        return AwsError("InternalError", "We encountered an internal error. Please try again.", 500)
+    query_code = "InternalFailure" if request.service in _QUERY_COMPATIBLE else None
+    return AwsError(
+        "InternalFailure",
+        "The request processing has failed because of an unknown error, exception or failure.",
+        500,
+        query_code=query_code,
+    )

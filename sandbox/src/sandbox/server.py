@@ -13,7 +13,10 @@ GetMetricData, GetMetricStatistics, ListMetrics) and alarm history (DescribeAlar
 SetAlarmState); moto keeps alarms, S3 and the rest, and hooks run after
 moto's successful PutMetricAlarm and DeleteAlarms so that alarm history stays complete.
 Every call CloudTrail would log as a management event, whoever answers it, is recorded on
-the way out (``sandbox/cloudtrail_recorder.py``).
+the way out (``sandbox/cloudtrail_recorder.py``). Control-plane faults
+(``sandbox/api_faults.py``) are applied to every AWS call before it is dispatched, so a call
+they refuse is recorded too, with its error code; the sandbox's ``/_sandbox/`` controls and
+moto's ``/moto-api/`` never suffer them.
 
 moto keeps its state in module-level backends, so two sandboxes in one process would share
 moto's half of the world but not the sandbox's. One SandboxServer per process at a time is
@@ -44,6 +47,7 @@ from sandbox import SEEDS, moto_bridge
 from sandbox.admin import PREFIX as _ADMIN_PREFIX
 from sandbox.admin import AdminControls
 from sandbox.alarms import AlarmEvaluator, AlarmHistory, AlarmsApi
+from sandbox.api_faults import ApiFaultInjector, ApiFaultStore
 from sandbox.aws_protocol import (
     AwsError,
     AwsRequest,
@@ -99,6 +103,7 @@ class SandboxState:
         self.quotas = QuotaStore()
         self.transforms = TransformStore(self.artifacts, transform_seconds)
         self.faults = FaultStore()
+        self.api_faults = ApiFaultStore()
         self.metrics = MetricStore()
         self.endpoint_metrics = EndpointMetrics(self.metrics, self.endpoints)
         self.capture = DataCapture()
@@ -117,6 +122,7 @@ class SandboxState:
         self.endpoints.clear()
         self.artifacts.clear()
         self.faults.clear()
+        self.api_faults.clear()
         self.metrics.clear()
         self.endpoint_metrics.clear()
         self.capture.clear()
@@ -142,6 +148,7 @@ class SandboxApp:
         self.handlers: dict[tuple[str, str], Handler] = {}
         self.after_hooks: dict[tuple[str, str], Hook] = {}
         self._known_hosts: dict[str, bool] = {}
+        self.api_faults = ApiFaultInjector(state.api_faults)
         self.admin = AdminControls(state, self.reset)
         self.register("sagemaker", SageMakerApi(state.endpoints, state.artifacts).operations())
         runtime = Runtime(state.endpoints, state.faults, state.endpoint_metrics, state.capture)
@@ -190,7 +197,10 @@ class SandboxApp:
     def _serve(
         self, request: AwsRequest, environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
-        """Answer with the sandbox's own handler, or let moto answer."""
+        """Answer with the sandbox's own handler, or let moto answer, unless a fault refuses."""
+        refusal = self.api_faults.refusal(request)
+        if refusal is not None:
+            return error_response(request, refusal).send(start_response)
         handler = self.handlers.get((request.service or "", request.operation or ""))
         if handler is None:
             return self._pass_to_moto(request, environ, start_response)

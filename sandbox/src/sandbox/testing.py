@@ -13,7 +13,9 @@ of the package can change freely:
   record building blocks (``Call``, ``CallKind``, ``EVENT_SOURCES``, ``resources_named``);
 - helpers that drive a running sandbox through the AWS API and its ``/_sandbox/`` controls
   only (``aws_client``, ``keyed_client``, ``control``, ``live_endpoint``). The sandbox's own
-  tests build on them too.
+  tests build on them too;
+- ``api_fault`` and ``clear_api_faults``: make an AWS API throttle, fail, slow down or hang,
+  to test how a caller copes with an AWS incident (``sandbox/api_faults.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from typing import Any
@@ -67,9 +70,11 @@ __all__ = [
     "CallKind",
     "SandboxServer",
     "TrafficGenerator",
+    "api_fault",
     "aws_client",
     "baseline_uri",
     "bucket_name",
+    "clear_api_faults",
     "control",
     "holdout",
     "holdout_rows",
@@ -122,6 +127,42 @@ def control(url: str, path: str, method: str = "POST", body: Any = None) -> tupl
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
+
+
+def api_fault(
+    url: str, api: str, *, region: str | None = None, **effects: float | bool
+) -> dict[str, Any]:
+    """Make an API of the sandbox at ``url`` misbehave; returns the fault as the sandbox set it.
+
+    ``api`` is ``"service:Operation"`` or ``"service:*"`` (``"sagemaker:DescribeEndpoint"``,
+    ``"cloudwatch:GetMetricData"``, ``"s3:*"``); ``effects`` are ``throttle_rate``,
+    ``error_rate``, ``latency_ms`` and ``hang``. A refused fault raises ValueError with the
+    sandbox's reason, so a typo fails the test instead of injecting nothing. The fault stays
+    until ``clear_api_faults``: clear it in the test's teardown.
+    """
+    body: dict[str, Any] = {"api": api, **effects}
+    if region is not None:
+        body["region"] = region
+    status, answer = control(url, "api-faults", body=body)
+    if status != 200:
+        raise ValueError(answer.get("message", answer))
+    return dict(answer["api_fault"])
+
+
+def clear_api_faults(
+    url: str, api: str | None = None, *, region: str | None = None
+) -> list[dict[str, Any]]:
+    """Remove API faults (those of ``api`` or ``region`` if given, else all); returns them.
+
+    Calls a hang holds are let through at once. ``api`` may be a service alone (``"s3"``)
+    to remove all of its faults.
+    """
+    filters = {key: value for key, value in (("api", api), ("region", region)) if value}
+    query = f"?{urllib.parse.urlencode(filters)}" if filters else ""
+    status, answer = control(url, f"api-faults{query}", method="DELETE")
+    if status != 200:
+        raise ValueError(answer.get("message", answer))
+    return list(answer["cleared"])
 
 
 def unique(prefix: str) -> str:
