@@ -64,3 +64,18 @@ class SyncStatus(models.Model):
     @property
     def kind_label(self) -> str:
         return SyncKind(self.kind).label if self.kind in SyncKind.values else self.kind
+
+
+class WorkerHeartbeat(models.Model):
+    """When a Celery worker last ran the beat's heartbeat task.
+
+    Written by a task, not by the worker process itself: a worker whose process is alive
+    but whose pool runs nothing (the failure that matters) stops writing it too, and so
+    does a stopped beat or a broker that delivers nothing. One row per worker host.
+    """
+
+    hostname = models.CharField(max_length=255, unique=True)
+    last_seen = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.hostname} at {self.last_seen:%Y-%m-%d %H:%M:%S}"

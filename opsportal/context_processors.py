@@ -1,5 +1,5 @@
 """Template context every page needs: the user's role, which main-menu entries they may
-open, and the stale-AWS-data banner."""
+open, the stale-AWS-data banner and the stopped-worker banner."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from audit import policy as audit_policy
 from core.roles import Role, role_of
 from core.sync_status import sync_outages
+from core.worker_health import worker_silent_since
 
 
 def portal(request: HttpRequest) -> dict[str, Any]:
@@ -20,4 +21,5 @@ def portal(request: HttpRequest) -> dict[str, Any]:
         "can_read_audit": audit_policy.refusal_for("read", user) is None,
         # Signed-out visitors learn nothing about the AWS accounts behind the portal.
         "aws_outages": sync_outages() if role >= Role.VIEWER else [],
+        "worker_silent_since": worker_silent_since() if role >= Role.VIEWER else None,
     }

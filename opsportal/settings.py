@@ -292,6 +292,12 @@ if not REDIS_URL:
         "control_folder": str(VAR_DIR / "celery-control"),
         "store_processed": False,
     }
+    # The filesystem transport cannot be polled, so Celery's prefork pool would run without
+    # its event loop: the children then share one job pipe guarded by a lock, and a child
+    # killed while holding it (an OOM kill of an idle child) leaves every new child waiting
+    # on that lock for good. Threads share no such lock. They do not enforce the task time
+    # limits below; every AWS call still has its own timeouts.
+    CELERY_WORKER_POOL = "threads"
 else:
     # Longer than the longest task plus its longest countdown, so Redis never hands a
     # running (acks_late) task to a second worker.
@@ -319,6 +325,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "monitoring.tasks.alarm_sync_all",
         "schedule": float(OPSPORTAL_SYNC_INTERVAL_SECONDS),
     },
+}
+# The worker heartbeat: a beat task any worker runs. No heartbeat for STALE seconds means
+# no background work is running (banner on every page, /readyz not ready). A heartbeat
+# still queued after one interval is dropped, so a backlog never fills with them.
+OPSPORTAL_HEARTBEAT_SECONDS = _int("OPSPORTAL_HEARTBEAT_SECONDS", 30, minimum=5)
+OPSPORTAL_WORKER_STALE_SECONDS = _int("OPSPORTAL_WORKER_STALE_SECONDS", 180, minimum=10)
+if OPSPORTAL_WORKER_STALE_SECONDS < 2 * OPSPORTAL_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        f"OPSPORTAL_WORKER_STALE_SECONDS={OPSPORTAL_WORKER_STALE_SECONDS} must be at least twice "
+        f"OPSPORTAL_HEARTBEAT_SECONDS ({OPSPORTAL_HEARTBEAT_SECONDS}), or one late heartbeat "
+        "would report the worker as gone."
+    )
+CELERY_BEAT_SCHEDULE["worker-heartbeat"] = {
+    "task": "core.tasks.worker_heartbeat",
+    "schedule": float(OPSPORTAL_HEARTBEAT_SECONDS),
+    "options": {"expires": OPSPORTAL_HEARTBEAT_SECONDS},
 }
 # Seconds a metrics panel is served from cache before CloudWatch is asked again.
 OPSPORTAL_METRICS_CACHE_SECONDS = _int("OPSPORTAL_METRICS_CACHE_SECONDS", 60, minimum=0)

@@ -1,7 +1,7 @@
 """Top-level routes. Each app's URL module carries its own full paths (an app that adds an
-endpoint tab routes it under endpoints/<pk>/ itself). Every route but login, logout and
-/healthz needs a role; the role matrix test (tests/opsportal/test_role_matrix.py) fails
-when a route has no entry."""
+endpoint tab routes it under endpoints/<pk>/ itself). Every route but login, logout,
+/healthz and /readyz needs a role; the role matrix test (tests/opsportal/test_role_matrix.py)
+fails when a route has no entry."""
 
 from django.urls import include, path
 
@@ -11,6 +11,7 @@ from opsportal.admin_site import admin_site
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("accounts/", include("opsportal.auth_urls")),
     path("", include("endpoints.urls")),
     path("", include("monitoring.urls")),

@@ -1,4 +1,4 @@
-"""Portal-wide pages: the overview and the health check."""
+"""Portal-wide pages: the overview, liveness and readiness."""
 
 from __future__ import annotations
 
@@ -34,14 +34,34 @@ def overview(request: HttpRequest) -> HttpResponse:
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Unauthenticated by design (load balancers); reports states and error codes only."""
+    """Liveness, unauthenticated for load balancers: the process answers and its database
+    does. Never AWS, never the broker: neither is a reason to restart or pull a web node."""
+    database = health.check_database()
+    return JsonResponse(
+        {"ok": database["ok"], "checks": {"database": database}},
+        status=200 if database["ok"] else 503,
+    )
+
+
+@require_GET
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness and the dependency report, unauthenticated (states and error codes only).
+
+    Not ready when the database, the broker or the worker heartbeat fails: changes would
+    be accepted and never carried out. AWS is reported per target-region but does not
+    fail readiness: the portal still shows the last synced data and says how stale it is.
+    """
     checks = {
         "database": health.check_database(),
         "broker": health.check_broker(),
-        "aws": health.check_aws(),
+        "worker": health.check_worker(),
     }
-    ok = all(c["ok"] for c in checks.values())
-    return JsonResponse({"ok": ok, "checks": checks}, status=200 if ok else 503)
+    ready = all(c["ok"] for c in checks.values())
+    return JsonResponse(
+        {"ok": ready, "checks": {**checks, "aws": health.check_aws()}},
+        status=200 if ready else 503,
+    )
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -2,11 +2,13 @@
 
 Starts the sandbox (seeded with the demo world), migrates, creates the demo users and
 prints their passwords, syncs the inventory once, then runs a Celery worker, Celery beat
-and gunicorn on http://127.0.0.1:8000. Ctrl-C stops everything it started.
+and gunicorn on http://127.0.0.1:8000. A worker, beat or web server that dies is started
+again; Ctrl-C stops everything it started.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -14,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,24 +55,50 @@ def pump(name: str, stream: object) -> None:
         sys.stdout.flush()
 
 
+@dataclass
+class Child:
+    name: str
+    args: list[str]
+    restart: bool
+    proc: subprocess.Popen[str]
+    started: float = field(default_factory=time.monotonic)
+    quick_exits: int = 0
+
+
 class Supervisor:
-    """Starts child processes and stops them all, newest first, on exit or on a crash."""
+    """Starts child processes and keeps them running.
 
-    def __init__(self, env: dict[str, str]) -> None:
+    A child started with `restart=True` (worker, beat, web) is started again when it exits,
+    as a process manager would after an OOM kill; one that keeps dying within seconds of
+    starting is a setup problem, and stops the demo with its name. Any other child ending
+    (the sandbox, whose world is in memory) stops everything, newest first.
+    """
+
+    QUICK_EXIT_SECONDS = 30
+    MAX_QUICK_EXITS = 5
+
+    def __init__(self, env: dict[str, str], *, cwd: Path = ROOT) -> None:
         self.env = env
-        self.children: list[tuple[str, subprocess.Popen[str]]] = []
+        self.cwd = cwd
+        self.children: list[Child] = []
 
-    def start(self, name: str, args: list[str], *, wait_for: str | None = None) -> None:
-        proc = subprocess.Popen(
+    def _spawn(self, args: list[str]) -> subprocess.Popen[str]:
+        return subprocess.Popen(
             args,
-            cwd=ROOT,
+            cwd=self.cwd,
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
         )
-        self.children.append((name, proc))
+
+    def start(
+        self, name: str, args: list[str], *, wait_for: str | None = None, restart: bool = False
+    ) -> Child:
+        proc = self._spawn(args)
+        child = Child(name=name, args=args, restart=restart, proc=proc)
+        self.children.append(child)
         if wait_for:
             deadline = time.monotonic() + 120
             assert proc.stdout is not None
@@ -83,29 +112,54 @@ class Supervisor:
             else:
                 raise SystemExit(f"{name} was not ready within 120 s.")
         threading.Thread(target=pump, args=(name, proc.stdout), daemon=True).start()
+        return child
 
     def run(self, args: list[str]) -> None:
-        subprocess.run(args, cwd=ROOT, env=self.env, check=True)
+        subprocess.run(args, cwd=self.cwd, env=self.env, check=True)
 
     def stop(self) -> None:
-        for _name, proc in reversed(self.children):
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
+        for child in reversed(self.children):
+            if child.proc.poll() is None:
+                os.killpg(child.proc.pid, signal.SIGTERM)
         deadline = time.monotonic() + 15
-        for _name, proc in reversed(self.children):
+        for child in reversed(self.children):
             try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+                child.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+                os.killpg(child.proc.pid, signal.SIGKILL)
 
-    def watch(self) -> int:
-        while True:
-            for name, proc in self.children:
-                code = proc.poll()
-                if code is not None:
-                    print(f"\n{name} exited with code {code}; stopping the demo.")
+    def _restart(self, child: Child, code: int) -> bool:
+        """Start an exited child again; False when it keeps dying right after starting."""
+        if time.monotonic() - child.started < self.QUICK_EXIT_SECONDS:
+            child.quick_exits += 1
+        else:
+            child.quick_exits = 0
+        if child.quick_exits >= self.MAX_QUICK_EXITS:
+            print(f"\n{child.name} exited {child.quick_exits} times within seconds of starting.")
+            return False
+        # The rest of its process group (a killed worker's pool children) goes with it.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.proc.pid, signal.SIGKILL)
+        print(f"\n{child.name} exited with code {code}; starting it again.")
+        child.proc = self._spawn(child.args)
+        child.started = time.monotonic()
+        threading.Thread(target=pump, args=(child.name, child.proc.stdout), daemon=True).start()
+        return True
+
+    def watch(self, *, stop: threading.Event | None = None) -> int:
+        """Until `stop` is set (or forever): restart what may restart, else end the demo."""
+        stop = stop or threading.Event()
+        while not stop.wait(0.5):
+            for child in self.children:
+                code = child.proc.poll()
+                if code is None:
+                    continue
+                if not child.restart:
+                    print(f"\n{child.name} exited with code {code}; stopping the demo.")
                     return 1
-            time.sleep(0.5)
+                if not self._restart(child, code):
+                    return 1
+        return 0
 
 
 def main() -> int:
@@ -167,10 +221,12 @@ def main() -> int:
                 "--without-gossip",
                 "--without-mingle",
             ],
+            restart=True,
         )
         supervisor.start(
             "beat",
             [PY, "-m", "celery", "-A", "opsportal", "beat", "--loglevel", "INFO"],
+            restart=True,
         )
         supervisor.start(
             "web",
@@ -188,6 +244,7 @@ def main() -> int:
                 "--access-logfile",
                 "-",
             ],
+            restart=True,
         )
         print("\nDemo logins (passwords are new each start):")
         supervisor.run([PY, "manage.py", "seed_demo_users"])

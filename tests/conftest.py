@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 
 from core.aws.clients import forget_clients
 from sandbox.testing import SandboxServer
+from tests.support.hanging import hanging_server
 from tests.support.queue import HeldTasks, hold_countdowns
 
 ROLE_NAMES = ("Viewer", "Operator", "Approver", "Admin")
@@ -62,6 +63,16 @@ def sandbox(sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
     previous = os.environ.get("AWS_ENDPOINT_URL", "")
     _point_aws_at(sandbox_server.url)
     yield sandbox_server
+    _point_aws_at(previous)
+
+
+@pytest.fixture
+def hanging_aws() -> Iterator[str]:
+    """The URL of an AWS that accepts connections and never answers (see `sandbox` for a
+    working one); the test points AWS_ENDPOINT_URL at it."""
+    previous = os.environ.get("AWS_ENDPOINT_URL", "")
+    with hanging_server() as url:
+        yield url
     _point_aws_at(previous)
 
 

@@ -1,17 +1,31 @@
-"""/healthz, the deploy checklist and the security headers users' browsers enforce."""
+"""/healthz and /readyz, the deploy checklist and the security headers browsers enforce."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import time
+import uuid
+from datetime import timedelta
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.db import OperationalError, connection
 from django.urls import reverse
+from django.utils import timezone
+from kombu import Queue
 
 from core.aws import clients
+from core.aws.errors import Throttled
+from core.models import SyncKind
+from core.sync_status import sync_failed
+from core.targets import target_by_name
+from core.tasks import worker_heartbeat
+from core.worker_health import heartbeat_record
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,34 +38,116 @@ def _fresh_cache():
 
 
 @pytest.mark.django_db
-def test_healthz_reports_each_dependency(client, sandbox):
+def test_healthz_is_liveness_only(client):
     response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    assert response.json() == {"ok": True, "checks": {"database": {"ok": True}}}
+
+
+@pytest.mark.django_db
+def test_healthz_stays_up_and_fast_while_aws_hangs(client, monkeypatch, hanging_aws):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", hanging_aws)
+    clients.forget_clients()
+    before = clients.call_counts()
+    started = time.monotonic()
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    assert time.monotonic() - started < 1
+    assert clients.call_counts() == before
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_when_the_database_fails(client):
+    with mock.patch.object(connection, "cursor", side_effect=OperationalError("gone")):
+        response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] == {"ok": False, "error": "OperationalError"}
+
+
+@pytest.fixture
+def private_queue():
+    """The broker's default queue, private to this test, emptied afterwards."""
+    from opsportal.celery import app
+
+    saved = app.conf.task_default_queue
+    app.conf.task_default_queue = f"test-readyz-{uuid.uuid4().hex[:8]}"
+    yield app
+    with app.connection_for_write() as conn:
+        Queue(app.conf.task_default_queue, channel=conn.default_channel).purge()
+    app.conf.task_default_queue = saved
+
+
+@pytest.mark.django_db
+def test_readyz_reports_every_dependency(client, private_queue):
+    heartbeat_record(hostname="celery@worker-1")
+    with private_queue.connection_for_write() as conn:
+        waiting = Queue(private_queue.conf.task_default_queue)
+        for _ in range(2):
+            conn.Producer().publish({}, routing_key=waiting.name, declare=[waiting])
+    sync_failed(
+        kind=SyncKind.INVENTORY,
+        target=target_by_name("sandbox"),
+        region="eu-west-1",
+        error=Throttled("Rate exceeded", code="ThrottlingException"),
+    )
+
+    response = client.get(reverse("readyz"))
     data = response.json()
     assert response.status_code == 200, data
-    assert data["checks"]["database"]["ok"] is True
-    assert data["checks"]["broker"]["ok"] is True
-    assert data["checks"]["aws"]["targets"] == {
-        "sandbox/us-east-1": {"ok": True},
-        "sandbox/eu-west-1": {"ok": True},
-    }
+    checks = data["checks"]
+    assert checks["database"]["ok"] and checks["broker"]["ok"] and checks["worker"]["ok"]
+    assert checks["broker"]["queued"] == 2
+    assert checks["worker"]["last_heartbeat"]
+    # AWS failing in one region is reported, and does not make the portal unready.
+    assert checks["aws"]["ok"] is False
+    assert checks["aws"]["targets"]["sandbox/us-east-1"]["ok"] is True
+    eu = checks["aws"]["targets"]["sandbox/eu-west-1"]
+    assert eu["ok"] is False and eu["failing"] == ["inventory"] and eu["last_error"] == "Throttled"
 
 
 @pytest.mark.django_db
-def test_healthz_is_503_when_aws_is_unreachable(client, monkeypatch):
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-    clients.forget_clients()
-    response = client.get(reverse("healthz"))
+def test_readyz_is_503_when_no_worker_has_run_a_task(client):
+    response = client.get(reverse("readyz"))
     assert response.status_code == 503
-    aws = response.json()["checks"]["aws"]
-    assert aws["ok"] is False
-    assert aws["targets"]["sandbox/us-east-1"]["ok"] is False
+    assert response.json()["checks"]["worker"]["last_heartbeat"] is None
+
+    heartbeat_record(hostname="celery@worker-1")
+    assert client.get(reverse("readyz")).status_code == 200
+
+    stale = timezone.now() + timedelta(seconds=settings.OPSPORTAL_WORKER_STALE_SECONDS + 1)
+    with mock.patch("django.utils.timezone.now", return_value=stale):
+        response = client.get(reverse("readyz"))
+    assert response.status_code == 503
+    assert response.json()["checks"]["worker"]["ok"] is False
 
 
 @pytest.mark.django_db
-def test_healthz_is_503_when_broker_is_down(client, sandbox, broker_down):
-    response = client.get(reverse("healthz"))
+def test_readyz_is_503_within_its_bound_when_the_broker_is_down(client, broker_down):
+    heartbeat_record(hostname="celery@worker-1")
+    started = time.monotonic()
+    response = client.get(reverse("readyz"))
+    assert time.monotonic() - started < settings.CELERY_BROKER_CONNECTION_TIMEOUT + 2
     assert response.status_code == 503
     assert response.json()["checks"]["broker"]["ok"] is False
+
+
+@pytest.mark.django_db
+def test_heartbeat_task_marks_the_worker_alive(client):
+    worker_heartbeat.apply()
+    assert client.get(reverse("readyz")).json()["checks"]["worker"]["ok"] is True
+
+
+@pytest.mark.django_db
+def test_every_page_says_when_background_work_stopped(role_client):
+    viewer = role_client("Viewer")
+    heartbeat_record(hostname="celery@worker-1")
+    assert b"worker-silent" not in viewer.get(reverse("overview")).content
+
+    later = timezone.now() + timedelta(seconds=settings.OPSPORTAL_WORKER_STALE_SECONDS + 60)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        body = viewer.get(reverse("endpoints:list")).content.decode()
+    assert 'data-testid="worker-silent"' in body
+    assert "No Celery worker has run a task since" in body
 
 
 def production_env(**extra: str) -> dict[str, str]:

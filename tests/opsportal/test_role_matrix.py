@@ -14,7 +14,7 @@ from endpoints.models import Endpoint
 from tests.support.world import check_run, shift, trail_event, transform_job
 
 ROLES = ["Viewer", "Operator", "Approver", "Admin"]
-PUBLIC = {"login", "healthz", "logout"}
+PUBLIC = {"login", "healthz", "readyz", "logout"}
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ JOB = uuid.UUID(int=7)
 PATHS = {
     "/": "overview",
     "/healthz": "healthz",
+    "/readyz": "readyz",
     "/accounts/login/": "login",
     "/accounts/logout/": "logout",
     "/endpoints/": "endpoints:list",

@@ -3,9 +3,14 @@ re-reading the endpoint, and refused when the world moved under the proposal."""
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
+
 import pytest
 from django.conf import settings as django_settings
 from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEntry
 from endpoints.models import Variant
@@ -43,6 +48,31 @@ def _propose_and_approve(live, people, run_commits, desired=None):
     )
     run_commits(lambda: services.shift_approve(proposal_id=proposal.pk, actor=people.approver))
     return proposal
+
+
+def test_broker_down_at_approval_answers_at_once_and_the_shift_applies_once_it_is_back(
+    live, people, aws_sandbox, held_tasks, client, broker_down, django_capture_on_commit_callbacks
+):
+    proposal = services.shift_propose(
+        endpoint_id=live.pk, actor=people.operator, desired={"v0": 75, "v1": 25}, reason="canary"
+    )
+    client.force_login(people.approver)
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("shifts:approve", args=[proposal.pk]))
+    assert time.monotonic() - started < 2
+    assert response.status_code == 302
+    assert reload(proposal).state == ShiftState.APPROVED  # kept, though nothing was queued
+
+    from opsportal.celery import app
+
+    app.conf.update(task_always_eager=True)  # the broker is back
+    later = timezone.now() + timedelta(seconds=django_settings.OPSPORTAL_SHIFT_STUCK_SECONDS + 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.shift_resume_stuck(now=later) == 1
+    assert settle(held_tasks, proposal).state == ShiftState.APPLIED
+    applied = _variants(aws_sandbox.url, live.name)
+    assert {n: v["CurrentWeight"] for n, v in applied.items()} == {"v0": 75.0, "v1": 25.0}
 
 
 def test_approved_shift_is_applied_once_and_verified(

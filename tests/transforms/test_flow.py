@@ -105,7 +105,7 @@ def test_broker_down_returns_quickly_pending_and_the_sweeper_creates_later(
     started = time.monotonic()
     response = client.post(reverse("transforms:launch"), form_data(tumor_launch()))
     assert response.status_code == 302
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 2
     job = TransformJob.objects.get()
     assert job.status == TransformStatus.PENDING
     page = client.get(reverse("transforms:detail", args=[job.pk])).content.decode()

@@ -1,0 +1,1 @@
+"""Scripts run from the Makefile (`make demo`)."""
