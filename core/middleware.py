@@ -1,4 +1,5 @@
-"""Request ids, and the page for an error a service raised.
+"""Request ids, the AWS time budget of a request, and the page for an error a service
+raised.
 
 Request id: every request gets one, echoed in `X-Request-ID` and stored with audit
 entries, so a user's report can be matched to the log line and the audit row."""
@@ -11,6 +12,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from core.aws.page_budget import page_budget
 from core.errors import PortalError
 from core.views import error_response
 
@@ -43,3 +45,15 @@ class PortalErrorMiddleware:
         if isinstance(exception, PortalError):
             return error_response(request, exception)
         return None
+
+
+class AwsPageBudgetMiddleware:
+    """Every AWS read a request makes shares one short budget (core.aws.page_budget), so
+    an AWS that hangs costs a page seconds, not minutes, and never holds every web thread."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with page_budget():
+            return self.get_response(request)

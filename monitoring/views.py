@@ -18,7 +18,7 @@ from endpoints.selectors import endpoint_or_404
 from monitoring import policy, selectors
 from monitoring.forms import CheckNowForm, RangeForm
 from monitoring.live import model_monitor as monitor_charts
-from monitoring.live.metrics import RANGES, metrics_panel
+from monitoring.live.metrics import RANGES, metrics_panel, refresh_seconds
 from monitoring.services import check_now
 
 if TYPE_CHECKING:
@@ -53,6 +53,12 @@ def endpoint_metrics_panel(request: HttpRequest, pk: int) -> HttpResponse:
             request, "monitoring/partials/_metrics_panel.html", {"form": form}, status=400
         )
     panel = metrics_panel(endpoint=endpoint, time_range=form.time_range())
+    # The refresh URL carries how many refreshes in a row have failed, for the back-off.
+    failures = min(parse_id(request.GET.get("failed")) or 0, 100) + 1 if panel.error else 0
+    refresh = request.GET.copy()
+    refresh.pop("failed", None)
+    if failures:
+        refresh["failed"] = str(failures)
     # Chart data travels in a data attribute: htmx drops <script> blocks from swapped
     # content (allowScriptTags is off), and the attribute is escaped like any other.
     context = {
@@ -60,6 +66,8 @@ def endpoint_metrics_panel(request: HttpRequest, pk: int) -> HttpResponse:
         "panel": panel,
         "endpoint": endpoint,
         "charts_json": json.dumps(panel.charts, separators=(",", ":")),
+        "refresh_query": refresh.urlencode(),
+        "refresh_seconds": refresh_seconds(failures=failures),
     }
     return render(request, "monitoring/partials/_metrics_panel.html", context)
 

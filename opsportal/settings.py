@@ -109,6 +109,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.RequestIdMiddleware",
+    "core.middleware.AwsPageBudgetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -275,6 +276,15 @@ except TargetConfigError as exc:
 AWS_CONNECT_TIMEOUT = _int("OPSPORTAL_AWS_CONNECT_TIMEOUT", 3, minimum=1)
 AWS_READ_TIMEOUT = _int("OPSPORTAL_AWS_READ_TIMEOUT", 10, minimum=1)
 AWS_MAX_ATTEMPTS = _int("OPSPORTAL_AWS_MAX_ATTEMPTS", 3, minimum=1)
+# AWS reads made while serving a web request: one attempt each, all of them together
+# within the budget (a call that could not finish in what is left is not made).
+OPSPORTAL_AWS_PAGE_BUDGET_SECONDS = _int("OPSPORTAL_AWS_PAGE_BUDGET_SECONDS", 3, minimum=2)
+OPSPORTAL_AWS_PAGE_CONNECT_TIMEOUT = 1
+OPSPORTAL_AWS_PAGE_READ_TIMEOUT = 2
+# A service failing this many page or background calls in a row is not asked by pages for
+# this many seconds (then one page read probes it); pages show their last good data.
+OPSPORTAL_AWS_BREAKER_FAILURES = _int("OPSPORTAL_AWS_BREAKER_FAILURES", 3, minimum=1)
+OPSPORTAL_AWS_BREAKER_SECONDS = _int("OPSPORTAL_AWS_BREAKER_SECONDS", 30, minimum=1)
 # Seconds after which an endpoint stuck in Creating/Updating is listed as needing attention.
 OPSPORTAL_STUCK_AFTER_SECONDS = _int("OPSPORTAL_STUCK_AFTER_SECONDS", 30 * 60, minimum=60)
 OPSPORTAL_SYNC_INTERVAL_SECONDS = _int("OPSPORTAL_SYNC_INTERVAL_SECONDS", 60, minimum=5)

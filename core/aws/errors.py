@@ -61,7 +61,7 @@ class Unavailable(AwsError):
     """AWS could not be reached or answered with a server error."""
 
 
-_THROTTLING = {
+THROTTLING_CODES = {
     "Throttling",
     "ThrottlingException",
     "ThrottledException",
@@ -101,7 +101,7 @@ def from_client_error(exc: ClientError, *, operation: str = "") -> AwsError:
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
     op = operation or getattr(exc, "operation_name", "")
     cls: type[AwsError]
-    if code in _THROTTLING:
+    if code in THROTTLING_CODES:
         cls = Throttled
     elif code in _ACCESS:
         cls = AccessDenied

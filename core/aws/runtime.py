@@ -26,8 +26,15 @@ def invoke_endpoint(
     accept: str = "",
     target_variant: str = "",
 ) -> InvocationResult:
+    # SageMaker allows a model 60 s to answer, and the user who asked is waiting for it:
+    # this call is not held to a page's AWS budget.
     runtime = client(
-        target=target, region=region, service="sagemaker-runtime", read_timeout=70, attempts=1
+        target=target,
+        region=region,
+        service="sagemaker-runtime",
+        read_timeout=70,
+        attempts=1,
+        outlasts_page=True,
     )
     kwargs = {"EndpointName": endpoint_name, "Body": body, "ContentType": content_type}
     if accept:

@@ -34,6 +34,8 @@ RANGES: dict[str, int] = {
     "30d": 30 * 86400,
 }
 MAX_POINTS = 360  # per series: enough for a chart, few enough to draw fast
+REFRESH_SECONDS = 60
+MAX_REFRESH_SECONDS = 900
 LAST_GOOD_SECONDS = 7 * 86400
 SAGEMAKER = "AWS/SageMaker"
 INSTANCE = "/aws/sagemaker/Endpoints"
@@ -194,6 +196,15 @@ def panel_queries(
                 )
             )
     return queries
+
+
+def refresh_seconds(*, failures: int) -> int:
+    """When an open panel asks again: every minute while CloudWatch answers, then twice as
+    long after each failure in a row, up to a quarter of an hour, so a room of open tabs
+    does not keep knocking on an AWS that is already failing."""
+    if failures <= 0:
+        return REFRESH_SECONDS
+    return min(REFRESH_SECONDS * 2 ** min(failures, 10), MAX_REFRESH_SECONDS)
 
 
 @dataclass

@@ -14,6 +14,7 @@ def hanging_server() -> Iterator[str]:
     """Yield an http:// URL whose server accepts every connection, reads nothing and never
     replies, until the block ends."""
     listener = socket.create_server(("127.0.0.1", 0), backlog=256)
+    listener.settimeout(0.1)
     held: list[socket.socket] = []
     stopped = threading.Event()
 
@@ -21,6 +22,8 @@ def hanging_server() -> Iterator[str]:
         while not stopped.is_set():
             try:
                 conn, _ = listener.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
             held.append(conn)

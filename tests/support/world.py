@@ -6,13 +6,14 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from endpoints.models import Endpoint
+from endpoints.models import Endpoint, Variant
 
 
-def matrix_endpoint() -> Endpoint:
-    """An InService inventory endpoint called `matrix`."""
+def matrix_endpoint(*, variants: int = 0) -> Endpoint:
+    """An InService inventory endpoint called `matrix`, with variants A, B, … at equal
+    weights if asked."""
     now = timezone.now()
-    return Endpoint.objects.create(
+    endpoint = Endpoint.objects.create(
         target="sandbox",
         account_id="123456789012",
         region="us-east-1",
@@ -24,6 +25,18 @@ def matrix_endpoint() -> Endpoint:
         last_modified_time=now,
         synced_at=now,
     )
+    for index in range(variants):
+        Variant.objects.create(
+            endpoint=endpoint,
+            name="ABCDEFGH"[index],
+            position=index,
+            instance_type="ml.m5.large",
+            current_weight=1.0,
+            desired_weight=1.0,
+            current_instance_count=1,
+            desired_instance_count=1,
+        )
+    return endpoint
 
 
 def shift(endpoint: Endpoint, proposer, *, kind: str = "normal") -> int:
