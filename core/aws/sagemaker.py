@@ -158,10 +158,3 @@ def list_tags(*, target: Target, region: str, arn: str) -> dict[str, str]:
         token = data.get("NextToken")
         if not token:
             return tags
-
-
-def probe(*, target: Target, region: str) -> None:
-    """One small ListEndpoints call with a short timeout, to prove SageMaker answers."""
-    sm = client(target=target, region=region, service="sagemaker", read_timeout=3)
-    with translated("ListEndpoints"):
-        sm.list_endpoints(MaxResults=1)
