@@ -371,6 +371,12 @@ CELERY_BEAT_SCHEDULE["worker-heartbeat"] = {
     "schedule": float(OPSPORTAL_HEARTBEAT_SECONDS),
     "options": {"expires": OPSPORTAL_HEARTBEAT_SECONDS},
 }
+# Each login lock's refused attempts are written to the audit log as one total once the
+# lock has ended (audit.login_refusals); a minute late at most.
+CELERY_BEAT_SCHEDULE["login-lock-tallies-close"] = {
+    "task": "audit.tasks.login_lock_tallies_close",
+    "schedule": 60.0,
+}
 # Seconds a metrics panel is served from cache before CloudWatch is asked again.
 OPSPORTAL_METRICS_CACHE_SECONDS = _int("OPSPORTAL_METRICS_CACHE_SECONDS", 60, minimum=0)
 
