@@ -1,7 +1,7 @@
 """Failed and refused sign-ins in the audit log: counted, not written one entry each.
 
 Anyone can send sign-in attempts and audit entries can never be removed, so the log must not
-grow by an entry per attempt (400 attempts at a locked account once wrote 801). It gets:
+grow by an entry per attempt (or two: a failure and a refusal). It gets:
 
 - `auth.login_failed`: the first failure of an account from an address within the cool-off.
   The next ones are counted by django-axes, and their number is in the lock's entry;

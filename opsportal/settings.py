@@ -203,7 +203,7 @@ for _name, _limit in (
         )
 AXES_COOLOFF_TIME = timedelta(minutes=_int("OPSPORTAL_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
 # axes counts the failures of the (account, address) pair and compares them with one limit;
-# the callable makes that limit 0 while the address or the account is over its own limit.
+# the callable makes that limit 0 while the address or the account is at its own limit.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_FAILURE_LIMIT = "core.login_limits.pair_failure_limit"
 # Refused attempts are not counted: otherwise one locked address that keeps trying would
