@@ -93,3 +93,24 @@ class AuditEntry(models.Model):
     @property
     def after_pretty(self) -> str:
         return json.dumps(self.after, indent=2, sort_keys=True)
+
+
+class LoginLockTally(models.Model):
+    """The sign-ins one login lock has refused so far, counted here because an audit entry
+    can never be updated: the log gets the lock when it starts, the count at 10, 100, 1000,
+    ... refusals, and the total once the lock has ended (audit.login_refusals). Not part of
+    the chain; a row is deleted once its total is in the log."""
+
+    lock = models.CharField(max_length=600, unique=True, help_text="core.login_limits key")
+    scope = models.CharField(max_length=32)
+    username = models.CharField(max_length=255, blank=True)
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    failures = models.PositiveIntegerField(help_text="failures that started the lock")
+    locked_until = models.DateTimeField(db_index=True)
+    refusals = models.PositiveIntegerField(default=0)
+    recorded = models.PositiveIntegerField(default=0, help_text="refusals already in the log")
+    first_refused_at = models.DateTimeField(null=True, blank=True)
+    last_refused_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.lock}: {self.refusals} refused until {self.locked_until}"

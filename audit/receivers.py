@@ -1,5 +1,11 @@
 """Sign-in events into the audit log. Django's auth signals and django-axes' lockout
-signal are the only hooks that see every attempt, whichever view made it."""
+signal are the only hooks that see every attempt, whichever view made it. Failures and
+refusals are counted rather than written one entry each (audit.login_refusals says how).
+
+django-axes handles each signal before these receivers (its app is installed first), and
+leaves on the request what it found: `axes_failures_since_start` is the (account, address)
+pair's count including this attempt, or None when the attempt was refused without being
+counted; `axes_locked_out` is set when the attempt was refused or reached a limit."""
 
 from __future__ import annotations
 
@@ -10,8 +16,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.http import HttpRequest
 
-from audit.models import Outcome
+from audit.login_refusals import login_failure_record, login_lock_record, login_refusal_count
 from audit.services import audit_record
+from core.login_limits import request_login_locks
 
 
 def _user_target(username: str) -> str:
@@ -21,6 +28,10 @@ def _user_target(username: str) -> str:
 def _attempted_username(credentials: dict[str, Any] | None) -> str:
     field = get_user_model().USERNAME_FIELD
     return str((credentials or {}).get(field) or (credentials or {}).get("username") or "")
+
+
+def _counted_failures(request: HttpRequest | None) -> int | None:
+    return getattr(request, "axes_failures_since_start", None)
 
 
 def on_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
@@ -49,19 +60,13 @@ def on_login_failed(
     request: HttpRequest | None = None,
     **kwargs: Any,
 ) -> None:
+    # A refusal, or the failure that reached a limit, is on_locked_out's to record.
+    if getattr(request, "axes_locked_out", False):
+        return
     # `credentials` holds the (masked) password too: only the username is kept.
-    username = _attempted_username(credentials)
-    locked = getattr(request, "axes_locked_out", False)
-    audit_record(
-        actor=None if request is None else getattr(request, "user", None),
-        action="auth.login_failed",
-        target=_user_target(username),
-        after={
-            "username": username,
-            "failures": getattr(request, "axes_failures_since_start", None),
-        },
-        outcome=Outcome.FAILED,
-        error="account locked out" if locked else "wrong username or password",
+    login_failure_record(
+        username=_attempted_username(credentials),
+        failures=_counted_failures(request),
         request=request,
     )
 
@@ -69,15 +74,13 @@ def on_login_failed(
 def on_locked_out(
     sender: Any, request: HttpRequest | None = None, username: str | None = None, **kwargs: Any
 ) -> None:
-    audit_record(
-        actor=None if request is None else getattr(request, "user", None),
-        action="auth.locked_out",
-        target=_user_target(username or ""),
-        after={"username": username or ""},
-        outcome=Outcome.DENIED,
-        error="too many failed attempts",
-        request=request,
-    )
+    if request is None:
+        return
+    locks = request_login_locks(request=request, username=username)
+    if _counted_failures(request) is None:
+        login_refusal_count(locks=locks, request=request)
+    else:
+        login_lock_record(locks=locks, username=username or "", request=request)
 
 
 def connect() -> None:

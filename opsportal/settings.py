@@ -181,19 +181,38 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "overview"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling (django-axes): after AXES_FAILURE_LIMIT failures for one username the
-# account is refused for AXES_COOLOFF_MINUTES, whatever address the attempts come from.
-AXES_FAILURE_LIMIT = _int("OPSPORTAL_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+# Login throttling (django-axes; the limits are core.login_limits). Failed sign-ins within
+# the cool-off are counted three ways, each with its own limit: an account from one address
+# (locks quickly; the same person still signs in from anywhere else), one address whatever
+# usernames it tries (stops a password spray), and an account from every address together
+# (high, so that a few addresses cannot lock every Approver out, while a brute force spread
+# over many addresses still stops). Every lock lasts the same cool-off. README: Signing in.
+OPSPORTAL_LOGIN_FAILURE_LIMIT = _int("OPSPORTAL_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+OPSPORTAL_LOGIN_ADDRESS_FAILURE_LIMIT = _int("OPSPORTAL_LOGIN_ADDRESS_FAILURE_LIMIT", 30, minimum=1)
+OPSPORTAL_LOGIN_ACCOUNT_FAILURE_LIMIT = _int(
+    "OPSPORTAL_LOGIN_ACCOUNT_FAILURE_LIMIT", 100, minimum=1
+)
+for _name, _limit in (
+    ("OPSPORTAL_LOGIN_ADDRESS_FAILURE_LIMIT", OPSPORTAL_LOGIN_ADDRESS_FAILURE_LIMIT),
+    ("OPSPORTAL_LOGIN_ACCOUNT_FAILURE_LIMIT", OPSPORTAL_LOGIN_ACCOUNT_FAILURE_LIMIT),
+):
+    if _limit < OPSPORTAL_LOGIN_FAILURE_LIMIT:
+        raise ImproperlyConfigured(
+            f"{_name}={_limit} must be at least OPSPORTAL_LOGIN_FAILURE_LIMIT "
+            f"({OPSPORTAL_LOGIN_FAILURE_LIMIT}): the wider limits are the higher ones."
+        )
 AXES_COOLOFF_TIME = timedelta(minutes=_int("OPSPORTAL_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes counts the failures of the (account, address) pair and compares them with one limit;
+# the callable makes that limit 0 while the address or the account is at its own limit.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = "core.login_limits.pair_failure_limit"
+# Refused attempts are not counted: otherwise one locked address that keeps trying would
+# push the account-wide count to its limit on its own and keep every lock from ending.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "opsportal.views.locked_out"
 AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
-# axes warns (W006) that username-only lockout can be bypassed by rotating IP or User-Agent;
-# axes 8 sums every attempt row for a username, so it cannot (test_auth.py proves it), and
-# adding the IP would let one mistyping colleague lock out a whole office behind one NAT.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -351,6 +370,12 @@ CELERY_BEAT_SCHEDULE["worker-heartbeat"] = {
     "task": "core.tasks.worker_heartbeat",
     "schedule": float(OPSPORTAL_HEARTBEAT_SECONDS),
     "options": {"expires": OPSPORTAL_HEARTBEAT_SECONDS},
+}
+# Each login lock's refused attempts are written to the audit log as one total once the
+# lock has ended (audit.login_refusals); a minute late at most.
+CELERY_BEAT_SCHEDULE["login-lock-tallies-close"] = {
+    "task": "audit.tasks.login_lock_tallies_close",
+    "schedule": 60.0,
 }
 # Seconds a metrics panel is served from cache before CloudWatch is asked again.
 OPSPORTAL_METRICS_CACHE_SECONDS = _int("OPSPORTAL_METRICS_CACHE_SECONDS", 60, minimum=0)

@@ -1,13 +1,21 @@
-"""Portal-wide pages: the overview, liveness and readiness."""
+"""Portal-wide pages: the overview, liveness and readiness, and the refused sign-in page."""
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
+from axes.conf import settings as axes_settings
+from axes.helpers import get_client_username
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core import health
+from core.login_limits import request_login_locks
 from core.roles import Role, role_required
 from endpoints import selectors
 from monitoring import selectors as monitoring_selectors
@@ -72,3 +80,27 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         audit_denied(request=request, reason=reason)
     return render(request, "403.html", {"reason": reason}, status=403)
+
+
+def locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """AXES_LOCKOUT_CALLABLE: the page for a refused sign-in. It names the limit that refused
+    it (this account from this address, this address, or the account everywhere), since
+    what the person can do differs, and says when every lock on the attempt has ended."""
+    locks = request_login_locks(request=request, username=get_client_username(request, credentials))
+    now = getattr(request, "axes_attempt_time", None) or timezone.now()
+    until = max((lock.until for lock in locks), default=now + settings.AXES_COOLOFF_TIME)
+    context = {
+        "scope": locks[0].scope.value if locks else "",
+        "until": until,
+        "minutes": max(1, math.ceil((until - now).total_seconds() / 60)),
+    }
+    return render(
+        request,
+        "registration/locked_out.html",
+        context,
+        status=axes_settings.AXES_HTTP_RESPONSE_CODE,
+    )

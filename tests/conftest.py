@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 
 from core.aws.clients import forget_clients
 from sandbox.testing import SandboxServer
+from tests.support.clock import Clock, frozen_clock
 from tests.support.hanging import hanging_server
 from tests.support.queue import HeldTasks, hold_countdowns
 
@@ -100,6 +101,13 @@ def role_client(client, user_factory):
         return client
 
     return make
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
+    """The time frozen at the test's start; `clock.advance(minutes=16)` moves it."""
+    with frozen_clock(monkeypatch) as frozen:
+        yield frozen
 
 
 @pytest.fixture

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from django.utils import timezone
 
 from core.aws.clients import forget_clients
 from endpoints.models import Endpoint
@@ -93,23 +91,3 @@ def live(aws_sandbox, db, endpoint_pool: EndpointPool) -> Endpoint:
     """A fresh sandbox endpoint (v0 and v1 at weight 1/1, one instance each), in the
     inventory."""
     return adopt(endpoint_pool.take())
-
-
-class Clock:
-    """A frozen `timezone.now` the test moves by hand."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    frozen = Clock(timezone.now())
-    monkeypatch.setattr(timezone, "now", frozen)
-    yield frozen
