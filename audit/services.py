@@ -4,7 +4,6 @@ inserts audit rows."""
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from typing import Any
 
@@ -14,6 +13,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.models import GENESIS_HASH, AuditEntry, Outcome
+from core.client_address import client_address
 from core.errors import Refused
 from core.redaction import REDACTED, is_secret_name
 
@@ -72,11 +72,7 @@ def _actor(actor: Any) -> tuple[int | None, str]:
 
 
 def _source_ip(request: HttpRequest | None) -> str | None:
-    raw = request.META.get("REMOTE_ADDR", "") if request is not None else ""
-    try:
-        return str(ipaddress.ip_address(raw))
-    except ValueError:
-        return None
+    return client_address(request) if request is not None else None
 
 
 def _lock_chain() -> None:

@@ -181,6 +181,12 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "overview"
 LOGOUT_REDIRECT_URL = "login"
 
+# Behind a TLS-terminating proxy (load balancer) of the portal's own: trust its
+# X-Forwarded-Proto, and take the client's address from X-Forwarded-For, this many entries
+# from the right (one per proxy of ours in front of the portal).
+OPSPORTAL_BEHIND_PROXY = _bool("OPSPORTAL_BEHIND_PROXY", False)
+OPSPORTAL_PROXY_HOPS = _int("OPSPORTAL_PROXY_HOPS", 1, minimum=1)
+
 # Login throttling (django-axes; the limits are core.login_limits). Failed sign-ins within
 # the cool-off are counted three ways, each with its own limit: an account from one address
 # (locks quickly; the same person still signs in from anywhere else), one address whatever
@@ -212,7 +218,9 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "opsportal.views.locked_out"
 AXES_VERBOSE = False
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# The client's address (core.client_address): the connection's, or behind the portal's own
+# proxies the one the outermost of them appended to X-Forwarded-For.
+AXES_CLIENT_IP_CALLABLE = "core.client_address.client_address"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -251,7 +259,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if _bool("OPSPORTAL_BEHIND_PROXY", False):
+if OPSPORTAL_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Content Security Policy: scripts and styles only from our own static files; htmx and

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
+from audit.models import AuditEntry
+
 ROOT = Path(__file__).resolve().parents[2]
 LOGIN = reverse("login")
 ATTACKER = "203.0.113.66"
@@ -187,3 +189,26 @@ def test_a_bad_limit_stops_start_up_naming_it(env, message):
     result = _start_up(**env)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_behind_the_portals_proxy_each_client_is_counted_by_its_own_address(alice, settings):
+    settings.OPSPORTAL_BEHIND_PROXY = True
+    proxy = "10.0.0.5"
+
+    def through_proxy(password: str, client: str, claimed: str = ""):
+        forwarded = f"{claimed}, {client}" if claimed else client
+        return Client().post(
+            LOGIN,
+            {"username": "alice", "password": password},
+            REMOTE_ADDR=proxy,
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
+
+    for _ in range(PAIR_LIMIT):
+        # What the attacker writes into X-Forwarded-For itself changes nothing.
+        through_proxy("not-it", ATTACKER, claimed=_address(_))
+    assert through_proxy("pw-alice", ATTACKER).status_code == 429
+    # Alice, behind the same load balancer, signs in from her own address.
+    assert through_proxy("pw-alice", OFFICE).status_code == 302
+    entry = AuditEntry.objects.filter(action="auth.login").latest("id")
+    assert entry.source_ip == OFFICE
