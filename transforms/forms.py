@@ -100,8 +100,9 @@ def initial_from(job: TransformJob) -> dict[str, Any]:
     values["target_region"] = f"{job.target}/{job.region}"
     values["batch_strategy"] = job.batch_strategy or "MultiRecord"
     # A secret's value is not copied onto the page: the new job's launcher types it again.
+    # Sorted, as on the job page: PostgreSQL's jsonb does not keep the order they were typed in.
     values["environment"] = "\n".join(
-        f"{k}=" if is_secret_name(k) else f"{k}={v}" for k, v in job.environment.items()
+        f"{k}=" if is_secret_name(k) else f"{k}={v}" for k, v in sorted(job.environment.items())
     )
     return values
 
