@@ -6,6 +6,6 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit"
 
     def ready(self) -> None:
-        from audit import receivers
+        from audit import checks, receivers  # noqa: F401  (checks registers itself)
 
         receivers.connect()

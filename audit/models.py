@@ -1,13 +1,14 @@
 """The portal audit log: one append-only, hash-chained row per state change.
 
-Each row carries the SHA-256 of its own canonical JSON together with the previous row's
-hash, so editing, inserting or removing a row in the middle of the chain is detected by
-`manage.py verify_audit`. Database triggers (migration 0002) refuse UPDATE and DELETE.
+Each row carries the keyed hash (`audit.signing`) of its own canonical JSON together with
+the previous row's hash, so editing, inserting or removing a row in the middle of the
+chain is detected by `manage.py verify_audit`; signed digests of the chain head kept
+outside the database (`AuditDigest`) cover the end of it. Database triggers (migration
+0002) refuse UPDATE and DELETE.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -82,9 +83,9 @@ class AuditEntry(models.Model):
             "prev_hash": self.prev_hash,
         }
 
-    def compute_hash(self) -> str:
-        text = json.dumps(self.canonical_payload(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    def canonical_text(self) -> str:
+        """What the row's hash is computed over."""
+        return json.dumps(self.canonical_payload(), sort_keys=True, separators=(",", ":"))
 
     @property
     def before_pretty(self) -> str:
@@ -114,3 +115,21 @@ class LoginLockTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lock}: {self.refusals} refused until {self.locked_until}"
+
+
+class AuditDigest(models.Model):
+    """The digests this portal has signed, newest last: only where the next digest links
+    from. The digests themselves live outside the database (OPSPORTAL_AUDIT_DIGESTS), and
+    verification reads them from there, so editing this table proves nothing."""
+
+    name = models.CharField(max_length=255, unique=True)
+    signed_at = models.DateTimeField()
+    head_id = models.BigIntegerField()
+    head_hash = models.CharField(max_length=64)
+    sha256 = models.CharField(max_length=64, help_text="of the digest file as written")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (up to #{self.head_id})"

@@ -1,14 +1,14 @@
-"""Reads of the audit log: the filtered, keyset-paginated page and the chain check."""
+"""Reads of the audit log: the filtered, keyset-paginated page (the chain check is
+`audit.verification`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import QuerySet
 
-from audit.models import GENESIS_HASH, AuditEntry
+from audit.models import AuditEntry
 from core.paging import Keyset, KeysetPage, Position
 
 PAGE_SIZE = 50
@@ -61,52 +61,3 @@ def audit_entries_page(
     return AUDIT_KEYSET.page(
         audit_entries_filtered(filters=filters), before=before, after=after, size=page_size
     )
-
-
-@dataclass(frozen=True)
-class ChainBreak:
-    entry_id: int
-    message: str
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    checked: int
-    first_break: ChainBreak | None
-
-
-def _entries_in_order(*, batch_size: int) -> Iterator[AuditEntry]:
-    """Keyset batches rather than one long cursor: constant memory, and no server-side
-    cursor to lose behind a transaction-pooling proxy."""
-    last_id = 0
-    while True:
-        batch = list(AuditEntry.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
-        if not batch:
-            return
-        yield from batch
-        last_id = batch[-1].id
-
-
-def audit_chain_verify(*, batch_size: int = 1000) -> ChainReport:
-    """Walk the chain from the first entry and stop at the first row that does not hold."""
-    expected_prev = GENESIS_HASH
-    previous_id: int | None = None
-    checked = 0
-    for entry in _entries_in_order(batch_size=batch_size):
-        if entry.prev_hash != expected_prev:
-            if previous_id is None:
-                message = f"Audit entry #{entry.id}: prev_hash is not the genesis hash"
-            else:
-                message = f"Audit entry #{entry.id}: prev_hash does not match #{previous_id}"
-            return ChainReport(checked=checked, first_break=ChainBreak(entry.id, message))
-        computed = entry.compute_hash()
-        if computed != entry.hash:
-            message = (
-                f"Audit entry #{entry.id} ({entry.action} {entry.target}): hash mismatch "
-                f"(stored {entry.hash[:12]}…, computed {computed[:12]}…)"
-            )
-            return ChainReport(checked=checked, first_break=ChainBreak(entry.id, message))
-        checked += 1
-        expected_prev = entry.hash
-        previous_id = entry.id
-    return ChainReport(checked=checked, first_break=None)

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.models import GENESIS_HASH, AuditEntry, Outcome
+from audit.signing import hmac_key, row_hash
 from core.client_address import client_address
 from core.errors import Refused
 from core.redaction import REDACTED, is_secret_name
@@ -126,7 +127,7 @@ def audit_record(
         head = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
         entry.prev_hash = head or GENESIS_HASH
         entry.time = timezone.now()
-        entry.hash = entry.compute_hash()
+        entry.hash = row_hash(entry.canonical_text(), key=hmac_key())
         entry.save(force_insert=True)
     return entry
 

@@ -9,10 +9,12 @@ onto PostgreSQL and Redis.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import string
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -56,6 +58,20 @@ def _int(name: str, default: int, *, minimum: int = 0) -> int:
     return value
 
 
+def _generated_once(path: Path, make: Callable[[], bytes]) -> bytes:
+    """A key made on first start and kept under VAR_DIR. Web, worker and beat may start at
+    once on one volume: the file appears whole (linked from a private temporary file) and
+    the first one made wins, so every process reads the same key."""
+    if not path.exists():
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.write_bytes(make())
+        partial.chmod(0o600)
+        with contextlib.suppress(FileExistsError):
+            os.link(partial, path)
+        partial.unlink()
+    return path.read_bytes()
+
+
 DEBUG = _bool("DJANGO_DEBUG", False)
 # HTTPS-only cookies, HSTS and the SSL redirect. On by default; `make demo` and the
 # test suite serve plain HTTP on 127.0.0.1 and turn it off.
@@ -73,11 +89,8 @@ def _secret_key() -> str:
             "DJANGO_SECRET_KEY is required when OPSPORTAL_SECURE is on "
             '(generate one with: python -c "import secrets; print(secrets.token_urlsafe(50))").'
         )
-    key_file = VAR_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    key = _generated_once(VAR_DIR / "secret_key", lambda: secrets.token_urlsafe(50).encode())
+    return key.decode().strip()
 
 
 SECRET_KEY = _secret_key()
@@ -384,6 +397,103 @@ CELERY_BEAT_SCHEDULE["worker-heartbeat"] = {
 CELERY_BEAT_SCHEDULE["login-lock-tallies-close"] = {
     "task": "audit.tasks.login_lock_tallies_close",
     "schedule": 60.0,
+}
+
+# --- Audit log integrity (README "Audit log integrity") --------------------------------
+# Neither key is ever stored in the database: that is what makes a rewrite by someone who
+# can write the database detectable. Both are required in secure mode (deploy checks);
+# otherwise, like the secret key, they are generated once per machine under VAR_DIR.
+
+
+def _audit_hmac_key() -> str:
+    key = env.str("OPSPORTAL_AUDIT_HMAC_KEY", default="")
+    if key:
+        if len(key) < 32:
+            raise ImproperlyConfigured(
+                "OPSPORTAL_AUDIT_HMAC_KEY must be at least 32 characters "
+                '(generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))").'
+            )
+        return key
+    if SECURE:
+        return ""
+    key = _generated_once(VAR_DIR / "audit_hmac_key", lambda: secrets.token_urlsafe(48).encode())
+    return key.decode().strip()
+
+
+def _audit_signing_key_file() -> str:
+    """The Ed25519 private key (PEM) that signs chain-head digests, checked at start-up."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    path = env.str("OPSPORTAL_AUDIT_SIGNING_KEY_FILE", default="")
+    if not path:
+        if SECURE:
+            return ""
+        key_file = VAR_DIR / "audit_signing_key.pem"
+        _generated_once(
+            key_file,
+            lambda: Ed25519PrivateKey.generate().private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        )
+        return str(key_file)
+    try:
+        key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+    except (OSError, ValueError, TypeError) as exc:
+        raise ImproperlyConfigured(
+            f"OPSPORTAL_AUDIT_SIGNING_KEY_FILE={path!r} is not a readable, unencrypted PEM "
+            f"private key ({exc})."
+        ) from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ImproperlyConfigured(
+            f"OPSPORTAL_AUDIT_SIGNING_KEY_FILE={path!r} is not an Ed25519 key "
+            "(generate one with: openssl genpkey -algorithm ed25519)."
+        )
+    return path
+
+
+def _audit_digest_target() -> tuple[str, str]:
+    """Whose credentials write digests to S3: `target/region`, by default the first."""
+    raw = env.str("OPSPORTAL_AUDIT_DIGEST_TARGET", default="")
+    first = OPSPORTAL_TARGETS[0]
+    if not raw:
+        return first.name, first.regions[0]
+    name, _, region = raw.partition("/")
+    for target in OPSPORTAL_TARGETS:
+        if target.name == name and (region or target.regions[0]) in target.regions:
+            return name, region or target.regions[0]
+    raise ImproperlyConfigured(
+        f"OPSPORTAL_AUDIT_DIGEST_TARGET={raw!r} is not a target/region of OPSPORTAL_TARGETS."
+    )
+
+
+OPSPORTAL_AUDIT_HMAC_KEY = _audit_hmac_key()
+OPSPORTAL_AUDIT_SIGNING_KEY_FILE = _audit_signing_key_file()
+# Where signed digests of the chain head go: s3://bucket/prefix/ or a directory; empty
+# writes none.
+OPSPORTAL_AUDIT_DIGESTS = env.str(
+    "OPSPORTAL_AUDIT_DIGESTS", default="" if SECURE else str(VAR_DIR / "audit-digests")
+)
+_digests_is_s3 = OPSPORTAL_AUDIT_DIGESTS.startswith("s3://")
+if (
+    OPSPORTAL_AUDIT_DIGESTS
+    and not _digests_is_s3
+    and not Path(OPSPORTAL_AUDIT_DIGESTS).is_absolute()
+):
+    raise ImproperlyConfigured(
+        f"OPSPORTAL_AUDIT_DIGESTS={OPSPORTAL_AUDIT_DIGESTS!r} must be s3://bucket/prefix/ "
+        "or an absolute directory path."
+    )
+OPSPORTAL_AUDIT_DIGEST_TARGET = _audit_digest_target()
+# How often a digest is signed (when the log has grown): the most recent entries a person
+# could delete unnoticed are those written since the last one.
+OPSPORTAL_AUDIT_DIGEST_SECONDS = _int("OPSPORTAL_AUDIT_DIGEST_SECONDS", 300, minimum=60)
+CELERY_BEAT_SCHEDULE["audit-digest"] = {
+    "task": "audit.tasks.audit_digest_write",
+    "schedule": float(OPSPORTAL_AUDIT_DIGEST_SECONDS),
+    "options": {"expires": OPSPORTAL_AUDIT_DIGEST_SECONDS},
 }
 # Seconds a metrics panel is served from cache before CloudWatch is asked again.
 OPSPORTAL_METRICS_CACHE_SECONDS = _int("OPSPORTAL_METRICS_CACHE_SECONDS", 60, minimum=0)

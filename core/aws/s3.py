@@ -1,4 +1,5 @@
-"""S3 reads for batch transform: existence checks and bounded previews of output."""
+"""S3 for batch transform (existence checks, bounded previews of output) and the audit
+log's digests (small objects written and read whole)."""
 
 from __future__ import annotations
 
@@ -142,3 +143,11 @@ def iter_keys(
         for page in paginator.paginate(**kwargs):
             for item in page.get("Contents", []):
                 yield S3Object(key=item["Key"], size=int(item.get("Size", 0)))
+
+
+def write_object(
+    *, target: Target, region: str, bucket: str, key: str, body: bytes, content_type: str
+) -> None:
+    """One small object (an audit digest) with one PutObject."""
+    with translated("PutObject"):
+        _s3(target, region).put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)

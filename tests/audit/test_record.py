@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 
 from audit.models import GENESIS_HASH, AuditEntry
 from audit.services import audit_denied, audit_record
+from audit.signing import hmac_key, row_hash
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:endpoint/churn"
 
@@ -35,8 +38,10 @@ def test_entries_chain_their_hashes():
     for entry in (first, second):
         stored = AuditEntry.objects.get(pk=entry.pk)
         canonical = json.dumps(stored.canonical_payload(), sort_keys=True, separators=(",", ":"))
-        assert stored.hash == hashlib.sha256(canonical.encode()).hexdigest()
-        assert stored.hash == stored.compute_hash()
+        # Keyed: without the key nobody can compute it, and plain SHA-256 is not it.
+        key = settings.OPSPORTAL_AUDIT_HMAC_KEY.encode()
+        assert stored.hash == hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+        assert stored.hash != hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @pytest.mark.django_db
@@ -51,7 +56,7 @@ def test_hash_covers_the_previous_hash_and_every_field():
     ]:
         copy = AuditEntry.objects.get(pk=entry.pk)
         setattr(copy, field, value)
-        assert copy.compute_hash() != entry.hash, field
+        assert row_hash(copy.canonical_text(), key=hmac_key()) != entry.hash, field
 
 
 @pytest.mark.django_db
@@ -108,7 +113,7 @@ def test_values_round_trip_so_the_stored_hash_still_verifies():
     )
 
     stored = AuditEntry.objects.get(pk=entry.pk)
-    assert stored.compute_hash() == stored.hash == entry.hash
+    assert row_hash(stored.canonical_text(), key=hmac_key()) == stored.hash == entry.hash
     assert stored.after["note"] == "Zürich \u2713 end"
     assert stored.after["7"] == "int key"
 

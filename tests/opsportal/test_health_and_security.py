@@ -12,6 +12,8 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError, connection
@@ -165,11 +167,23 @@ def production_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def test_production_settings_pass_check_deploy():
+def test_production_settings_pass_check_deploy(tmp_path):
+    signing_key = tmp_path / "audit.pem"
+    signing_key.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
-        env=production_env(),
+        env=production_env(
+            OPSPORTAL_AUDIT_HMAC_KEY="k" * 48,
+            OPSPORTAL_AUDIT_SIGNING_KEY_FILE=str(signing_key),
+            OPSPORTAL_AUDIT_DIGESTS="s3://opsportal-audit/digests/",
+        ),
         capture_output=True,
         text=True,
     )
