@@ -44,6 +44,7 @@ def test_cli_sets_lists_and_clears_an_api_fault(url: str) -> None:
         "region": "af-south-1",
         "throttle_rate": 0.0,
         "error_rate": 0.0,
+        "reset_rate": 0.0,
         "latency_ms": 0.0,
         "hang": True,
     }

@@ -12,7 +12,12 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError, ReadTimeoutError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 from sandbox.server import SandboxServer
 from sandbox.testing import api_fault, clear_api_faults, control
@@ -242,6 +247,7 @@ def test_a_fault_replaces_the_one_of_its_scope(url: str) -> None:
             "region": None,
             "throttle_rate": 0.0,
             "error_rate": 0.0,
+            "reset_rate": 0.0,
             "latency_ms": 5.0,
             "hang": False,
         }
@@ -358,3 +364,28 @@ def test_a_refused_management_call_is_recorded_with_its_error_code(url: str) -> 
     record = json.loads(events[0]["CloudTrailEvent"])
     assert (record["errorCode"], record["errorMessage"]) == ("ThrottlingException", "Rate exceeded")
     assert record["awsRegion"] == FAULT_REGION
+
+
+def test_a_reset_connection_is_a_connection_error_the_sdk_retries(url: str) -> None:
+    api_fault(url, "sagemaker:ListModels", reset_rate=1.0)
+    sagemaker = client(url, "sagemaker")
+    started = time.monotonic()
+    with pytest.raises((ConnectionClosedError, EndpointConnectionError)):
+        list_models(sagemaker)
+    assert time.monotonic() - started < 2.0  # reset at once, not left to time out
+    # The server is unharmed: the next call of another API is answered, and a share of
+    # resets is absorbed by the SDK's retries.
+    assert outcome(list_endpoints, sagemaker) == "ok"
+    api_fault(url, "sagemaker:ListModels", reset_rate=0.3)
+    retrying = client(url, "sagemaker", attempts=5)
+    assert {outcome(list_models, retrying) for _ in range(20)} == {"ok"}
+
+
+def test_a_reset_call_never_reached_cloudtrail(url: str) -> None:
+    api_fault(url, "sagemaker:DescribeModel", region=FAULT_REGION, reset_rate=1.0)
+    with pytest.raises((ConnectionClosedError, EndpointConnectionError)):
+        client(url, "sagemaker").describe_model(ModelName="reset-model")
+    events = client(url, "cloudtrail").lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "DescribeModel"}]
+    )["Events"]
+    assert not [e for e in events if "reset-model" in e["CloudTrailEvent"]]

@@ -146,6 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
         "service's own throttling error, e.g. S3's SlowDown).",
     )
     fault.add_argument(
+        "--reset-rate",
+        type=float,
+        default=0.0,
+        help="With --api: fraction of calls whose connection is reset unanswered (0-1).",
+    )
+    fault.add_argument(
         "--drift",
         type=float,
         default=0.0,
@@ -344,6 +350,7 @@ def fault(arguments: argparse.Namespace) -> int:
             "api": arguments.api,
             "throttle_rate": arguments.throttle_rate,
             "error_rate": arguments.error_rate,
+            "reset_rate": arguments.reset_rate,
             "latency_ms": arguments.latency_ms,
             "hang": arguments.hang,
         }

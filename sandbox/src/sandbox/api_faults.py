@@ -12,11 +12,16 @@ sandbox's own handlers or to moto:
   the client's read timeout ends it first;
 - ``latency_ms``: the answer comes this much later (clearing the fault cuts the wait short);
 - ``throttle_rate``: this fraction of calls gets the protocol's throttling error;
-- ``error_rate``: this fraction of the calls not throttled gets a 500 from the service.
+- ``error_rate``: this fraction of the calls not throttled gets a 500 from the service;
+- ``reset_rate``: this fraction of calls gets no answer at all: the connection is reset (a TCP
+  RST, as from a load balancer or a host that went away), which SDKs report as a connection
+  error and retry. Refusing the connection itself cannot name an operation (it is refused
+  before the request is read); a reset is what a caller of one API sees.
 
 The most specific fault wins: one naming the operation over ``service:*``, then one for the
 call's region over one for any region. A call refused here is answered like any other failed
-call, so CloudTrail records a refused management call with its error code, as AWS does.
+call, so CloudTrail records a refused management call with its error code, as AWS does; a
+call whose connection is reset never reached the service and is not recorded.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ from sandbox.aws_protocol import AwsError, AwsRequest, server_error, throttling_
 MAX_LATENCY_MS = 60_000
 # A hung call gives up after this long, so a forgotten fault cannot hold threads forever.
 HANG_SECONDS = 300.0
-EFFECTS = ("throttle_rate", "error_rate", "latency_ms", "hang")
+EFFECTS = ("throttle_rate", "error_rate", "reset_rate", "latency_ms", "hang")
 _FIELDS = ("api", "region", *EFFECTS)
 
 Scope = tuple[str, str, str | None]
@@ -50,6 +55,10 @@ Scope = tuple[str, str, str | None]
 
 class ApiFaultError(ValueError):
     """A fault request that cannot be applied; the message says which field and why."""
+
+
+class ConnectionReset(ConnectionResetError):
+    """The call's connection is to be reset rather than answered (``reset_rate``)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,7 @@ class ApiFault:
     region: str | None = None
     throttle_rate: float = 0.0
     error_rate: float = 0.0
+    reset_rate: float = 0.0
     latency_ms: float = 0.0
     hang: bool = False
     # Set when the fault is cleared or replaced: calls waiting on it go on at once.
@@ -75,6 +85,7 @@ class ApiFault:
             "region": self.region,
             "throttle_rate": self.throttle_rate,
             "error_rate": self.error_rate,
+            "reset_rate": self.reset_rate,
             "latency_ms": self.latency_ms,
             "hang": self.hang,
         }
@@ -112,12 +123,14 @@ def parse_api_fault(document: Any) -> ApiFault:
         region=_region(document),
         throttle_rate=_rate(document, "throttle_rate"),
         error_rate=_rate(document, "error_rate"),
+        reset_rate=_rate(document, "reset_rate"),
         latency_ms=latency,
         hang=hang,
     )
-    if not (fault.throttle_rate or fault.error_rate or fault.latency_ms or fault.hang):
+    if not any(getattr(fault, effect) for effect in EFFECTS):
         raise ApiFaultError(
-            "The fault has no effect: set throttle_rate, error_rate, latency_ms or hang."
+            "The fault has no effect: set throttle_rate, error_rate, reset_rate, latency_ms or "
+            "hang."
         )
     return fault
 
@@ -235,7 +248,8 @@ class ApiFaultInjector:
         self.hang_seconds = hang_seconds
 
     def refusal(self, request: AwsRequest) -> AwsError | None:
-        """Wait as the fault says, then the error to answer instead of serving, if any.
+        """Wait as the fault says, then the error to answer instead of serving, if any;
+        ConnectionReset when the call's connection is to be reset instead.
 
         A fault cleared or replaced while the call waits is looked up again, so clearing a
         hang lets held calls through at once and replacing it applies the new fault.
@@ -246,6 +260,8 @@ class ApiFaultInjector:
         fault = self._hold(api, request.region)
         if fault is None:
             return None
+        if fault.reset_rate and self.rng.random() < fault.reset_rate:
+            raise ConnectionReset(f"{api} connection reset by an API fault")
         if fault.throttle_rate and self.rng.random() < fault.throttle_rate:
             return throttling_error(request)
         if fault.error_rate and self.rng.random() < fault.error_rate:

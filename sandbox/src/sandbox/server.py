@@ -25,9 +25,11 @@ therefore supported (a second ``start()`` raises); ``reset()`` clears both halve
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -47,7 +49,7 @@ from sandbox import SEEDS, moto_bridge
 from sandbox.admin import PREFIX as _ADMIN_PREFIX
 from sandbox.admin import AdminControls
 from sandbox.alarms import AlarmEvaluator, AlarmHistory, AlarmsApi
-from sandbox.api_faults import ApiFaultInjector, ApiFaultStore
+from sandbox.api_faults import ApiFaultInjector, ApiFaultStore, ConnectionReset
 from sandbox.aws_protocol import (
     AwsError,
     AwsRequest,
@@ -198,7 +200,11 @@ class SandboxApp:
         self, request: AwsRequest, environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
         """Answer with the sandbox's own handler, or let moto answer, unless a fault refuses."""
-        refusal = self.api_faults.refusal(request)
+        try:
+            refusal = self.api_faults.refusal(request)
+        except ConnectionReset:
+            _reset_connection(environ)
+            raise
         if refusal is not None:
             return error_response(request, refusal).send(start_response)
         handler = self.handlers.get((request.service or "", request.operation or ""))
@@ -278,6 +284,19 @@ class SandboxApp:
             )
             self._known_hosts[host] = known
         return known
+
+
+def _reset_connection(environ: dict[str, Any]) -> None:
+    """End the client's connection before anything is sent: shut down at once (the client
+    reads the end of the connection with no response), then closed with linger 0 so the
+    close is a TCP RST. The ConnectionResetError the caller then raises is what werkzeug
+    expects of a client that went away: it drops the request quietly."""
+    connection = environ.get("werkzeug.socket")
+    if connection is None:
+        return
+    with contextlib.suppress(OSError):
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        connection.shutdown(socket.SHUT_RDWR)
 
 
 def _backend_failure(crash: Exception | None) -> AwsError:

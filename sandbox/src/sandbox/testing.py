@@ -136,9 +136,9 @@ def api_fault(
 
     ``api`` is ``"service:Operation"`` or ``"service:*"`` (``"sagemaker:DescribeEndpoint"``,
     ``"cloudwatch:GetMetricData"``, ``"s3:*"``); ``effects`` are ``throttle_rate``,
-    ``error_rate``, ``latency_ms`` and ``hang``. A refused fault raises ValueError with the
-    sandbox's reason, so a typo fails the test instead of injecting nothing. The fault stays
-    until ``clear_api_faults``: clear it in the test's teardown.
+    ``error_rate``, ``reset_rate``, ``latency_ms`` and ``hang``. A refused fault raises
+    ValueError with the sandbox's reason, so a typo fails the test instead of injecting
+    nothing. The fault stays until ``clear_api_faults``: clear it in the test's teardown.
     """
     body: dict[str, Any] = {"api": api, **effects}
     if region is not None:
