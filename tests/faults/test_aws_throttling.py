@@ -54,3 +54,20 @@ def test_throttled_inventory_sync_keeps_the_list_and_says_so_on_every_page(throt
     assert "ThrottlingException" in listing
     overview = viewer.get(reverse("overview")).content.decode()
     assert "AWS sync failing since" in overview
+
+
+def test_dropped_connections_show_the_last_good_panel_and_never_a_500(
+    throttling, role_client, settings
+):
+    settings.OPSPORTAL_METRICS_CACHE_SECONDS = 0
+    inventory_sync_configured()
+    endpoint = Endpoint.objects.get(name="tumor-classifier", region="us-east-1")
+    url = reverse("monitoring:endpoint_metrics_panel", args=[endpoint.pk])
+    viewer = role_client("Viewer")
+    assert "variant-comparison" in viewer.get(url).content.decode()
+
+    api_fault(throttling.url, "monitoring:*", reset_rate=1.0)
+    dropped = viewer.get(url)
+    body = dropped.content.decode()
+    assert dropped.status_code == 200
+    assert "Stale since" in body and "variant-comparison" in body
