@@ -109,7 +109,9 @@ class Command(BaseCommand):
                 if report.last_id is not None and report.last_id > newest.head_id
                 else ""
             )
+            count = len(chain.digests)
             self.stdout.write(
-                f"{len(chain.digests)} signed digests in {chain.location} verify; the newest, "
+                f"{count} signed digest{'s' if count != 1 else ''} in {chain.location} "
+                f"{'verify' if count != 1 else 'verifies'}; the newest, "
                 f"signed at {newest.signed_at}, covers up to #{newest.head_id}{after}."
             )
