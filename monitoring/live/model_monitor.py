@@ -158,7 +158,7 @@ def _drift_chart(
     except AwsError as exc:
         last_good = cache.get(f"{key}:last-good")
         if last_good is None:
-            return {"error": str(exc), "stale_since": timezone.now()}
+            return {"error": str(exc)}
         return {**last_good, "error": str(exc), "stale_since": last_good["fetched_at"]}
     chart = {
         "id": "drift",
@@ -180,9 +180,14 @@ def _drift_chart(
     return chart
 
 
+# What a chart carries for the page around it (a stale chart's error and its age), not
+# for the JS that draws it; datetimes besides, which JSON has no form for.
+_NOT_DRAWN = ("fetched_at", "stale_since", "error")
+
+
 def charts_json(panel: ChartsPanel) -> str:
-    """The charts for the data-charts attribute (datetimes dropped: the JS needs none)."""
+    """The charts for the data-charts attribute."""
     return json.dumps(
-        [{k: v for k, v in c.items() if k not in ("fetched_at",)} for c in panel.charts],
+        [{k: v for k, v in c.items() if k not in _NOT_DRAWN} for c in panel.charts],
         separators=(",", ":"),
     )

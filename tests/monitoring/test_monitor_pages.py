@@ -18,7 +18,12 @@ from endpoints.models import Endpoint
 from endpoints.services import inventory_sync
 from monitoring.models import MonitoringExecution, MonitoringSchedule
 from monitoring.services.model_monitor import monitor_sync
-from sandbox.testing import MONITORED_ENDPOINT, MONITORING_SCHEDULE
+from sandbox.testing import (
+    MONITORED_ENDPOINT,
+    MONITORING_SCHEDULE,
+    api_fault,
+    clear_api_faults,
+)
 from tests.monitoring.monitor_world import DRIFTED_FEATURE
 
 pytestmark = pytest.mark.django_db
@@ -103,6 +108,26 @@ def test_charts_fragment_draws_drift_and_distribution_from_cache_after_one_read(
     reset_call_counts()
     assert client.get(url, query).status_code == 200
     assert sum(call_counts().values()) == 0
+
+
+def test_failing_cloudwatch_leaves_the_last_drift_lines_marked_stale(synced, sandbox, role_client):
+    client = role_client("Viewer")
+    url = reverse("monitoring:endpoint_monitoring_charts", args=[synced.pk])
+    query = {"execution": _violating().pk, "feature": DRIFTED_FEATURE}
+    good = client.get(url, query).content.decode()
+    lines = {c["id"]: c for c in _charts(good)}["drift"]["traces"]
+    assert lines and 'data-testid="drift-stale"' not in good
+
+    cache.delete(f"mm-drift:{synced.pk}:{MONITORING_SCHEDULE}")  # the fresh copy expired
+    api_fault(sandbox.url, "monitoring:GetMetricData", throttle_rate=1.0)
+    try:
+        stale = client.get(url, query)
+    finally:
+        clear_api_faults(sandbox.url)
+    assert stale.status_code == 200
+    page = stale.content.decode()
+    assert 'data-testid="drift-stale"' in page and "Rate exceeded" in page
+    assert {c["id"]: c for c in _charts(page)}["drift"]["traces"] == lines
 
 
 def test_stale_banner_when_the_sync_fails(synced, role_client):
