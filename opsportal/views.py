@@ -26,15 +26,16 @@ from triage.board import incident_board
 @role_required(Role.VIEWER)
 def overview(request: HttpRequest) -> HttpResponse:
     counts = selectors.status_counts()
+    violating = monitoring_selectors.endpoints_with_violations(hours=24)
     context = {
         "counts": counts,
         "total": sum(c["total"] for c in counts),
         "attention": selectors.endpoint_problems(),
         "in_alarm": monitoring_selectors.endpoints_in_alarm(),
-        "violating": monitoring_selectors.endpoints_with_violations(hours=24),
+        "violating": violating,
         "failing_schedules": monitoring_selectors.failing_schedules(),
         "sync_states": selectors.sync_states(),
-        "incidents": incident_board(),
+        "incidents": incident_board(violating=violating),
     }
     return render(request, "overview.html", context)
 

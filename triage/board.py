@@ -27,6 +27,7 @@ from triage.wording import requested_models, requested_weights
 if TYPE_CHECKING:
     from apihistory.models import TrailEvent
     from endpoints.models import Endpoint
+    from monitoring.selectors import EndpointViolations
 
 # How far before the first signal a change still counts as its likely cause.
 CAUSE_WINDOW = timedelta(hours=2)
@@ -106,7 +107,7 @@ def runbook_url(endpoint: Endpoint) -> str:
     return ""
 
 
-def _entries() -> dict[int, BoardEntry]:
+def _entries(*, violating: list[EndpointViolations] | None = None) -> dict[int, BoardEntry]:
     entries: dict[int, BoardEntry] = {}
 
     def entry(endpoint: Endpoint) -> BoardEntry:
@@ -135,15 +136,19 @@ def _entries() -> dict[int, BoardEntry]:
                 proposal.finished_at or proposal.created_at,
             )
         )
-    for endpoint, text, since in violation_signals():
+    if violating is None:
+        violating = endpoints_with_violations(hours=24)
+    for endpoint, text, since in violation_signals(violating):
         entry(endpoint).signals.append(Signal("violations", text, since))
     return entries
 
 
-def violation_signals() -> list[tuple[Endpoint, str, datetime]]:
-    """Endpoints whose Model Monitor runs reported violations in the last 24 hours."""
+def violation_signals(
+    violating: list[EndpointViolations],
+) -> list[tuple[Endpoint, str, datetime]]:
+    """A signal for each endpoint whose Model Monitor runs reported violations."""
     found = []
-    for item in endpoints_with_violations(hours=24):
+    for item in violating:
         if item.endpoint is None or item.last_at is None:
             continue
         features = ", ".join(item.features[:5]) or "features"
@@ -233,9 +238,13 @@ def _complete(entries: list[BoardEntry]) -> list[BoardEntry]:
     return entries
 
 
-def incident_board() -> list[BoardEntry]:
-    """Endpoints that need attention now, most urgent first."""
-    return _complete(list(_entries().values()))
+def incident_board(*, violating: list[EndpointViolations] | None = None) -> list[BoardEntry]:
+    """Endpoints that need attention now, most urgent first.
+
+    `violating` is the last 24 hours' `endpoints_with_violations`, when the caller has
+    read it already (the overview lists it too); else it is read here.
+    """
+    return _complete(list(_entries(violating=violating).values()))
 
 
 def board_entry(*, endpoint: Endpoint) -> BoardEntry | None:
