@@ -2,6 +2,7 @@
 
 python -m bench            # all
 python -m bench list sync  # some
+python -m bench load       # the whole portal under locust (minutes; not in "all")
 """
 
 from __future__ import annotations
@@ -12,6 +13,12 @@ import tempfile
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["load"]:
+        # Its own stack of processes on PostgreSQL and Redis, not a throwaway database;
+        # minutes long, so it runs only when asked for.
+        from bench import load
+
+        return load.run(argv[1:])
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsportal.settings")
     os.environ.setdefault("OPSPORTAL_SECURE", "false")
     os.environ.setdefault("OPSPORTAL_VAR_DIR", tempfile.mkdtemp(prefix="opsportal-bench-"))

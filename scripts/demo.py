@@ -18,6 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -49,10 +50,10 @@ def port_free(port: int) -> bool:
     return True
 
 
-def pump(name: str, stream: object) -> None:
+def pump(name: str, stream: object, out: TextIO) -> None:
     for line in iter(stream.readline, ""):  # type: ignore[attr-defined]
-        sys.stdout.write(f"[{name}] {line}")
-        sys.stdout.flush()
+        out.write(f"[{name}] {line}")
+        out.flush()
 
 
 @dataclass
@@ -77,9 +78,13 @@ class Supervisor:
     QUICK_EXIT_SECONDS = 30
     MAX_QUICK_EXITS = 5
 
-    def __init__(self, env: dict[str, str], *, cwd: Path = ROOT) -> None:
+    def __init__(self, env: dict[str, str], *, cwd: Path = ROOT, out: TextIO | None = None) -> None:
         self.env = env
         self.cwd = cwd
+        # A file for the children's output (each line prefixed with its name); else this
+        # process's own output.
+        self.log = out
+        self.out = out or sys.stdout
         self.children: list[Child] = []
 
     def _spawn(self, args: list[str]) -> subprocess.Popen[str]:
@@ -106,16 +111,18 @@ class Supervisor:
                 line = proc.stdout.readline()
                 if not line:
                     raise SystemExit(f"{name} exited before it was ready (code {proc.wait()}).")
-                sys.stdout.write(f"[{name}] {line}")
+                self.out.write(f"[{name}] {line}")
                 if wait_for in line:
                     break
             else:
                 raise SystemExit(f"{name} was not ready within 120 s.")
-        threading.Thread(target=pump, args=(name, proc.stdout), daemon=True).start()
+        threading.Thread(target=pump, args=(name, proc.stdout, self.out), daemon=True).start()
         return child
 
     def run(self, args: list[str]) -> None:
-        subprocess.run(args, cwd=self.cwd, env=self.env, check=True)
+        subprocess.run(
+            args, cwd=self.cwd, env=self.env, check=True, stdout=self.log, stderr=self.log
+        )
 
     def stop(self) -> None:
         for child in reversed(self.children):
@@ -143,7 +150,9 @@ class Supervisor:
         print(f"\n{child.name} exited with code {code}; starting it again.")
         child.proc = self._spawn(child.args)
         child.started = time.monotonic()
-        threading.Thread(target=pump, args=(child.name, child.proc.stdout), daemon=True).start()
+        threading.Thread(
+            target=pump, args=(child.name, child.proc.stdout, self.out), daemon=True
+        ).start()
         return True
 
     def watch(self, *, stop: threading.Event | None = None) -> int:
