@@ -21,7 +21,9 @@ import argparse
 import csv
 import json
 import os
+import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -191,6 +193,8 @@ def run(argv: list[str]) -> int:
         help="run only this scenario (repeatable); all three by default",
     )
     args = parser.parse_args(argv)
+    # A stop from outside (SIGTERM) still stops every process it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     out = Path(tempfile.mkdtemp(prefix="opsportal-load-results-"))
     log_path = out / "stack.log"
     print(f"load: starting the portal (its processes' output: {log_path})")
