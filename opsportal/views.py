@@ -19,7 +19,7 @@ from core.login_limits import request_login_locks
 from core.roles import Role, role_required
 from endpoints import selectors
 from monitoring import selectors as monitoring_selectors
-from triage.board import incident_board
+from triage.board import incidents_at_a_glance
 
 
 @require_GET
@@ -35,7 +35,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "violating": violating,
         "failing_schedules": monitoring_selectors.failing_schedules(),
         "sync_states": selectors.sync_states(),
-        "incidents": incident_board(violating=violating),
+        "incidents": incidents_at_a_glance(violating=violating),
     }
     return render(request, "overview.html", context)
 

@@ -221,8 +221,8 @@ def describe_change(event: TrailEvent) -> str:
     return f"{event.event_name} on {event.endpoint_name or event.endpoint_config_name}"
 
 
-def _complete(entries: list[BoardEntry]) -> list[BoardEntry]:
-    """Owner, runbook and likely cause for each entry, most urgent first."""
+def _ranked(entries: list[BoardEntry]) -> list[BoardEntry]:
+    """Each entry with its owner, most urgent first."""
     owners = {
         o.endpoint_id: o
         for o in IncidentOwnership.objects.filter(
@@ -231,10 +231,16 @@ def _complete(entries: list[BoardEntry]) -> list[BoardEntry]:
     }
     for item in entries:
         item.owner = owners.get(item.endpoint.pk)
+    entries.sort(key=lambda e: (-e.score, e.since))
+    return entries
+
+
+def _complete(entries: list[BoardEntry]) -> list[BoardEntry]:
+    """Owner, runbook and likely cause for each entry, most urgent first."""
+    for item in _ranked(entries):
         item.runbook_url = runbook_url(item.endpoint)
         first = item.first_symptom
         item.cause = likely_cause(endpoint=item.endpoint, before=first.since, signal=first.text)
-    entries.sort(key=lambda e: (-e.score, e.since))
     return entries
 
 
@@ -245,6 +251,12 @@ def incident_board(*, violating: list[EndpointViolations] | None = None) -> list
     read it already (the overview lists it too); else it is read here.
     """
     return _complete(list(_entries(violating=violating).values()))
+
+
+def incidents_at_a_glance(*, violating: list[EndpointViolations]) -> list[BoardEntry]:
+    """The board's entries with their owners, for the overview's card: it shows what is
+    wrong and who has it, not the likely causes (a query or more per entry) or runbooks."""
+    return _ranked(list(_entries(violating=violating).values()))
 
 
 def board_entry(*, endpoint: Endpoint) -> BoardEntry | None:

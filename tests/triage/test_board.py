@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -123,6 +125,24 @@ def test_taking_ownership_shows_on_the_board_and_is_audited(world, role_client):
     card = viewer_page.split('data-endpoint="tumor-classifier"', 1)[1].split("</section>", 1)[0]
     assert f"owned by {owner.owner.get_username()}" in card
     assert "rolling back B&#x27;s deploy" in card
+
+
+def test_overview_card_shows_the_most_urgent_without_a_query_per_incident(world, role_client):
+    viewer = role_client("Viewer")
+    url = reverse("overview")
+    viewer.get(url)
+    with CaptureQueriesContext(connection) as before:
+        page = viewer.get(url).content.decode()
+    card = page[page.index('data-testid="incidents-card"') :]
+    assert card.index("tumor-classifier") < card.index("churn-serverless")
+    assert "tumor-classifier-5xx-rate in ALARM" in card
+
+    for number in range(4):
+        make_endpoint(f"broken-{number}", status="Failed")
+    with CaptureQueriesContext(connection) as after:
+        page = viewer.get(url).content.decode()
+    assert "7</p>" in page[page.index('data-testid="incidents-card"') :]
+    assert len(after) == len(before)
 
 
 def test_taking_over_releases_the_previous_owner(world, user_factory):
