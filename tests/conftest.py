@@ -11,7 +11,7 @@ from celery.app.task import Task
 from django.contrib.auth.models import Group
 
 from core.aws.clients import forget_clients
-from sandbox.testing import SandboxServer
+from sandbox.testing import SandboxServer, allow_endpoint_instances
 from tests.support.clock import Clock, frozen_clock
 from tests.support.hanging import hanging_server
 from tests.support.queue import HeldTasks, hold_countdowns
@@ -40,9 +40,17 @@ def wait_until_settled(url: str, timeout: float = 30.0) -> None:
             time.sleep(0.1)
 
 
+def allow_the_sessions_endpoints(url: str) -> None:
+    """The suite creates endpoints by the dozen on these types, more than the default
+    endpoint-usage quota allows in a region."""
+    for instance_type in ("ml.m5.large", "ml.m5.xlarge"):
+        allow_endpoint_instances(url, instance_type, 1000)
+
+
 def restart_sandbox(server: SandboxServer) -> None:
     """Start a stopped sandbox again on the same port, with a freshly seeded demo world."""
     server.start()
+    allow_the_sessions_endpoints(server.url)
     wait_until_settled(server.url)
 
 
@@ -53,6 +61,7 @@ def sandbox_server() -> Iterator[SandboxServer]:
     server = SandboxServer(port=0, seed="demo", creating_seconds=0.5)
     server.start()
     server.port = int(server.url.rsplit(":", 1)[1])
+    allow_the_sessions_endpoints(server.url)
     wait_until_settled(server.url)
     yield server
     server.stop()

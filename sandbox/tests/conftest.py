@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from sandbox.server import SandboxServer
-from sandbox.testing import aws_client
+from sandbox.testing import allow_endpoint_instances, aws_client
 
 # Endpoints come up (and fail) this soon after CreateEndpoint, so the suite stays quick...
 CREATING_SECONDS = 0.5
@@ -29,6 +29,8 @@ def running_sandbox() -> Iterator[SandboxServer]:
     with SandboxServer(
         seed="demo", creating_seconds=CREATING_SECONDS, transform_seconds=0.5
     ) as server:
+        # The suite creates endpoints by the dozen, more than the default quota allows.
+        allow_endpoint_instances(server.url, "ml.m5.large", 1000)
         yield server
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -43,6 +44,22 @@ class EndpointStatus(StrEnum):
 
 class EndpointError(Exception):
     """A refused request, worded as SageMaker words it; the API answers ValidationException."""
+
+
+# An instance type's endpoint-usage quota in the caller's account and region: the quota's
+# name and value, or None for a type without one.
+InstanceLimit = Callable[[str], "tuple[str, float] | None"]
+
+
+class InstanceLimitExceeded(Exception):
+    """The request would take the account over an endpoint-usage instance quota."""
+
+    def __init__(self, quota_name: str, limit: float, in_use: int, delta: int) -> None:
+        super().__init__(quota_name)
+        self.quota_name = quota_name
+        self.limit = limit
+        self.in_use = in_use
+        self.delta = delta
 
 
 @dataclass
@@ -235,13 +252,34 @@ class EndpointStore:
         with self._lock:
             return name in self._region(account_id, region)
 
-    def add(self, record: EndpointRecord) -> None:
-        """Store a new endpoint; EndpointError if the name is taken in its region."""
+    def add(self, record: EndpointRecord, *, limit: InstanceLimit | None = None) -> None:
+        """Store a new endpoint; EndpointError if the name is taken in its region,
+        InstanceLimitExceeded if its instances would exceed a quota."""
         with self._lock:
             endpoints = self._region(record.account_id, record.region)
             if record.name in endpoints:
                 raise EndpointError(f'Cannot create already existing endpoint "{record.arn}".')
+            self._admit_instances(record.account_id, record.region, _instances_held(record), limit)
             endpoints[record.name] = record
+
+    def _admit_instances(
+        self, account_id: str, region: str, requested: Counter[str], limit: InstanceLimit | None
+    ) -> None:
+        """InstanceLimitExceeded if `requested` more instances of a type would take the
+        region over its quota; called with the lock held, so two requests cannot both
+        squeeze under it."""
+        if limit is None:
+            return
+        now = self.clock()
+        in_use: Counter[str] = Counter()
+        for record in self._region(account_id, region).values():
+            record.advance(now)
+            in_use.update(_instances_held(record))
+        for instance_type, delta in sorted(requested.items()):
+            quota = limit(instance_type) if delta > 0 else None
+            if quota is not None and in_use[instance_type] + delta > quota[1]:
+                name, value = quota
+                raise InstanceLimitExceeded(name, value, in_use[instance_type], delta)
 
     def get(self, account_id: str, region: str, name: str) -> EndpointRecord | None:
         """A snapshot of the endpoint with due transitions applied, or None."""
@@ -289,7 +327,14 @@ class EndpointStore:
             return self._region(account_id, region).pop(name, None)
 
     def update_weights_and_capacities(
-        self, account_id: str, region: str, name: str, arn: str, changes: list[VariantChange]
+        self,
+        account_id: str,
+        region: str,
+        name: str,
+        arn: str,
+        changes: list[VariantChange],
+        *,
+        limit: InstanceLimit | None = None,
     ) -> EndpointRecord:
         """Start an Updating phase; Current* keep the live values until it completes."""
         now = self.clock()
@@ -299,6 +344,7 @@ class EndpointStore:
                 raise EndpointError(f'Could not find endpoint "{arn}".')
             record.advance(now)
             _check_changes(record, changes)
+            self._admit_instances(account_id, region, _instances_added(record, changes), limit)
             record.status = EndpointStatus.UPDATING
             record.last_modified_time = now
             record.transition_at = now + self.timings.update_duration
@@ -310,11 +356,19 @@ class EndpointStore:
             return record.snapshot()
 
     def update_endpoint(
-        self, account_id: str, region: str, name: str, arn: str, deployment: PendingDeployment
+        self,
+        account_id: str,
+        region: str,
+        name: str,
+        arn: str,
+        deployment: PendingDeployment,
+        *,
+        limit: InstanceLimit | None = None,
     ) -> EndpointRecord:
         """Start a blue/green deployment of a new config; the old fleet serves until it ends.
 
-        The new fleet launches like a new endpoint's, so the update takes ``creating_seconds``.
+        The new fleet launches like a new endpoint's, so the update takes ``creating_seconds``;
+        its instances count against the quotas beside the old fleet's until then.
         """
         now = self.clock()
         with self._lock:
@@ -323,6 +377,7 @@ class EndpointStore:
                 raise EndpointError(f'Could not find endpoint "{arn}".')
             record.advance(now)
             _check_updatable(record)
+            self._admit_instances(account_id, region, _fleet(deployment.variants), limit)
             record.status = EndpointStatus.UPDATING
             record.last_modified_time = now
             record.transition_at = now + self.timings.creating_seconds
@@ -333,6 +388,43 @@ class EndpointStore:
     def clear(self) -> None:
         with self._lock:
             self._endpoints.clear()
+
+
+def _fleet(variants: list[VariantState]) -> Counter[str]:
+    """Instances per type of a fleet: each variant's larger of its live and requested count."""
+    held: Counter[str] = Counter()
+    for variant in variants:
+        if variant.instance_type and not variant.is_serverless:
+            held[variant.instance_type] += max(
+                variant.current_instance_count or 0, variant.desired_instance_count or 0
+            )
+    return held
+
+
+def _instances_held(record: EndpointRecord) -> Counter[str]:
+    """What an endpoint holds against the quotas: its fleet, and a deployment's new fleet
+    besides while both run. A Failed endpoint holds none."""
+    if record.status == EndpointStatus.FAILED:
+        return Counter()
+    held = _fleet(record.variants)
+    if record.pending_deployment is not None:
+        held.update(_fleet(record.pending_deployment.variants))
+    return held
+
+
+def _instances_added(record: EndpointRecord, changes: list[VariantChange]) -> Counter[str]:
+    """The instances a capacity change asks for beyond what each variant already holds."""
+    added: Counter[str] = Counter()
+    for change in changes:
+        variant = record.variant(change.variant_name)
+        if variant is None or variant.instance_type is None:
+            continue
+        if change.desired_instance_count is None or variant.is_serverless:
+            continue
+        held = max(variant.current_instance_count or 0, variant.desired_instance_count or 0)
+        if change.desired_instance_count > held:
+            added[variant.instance_type] += change.desired_instance_count - held
+    return added
 
 
 def _check_updatable(record: EndpointRecord) -> None:

@@ -21,7 +21,8 @@ from moto.iam.models import get_account_id_from
 from moto.moto_api._internal.models import moto_api_backend
 from moto.s3.exceptions import MissingBucket
 from moto.s3.models import s3_backends
-from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
+from moto.sagemaker.exceptions import ValidationError
+from moto.sagemaker.models import FakeEndpointConfig, SageMakerModelBackend, sagemaker_backends
 from moto.utilities.utils import get_partition
 
 
@@ -47,6 +48,24 @@ def account_for(access_key: str | None, account_header: str | None) -> str:
 def reset_moto() -> None:
     """Clear every moto backend, exactly what ``POST /moto-api/reset`` does."""
     moto_api_backend.reset()
+
+
+def accept_instance_types(valid: frozenset[str]) -> None:
+    """Check endpoint configs' instance types against `valid`, not moto's own list.
+
+    moto's list predates ml.g5, ml.inf2, ml.c7i and every type since, so a config on a
+    current type was refused. A type SageMaker does not know is still a
+    ValidationException, in moto's wording.
+    """
+
+    def validate_instance_type(self: FakeEndpointConfig, instance_type: str) -> None:
+        if instance_type not in valid:
+            raise ValidationError(
+                message=f"Value '{instance_type}' at 'instanceType' failed to satisfy "
+                f"constraint: Member must satisfy enum value set: {sorted(valid)}"
+            )
+
+    FakeEndpointConfig.validate_instance_type = validate_instance_type  # type: ignore[method-assign]
 
 
 def _sagemaker(account_id: str, region: str) -> SageMakerModelBackend:

@@ -5,6 +5,10 @@ Every SageMaker instance type has an account-level quota per region and per use,
 AWS accounts get 0 for some common types, which is why a first batch transform on
 ``ml.m5.large`` fails with ResourceLimitExceeded; the sandbox's defaults reproduce that
 (``ml.m5.large for transform job usage`` is 0) while a few other CPU types allow 4 instances.
+Accelerated types (``ml.g5.*``, ``ml.p4d.*``, ``ml.inf2.*``…) start at 0 for endpoints as
+well, so a first GPU deployment fails as it does in a new account; CPU types allow 20
+endpoint instances per region. CreateEndpoint, UpdateEndpoint and
+UpdateEndpointWeightsAndCapacities are refused over them (sandbox/endpoints.py).
 
 Quota codes are made up but stable: derived from the quota's name, so a code copied from one
 run works in the next. Applied values start at the defaults and can be changed per account
@@ -30,7 +34,7 @@ _TRANSFORM_GRANTS = {
     "ml.c5.2xlarge": 4.0,
 }
 _OTHER_CPU_TRANSFORM = 2.0
-_CPU_ENDPOINT = 4.0
+_CPU_ENDPOINT = 20.0
 _ACCELERATED_PREFIXES = ("ml.p", "ml.g", "ml.trn", "ml.inf", "ml.dl")
 
 
@@ -112,6 +116,25 @@ def lookup(name_or_code: str) -> QuotaDefinition | None:
 
 def transform_quota(instance_type: str) -> QuotaDefinition | None:
     return _by_name().get(f"{instance_type} {TRANSFORM_USAGE}")
+
+
+def endpoint_quota(instance_type: str) -> QuotaDefinition | None:
+    return _by_name().get(f"{instance_type} {ENDPOINT_USAGE}")
+
+
+@functools.cache
+def endpoint_instance_types() -> frozenset[str]:
+    """The instance types SageMaker hosts endpoints on, as botocore lists them."""
+    return frozenset(_instance_types("ProductionVariantInstanceType"))
+
+
+def quota_message(name: str, limit: float, in_use: int, delta: int) -> str:
+    """AWS's wording for a request over an account-level instance quota."""
+    return (
+        f"The account-level service limit '{name}' is {limit:g} Instances, with current "
+        f"utilization of {in_use} Instances and a request delta of {delta} Instances. Please use "
+        "AWS Service Quotas to request an increase for this quota."
+    )
 
 
 def transform_instance_types() -> tuple[str, ...]:

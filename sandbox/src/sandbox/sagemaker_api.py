@@ -5,7 +5,8 @@ weight that UpdateEndpointWeightsAndCapacities omits, lacks UpdateEndpoint and p
 own way. These
 handlers keep endpoints in the sandbox's EndpointStore and read models and endpoint configs
 from moto, which still owns them; the endpoint is also registered with moto so its tagging
-and search operations keep working.
+and search operations keep working. Instance counts are held to the account's
+"<instance type> for endpoint usage" quotas (sandbox/quotas.py), as AWS does.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from sandbox.endpoints import (
     EndpointRecord,
     EndpointStatus,
     EndpointStore,
+    InstanceLimit,
+    InstanceLimitExceeded,
     PendingDeployment,
     VariantChange,
     VariantState,
@@ -31,6 +34,7 @@ from sandbox.endpoints import (
 from sandbox.listing import Page, enum_error, paginate, parse_list_query, timestamp_param
 from sandbox.model_data import ArtifactCache, ContainerImage, prepare_variant
 from sandbox.models import SandboxModel
+from sandbox.quotas import QuotaStore, endpoint_quota, quota_message
 
 # A handler answers the request, or returns None to let moto answer it after its checks.
 Handler = Callable[[AwsRequest], WsgiResponse | None]
@@ -174,9 +178,22 @@ def _serverless_config(variant: Mapping[str, Any]) -> dict[str, int] | None:
 class SageMakerApi:
     """Handlers for the endpoint lifecycle and SageMaker's list semantics."""
 
-    def __init__(self, store: EndpointStore, artifacts: ArtifactCache) -> None:
+    def __init__(self, store: EndpointStore, artifacts: ArtifactCache, quotas: QuotaStore) -> None:
         self.store = store
         self.artifacts = artifacts
+        self.quotas = quotas
+
+    def _limit(self, request: AwsRequest) -> InstanceLimit:
+        """The caller's endpoint-usage quotas, for the store to check under its lock."""
+        account, region = request.account_id, request.region
+
+        def limit(instance_type: str) -> tuple[str, float] | None:
+            definition = endpoint_quota(instance_type)
+            if definition is None:
+                return None
+            return definition.name, self.quotas.value(account, region, definition)
+
+        return limit
 
     def operations(self) -> dict[str, Handler]:
         return {
@@ -240,9 +257,11 @@ class SageMakerApi:
             pending_failure_reason=failure,
         )
         try:
-            self.store.add(record)
+            self.store.add(record, limit=self._limit(request))
         except EndpointError as error:
             raise invalid(str(error)) from None
+        except InstanceLimitExceeded as exceeded:
+            raise _over_quota(exceeded) from None
         moto_bridge.add_endpoint_shadow(
             account, region, name, config_name, params.get("Tags") or []
         )
@@ -305,9 +324,13 @@ class SageMakerApi:
                 capture = current.data_capture
         deployment = PendingDeployment(config_name, variants, capture, now, failure)
         try:
-            self.store.update_endpoint(account, region, name, arn, deployment)
+            self.store.update_endpoint(
+                account, region, name, arn, deployment, limit=self._limit(request)
+            )
         except EndpointError as error:
             raise invalid(str(error)) from None
+        except InstanceLimitExceeded as exceeded:
+            raise _over_quota(exceeded) from None
         return json_response(request, {"EndpointArn": arn})
 
     @staticmethod
@@ -405,10 +428,12 @@ class SageMakerApi:
         changes = [_variant_change(item) for item in items]
         try:
             self.store.update_weights_and_capacities(
-                request.account_id, request.region, name, arn, changes
+                request.account_id, request.region, name, arn, changes, limit=self._limit(request)
             )
         except EndpointError as error:
             raise invalid(str(error)) from None
+        except InstanceLimitExceeded as exceeded:
+            raise _over_quota(exceeded) from None
         return json_response(request, {"EndpointArn": arn})
 
     def list_models(self, request: AwsRequest) -> WsgiResponse:
@@ -442,6 +467,13 @@ class SageMakerApi:
         if page.next_token:
             result["NextToken"] = page.next_token
         return json_response(request, result)
+
+
+def _over_quota(exceeded: InstanceLimitExceeded) -> AwsError:
+    return AwsError(
+        "ResourceLimitExceeded",
+        quota_message(exceeded.quota_name, exceeded.limit, exceeded.in_use, exceeded.delta),
+    )
 
 
 def _page_resources(

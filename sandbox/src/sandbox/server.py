@@ -71,7 +71,7 @@ from sandbox.metric_store import MetricStore
 from sandbox.model_data import ArtifactCache
 from sandbox.monitor import HOUR, MAX_CLOCK_SPEED, ModelMonitor, MonitorStore, ScheduleClock
 from sandbox.monitor_api import MonitorApi
-from sandbox.quotas import QuotaStore
+from sandbox.quotas import QuotaStore, endpoint_instance_types
 from sandbox.runtime import Runtime, rest_operation
 from sandbox.sagemaker_api import Handler, SageMakerApi
 from sandbox.scenarios import ScenarioLog
@@ -152,7 +152,10 @@ class SandboxApp:
         self._known_hosts: dict[str, bool] = {}
         self.api_faults = ApiFaultInjector(state.api_faults)
         self.admin = AdminControls(state, self.reset)
-        self.register("sagemaker", SageMakerApi(state.endpoints, state.artifacts).operations())
+        moto_bridge.accept_instance_types(endpoint_instance_types())
+        self.register(
+            "sagemaker", SageMakerApi(state.endpoints, state.artifacts, state.quotas).operations()
+        )
         runtime = Runtime(state.endpoints, state.faults, state.endpoint_metrics, state.capture)
         self.register("sagemaker", runtime.operations())
         self.register("sagemaker", TransformApi(state.transforms, state.quotas).operations())

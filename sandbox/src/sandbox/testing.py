@@ -165,6 +165,20 @@ def clear_api_faults(
     return list(answer["cleared"])
 
 
+def allow_endpoint_instances(
+    url: str, instance_type: str, count: int, *, region: str | None = None
+) -> None:
+    """Set the endpoint-usage quota of an instance type (in every region unless one is
+    given): a test session that creates endpoints by the dozen would otherwise meet the
+    default quota, as an AWS account would."""
+    body: dict[str, Any] = {"quota": f"{instance_type} for endpoint usage", "value": count}
+    if region is not None:
+        body["region"] = region
+    status, answer = control(url, "quotas", body=body)
+    if status != 200:
+        raise ValueError(answer.get("message", answer))
+
+
 def unique(prefix: str) -> str:
     """``prefix`` with a random suffix, for names no other test uses."""
     return f"{prefix}-{uuid.uuid4().hex[:8]}"

@@ -18,7 +18,12 @@ from sandbox.aws_protocol import AwsError, AwsRequest, WsgiResponse, json_respon
 from sandbox.aws_protocol import validation_error as invalid
 from sandbox.inference_io import media_type
 from sandbox.listing import enum_error, paginate, parse_list_query, timestamp_param
-from sandbox.quotas import QuotaStore, transform_instance_types, transform_quota
+from sandbox.quotas import (
+    QuotaStore,
+    quota_message,
+    transform_instance_types,
+    transform_quota,
+)
 from sandbox.sagemaker_api import partition
 from sandbox.transform_io import TransformSettings, family
 from sandbox.transform_jobs import (
@@ -125,15 +130,6 @@ def render_job(job: TransformJob) -> dict[str, Any]:
     if job.end_time is not None:
         described["TransformEndTime"] = job.end_time
     return described
-
-
-def quota_message(name: str, limit: float, in_use: int, delta: int) -> str:
-    """AWS's wording for a request over an account-level instance quota."""
-    return (
-        f"The account-level service limit '{name}' is {limit:g} Instances, with current "
-        f"utilization of {in_use} Instances and a request delta of {delta} Instances. Please use "
-        "AWS Service Quotas to request an increase for this quota."
-    )
 
 
 def _arn(account_id: str, region: str, resource: str, name: str) -> str:
