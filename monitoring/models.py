@@ -52,6 +52,19 @@ class Alarm(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.state})"
 
+    @property
+    def drives_auto_scaling(self) -> bool:
+        """One of the alarms Application Auto Scaling makes for a target-tracking policy.
+
+        Its ALARM state means "scale out" (AlarmHigh) or "scale in" (AlarmLow, in ALARM
+        whenever traffic is light), not that anything is wrong.
+        """
+        return self.name.startswith(TARGET_TRACKING_PREFIX)
+
+
+# AWS names a target-tracking policy's alarms TargetTracking-<resource>-AlarmHigh|Low-<id>.
+TARGET_TRACKING_PREFIX = "TargetTracking-"
+
 
 class MonitoringSchedule(models.Model):
     """A SageMaker Model Monitor schedule as last synced; kept (with `deleted_at`) after it

@@ -14,7 +14,7 @@ from endpoints.selectors import live_endpoints_by_key
 
 if TYPE_CHECKING:
     from endpoints.models import Endpoint
-from monitoring.models import Alarm
+from monitoring.models import TARGET_TRACKING_PREFIX, Alarm
 
 
 def endpoint_alarms(*, endpoint: Endpoint) -> list[Alarm]:
@@ -29,12 +29,16 @@ def endpoint_alarms(*, endpoint: Endpoint) -> list[Alarm]:
 def incident_started_at(*, endpoint: Endpoint) -> datetime | None:
     """When the endpoint's current incident began: the earliest state change among its
     alarms that are in ALARM now (None when none is)."""
-    started: datetime | None = Alarm.objects.filter(
-        account_id=endpoint.account_id,
-        region=endpoint.region,
-        endpoint_name=endpoint.name,
-        state="ALARM",
-    ).aggregate(first=Min("state_updated_at"))["first"]
+    started: datetime | None = (
+        Alarm.objects.filter(
+            account_id=endpoint.account_id,
+            region=endpoint.region,
+            endpoint_name=endpoint.name,
+            state="ALARM",
+        )
+        .exclude(name__startswith=TARGET_TRACKING_PREFIX)
+        .aggregate(first=Min("state_updated_at"))["first"]
+    )
     return started
 
 
@@ -70,5 +74,11 @@ def endpoints_in_alarm() -> list[EndpointInAlarm]:
 
 
 def firing_alarms() -> list[Alarm]:
-    """Every alarm in ALARM that watches an endpoint (its EndpointName dimension)."""
-    return list(Alarm.objects.filter(state="ALARM").exclude(endpoint_name="").order_by("name"))
+    """Every alarm in ALARM that watches an endpoint (its EndpointName dimension), but
+    not auto scaling's own: those fire to scale, not because something is wrong."""
+    return list(
+        Alarm.objects.filter(state="ALARM")
+        .exclude(endpoint_name="")
+        .exclude(name__startswith=TARGET_TRACKING_PREFIX)
+        .order_by("name")
+    )

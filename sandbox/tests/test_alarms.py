@@ -232,6 +232,8 @@ def test_demo_world_alarms_watch_the_busiest_variant_and_start_ok(
             endpoint = dimensions.get("EndpointName")
             if endpoint not in demo:
                 continue  # another test's endpoint
+            if alarm["AlarmName"].startswith("TargetTracking-"):
+                continue  # auto scaling's own (tests/test_autoscaling.py)
             assert alarm["AlarmName"] in (f"{endpoint}-5xx-rate", f"{endpoint}-model-latency-p99")
             first_change = cloudwatch.describe_alarm_history(
                 AlarmName=alarm["AlarmName"],

@@ -145,6 +145,19 @@ def test_overview_card_shows_the_most_urgent_without_a_query_per_incident(world,
     assert len(after) == len(before)
 
 
+def test_auto_scaling_alarms_firing_are_not_incidents(world, role_client):
+    fraud = Endpoint.objects.get(name="fraud-detection")
+    resource = f"endpoint/{fraud.name}/variant/A"
+    firing(fraud, f"TargetTracking-{resource}-AlarmLow-5a1c", since=ago(30))
+    assert "fraud-detection" not in [e.endpoint.name for e in incident_board()]
+    viewer = role_client("Viewer")
+    assert "fraud-detection" not in viewer.get(reverse("overview")).content.decode()
+
+    tab = viewer.get(reverse("monitoring:endpoint_metrics", args=[fraud.pk])).content.decode()
+    row = tab[tab.index(f'data-alarm="TargetTracking-{resource}') :]
+    assert "its ALARM means scale in, not trouble" in row[: row.index("</tr>")]
+
+
 def test_taking_over_releases_the_previous_owner(world, user_factory):
     from triage.services import incident_take
 

@@ -254,6 +254,44 @@ def _definition(account_id: str, region: str, alarm: Alarm) -> AlarmDefinition:
     )
 
 
+def put_alarm(
+    account_id: str,
+    region: str,
+    *,
+    name: str,
+    namespace: str,
+    metric_name: str,
+    dimensions: list[tuple[str, str]],
+    statistic: str,
+    period: int,
+    evaluation_periods: int,
+    threshold: float,
+    comparison_operator: str,
+    description: str,
+    actions: list[str],
+) -> str:
+    """Store a metric alarm made by another service (a scaling policy's); returns its ARN."""
+    alarm = cloudwatch_backends[account_id][region].put_metric_alarm(
+        name=name,
+        namespace=namespace,
+        metric_name=metric_name,
+        comparison_operator=comparison_operator,
+        evaluation_periods=evaluation_periods,
+        period=period,
+        threshold=threshold,
+        statistic=statistic,
+        description=description,
+        dimensions=[{"Name": key, "Value": value} for key, value in dimensions],
+        alarm_actions=actions,
+    )
+    return str(alarm.alarm_arn)
+
+
+def delete_alarms(account_id: str, region: str, names: list[str]) -> None:
+    if names:
+        cloudwatch_backends[account_id][region].delete_alarms(names)
+
+
 def alarm_definitions() -> list[AlarmDefinition]:
     """Every metric alarm in every account and region, for the sandbox's alarm evaluator."""
     return [

@@ -50,6 +50,13 @@ from sandbox.admin import PREFIX as _ADMIN_PREFIX
 from sandbox.admin import AdminControls
 from sandbox.alarms import AlarmEvaluator, AlarmHistory, AlarmsApi
 from sandbox.api_faults import ApiFaultInjector, ApiFaultStore, ConnectionReset
+from sandbox.autoscaling import ScalingStore
+from sandbox.autoscaling_api import (
+    APPLICATION_AUTOSCALING,
+    AutoScalingApi,
+    alarm_remover,
+    target_tracking_alarms,
+)
 from sandbox.aws_protocol import (
     AwsError,
     AwsRequest,
@@ -117,8 +124,10 @@ class SandboxState:
         self.monitors = MonitorStore(ScheduleClock(clock_speed))
         self.monitor = ModelMonitor(self.monitors, self.endpoints, self.capture, self.metrics)
         self.scenarios = ScenarioLog()
+        self.autoscaling = ScalingStore(target_tracking_alarms, alarm_remover)
 
     def clear(self) -> None:
+        self.autoscaling.clear()
         self.transforms.clear()
         self.quotas.clear()
         self.endpoints.clear()
@@ -161,6 +170,7 @@ class SandboxApp:
         self.register("sagemaker", TransformApi(state.transforms, state.quotas).operations())
         self.register("sagemaker", MonitorApi(state.monitors, state.endpoints).operations())
         self.register(SERVICE_QUOTAS, ServiceQuotasApi(state.quotas).operations())
+        self.register(APPLICATION_AUTOSCALING, AutoScalingApi(state.autoscaling).operations())
         self.register(CLOUDWATCH, CloudWatchApi(state.metrics).operations())
         self.register(
             "cloudtrail", LookupEventsApi(state.cloudtrail, state.lookup_limiter).operations()

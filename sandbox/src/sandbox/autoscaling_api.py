@@ -1,0 +1,335 @@
+"""Application Auto Scaling's API for SageMaker variant targets (sandbox/autoscaling.py).
+
+Requests for another namespace or dimension go on to moto. Answers carry no JSON nulls
+(botocore would hand ``None`` to the caller where AWS sends nothing). A target-tracking
+policy on SageMakerVariantInvocationsPerInstance gets the two CloudWatch alarms AWS makes
+for it: ``TargetTracking-<resource>-AlarmHigh-<uuid>`` (above the target for 3 minutes)
+and ``-AlarmLow-<uuid>`` (below 90 % of it for 15 minutes).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sandbox import moto_bridge
+from sandbox.autoscaling import (
+    NAMESPACE,
+    SUSPENSIONS,
+    VARIANT_DIMENSION,
+    Alarm,
+    ScalableTarget,
+    ScalingError,
+    ScalingPolicy,
+    ScalingStore,
+)
+from sandbox.aws_protocol import AwsError, AwsRequest, WsgiResponse, json_response
+
+Handler = Callable[[AwsRequest], WsgiResponse | None]
+
+# Application Auto Scaling's signing name.
+APPLICATION_AUTOSCALING = "application-autoscaling"
+VARIANT_RESOURCE = re.compile(r"^endpoint/[^/]+/variant/[^/]+$")
+INVOCATIONS_PER_INSTANCE = "SageMakerVariantInvocationsPerInstance"
+MAX_RESULTS = 50
+
+
+def _invalid(message: str) -> AwsError:
+    return AwsError("ValidationException", message)
+
+
+def _ours(params: dict[str, Any], *, describing: bool = False) -> bool:
+    """A request about SageMaker variant targets (else moto answers it). A describe call
+    may leave the dimension out."""
+    if params.get("ServiceNamespace") != NAMESPACE:
+        return False
+    dimension = params.get("ScalableDimension")
+    return dimension == VARIANT_DIMENSION or (describing and dimension is None)
+
+
+def _resource(params: dict[str, Any]) -> str:
+    resource = str(params.get("ResourceId") or "")
+    if not VARIANT_RESOURCE.match(resource):
+        raise _invalid(
+            f"Unsupported resource ID {resource!r}: a SageMaker variant's is "
+            "endpoint/<endpoint name>/variant/<variant name>."
+        )
+    return resource
+
+
+def _capacity(params: dict[str, Any], name: str) -> int | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _invalid(f"{name} must be a whole number of instances, 0 or more.")
+    return value
+
+
+def render_target(target: ScalableTarget) -> dict[str, Any]:
+    return {
+        "ServiceNamespace": NAMESPACE,
+        "ResourceId": target.resource_id,
+        "ScalableDimension": VARIANT_DIMENSION,
+        "MinCapacity": target.min_capacity,
+        "MaxCapacity": target.max_capacity,
+        "RoleARN": target.role_arn,
+        "CreationTime": target.creation_time,
+        "SuspendedState": dict(target.suspended),
+        "ScalableTargetARN": target.arn,
+    }
+
+
+def render_policy(policy: ScalingPolicy) -> dict[str, Any]:
+    rendered: dict[str, Any] = {
+        "PolicyARN": policy.arn,
+        "PolicyName": policy.name,
+        "ServiceNamespace": NAMESPACE,
+        "ResourceId": policy.resource_id,
+        "ScalableDimension": VARIANT_DIMENSION,
+        "PolicyType": policy.policy_type,
+        "Alarms": [{"AlarmName": a.name, "AlarmARN": a.arn} for a in policy.alarms],
+        "CreationTime": policy.creation_time,
+    }
+    key = (
+        "TargetTrackingScalingPolicyConfiguration"
+        if policy.policy_type == "TargetTrackingScaling"
+        else "StepScalingPolicyConfiguration"
+    )
+    rendered[key] = policy.configuration
+    return rendered
+
+
+def _page(request: AwsRequest, items: list[dict[str, Any]], key: str) -> WsgiResponse:
+    params = request.json_body()
+    size = params.get("MaxResults", MAX_RESULTS)
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_RESULTS:
+        raise _invalid(f"MaxResults must be between 1 and {MAX_RESULTS}.")
+    token = params.get("NextToken")
+    start = 0
+    if token is not None:
+        if not isinstance(token, str) or not token.startswith("page-") or not token[5:].isdigit():
+            raise AwsError("InvalidNextTokenException", "Invalid token")
+        start = int(token[5:])
+    answer: dict[str, Any] = {key: items[start : start + size]}
+    if start + size < len(items):
+        answer["NextToken"] = f"page-{start + size}"
+    return json_response(request, answer)
+
+
+def target_tracking_alarms(policy: ScalingPolicy) -> list[Alarm]:
+    """The CloudWatch alarms AWS creates for a target-tracking policy, stored in moto."""
+    if policy.policy_type != "TargetTrackingScaling":
+        return []
+    config = policy.configuration
+    target = float(config["TargetValue"])
+    customized = config.get("CustomizedMetricSpecification")
+    _, endpoint, _, variant = policy.resource_id.split("/")
+    if customized:
+        namespace = str(customized.get("Namespace", ""))
+        metric = str(customized.get("MetricName", ""))
+        dimensions = [(str(d["Name"]), str(d["Value"])) for d in customized.get("Dimensions", [])]
+        statistic = str(customized.get("Statistic", "Average"))
+    else:
+        namespace, metric, statistic = "AWS/SageMaker", "InvocationsPerInstance", "Sum"
+        dimensions = [("EndpointName", endpoint), ("VariantName", variant)]
+    alarms = []
+    for side, comparison, periods, threshold in (
+        ("AlarmHigh", "GreaterThanThreshold", 3, target),
+        ("AlarmLow", "LessThanThreshold", 15, round(target * 0.9, 6)),
+    ):
+        name = f"TargetTracking-{policy.resource_id}-{side}-{uuid.uuid4()}"
+        arn = moto_bridge.put_alarm(
+            policy.account_id,
+            policy.region,
+            name=name,
+            namespace=namespace,
+            metric_name=metric,
+            dimensions=dimensions,
+            statistic=statistic,
+            period=60,
+            evaluation_periods=periods,
+            threshold=threshold,
+            comparison_operator=comparison,
+            description=f"DO NOT EDIT OR DELETE. For TargetTrackingScaling policy {policy.arn}.",
+            actions=[policy.arn],
+        )
+        alarms.append(Alarm(name=name, arn=arn))
+    return alarms
+
+
+def _target_tracking(params: dict[str, Any]) -> dict[str, Any]:
+    config = params.get("TargetTrackingScalingPolicyConfiguration")
+    if not isinstance(config, dict):
+        raise _invalid(
+            "TargetTrackingScalingPolicyConfiguration is required for a TargetTrackingScaling "
+            "policy."
+        )
+    value = config.get("TargetValue")
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise _invalid("TargetValue must be a number greater than 0.")
+    predefined = config.get("PredefinedMetricSpecification")
+    customized = config.get("CustomizedMetricSpecification")
+    if bool(predefined) == bool(customized):
+        raise _invalid(
+            "Give exactly one of PredefinedMetricSpecification and CustomizedMetricSpecification."
+        )
+    if predefined and predefined.get("PredefinedMetricType") != INVOCATIONS_PER_INSTANCE:
+        raise _invalid(
+            f"The sandbox tracks {INVOCATIONS_PER_INSTANCE} or a customized metric for "
+            f"{VARIANT_DIMENSION}; got {predefined.get('PredefinedMetricType')!r}."
+        )
+    for cooldown in ("ScaleOutCooldown", "ScaleInCooldown"):
+        seconds = config.get(cooldown)
+        if seconds is not None and (
+            isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0
+        ):
+            raise _invalid(f"{cooldown} must be a whole number of seconds, 0 or more.")
+    return dict(config)
+
+
+class AutoScalingApi:
+    """Answers Application Auto Scaling for SageMaker variants from a ScalingStore."""
+
+    def __init__(self, store: ScalingStore) -> None:
+        self.store = store
+
+    def operations(self) -> dict[str, Handler]:
+        return {
+            "RegisterScalableTarget": self.register_scalable_target,
+            "DeregisterScalableTarget": self.deregister_scalable_target,
+            "DescribeScalableTargets": self.describe_scalable_targets,
+            "PutScalingPolicy": self.put_scaling_policy,
+            "DeleteScalingPolicy": self.delete_scaling_policy,
+            "DescribeScalingPolicies": self.describe_scaling_policies,
+            "DescribeScalingActivities": self.describe_scaling_activities,
+        }
+
+    def register_scalable_target(self, request: AwsRequest) -> WsgiResponse | None:
+        params = request.json_body()
+        if not _ours(params):
+            return None
+        suspended = params.get("SuspendedState")
+        if suspended is not None and (
+            not isinstance(suspended, dict)
+            or set(suspended) - set(SUSPENSIONS)
+            or not all(isinstance(v, bool) for v in suspended.values())
+        ):
+            raise _invalid(f"SuspendedState takes true or false for {', '.join(SUSPENSIONS)}.")
+        try:
+            target = self.store.register(
+                account_id=request.account_id,
+                region=request.region,
+                resource_id=_resource(params),
+                min_capacity=_capacity(params, "MinCapacity"),
+                max_capacity=_capacity(params, "MaxCapacity"),
+                role_arn=params.get("RoleARN"),
+                suspended=suspended,
+            )
+        except ScalingError as error:
+            raise AwsError(error.code, error.message) from None
+        return json_response(request, {"ScalableTargetARN": target.arn})
+
+    def deregister_scalable_target(self, request: AwsRequest) -> WsgiResponse | None:
+        params = request.json_body()
+        if not _ours(params):
+            return None
+        try:
+            self.store.deregister(
+                account_id=request.account_id,
+                region=request.region,
+                resource_id=_resource(params),
+            )
+        except ScalingError as error:
+            raise AwsError(error.code, error.message) from None
+        return json_response(request, {})
+
+    def describe_scalable_targets(self, request: AwsRequest) -> WsgiResponse | None:
+        params = request.json_body()
+        if not _ours(params, describing=True):
+            return None
+        targets = self.store.targets(
+            account_id=request.account_id,
+            region=request.region,
+            resource_ids=list(params.get("ResourceIds") or []),
+        )
+        return _page(request, [render_target(t) for t in targets], "ScalableTargets")
+
+    def put_scaling_policy(self, request: AwsRequest) -> WsgiResponse | None:
+        params = request.json_body()
+        if not _ours(params):
+            return None
+        name = params.get("PolicyName")
+        if not isinstance(name, str) or not 1 <= len(name) <= 256:
+            raise _invalid("PolicyName must be 1 to 256 characters.")
+        policy_type = params.get("PolicyType", "StepScaling")
+        if policy_type == "TargetTrackingScaling":
+            configuration = _target_tracking(params)
+        elif policy_type == "StepScaling":
+            configuration = dict(params.get("StepScalingPolicyConfiguration") or {})
+        else:
+            raise _invalid(
+                f"1 validation error detected: Value '{policy_type}' at 'policyType' failed to "
+                "satisfy constraint: Member must satisfy enum value set: [PredictiveScaling, "
+                "StepScaling, TargetTrackingScaling]"
+            )
+        try:
+            policy = self.store.put_policy(
+                account_id=request.account_id,
+                region=request.region,
+                resource_id=_resource(params),
+                name=name,
+                policy_type=policy_type,
+                configuration=configuration,
+            )
+        except ScalingError as error:
+            raise AwsError(error.code, error.message) from None
+        return json_response(
+            request,
+            {
+                "PolicyARN": policy.arn,
+                "Alarms": [{"AlarmName": a.name, "AlarmARN": a.arn} for a in policy.alarms],
+            },
+        )
+
+    def delete_scaling_policy(self, request: AwsRequest) -> WsgiResponse | None:
+        params = request.json_body()
+        if not _ours(params):
+            return None
+        try:
+            self.store.delete_policy(
+                account_id=request.account_id,
+                region=request.region,
+                resource_id=_resource(params),
+                name=str(params.get("PolicyName") or ""),
+            )
+        except ScalingError as error:
+            raise AwsError(error.code, error.message) from None
+        return json_response(request, {})
+
+    def describe_scaling_policies(self, request: AwsRequest) -> WsgiResponse | None:
+        params = request.json_body()
+        if not _ours(params, describing=True):
+            return None
+        resource = params.get("ResourceId")
+        policies = self.store.policies(
+            account_id=request.account_id,
+            region=request.region,
+            resource_id=str(resource) if resource is not None else None,
+            names=list(params.get("PolicyNames") or []),
+        )
+        return _page(request, [render_policy(p) for p in policies], "ScalingPolicies")
+
+    def describe_scaling_activities(self, request: AwsRequest) -> WsgiResponse | None:
+        """What the scaling of the variants did; the sandbox does not scale them yet, so a
+        registered variant has no activities (moto answers nothing at all)."""
+        params = request.json_body()
+        if not _ours(params, describing=True):
+            return None
+        return _page(request, [], "ScalingActivities")
+
+
+def alarm_remover(account_id: str, region: str, names: list[str]) -> None:
+    moto_bridge.delete_alarms(account_id, region, names)
