@@ -43,6 +43,17 @@ def config(sagemaker: Any, model: str, instance_type: str, count: int) -> str:
     return name
 
 
+def serving(url: str, sagemaker: Any, model: str, instance_type: str, count: int) -> str:
+    """An InService endpoint of `count` instances, in a region allowing three of the type."""
+    allow_endpoint_instances(url, instance_type, 3, region=REGION)
+    name = unique("quota")
+    sagemaker.create_endpoint(
+        EndpointName=name, EndpointConfigName=config(sagemaker, model, instance_type, count)
+    )
+    wait_for_status(url, REGION, name, "InService")
+    return name
+
+
 def refusal(raised: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
     error = raised.value.response["Error"]
     return error["Code"], error["Message"]
@@ -87,12 +98,7 @@ def test_capacity_beyond_the_quota_is_refused_and_changes_nothing(
     running_sandbox: SandboxServer, sagemaker: Any, model: str
 ) -> None:
     url = running_sandbox.url
-    allow_endpoint_instances(url, "ml.c5.large", 3, region=REGION)
-    name = unique("cap")
-    sagemaker.create_endpoint(
-        EndpointName=name, EndpointConfigName=config(sagemaker, model, "ml.c5.large", 2)
-    )
-    wait_for_status(url, REGION, name, "InService")
+    name = serving(url, sagemaker, model, "ml.c5.large", 2)
 
     with pytest.raises(ClientError) as raised:
         sagemaker.update_endpoint_weights_and_capacities(
@@ -119,12 +125,7 @@ def test_a_blue_green_update_needs_room_for_both_fleets(
     running_sandbox: SandboxServer, sagemaker: Any, model: str
 ) -> None:
     url = running_sandbox.url
-    allow_endpoint_instances(url, "ml.m6i.large", 3, region=REGION)
-    name = unique("bluegreen")
-    sagemaker.create_endpoint(
-        EndpointName=name, EndpointConfigName=config(sagemaker, model, "ml.m6i.large", 2)
-    )
-    wait_for_status(url, REGION, name, "InService")
+    name = serving(url, sagemaker, model, "ml.m6i.large", 2)
 
     with pytest.raises(ClientError) as raised:
         sagemaker.update_endpoint(

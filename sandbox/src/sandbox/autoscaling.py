@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.aws_protocol import AwsError
+
 NAMESPACE = "sagemaker"
 VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 SUSPENSIONS = (
@@ -26,13 +28,8 @@ SUSPENSIONS = (
 )
 
 
-class ScalingError(Exception):
-    """A refused request: ``code`` is the error Application Auto Scaling answers."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class ScalingError(AwsError):
+    """A refused request, answered as Application Auto Scaling answers it."""
 
 
 @dataclass

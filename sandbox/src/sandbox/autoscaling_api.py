@@ -21,7 +21,6 @@ from sandbox.autoscaling import (
     VARIANT_DIMENSION,
     Alarm,
     ScalableTarget,
-    ScalingError,
     ScalingPolicy,
     ScalingStore,
 )
@@ -218,32 +217,26 @@ class AutoScalingApi:
             or not all(isinstance(v, bool) for v in suspended.values())
         ):
             raise _invalid(f"SuspendedState takes true or false for {', '.join(SUSPENSIONS)}.")
-        try:
-            target = self.store.register(
-                account_id=request.account_id,
-                region=request.region,
-                resource_id=_resource(params),
-                min_capacity=_capacity(params, "MinCapacity"),
-                max_capacity=_capacity(params, "MaxCapacity"),
-                role_arn=params.get("RoleARN"),
-                suspended=suspended,
-            )
-        except ScalingError as error:
-            raise AwsError(error.code, error.message) from None
+        target = self.store.register(
+            account_id=request.account_id,
+            region=request.region,
+            resource_id=_resource(params),
+            min_capacity=_capacity(params, "MinCapacity"),
+            max_capacity=_capacity(params, "MaxCapacity"),
+            role_arn=params.get("RoleARN"),
+            suspended=suspended,
+        )
         return json_response(request, {"ScalableTargetARN": target.arn})
 
     def deregister_scalable_target(self, request: AwsRequest) -> WsgiResponse | None:
         params = request.json_body()
         if not _ours(params):
             return None
-        try:
-            self.store.deregister(
-                account_id=request.account_id,
-                region=request.region,
-                resource_id=_resource(params),
-            )
-        except ScalingError as error:
-            raise AwsError(error.code, error.message) from None
+        self.store.deregister(
+            account_id=request.account_id,
+            region=request.region,
+            resource_id=_resource(params),
+        )
         return json_response(request, {})
 
     def describe_scalable_targets(self, request: AwsRequest) -> WsgiResponse | None:
@@ -275,17 +268,14 @@ class AutoScalingApi:
                 "satisfy constraint: Member must satisfy enum value set: [PredictiveScaling, "
                 "StepScaling, TargetTrackingScaling]"
             )
-        try:
-            policy = self.store.put_policy(
-                account_id=request.account_id,
-                region=request.region,
-                resource_id=_resource(params),
-                name=name,
-                policy_type=policy_type,
-                configuration=configuration,
-            )
-        except ScalingError as error:
-            raise AwsError(error.code, error.message) from None
+        policy = self.store.put_policy(
+            account_id=request.account_id,
+            region=request.region,
+            resource_id=_resource(params),
+            name=name,
+            policy_type=policy_type,
+            configuration=configuration,
+        )
         return json_response(
             request,
             {
@@ -298,15 +288,12 @@ class AutoScalingApi:
         params = request.json_body()
         if not _ours(params):
             return None
-        try:
-            self.store.delete_policy(
-                account_id=request.account_id,
-                region=request.region,
-                resource_id=_resource(params),
-                name=str(params.get("PolicyName") or ""),
-            )
-        except ScalingError as error:
-            raise AwsError(error.code, error.message) from None
+        self.store.delete_policy(
+            account_id=request.account_id,
+            region=request.region,
+            resource_id=_resource(params),
+            name=str(params.get("PolicyName") or ""),
+        )
         return json_response(request, {})
 
     def describe_scaling_policies(self, request: AwsRequest) -> WsgiResponse | None:
