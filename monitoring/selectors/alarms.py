@@ -18,12 +18,13 @@ from monitoring.models import TARGET_TRACKING_PREFIX, Alarm
 
 
 def endpoint_alarms(*, endpoint: Endpoint) -> list[Alarm]:
-    """Alarms whose EndpointName dimension is this endpoint, ALARM first."""
+    """Alarms whose EndpointName dimension is this endpoint, ALARM first; auto scaling's
+    own after the ones that say something is wrong."""
     alarms = Alarm.objects.filter(
         account_id=endpoint.account_id, region=endpoint.region, endpoint_name=endpoint.name
     )
     order = {"ALARM": 0, "INSUFFICIENT_DATA": 1, "OK": 2}
-    return sorted(alarms, key=lambda a: (order.get(a.state, 3), a.name))
+    return sorted(alarms, key=lambda a: (a.drives_auto_scaling, order.get(a.state, 3), a.name))
 
 
 def incident_started_at(*, endpoint: Endpoint) -> datetime | None:

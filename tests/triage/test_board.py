@@ -156,6 +156,11 @@ def test_auto_scaling_alarms_firing_are_not_incidents(world, role_client):
     tab = viewer.get(reverse("monitoring:endpoint_metrics", args=[fraud.pk])).content.decode()
     row = tab[tab.index(f'data-alarm="TargetTracking-{resource}') :]
     assert "its ALARM means scale in, not trouble" in row[: row.index("</tr>")]
+    firing(fraud, "fraud-detection-5xx-rate", since=ago(5))
+    tab = viewer.get(reverse("monitoring:endpoint_metrics", args=[fraud.pk])).content.decode()
+    assert tab.index('data-alarm="fraud-detection-5xx-rate"') < tab.index(
+        f'data-alarm="TargetTracking-{resource}'
+    )
 
 
 def test_taking_over_releases_the_previous_owner(world, user_factory):
