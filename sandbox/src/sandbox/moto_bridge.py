@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -318,6 +318,33 @@ def set_alarm_state(account_id: str, region: str, name: str, state: AlarmState) 
     if state.transitioned is not None:
         alarm.state_transitioned_timestamp = datetime.fromtimestamp(state.transitioned, tz=UTC)
     return True
+
+
+@dataclass(frozen=True)
+class TrippedAlarm:
+    """An alarm in ALARM state and the moment it went there."""
+
+    name: str
+    since: float
+
+
+def alarms_in_alarm(account_id: str, region: str, names: Iterable[str]) -> list[TrippedAlarm]:
+    """Which of the named alarms are in ALARM now, and since when: what a deployment's
+    auto-rollback watches. Names without an alarm are skipped, as SageMaker finds no alarm
+    in ALARM under them."""
+    backend = cloudwatch_backends[account_id][region]
+    tripped = []
+    for name in names:
+        alarm = backend.alarms.get(name)
+        if alarm is None or alarm.state_value != "ALARM":
+            continue
+        transitioned = getattr(alarm, "state_transitioned_timestamp", None)
+        since = transitioned or alarm.state_updated_timestamp
+        if isinstance(since, datetime) and since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)  # moto's own timestamps are naive UTC
+        moment = _epoch(since)
+        tripped.append(TrippedAlarm(name=name, since=moment if moment is not None else 0.0))
+    return tripped
 
 
 def alarm_configuration(definition: AlarmDefinition) -> dict[str, Any]:
