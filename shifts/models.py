@@ -1,8 +1,10 @@
-"""Traffic-shift proposals, their approvals and their timeline.
+"""Change requests (historically "traffic shifts"), their approvals and their timeline.
 
-A proposal is a desired weight per production variant, bound to the live weights it was
-made against. The state machine (TRANSITIONS) is the single source of truth for what may
-follow what; services change `state` only through it.
+A proposal is one change to one endpoint — traffic weights, capacity, auto scaling, a model
+version deploy or a rollback to an earlier config — bound to the live state it was made
+against (the weights for a traffic shift, `before_state` for the other changes). The
+state machine (TRANSITIONS) is the single source of truth for what may follow what;
+services change `state` only through it.
 
     pending ──► approved ──► applying ──► applied
        │           │             └──────► failed
@@ -35,6 +37,16 @@ class ShiftState(models.TextChoices):
 class ShiftKind(models.TextChoices):
     NORMAL = "normal"
     EMERGENCY = "emergency"
+
+
+class ChangeType(models.TextChoices):
+    """What a change request changes; `shifts/changes/` holds one module per type."""
+
+    TRAFFIC = "traffic", "Traffic weights"
+    CAPACITY = "capacity", "Capacity"
+    AUTOSCALING = "autoscaling", "Auto scaling"
+    DEPLOY = "deploy", "Model version deploy"
+    ROLLBACK = "rollback", "Roll back to a previous config"
 
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -77,6 +89,7 @@ class ShiftProposal(models.Model):
         "endpoints.Endpoint", on_delete=models.PROTECT, related_name="shifts"
     )
     kind = models.CharField(max_length=10, choices=ShiftKind.choices, default=ShiftKind.NORMAL)
+    change = models.CharField(max_length=16, choices=ChangeType.choices, default=ChangeType.TRAFFIC)
     state = models.CharField(max_length=12, choices=ShiftState.choices, default=ShiftState.PENDING)
     proposer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shift_proposals"
@@ -86,6 +99,17 @@ class ShiftProposal(models.Model):
         help_text="Live weight per production variant when proposed; the approval binds to it."
     )
     desired_weights = models.JSONField(help_text="Desired weight per production variant.")
+    before_state = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What else the approval binds to (counts, scaling, config), per change type.",
+    )
+    spec = models.JSONField(
+        default=dict, blank=True, help_text="The change itself, for types other than traffic."
+    )
+    observed_state = models.JSONField(
+        null=True, blank=True, help_text="What the poll read when it settled the outcome."
+    )
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField(help_text="Pending past this without quorum: expired.")
     updated_at = models.DateTimeField(help_text="Last transition (the sweeper's clock).")
@@ -148,6 +172,10 @@ class ShiftProposal(models.Model):
     @property
     def is_emergency(self) -> bool:
         return self.kind == ShiftKind.EMERGENCY
+
+    @property
+    def is_traffic(self) -> bool:
+        return self.change == ChangeType.TRAFFIC
 
     @property
     def needs_acknowledgement(self) -> bool:

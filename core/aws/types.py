@@ -142,6 +142,9 @@ class ScalingPolicy:
     target_value: float | None
     scale_in_cooldown: int | None
     scale_out_cooldown: int | None
+    disable_scale_in: bool = False
+    alarms: tuple[str, ...] = ()
+    customized_metric: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,34 @@ class VariantScaling:
     min_capacity: int
     max_capacity: int
     policies: tuple[ScalingPolicy, ...]
+    # DynamicScalingInSuspended / DynamicScalingOutSuspended / ScheduledScalingSuspended.
+    suspended: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScalingActivity:
+    """One DescribeScalingActivities item: a scale out or in, or an attempt that failed."""
+
+    activity_id: str
+    variant_name: str
+    description: str
+    cause: str
+    status: str  # Pending | InProgress | Successful | Overridden | Unfulfilled | Failed
+    status_message: str
+    start_time: datetime
+    end_time: datetime | None
+
+
+@dataclass(frozen=True)
+class DesiredVariant:
+    """One DesiredWeightsAndCapacities item. Serverless variants carry concurrency instead
+    of an instance count; a None concurrency is left as it is."""
+
+    name: str
+    weight: float
+    instance_count: int | None = None
+    max_concurrency: int | None = None
+    provisioned_concurrency: int | None = None
 
 
 @dataclass(frozen=True)

@@ -228,6 +228,28 @@ def production_weights(*, endpoint_id: int) -> dict[str, float]:
     return {v.name: v.weight for v in variants}
 
 
+def production_capacities(*, endpoint_id: int) -> dict[str, dict[str, Any]]:
+    """Per production variant, the capacity the inventory last saw: the instance count the
+    endpoint is asked to run, or the serverless concurrency (what a capacity change binds to)."""
+    variants = Variant.objects.filter(endpoint_id=endpoint_id, is_shadow=False).order_by("position")
+    return {v.name: variant_capacity(v) for v in variants}
+
+
+def variant_capacity(variant: Variant) -> dict[str, Any]:
+    """One variant's capacity as plain JSON: {"instances": n, "instance_type": t} or
+    {"max_concurrency": m, "provisioned_concurrency": p, "memory_mb": mb}."""
+    if variant.serverless:
+        return {
+            "max_concurrency": variant.serverless.get("max_concurrency"),
+            "provisioned_concurrency": variant.serverless.get("provisioned_concurrency"),
+            "memory_mb": variant.serverless.get("memory_size_mb"),
+        }
+    count = variant.desired_instance_count
+    if count is None:
+        count = variant.current_instance_count
+    return {"instances": count, "instance_type": variant.instance_type}
+
+
 def endpoint_or_404(pk: int) -> Endpoint:
     """The endpoint with its variants, or the 404 page every endpoint tab shows."""
     endpoint = endpoint_detail(pk=pk)

@@ -191,28 +191,6 @@ def _describe_and_store(*, target: Target, region: str, name: str) -> str:
     )
 
 
-def _scaling_json(scaling: list[VariantScaling]) -> list[dict[str, Any]]:
-    return [
-        {
-            "variant": s.variant_name,
-            "min_capacity": s.min_capacity,
-            "max_capacity": s.max_capacity,
-            "policies": [
-                {
-                    "name": p.name,
-                    "type": p.policy_type,
-                    "metric": p.metric,
-                    "target_value": p.target_value,
-                    "scale_in_cooldown": p.scale_in_cooldown,
-                    "scale_out_cooldown": p.scale_out_cooldown,
-                }
-                for p in s.policies
-            ],
-        }
-        for s in scaling
-    ]
-
-
 def _serverless_json(value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
@@ -276,7 +254,7 @@ def _store(
     endpoint.describe_raw = described.raw
     endpoint.config_raw = config.raw if config else {}
     endpoint.autoscaling = (
-        [{"error": scaling}] if isinstance(scaling, str) else _scaling_json(scaling)
+        [{"error": scaling}] if isinstance(scaling, str) else aws_autoscaling.scaling_state(scaling)
     )
     if tags is not None:
         endpoint.tags = tags

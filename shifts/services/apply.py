@@ -1,6 +1,7 @@
-"""Applying an approved proposal and verifying it took: one UpdateEndpointWeightsAndCapacities
-at most, sent after the marker is committed, then polls (with a countdown, never sleeping)
-until the endpoint is InService with the new weights, or the deadline passes."""
+"""Applying an approved change request and verifying it took: its AWS calls made at most
+once, after the marker is committed, then polls (with a countdown, never sleeping) until
+the change is verified, or the deadline passes. What is read, compared, sent and verified
+is the change type's (`shifts/changes/`); the order and the guarantees are here, once."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from core.aws import sagemaker as aws_sagemaker
-from core.aws import traffic as aws_traffic
 from core.aws.errors import (
     AccessDenied,
     AwsError,
@@ -20,52 +19,25 @@ from core.aws.errors import (
     QuotaExceeded,
     ValidationFailed,
 )
-from core.aws.types import EndpointDescription, EndpointStatus
+from core.aws.types import EndpointStatus
 from core.queue import enqueue_on_commit
-from core.targets import target_by_name
 from endpoints.services import endpoint_refresh_later
 from shifts import selectors, tasks
+from shifts.changes import APPLIED, FAILED, LiveRead, change_of, needs_in_service
 from shifts.models import ShiftProposal, ShiftState
-from shifts.services.decisions import weights_moved
 from shifts.services.transitions import locked, transition
-from shifts.weights import same_weights
 
 # AWS answers that prove the update was refused (nothing changed); any other error leaves
 # the outcome unknown and the poll settles it by reading the endpoint.
 REFUSED = (ValidationFailed, NotFound, AccessDenied, QuotaExceeded, Conflict)
-# InService with weights that are neither the old nor the new ones, this many polls in a
-# row after the update: the update did not take (or someone overrode it).
-SETTLE_POLLS = 3
-
-
-def _live(described: EndpointDescription) -> tuple[dict[str, float], dict[str, float]]:
-    """Current and desired weight per production variant from DescribeEndpoint."""
-    current: dict[str, float] = {}
-    desired: dict[str, float] = {}
-    for variant in described.variants:
-        if variant.is_shadow:
-            continue
-        now_weight = variant.current_weight
-        wanted = variant.desired_weight
-        current[variant.name] = float(now_weight if now_weight is not None else wanted or 0.0)
-        desired[variant.name] = float(wanted if wanted is not None else current[variant.name])
-    return current, desired
-
-
-def _instance_counts(described: EndpointDescription) -> dict[str, int | None]:
-    """The count each variant runs now (None for serverless), sent unchanged with the
-    weights: a weight shift must not resize the fleet."""
-    counts: dict[str, int | None] = {}
-    for variant in described.variants:
-        if variant.is_shadow:
-            continue
-        if variant.current_serverless or variant.desired_serverless:
-            counts[variant.name] = None
-        elif variant.desired_instance_count is not None:
-            counts[variant.name] = variant.desired_instance_count
-        else:
-            counts[variant.name] = variant.current_instance_count
-    return counts
+# What the timeline says is being sent, per change type.
+SENT_CALLS = {
+    "traffic": "UpdateEndpointWeightsAndCapacities",
+    "capacity": "UpdateEndpointWeightsAndCapacities",
+    "autoscaling": "the Application Auto Scaling change",
+    "deploy": "CreateEndpointConfig and UpdateEndpoint",
+    "rollback": "UpdateEndpoint",
+}
 
 
 def _unreadable(
@@ -111,7 +83,7 @@ def _retry_or_fail(
         allowed = settings.OPSPORTAL_SHIFT_APPLY_DEADLINE_SECONDS // interval + 2
     else:
         attempts = proposal.poll_attempts
-        allowed = settings.OPSPORTAL_SHIFT_VERIFY_DEADLINE_SECONDS // interval + 2
+        allowed = change_of(proposal).verify_deadline_seconds(proposal=proposal) // interval + 2
     if now >= deadline or attempts >= allowed:
         transition(
             proposal=proposal, to=ShiftState.FAILED, actor=None, action=task, now=now, error=why
@@ -124,31 +96,30 @@ def _retry_or_fail(
     return f"retry: {why}"
 
 
-def _describe(proposal: ShiftProposal) -> EndpointDescription | AwsError:
-    target = target_by_name(proposal.endpoint.target)
+def _read(proposal: ShiftProposal) -> LiveRead | AwsError:
     try:
-        return aws_sagemaker.describe_endpoint(
-            target=target, region=proposal.endpoint.region, name=proposal.endpoint.name
-        )
+        return change_of(proposal).read(proposal=proposal)
     except AwsError as exc:
         return exc
 
 
 def shift_apply(*, proposal_id: int, now: datetime | None = None) -> str:
-    """Re-read the endpoint and send the update once, or refuse: `superseded` when the
-    live weights moved, `expired` when the approvals are too old, a retry (then `failed`)
-    while the endpoint is not InService. Returns what happened, for logs and tests."""
+    """Re-read the live state and make the change once, or refuse: `superseded` when the
+    state it was proposed against moved, `expired` when the approvals are too old, a retry
+    (then `failed`) while the endpoint is not InService. Returns what happened, for logs
+    and tests."""
     now = now or timezone.now()
     proposal = ShiftProposal.objects.select_related("endpoint").filter(pk=proposal_id).first()
     if proposal is None:
         return "gone"
     if proposal.state != ShiftState.APPROVED or proposal.update_sent_at is not None:
         return f"nothing to do: {proposal.state}"
-    described = _describe(proposal)
+    live = _read(proposal)
     with transaction.atomic():
         proposal = locked(proposal_id)
         if proposal.state != ShiftState.APPROVED or proposal.update_sent_at is not None:
             return f"nothing to do: {proposal.state}"
+        change = change_of(proposal)
         proposal.apply_attempts += 1
         deadline = (proposal.approved_at or now) + timedelta(
             seconds=settings.OPSPORTAL_SHIFT_APPLY_DEADLINE_SECONDS
@@ -168,64 +139,59 @@ def shift_apply(*, proposal_id: int, now: datetime | None = None) -> str:
                     "nothing was applied.",
                 )
                 return "expired"
-            if (moved := weights_moved(proposal)) is not None:
+            if (moved := change.moved_in_inventory(proposal=proposal)) is not None:
                 transition(
                     proposal=proposal,
                     to=ShiftState.SUPERSEDED,
                     actor=None,
                     action="supersede",
                     now=now,
-                    comment="The inventory shows other weights than the proposal was made "
-                    "against; nothing was applied.",
-                    extra={"live_weights": moved},
+                    comment=moved.comment,
+                    extra=moved.extra,
                 )
                 return "superseded"
-        if isinstance(described, AwsError):
+        if isinstance(live, AwsError):
             return _unreadable(
                 proposal=proposal,
-                error=described,
+                error=live,
                 now=now,
                 deadline=deadline,
                 task="apply",
                 gone="The endpoint no longer exists",
             )
-        current, pending = _live(described)
-        if normal and not (
-            same_weights(current, proposal.before_weights)
-            and same_weights(pending, proposal.before_weights)
-        ):
+        if normal and (moved := change.moved_live(proposal=proposal, live=live)) is not None:
             transition(
                 proposal=proposal,
                 to=ShiftState.SUPERSEDED,
                 actor=None,
                 action="supersede",
                 now=now,
-                comment="The live weights in AWS changed after this was proposed; nothing "
-                "was applied.",
-                extra={"live_weights": current, "desired_in_aws": pending},
+                comment=moved.comment,
+                extra=moved.extra,
             )
             return "superseded"
-        if set(current) != set(proposal.desired_weights):
+        if (problem := change.unappliable(proposal=proposal, live=live)) is not None:
             transition(
                 proposal=proposal,
                 to=ShiftState.FAILED,
                 actor=None,
                 action="apply",
                 now=now,
-                error=f"The endpoint's variants are now {', '.join(current)}.",
+                error=problem,
             )
-            return "failed: variants changed"
-        if described.status != EndpointStatus.IN_SERVICE:
+            return f"failed: {problem}"
+        status = live.described.status
+        if needs_in_service(proposal) and status != EndpointStatus.IN_SERVICE:
             return _retry_or_fail(
                 proposal=proposal,
                 now=now,
                 deadline=deadline,
                 task="apply",
-                why=f"The endpoint is {described.status}, not InService.",
+                why=f"The endpoint is {status}, not InService.",
             )
         if not normal:
             # An emergency binds to nothing: record what it really replaced.
-            proposal.before_weights = current
+            change.rebind(proposal=proposal, live=live)
         proposal.update_sent_at = now
         transition(
             proposal=proposal,
@@ -233,18 +199,11 @@ def shift_apply(*, proposal_id: int, now: datetime | None = None) -> str:
             actor=None,
             action="apply",
             now=now,
-            comment="Sending UpdateEndpointWeightsAndCapacities.",
+            comment=f"Sending {SENT_CALLS[proposal.change]}.",
         )
-        counts = _instance_counts(described)
     # The marker is committed: from here on nothing sends a second update.
     try:
-        request_id = aws_traffic.update_weights(
-            target=target_by_name(proposal.endpoint.target),
-            region=proposal.endpoint.region,
-            endpoint_name=proposal.endpoint.name,
-            weights={name: proposal.desired_weights[name] for name in current},
-            instance_counts=counts,
-        )
+        request_id = change.send(proposal=proposal, live=live)
     except REFUSED as exc:
         with transaction.atomic():
             proposal = locked(proposal_id)
@@ -259,7 +218,7 @@ def shift_apply(*, proposal_id: int, now: datetime | None = None) -> str:
                 )
         return f"failed: {exc}"
     except AwsError as exc:
-        # Sent or not? Only DescribeEndpoint can tell: the poll decides.
+        # Sent or not? Only reading the state again can tell: the poll decides.
         with transaction.atomic():
             proposal = locked(proposal_id)
             proposal.error = f"The update call ended with {exc}; checking whether it took."
@@ -279,34 +238,33 @@ def shift_apply(*, proposal_id: int, now: datetime | None = None) -> str:
 
 
 def shift_poll(*, proposal_id: int, now: datetime | None = None) -> str:
-    """Read the endpoint after the update: `applied` once InService with CurrentWeight equal
-    to the desired weights; `failed` if it fails, settles on other weights, or the verify
-    deadline passes; otherwise poll again later (countdown, never sleeping)."""
+    """Read the outcome after the update: `applied` once the change type verifies it;
+    `failed` if it fails, settles elsewhere, or the verify deadline passes; otherwise poll
+    again later (countdown, never sleeping)."""
     now = now or timezone.now()
     proposal = ShiftProposal.objects.select_related("endpoint").filter(pk=proposal_id).first()
     if proposal is None or proposal.state != ShiftState.APPLYING:
         return f"nothing to do: {proposal.state if proposal else 'gone'}"
-    described = _describe(proposal)
+    live = _read(proposal)
     with transaction.atomic():
         proposal = locked(proposal_id)
         if proposal.state != ShiftState.APPLYING:
             return f"nothing to do: {proposal.state}"
+        change = change_of(proposal)
         proposal.poll_attempts += 1
         sent = proposal.update_sent_at or now
-        deadline = sent + timedelta(seconds=settings.OPSPORTAL_SHIFT_VERIFY_DEADLINE_SECONDS)
-        if isinstance(described, AwsError):
+        deadline = sent + timedelta(seconds=change.verify_deadline_seconds(proposal=proposal))
+        if isinstance(live, AwsError):
             return _unreadable(
                 proposal=proposal,
-                error=described,
+                error=live,
                 now=now,
                 deadline=deadline,
                 task="poll",
                 gone="The endpoint disappeared",
             )
-        current, _ = _live(described)
-        proposal.observed_weights = current
-        status = described.status
-        if status == EndpointStatus.IN_SERVICE and same_weights(current, proposal.desired_weights):
+        verdict = change.verify(proposal=proposal, live=live)
+        if verdict.outcome == APPLIED:
             proposal.error = ""
             transition(
                 proposal=proposal,
@@ -314,36 +272,21 @@ def shift_poll(*, proposal_id: int, now: datetime | None = None) -> str:
                 actor=None,
                 action="applied",
                 now=now,
-                comment=f"InService with the new weights (request {proposal.aws_request_id}).",
+                comment=verdict.message,
             )
             endpoint_refresh_later(endpoint_id=proposal.endpoint_id)
             return "applied"
-        if status in (EndpointStatus.FAILED, EndpointStatus.UPDATE_ROLLBACK_FAILED):
+        if verdict.outcome == FAILED:
             transition(
                 proposal=proposal,
                 to=ShiftState.FAILED,
                 actor=None,
                 action="poll",
                 now=now,
-                error=f"The endpoint is {status}: {described.failure_reason or 'no reason'}",
+                error=verdict.message,
             )
-            return "failed"
-        if status == EndpointStatus.IN_SERVICE and proposal.poll_attempts >= SETTLE_POLLS:
-            note = f" {proposal.error}" if proposal.error else ""
-            transition(
-                proposal=proposal,
-                to=ShiftState.FAILED,
-                actor=None,
-                action="poll",
-                now=now,
-                error=f"The endpoint is InService with weights {current}, not the desired "
-                f"{proposal.desired_weights}: the update did not take effect.{note}",
-            )
-            return "failed: not applied"
+            endpoint_refresh_later(endpoint_id=proposal.endpoint_id)
+            return f"failed: {verdict.message}"
         return _retry_or_fail(
-            proposal=proposal,
-            now=now,
-            deadline=deadline,
-            task="poll",
-            why=f"The endpoint is still {status} with weights {current}.",
+            proposal=proposal, now=now, deadline=deadline, task="poll", why=verdict.message
         )

@@ -12,6 +12,7 @@ from django.utils import timezone
 from core.errors import Conflict
 from core.queue import enqueue_on_commit
 from shifts import selectors, tasks
+from shifts.changes import change_of
 from shifts.models import ShiftApproval, ShiftProposal, ShiftState
 from shifts.services.transitions import (
     audit_step,
@@ -21,13 +22,15 @@ from shifts.services.transitions import (
     timeline_step,
     transition,
 )
-from shifts.weights import same_weights
 
-
-def weights_moved(proposal: ShiftProposal) -> dict[str, float] | None:
-    """The inventory's live weights if they differ from the proposal's baseline."""
-    live = selectors.live_weights(endpoint=proposal.endpoint)
-    return None if same_weights(live, proposal.before_weights) else live
+APPROVAL_MOVED = {
+    "traffic": "The live weights changed after this was proposed; nothing was approved or "
+    "applied. Propose again from the current weights.",
+}
+APPROVAL_MOVED_OTHER = (
+    "The endpoint's live state changed after this was proposed; nothing was approved or "
+    "applied. Propose again from the current state."
+)
 
 
 def shift_approve(
@@ -51,7 +54,7 @@ def shift_approve(
             )
         if expire_if_due(proposal, now):
             return Conflict(f"Shift #{proposal.pk} expired before reaching its approvals.")
-        moved = weights_moved(proposal)
+        moved = change_of(proposal).moved_in_inventory(proposal=proposal)
         if moved is not None:
             transition(
                 proposal=proposal,
@@ -59,10 +62,9 @@ def shift_approve(
                 actor=actor,
                 action="supersede",
                 now=now,
-                comment="The live weights changed after this was proposed; nothing was "
-                "approved or applied. Propose again from the current weights.",
+                comment=APPROVAL_MOVED.get(proposal.change, APPROVAL_MOVED_OTHER),
                 request=request,
-                extra={"live_weights": moved},
+                extra=moved.extra,
             )
             return None
         ShiftApproval.objects.create(

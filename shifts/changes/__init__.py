@@ -1,0 +1,46 @@
+"""The change types a change request can carry, one module each, behind one interface
+(`base.Change`) that the apply/poll driver uses."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from shifts.changes.autoscaling import AutoScalingChange
+from shifts.changes.base import APPLIED, FAILED, PENDING, Change, LiveRead, Moved, Verdict
+from shifts.changes.capacity import CapacityChange
+from shifts.changes.deploy import DeployChange, RollbackChange
+from shifts.changes.traffic import TrafficChange
+from shifts.models import ChangeType
+
+if TYPE_CHECKING:
+    from shifts.models import ShiftProposal
+
+CHANGES: dict[str, Change] = {
+    ChangeType.TRAFFIC: TrafficChange(),
+    ChangeType.CAPACITY: CapacityChange(),
+    ChangeType.AUTOSCALING: AutoScalingChange(),
+    ChangeType.DEPLOY: DeployChange(),
+    ChangeType.ROLLBACK: RollbackChange(),
+}
+
+
+def change_of(proposal: ShiftProposal) -> Change:
+    return CHANGES[proposal.change]
+
+
+def needs_in_service(proposal: ShiftProposal) -> bool:
+    return bool(getattr(change_of(proposal), "needs_in_service", True))
+
+
+__all__ = [
+    "APPLIED",
+    "CHANGES",
+    "FAILED",
+    "PENDING",
+    "Change",
+    "LiveRead",
+    "Moved",
+    "Verdict",
+    "change_of",
+    "needs_in_service",
+]
