@@ -7,10 +7,11 @@ the clock whenever a record is read, so no timer thread is needed and ListEndpoi
 DescribeEndpoint can never disagree. LastModifiedTime is the moment the transition was due,
 not the moment someone happened to look.
 
-UpdateEndpoint is a blue/green deployment: the old fleet keeps serving while the new config's
-fleet launches (``PendingDeploymentSummary``), then traffic moves to it all at once. A new
-fleet that fails to start is never given traffic: the endpoint returns to InService on its old
-config with a FailureReason, as SageMaker rolls back a failed update.
+UpdateEndpoint is a deployment: the old fleet keeps serving while the new config's fleet
+launches (``PendingDeploymentSummary``), then traffic moves to it as its DeploymentConfig says,
+all at once or in canary, linear or rolling steps watched by alarms (``sandbox.deployments``).
+The endpoint is Updating throughout, RollingBack while a tripped alarm sends traffic back, and
+InService on whichever config won at the end.
 """
 
 from __future__ import annotations
@@ -20,11 +21,27 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sandbox.models import SandboxModel
+from sandbox.deployments import Outcome, Pace, PendingDeployment
+from sandbox.variants import VariantState, VariantStatusEntry, copy_variant
+
+__all__ = [
+    "EndpointError",
+    "EndpointRecord",
+    "EndpointStatus",
+    "EndpointStore",
+    "EndpointSummary",
+    "InstanceLimit",
+    "InstanceLimitExceeded",
+    "PendingDeployment",
+    "Timings",
+    "VariantChange",
+    "VariantState",
+    "VariantStatusEntry",
+]
 
 Clock = Callable[[], float]
 AccountRegion = tuple[str, str]
@@ -63,62 +80,6 @@ class InstanceLimitExceeded(Exception):
 
 
 @dataclass
-class VariantStatusEntry:
-    """One DescribeEndpoint VariantStatus item: what is happening to the variant right now."""
-
-    status: str
-    message: str
-    start_time: float
-
-
-@dataclass
-class VariantState:
-    """A production variant's desired and live values; Current* lag Desired* during changes."""
-
-    name: str
-    model_name: str
-    instance_type: str | None
-    desired_weight: float
-    desired_instance_count: int | None
-    desired_serverless: dict[str, int] | None
-    specified_images: tuple[str, ...] = ()
-    current_weight: float | None = None
-    current_instance_count: int | None = None
-    current_serverless: dict[str, int] | None = None
-    status: list[VariantStatusEntry] = field(default_factory=list)
-    model: SandboxModel | None = None
-    # The fraction of requests the variant's container fails by itself (a broken model build).
-    failure_rate: float = 0.0
-
-    @property
-    def is_serverless(self) -> bool:
-        return self.desired_serverless is not None
-
-    def go_live(self) -> None:
-        """The fleet now matches the request: Current takes the Desired values."""
-        self.current_weight = self.desired_weight
-        self.current_instance_count = self.desired_instance_count
-        self.current_serverless = (
-            dict(self.desired_serverless) if self.desired_serverless is not None else None
-        )
-        self.status = []
-
-
-@dataclass
-class PendingDeployment:
-    """An UpdateEndpoint in progress: the fleet being launched for the new config."""
-
-    config_name: str
-    variants: list[VariantState]
-    data_capture: dict[str, Any] | None
-    start_time: float
-    failure_reason: str | None = None
-
-    def snapshot(self) -> PendingDeployment:
-        return dataclasses.replace(self, variants=[_copy_variant(v) for v in self.variants])
-
-
-@dataclass
 class EndpointRecord:
     """Everything DescribeEndpoint reports about one endpoint, plus its pending transition."""
 
@@ -137,17 +98,19 @@ class EndpointRecord:
     transition_to: EndpointStatus | None = None
     pending_failure_reason: str | None = None
     pending_deployment: PendingDeployment | None = None
+    # The DeploymentConfig of the last CreateEndpoint or UpdateEndpoint that gave one.
+    deployment_config: dict[str, Any] | None = None
 
     def advance(self, now: float) -> None:
         """Apply the pending transition if its time has come."""
+        if self.pending_deployment is not None:
+            self._advance_deployment(self.pending_deployment, now)
+            return
         if self.transition_at is None or self.transition_to is None or now < self.transition_at:
             return
         self.status = self.transition_to
         self.last_modified_time = self.transition_at
-        deployment, self.pending_deployment = self.pending_deployment, None
-        if deployment is not None:
-            self._finish_deployment(deployment)
-        elif self.status == EndpointStatus.FAILED:
+        if self.status == EndpointStatus.FAILED:
             self.failure_reason = self.pending_failure_reason
             for variant in self.variants:
                 variant.status = []
@@ -158,13 +121,32 @@ class EndpointRecord:
         self.transition_to = None
         self.pending_failure_reason = None
 
-    def _finish_deployment(self, deployment: PendingDeployment) -> None:
-        """Move traffic to the new fleet, or keep the old one if the new one never started."""
-        if deployment.failure_reason is not None:
-            self.failure_reason = deployment.failure_reason
-            for variant in self.variants:
-                variant.status = []
+    def _advance_deployment(self, deployment: PendingDeployment, now: float) -> None:
+        """Follow the deployment; each change of EndpointStatus moves LastModifiedTime."""
+        progress = deployment.advance(now, self.account_id, self.region, self.variants)
+        if not progress.finished:
+            status = (
+                EndpointStatus.ROLLING_BACK
+                if progress.outcome == Outcome.ROLLING_BACK
+                else EndpointStatus.UPDATING
+            )
+            if status != self.status:
+                self.status = status
+                self.last_modified_time = progress.at
             return
+        self.pending_deployment = None
+        self.status = EndpointStatus.IN_SERVICE
+        self.last_modified_time = progress.at
+        if progress.outcome == Outcome.SUCCEEDED:
+            self._finish_deployment(deployment)
+            return
+        # Rolled back, or the new fleet never started: the old config keeps serving.
+        self.failure_reason = progress.reason
+        for variant in self.variants:
+            variant.status = []
+
+    def _finish_deployment(self, deployment: PendingDeployment) -> None:
+        """The new fleet serves everything and the old one is gone."""
         self.failure_reason = None
         self.config_name = deployment.config_name
         self.data_capture = deployment.data_capture
@@ -180,22 +162,10 @@ class EndpointRecord:
         pending = self.pending_deployment.snapshot() if self.pending_deployment else None
         return dataclasses.replace(
             self,
-            variants=[_copy_variant(v) for v in self.variants],
+            variants=[copy_variant(v) for v in self.variants],
             pending_deployment=pending,
+            deployment_config=dict(self.deployment_config) if self.deployment_config else None,
         )
-
-
-def _copy_variant(variant: VariantState) -> VariantState:
-    return dataclasses.replace(
-        variant,
-        status=list(variant.status),
-        desired_serverless=(
-            dict(variant.desired_serverless) if variant.desired_serverless else None
-        ),
-        current_serverless=(
-            dict(variant.current_serverless) if variant.current_serverless else None
-        ),
-    )
 
 
 @dataclass(frozen=True)
@@ -226,6 +196,8 @@ class Timings:
 
     creating_seconds: float = 5.0
     updating_seconds: float | None = None
+    # How much faster than AWS the waits a DeploymentConfig names (baking, termination) pass.
+    clock_speed: float = 1.0
 
     @property
     def update_duration(self) -> float:
@@ -234,6 +206,12 @@ class Timings:
             if self.updating_seconds is not None
             else self.creating_seconds / 2
         )
+
+    @property
+    def pace(self) -> Pace:
+        """A deployment's durations: launches take creating_seconds, traffic switches
+        update_duration, and its waits run clock_speed times faster than on AWS."""
+        return Pace(self.creating_seconds, self.update_duration, self.clock_speed)
 
 
 class EndpointStore:
@@ -322,6 +300,15 @@ class EndpointStore:
                     records.append(record.snapshot())
             return records
 
+    def advance_all(self) -> None:
+        """Bring every endpoint up to now, so a deployment's alarms are watched even while
+        nobody reads the endpoint (SageMaker watches them throughout)."""
+        now = self.clock()
+        with self._lock:
+            for endpoints in self._endpoints.values():
+                for record in endpoints.values():
+                    record.advance(now)
+
     def remove(self, account_id: str, region: str, name: str) -> EndpointRecord | None:
         with self._lock:
             return self._region(account_id, region).pop(name, None)
@@ -363,12 +350,14 @@ class EndpointStore:
         arn: str,
         deployment: PendingDeployment,
         *,
+        deployment_config: dict[str, Any] | None = None,
         limit: InstanceLimit | None = None,
     ) -> EndpointRecord:
-        """Start a blue/green deployment of a new config; the old fleet serves until it ends.
+        """Start deploying a new config; the old fleet serves until the deployment ends.
 
-        The new fleet launches like a new endpoint's, so the update takes ``creating_seconds``;
-        its instances count against the quotas beside the old fleet's until then.
+        The new fleet launches like a new endpoint's (``creating_seconds``), then takes the
+        traffic as the deployment's policy plans; its instances count against the quotas
+        beside the old fleet's until then (a rolling deployment's one batch at a time).
         """
         now = self.clock()
         with self._lock:
@@ -377,12 +366,13 @@ class EndpointStore:
                 raise EndpointError(f'Could not find endpoint "{arn}".')
             record.advance(now)
             _check_updatable(record)
-            self._admit_instances(account_id, region, _fleet(deployment.variants), limit)
+            self._admit_instances(account_id, region, deployment.instances_held(), limit)
+            deployment.schedule(record.variants, self.timings.pace)
             record.status = EndpointStatus.UPDATING
             record.last_modified_time = now
-            record.transition_at = now + self.timings.creating_seconds
-            record.transition_to = EndpointStatus.IN_SERVICE
             record.pending_deployment = deployment
+            if deployment_config is not None:
+                record.deployment_config = deployment_config
             return record.snapshot()
 
     def clear(self) -> None:
@@ -408,7 +398,7 @@ def _instances_held(record: EndpointRecord) -> Counter[str]:
         return Counter()
     held = _fleet(record.variants)
     if record.pending_deployment is not None:
-        held.update(_fleet(record.pending_deployment.variants))
+        held.update(record.pending_deployment.instances_held())
     return held
 
 

@@ -15,6 +15,11 @@ request, including the share of requests a container built to fail crashes on
 ThrottlingException (400) from injected faults. Every routed
 request is recorded for the variant's CloudWatch metrics, and successful ones are offered to
 data capture.
+
+During an UpdateEndpoint the new fleet serves its share of each variant's requests, as the
+deployment's current step has it (``sandbox.deployments``: a canary's quarter, a linear
+step's half, all of it once traffic has moved), with its own model and its own failures;
+its requests count under the same VariantName, as on AWS.
 """
 
 from __future__ import annotations
@@ -130,14 +135,22 @@ class Runtime:
                 f"{record.status.value}. Invoke it once it is InService."
             )
         target = request.headers.get("x-amzn-sagemaker-target-variant")
+        pending = record.pending_deployment
         if target:
             variant = record.variant(target)
             if variant is None:
                 raise _validation(
                     f"Target variant {target} not found for endpoint {name} of account {account}."
                 )
-            return Routed(record, variant)
-        live = [v for v in record.variants if (v.current_weight or 0.0) > 0.0]
+            return Routed(record, self._fleet_serving(record, variant))
+        if pending is not None and pending.full:
+            # All traffic is on the new fleet: its variants and weights decide.
+            return Routed(record, self._by_weight(name, account, pending.variants))
+        variant = self._by_weight(name, account, record.variants)
+        return Routed(record, self._fleet_serving(record, variant))
+
+    def _by_weight(self, name: str, account: str, variants: list[VariantState]) -> VariantState:
+        live = [v for v in variants if (v.current_weight or 0.0) > 0.0]
         if not live:
             raise _validation(
                 f"Endpoint {name} of account {account} has no production variant with a "
@@ -147,8 +160,19 @@ class Runtime:
         for variant in live:
             pick -= variant.current_weight or 0.0
             if pick < 0:
-                return Routed(record, variant)
-        return Routed(record, live[-1])
+                return variant
+        return live[-1]
+
+    def _fleet_serving(self, record: EndpointRecord, variant: VariantState) -> VariantState:
+        """The old fleet's variant, or the new fleet's of the same name for its share of
+        requests while a deployment moves traffic."""
+        pending = record.pending_deployment
+        if pending is None:
+            return variant
+        share = pending.shares.get(variant.name, 0.0)
+        if share <= 0.0 or self.rng.random() >= share:
+            return variant
+        return pending.variant(variant.name) or variant
 
     def invoke_endpoint(self, request: AwsRequest) -> WsgiResponse:
         started = time.perf_counter()

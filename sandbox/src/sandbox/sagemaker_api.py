@@ -19,6 +19,12 @@ from typing import Any
 from sandbox import moto_bridge
 from sandbox.aws_protocol import AwsError, AwsRequest, WsgiResponse, json_response
 from sandbox.aws_protocol import validation_error as invalid
+from sandbox.deployment_config import (
+    DeploymentConfigError,
+    DeploymentPolicy,
+    fit_to_fleets,
+    parse_deployment_config,
+)
 from sandbox.endpoints import (
     EndpointError,
     EndpointRecord,
@@ -111,6 +117,8 @@ def render_endpoint(record: EndpointRecord) -> dict[str, Any]:
         }
     if record.failure_reason:
         described["FailureReason"] = record.failure_reason
+    if record.deployment_config:
+        described["LastDeploymentConfig"] = record.deployment_config
     return described
 
 
@@ -231,6 +239,8 @@ class SageMakerApi:
         params = request.json_body()
         name = _endpoint_name(params)
         config_name = str(_required(params, "EndpointConfigName"))
+        deployment_config = params.get("DeploymentConfig")
+        _deployment_policy(deployment_config)
         arn = sagemaker_arn(request, "endpoint", name)
         account, region = request.account_id, request.region
         if self.store.exists(account, region, name):
@@ -255,6 +265,7 @@ class SageMakerApi:
             transition_at=now + self.store.timings.creating_seconds,
             transition_to=EndpointStatus.FAILED if failure else EndpointStatus.IN_SERVICE,
             pending_failure_reason=failure,
+            deployment_config=dict(deployment_config) if deployment_config else None,
         )
         try:
             self.store.add(record, limit=self._limit(request))
@@ -295,21 +306,27 @@ class SageMakerApi:
         return variants, failure
 
     def update_endpoint(self, request: AwsRequest) -> WsgiResponse:
-        """Deploy another endpoint config, blue/green and all at once.
+        """Deploy another endpoint config, as its DeploymentConfig says (sandbox/deployments.py).
 
         With RetainAllVariantProperties false (the default) the new config's weights and
         instance counts apply, as on AWS; true keeps the live ones for variants of the same
-        name, except the properties ExcludeRetainedVariantProperties names. DeploymentConfig
-        is accepted but its traffic shifting steps and alarm rollback are not simulated.
+        name, except the properties ExcludeRetainedVariantProperties names.
+        RetainDeploymentConfig true, without a DeploymentConfig, deploys with the endpoint's
+        last one. The config is refused (ValidationException) before anything changes.
         """
         params = request.json_body()
         name = _endpoint_name(params)
         config_name = str(_required(params, "EndpointConfigName"))
+        deployment_config = params.get("DeploymentConfig")
+        policy = _deployment_policy(deployment_config)
         arn = sagemaker_arn(request, "endpoint", name)
         account, region = request.account_id, request.region
         current = self.store.get(account, region, name)
         if current is None:
             raise invalid(f'Could not find endpoint "{arn}".')
+        if deployment_config is None and params.get("RetainDeploymentConfig") is True:
+            deployment_config = current.deployment_config
+            policy = _deployment_policy(deployment_config)
         config = moto_bridge.endpoint_config_description(account, region, config_name)
         if config is None:
             config_arn = sagemaker_arn(request, "endpoint-config", config_name)
@@ -322,10 +339,20 @@ class SageMakerApi:
             _retain(current, variants, excluded)
             if "DataCaptureConfig" not in excluded:
                 capture = current.data_capture
-        deployment = PendingDeployment(config_name, variants, capture, now, failure)
+        try:
+            policy = fit_to_fleets(policy, current.variants, variants, config_name)
+        except DeploymentConfigError as error:
+            raise invalid(str(error)) from None
+        deployment = PendingDeployment(config_name, variants, capture, now, failure, policy=policy)
         try:
             self.store.update_endpoint(
-                account, region, name, arn, deployment, limit=self._limit(request)
+                account,
+                region,
+                name,
+                arn,
+                deployment,
+                deployment_config=dict(deployment_config) if deployment_config else None,
+                limit=self._limit(request),
             )
         except EndpointError as error:
             raise invalid(str(error)) from None
@@ -467,6 +494,14 @@ class SageMakerApi:
         if page.next_token:
             result["NextToken"] = page.next_token
         return json_response(request, result)
+
+
+def _deployment_policy(document: Any) -> DeploymentPolicy:
+    """The DeploymentConfig's policy, or SageMaker's ValidationException for it."""
+    try:
+        return parse_deployment_config(document)
+    except DeploymentConfigError as error:
+        raise invalid(str(error)) from None
 
 
 def _over_quota(exceeded: InstanceLimitExceeded) -> AwsError:

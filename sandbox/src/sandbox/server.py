@@ -344,7 +344,8 @@ class SandboxServer:
     serving endpoint receives that many invocations per second. Transform jobs stay
     InProgress (and Stopping) for at least ``transform_seconds``. Monitoring schedules fire
     on a schedule clock that runs ``clock_speed`` times faster than the wall clock (an hourly
-    schedule runs every 3600/clock_speed seconds; 1 is real time).
+    schedule runs every 3600/clock_speed seconds; 1 is real time), and so do the waits of an
+    UpdateEndpoint's DeploymentConfig (``sandbox/deployments.py``).
 
     Every management call is recorded for CloudTrail. LookupEvents answers at most
     ``lookup_rate`` requests a second per account and region (0 turns the limit off) and shows
@@ -391,7 +392,7 @@ class SandboxServer:
         self.seed = None if seed == "none" else seed
         self.traffic_rate = traffic
         self.state = SandboxState(
-            Timings(creating_seconds, updating_seconds),
+            Timings(creating_seconds, updating_seconds, clock_speed=clock_speed),
             transform_seconds,
             lookup_rate=lookup_rate,
             cloudtrail_lag_seconds=cloudtrail_lag_seconds,
@@ -402,6 +403,7 @@ class SandboxServer:
         self.traffic: TrafficGenerator | None = None
         self._background = [
             Periodic("sandbox-publish", 1.0, self.state.housekeeping),
+            Periodic("sandbox-deployments", 1.0, self.state.endpoints.advance_all),
             Periodic("sandbox-alarms", alarm_interval, self._evaluate_alarms),
             Periodic("sandbox-trails", trail_interval, self.state.trail_delivery.flush),
             # Look for due executions ten times per (sped-up) hour at least, once a second at most.

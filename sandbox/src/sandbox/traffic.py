@@ -47,7 +47,8 @@ MAX_IN_FLIGHT = 16
 DAILY_SWING = 0.6
 PEAK_HOUR_UTC = 14.0
 _CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-_SERVING = (EndpointStatus.IN_SERVICE, EndpointStatus.UPDATING)
+# An endpoint serves on while it is updated or a deployment rolls back.
+_SERVING = (EndpointStatus.IN_SERVICE, EndpointStatus.UPDATING, EndpointStatus.ROLLING_BACK)
 
 
 def daily_shape(timestamp: float) -> float:
