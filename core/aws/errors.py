@@ -16,6 +16,7 @@ from botocore.exceptions import (
     ConnectTimeoutError,
     EndpointConnectionError,
     NoCredentialsError,
+    ParamValidationError,
     ReadTimeoutError,
 )
 
@@ -136,5 +137,8 @@ def translated(operation: str = "") -> Iterator[None]:
         raise Unavailable(str(exc), code=type(exc).__name__, operation=operation) from exc
     except NoCredentialsError as exc:
         raise AccessDenied(str(exc), code="NoCredentials", operation=operation) from exc
+    except ParamValidationError as exc:
+        # Refused by botocore before anything was sent: a certain "no", not an outage.
+        raise ValidationFailed(str(exc), code="ParamValidation", operation=operation) from exc
     except BotoCoreError as exc:
         raise Unavailable(str(exc), code=type(exc).__name__, operation=operation) from exc

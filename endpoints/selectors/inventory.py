@@ -250,6 +250,19 @@ def variant_capacity(variant: Variant) -> dict[str, Any]:
     return {"instances": count, "instance_type": variant.instance_type}
 
 
+def instances_in_use(*, target: str, region: str, instance_type: str) -> int:
+    """Instances of one type that the region's endpoints run, as the inventory last saw them
+    (what counts against the "<type> for endpoint usage" quota)."""
+    variants = Variant.objects.filter(
+        endpoint__target=target,
+        endpoint__region=region,
+        endpoint__deleted_at__isnull=True,
+        instance_type=instance_type,
+        serverless__isnull=True,
+    )
+    return sum(v.instance_count or 0 for v in variants)
+
+
 def endpoint_or_404(pk: int) -> Endpoint:
     """The endpoint with its variants, or the 404 page every endpoint tab shows."""
     endpoint = endpoint_detail(pk=pk)

@@ -28,8 +28,13 @@ def change_of(proposal: ShiftProposal) -> Change:
     return CHANGES[proposal.change]
 
 
+def needs_in_service_type(change: str) -> bool:
+    """Whether the endpoint must be InService for this type of change to be made."""
+    return bool(getattr(CHANGES[change], "needs_in_service", True))
+
+
 def needs_in_service(proposal: ShiftProposal) -> bool:
-    return bool(getattr(change_of(proposal), "needs_in_service", True))
+    return needs_in_service_type(proposal.change)
 
 
 __all__ = [
@@ -43,4 +48,5 @@ __all__ = [
     "Verdict",
     "change_of",
     "needs_in_service",
+    "needs_in_service_type",
 ]

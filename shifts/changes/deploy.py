@@ -56,7 +56,11 @@ def cloned_config(
 ) -> dict[str, Any]:
     """CreateEndpointConfig parameters: the described config as it is, under `name`, with
     only `variant`'s model (and type/count when given) changed."""
-    params = {k: copy.deepcopy(v) for k, v in config.raw.items() if k not in READ_ONLY_KEYS}
+    params = {
+        k: copy.deepcopy(v)
+        for k, v in config.raw.items()
+        if k not in READ_ONLY_KEYS and v not in (None, {}, [])
+    }
     params["EndpointConfigName"] = name
     found = False
     for item in params.get("ProductionVariants", []):
@@ -115,7 +119,9 @@ class _ConfigUpdate:
 
     @staticmethod
     def moved_live(*, proposal: ShiftProposal, live: LiveRead) -> Moved | None:
-        now = live.described.config_name
+        # While another UpdateEndpoint runs, the config it deploys is the one that counts.
+        pending = live.described.raw.get("PendingDeploymentSummary") or {}
+        now = pending.get("EndpointConfigName") or live.described.config_name
         if now == proposal.before_state.get("config_name"):
             return None
         return Moved(

@@ -15,6 +15,7 @@ the call leaves `applying` with no update: the poll sees the old weights and rec
 """
 
 from shifts.services.apply import shift_apply, shift_poll
+from shifts.services.changes import change_emergency, change_propose
 from shifts.services.decisions import (
     shift_acknowledge,
     shift_approve,
@@ -25,6 +26,8 @@ from shifts.services.proposals import shift_emergency, shift_propose, shift_revi
 from shifts.services.sweeps import shift_expire, shift_expire_due, shift_resume_stuck
 
 __all__ = [
+    "change_emergency",
+    "change_propose",
     "shift_acknowledge",
     "shift_apply",
     "shift_approve",

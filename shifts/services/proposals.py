@@ -16,7 +16,7 @@ from core.errors import Conflict, Invalid
 from core.queue import enqueue_on_commit
 from endpoints.selectors import endpoint_arn, endpoint_for_update
 from shifts import policy, selectors, tasks
-from shifts.models import OPEN_STATES, ShiftKind, ShiftProposal, ShiftState
+from shifts.models import OPEN_STATES, ChangeType, ShiftKind, ShiftProposal, ShiftState
 from shifts.services.transitions import (
     audit_step,
     guarded,
@@ -50,11 +50,17 @@ def _create(
     action: str,
     request: HttpRequest | None,
     replaces: ShiftProposal | None = None,
+    change: str = ChangeType.TRAFFIC,
+    spec: dict[str, Any] | None = None,
+    before_state: dict[str, Any] | None = None,
 ) -> ShiftProposal:
     """Open a proposal and record its first step (timeline row and audit entry)."""
     proposal = ShiftProposal(
         endpoint=endpoint,
         kind=kind,
+        change=change,
+        spec=spec or {},
+        before_state=before_state or {},
         state=state,
         proposer=actor,
         reason=reason,
@@ -73,7 +79,7 @@ def _create(
         # Two proposals for one endpoint at the same instant: the partial unique
         # constraint lets one through.
         raise Invalid(
-            "Another shift was opened for this endpoint at the same moment; reload the page."
+            "Another change was opened for this endpoint at the same moment; reload the page."
         ) from None
     timeline_step(
         proposal=proposal,
@@ -95,12 +101,14 @@ def _create(
     return proposal
 
 
-def _check_proposable(endpoint: Endpoint, *, replacing: ShiftProposal | None = None) -> None:
+def _check_proposable(
+    endpoint: Endpoint, *, replacing: ShiftProposal | None = None, in_service: bool = True
+) -> None:
     if endpoint.deleted_at is not None:
         raise Invalid("The endpoint no longer exists.")
-    if endpoint.status != EndpointStatus.IN_SERVICE:
+    if in_service and endpoint.status != EndpointStatus.IN_SERVICE:
         raise Invalid(
-            f"The endpoint is {endpoint.status}; a shift can be proposed only while it is "
+            f"The endpoint is {endpoint.status}; a change can be proposed only while it is "
             "InService."
         )
     others = [p for p in _open_on(endpoint) if replacing is None or p.pk != replacing.pk]
