@@ -8,10 +8,12 @@ fleet, linear steps of 10-50 % of it, rolling batches of 5-50 %, one update poli
 its Type needs, rolling only for single-variant instance-based endpoints, and guardrails only
 between configs with the same variant names (sagemaker/latest/dg/deployment-guardrails-*).
 
-Endpoints on Inf1 (Inferentia) instances cannot use guardrails: SageMaker does not refuse the
-request but falls back to a blue/green deployment with all-at-once traffic shifting and no
-final baking period, and so does the sandbox. A policy without BlueGreenUpdatePolicy or
-RollingUpdatePolicy is that same default deployment.
+Some endpoints cannot use guardrails: SageMaker does not refuse the request but falls back to
+a blue/green deployment with all-at-once traffic shifting and no final baking period, and so
+does the sandbox. Those are endpoints on Inf1 (Inferentia) instances (the exclusions page)
+and serverless ones (guardrails apply only to real-time and asynchronous inference; a rolling
+deployment on one is refused). A policy without BlueGreenUpdatePolicy or RollingUpdatePolicy
+is that same default deployment.
 """
 
 from __future__ import annotations
@@ -39,8 +41,6 @@ LINEAR_LIMITS = (10, 50)
 ROLLING_LIMITS = (5, 50)
 # Instance families SageMaker cannot deploy with guardrails (the exclusions page).
 UNGUARDED_FAMILIES = ("ml.inf1.",)
-# A serverless variant has no instances: its capacity counts in percent.
-SERVERLESS_UNITS = 100
 
 
 class DeploymentConfigError(Exception):
@@ -105,9 +105,8 @@ class RoutingSizes:
 
 
 def fleet_units(variant: VariantState) -> int:
-    """The units a variant's capacity is counted in: its instances, or percent if serverless."""
-    if variant.is_serverless:
-        return SERVERLESS_UNITS
+    """The instances a variant's fleet has (one for a serverless variant, which has none and
+    never deploys in steps)."""
     return max(1, variant.desired_instance_count or 1)
 
 
@@ -146,9 +145,11 @@ def fit_to_fleets(
 ) -> DeploymentPolicy:
     """The policy as SageMaker runs it between these two fleets: refused where a rule needs
     the fleets (sizes in instances, variant names, rolling's limits), or the default
-    all-at-once deployment where guardrails do not apply (Inf1 instances)."""
+    all-at-once deployment where guardrails do not apply (Inf1 instances, serverless)."""
     if policy.strategy is None:
         return policy
+    if policy.rolling:
+        _check_rolling_fleets(live, new)
     if any(_unguarded(variant) for variant in (*live, *new)):
         return dataclasses.replace(policy, strategy=None)
     if policy.strategy != Strategy.ALL_AT_ONCE:
@@ -160,25 +161,29 @@ def fit_to_fleets(
                 f"as the endpoint's current configuration ({', '.join(live_names)}) to deploy "
                 f"with {policy.strategy.value} guardrails; it has {', '.join(new_names)}."
             )
-    if policy.rolling:
-        if len(new) > 1:
-            raise DeploymentConfigError(
-                "RollingUpdatePolicy is not supported for endpoints with multiple production "
-                "variants; use BlueGreenUpdatePolicy."
-            )
-        if any(v.is_serverless for v in (*live, *new)):
-            raise DeploymentConfigError(
-                "RollingUpdatePolicy is not supported for serverless endpoints; use "
-                "BlueGreenUpdatePolicy."
-            )
     for variant in new:
         _check_step_against(policy, variant)
     return policy
 
 
+def _check_rolling_fleets(live: Sequence[VariantState], new: Sequence[VariantState]) -> None:
+    """The exclusions only a rolling deployment has: more than one variant, serverless."""
+    if len(new) > 1 or len(live) > 1:
+        raise DeploymentConfigError(
+            "RollingUpdatePolicy is not supported for endpoints with multiple production "
+            "variants; use BlueGreenUpdatePolicy."
+        )
+    if any(v.is_serverless for v in (*live, *new)):
+        raise DeploymentConfigError(
+            "RollingUpdatePolicy is not supported for serverless endpoints; use "
+            "BlueGreenUpdatePolicy."
+        )
+
+
 def _unguarded(variant: VariantState) -> bool:
+    """A variant SageMaker cannot deploy with guardrails, so it deploys all at once."""
     instance_type = variant.instance_type or ""
-    return instance_type.startswith(UNGUARDED_FAMILIES)
+    return variant.is_serverless or instance_type.startswith(UNGUARDED_FAMILIES)
 
 
 def _step_rule(strategy: Strategy) -> tuple[str, tuple[int, int]]:
@@ -221,11 +226,6 @@ def _check_step_against(policy: DeploymentPolicy, variant: VariantState) -> None
     name, limits = _step_rule(policy.strategy)
     if step.kind != "INSTANCE_COUNT":
         return
-    if variant.is_serverless:
-        raise DeploymentConfigError(
-            f'{name} of type INSTANCE_COUNT does not apply to serverless variant "{variant.name}"; '
-            "use CAPACITY_PERCENT."
-        )
     fleet = fleet_units(variant)
     low, high = limits
     share = step.percent_of(fleet)
@@ -342,14 +342,14 @@ class _Reader:
         if kind is None:
             return DEFAULT_POLICY, sizes
         strategy = Strategy(kind)
-        policy = DeploymentPolicy(
+        parsed = DeploymentPolicy(
             strategy=strategy,
             step=canary if strategy == Strategy.CANARY else linear,
             wait_seconds=wait_seconds,
             termination_wait_seconds=termination or 0,
             timeout_seconds=timeout,
         )
-        return policy, sizes
+        return parsed, sizes
 
     def rolling(self, value: Any) -> DeploymentPolicy:
         path = f"{MEMBER}.rollingUpdatePolicy"

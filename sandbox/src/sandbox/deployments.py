@@ -109,6 +109,8 @@ class Step:
     def message(self, variant: VariantState) -> str:
         """The StatusMessage SageMaker shows for this step (EventBridge's examples)."""
         if self.stage == Stage.LAUNCHING:
+            if variant.is_serverless:
+                return "Provisioning serverless capacity."
             return f"Launching {_units(variant, self.launching.get(variant.name, 0))}."
         capacity = f"{self.capacity} of {_units(variant, self.active.get(variant.name, 0))}"
         if self.stage == Stage.ACTIVATING:
@@ -279,9 +281,7 @@ class PendingDeployment:
 
 
 def _units(variant: VariantState, count: int) -> str:
-    if variant.is_serverless:
-        return f"{count}% of its serverless capacity"
-    return f"{count} instance(s)"
+    return "serverless capacity" if variant.is_serverless else f"{count} instance(s)"
 
 
 def _alarm_reason(names: Sequence[str]) -> str:
@@ -303,10 +303,11 @@ class _Timeline:
         self.pace = pace
         self.steps: list[Step] = []
 
-    def add(self, duration: float, **fields: object) -> None:
-        step = Step(start=self.now, end=self.now + duration, **fields)  # type: ignore[arg-type]
-        self.steps.append(step)
-        self.now = step.end
+    def add(self, duration: float, step: Step) -> None:
+        """Append ``step`` (its times are ignored) to start when the previous one ends."""
+        placed = dataclasses.replace(step, start=self.now, end=self.now + duration)
+        self.steps.append(placed)
+        self.now = placed.end
 
     def launch(
         self,
@@ -315,15 +316,17 @@ class _Timeline:
         shares: Mapping[str, float] | None = None,
         retired: Mapping[str, int] | None = None,
     ) -> None:
-        self.add(
-            self.pace.launch_seconds,
+        step = Step(
             stage=Stage.LAUNCHING,
+            start=0.0,
+            end=0.0,
             capacity="",
             launching=dict(launching),
             active=dict(active or {}),
             shares=dict(shares or {}),
             retired=dict(retired or {}),
         )
+        self.add(self.pace.launch_seconds, step)
 
     def shift(
         self,
@@ -334,22 +337,21 @@ class _Timeline:
         retired: Mapping[str, int] | None = None,
     ) -> None:
         """Turn traffic on for ``active`` units, then bake each of ``waits`` in turn."""
-        common: dict[str, object] = {
-            "capacity": capacity,
-            "active": dict(active),
-            "shares": dict(shares),
-            "retired": dict(retired or {}),
-            "full": bool(shares) and all(share >= 1.0 for share in shares.values()),
-        }
-        self.add(self.pace.switch_seconds, stage=Stage.ACTIVATING, **common)
+        switch = Step(
+            stage=Stage.ACTIVATING,
+            start=0.0,
+            end=0.0,
+            capacity=capacity,
+            active=dict(active),
+            shares=dict(shares),
+            retired=dict(retired or {}),
+            full=bool(shares) and all(share >= 1.0 for share in shares.values()),
+        )
+        self.add(self.pace.switch_seconds, switch)
         for seconds, parameter in waits:
             if seconds > 0:
-                self.add(
-                    self.pace.waited(seconds),
-                    stage=Stage.BAKING,
-                    wait=(seconds, parameter),
-                    **common,
-                )
+                bake = dataclasses.replace(switch, stage=Stage.BAKING, wait=(seconds, parameter))
+                self.add(self.pace.waited(seconds), bake)
 
 
 def _plan(deployment: PendingDeployment, live: Sequence[VariantState], pace: Pace) -> list[Step]:
