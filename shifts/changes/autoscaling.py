@@ -66,7 +66,7 @@ def _live_entry(live: LiveRead, variant: str) -> dict[str, Any] | None:
     return normalised(inventory_entry(state, variant))
 
 
-def _expected(spec: dict[str, Any], entry: dict[str, Any] | None) -> bool:
+def shows_change(spec: dict[str, Any], entry: dict[str, Any] | None) -> bool:
     """Whether the variant's live scaling shows the change made."""
     action = spec["action"]
     if entry is None:
@@ -190,7 +190,7 @@ class AutoScalingChange:
     def verify(*, proposal: ShiftProposal, live: LiveRead) -> Verdict:
         entry = _live_entry(live, proposal.spec["variant"])
         proposal.observed_state = {"scaling": entry}
-        if _expected(proposal.spec, entry):
+        if shows_change(proposal.spec, entry):
             return Verdict(
                 APPLIED,
                 f"Application Auto Scaling shows the change (request {proposal.aws_request_id}).",
