@@ -17,7 +17,12 @@ from django.conf import settings
 
 from apihistory.selectors import endpoint_change_events
 from core.text import is_web_url
-from endpoints.selectors import deploy_states, endpoint_problems, live_endpoints_by_key
+from endpoints.selectors import (
+    deploy_states,
+    endpoint_problems,
+    live_endpoints_by_key,
+    previous_config,
+)
 from endpoints.state_diff import state_diff
 from monitoring.selectors import endpoints_with_violations, firing_alarms
 from shifts.selectors import unacknowledged_emergencies
@@ -72,6 +77,8 @@ class BoardEntry:
     cause: LikelyCause | None = None
     owner: IncidentOwnership | None = None
     runbook_url: str = ""
+    # When the likely cause is the deploy the endpoint still runs: the config before it.
+    rollback_to: str = ""
 
     @property
     def score(self) -> int:
@@ -132,7 +139,8 @@ def _entries(*, violating: list[EndpointViolations] | None = None) -> dict[int, 
         entry(proposal.endpoint).signals.append(
             Signal(
                 "emergency",
-                f"emergency shift #{proposal.pk} awaits an Approver's acknowledgement",
+                f"emergency {'shift' if proposal.is_traffic else 'change'} #{proposal.pk} "
+                "awaits an Approver's acknowledgement",
                 proposal.finished_at or proposal.created_at,
             )
         )
@@ -241,7 +249,18 @@ def _complete(entries: list[BoardEntry]) -> list[BoardEntry]:
         item.runbook_url = runbook_url(item.endpoint)
         first = item.first_symptom
         item.cause = likely_cause(endpoint=item.endpoint, before=first.since, signal=first.text)
+        item.rollback_to = rollback_target(endpoint=item.endpoint, cause=item.cause)
     return entries
+
+
+def rollback_target(*, endpoint: Endpoint, cause: LikelyCause | None) -> str:
+    """The config to roll back to when the likely cause is an UpdateEndpoint to the config
+    the endpoint still runs ("" otherwise: rolling back would not undo the cause)."""
+    if cause is None or cause.event.event_name != "UpdateEndpoint":
+        return ""
+    if cause.event.endpoint_config_name != endpoint.config_name:
+        return ""
+    return previous_config(endpoint=endpoint)
 
 
 def incident_board(*, violating: list[EndpointViolations] | None = None) -> list[BoardEntry]:

@@ -19,7 +19,9 @@ from django.urls import reverse
 from apihistory.links import rows_with_links
 from apihistory.selectors import endpoint_change_events
 from endpoints.selectors import endpoint_timeline as state_timeline
+from endpoints.state_diff import Change
 from monitoring.selectors import endpoint_alarms, executions_with_findings
+from shifts.changes import change_summary
 from shifts.selectors import outcome_events
 from triage.wording import requested_models, requested_weights
 
@@ -118,14 +120,19 @@ def shift_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Ma
     for shift_event in outcome_events(endpoint_id=endpoint.pk, start=start, end=end):
         proposal = shift_event.proposal
         emergency = proposal.is_emergency
-        weights = ", ".join(f"{n} {w:g}" for n, w in (proposal.desired_weights or {}).items())
+        if proposal.is_traffic:
+            noun = "Emergency shift" if emergency else "Traffic shift"
+            weights = ", ".join(f"{n} {w:g}" for n, w in (proposal.desired_weights or {}).items())
+            what = f"weights {weights}"
+        else:
+            noun = "Emergency change" if emergency else "Change"
+            what = change_summary(proposal=proposal)
         markers.append(
             Marker(
                 time=shift_event.at,
                 kind="shift",
-                title=f"{'Emergency shift' if emergency else 'Traffic shift'} "
-                f"#{proposal.pk} {shift_event.to_state}",
-                detail=f"weights {weights}; reason: {proposal.reason}",
+                title=f"{noun} #{proposal.pk} {shift_event.to_state}",
+                detail=f"{what}; reason: {proposal.reason}",
                 who=proposal.proposer.get_username(),
                 url=reverse("shifts:detail", args=[proposal.pk]),
                 severity="bad" if shift_event.to_state == "failed" else "ok",
@@ -164,7 +171,7 @@ def state_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Ma
                 Marker(
                     time=when,
                     kind="scaling",
-                    title="instance count changed",
+                    title=_scaling_title(counts),
                     detail="; ".join(c.text for c in counts),
                     url=url,
                 )
@@ -180,6 +187,22 @@ def state_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Ma
                 )
             )
     return markers
+
+
+def _scaling_title(counts: list[Change]) -> str:
+    """ "scale out", "scale in", or both when variants moved different ways."""
+    directions = set()
+    for change in counts:
+        try:
+            before, after = int(change.before), int(change.after)
+        except ValueError:
+            continue
+        directions.add("out" if after > before else "in")
+    if directions == {"out"}:
+        return "scale out"
+    if directions == {"in"}:
+        return "scale in"
+    return "instance count changed"
 
 
 def monitor_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Marker]:

@@ -2,12 +2,15 @@
 needs attention, lookups by AWS name, and the recorded history of each endpoint's state."""
 
 from endpoints.selectors.history import (
+    ConfigUse,
     TimelineEntry,
     deploy_states,
+    endpoint_configs,
     endpoint_first_snapshot,
     endpoint_history,
     endpoint_state_at,
     endpoint_timeline,
+    previous_config,
 )
 from endpoints.selectors.inventory import (
     PAGE_SIZE,
@@ -37,6 +40,9 @@ from endpoints.selectors.inventory import (
 )
 
 __all__ = [
+    "ConfigUse",
+    "endpoint_configs",
+    "previous_config",
     "PAGE_SIZE",
     "PROBLEM_KINDS",
     "SORTS",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import Max, Min, Q
 
 from endpoints.models import Endpoint, EndpointSnapshot
 from endpoints.state_diff import StateDiff, state_diff
@@ -73,6 +73,48 @@ def endpoint_timeline(
 def endpoint_first_snapshot(*, endpoint: Endpoint) -> EndpointSnapshot | None:
     """The oldest recorded state: before it, the portal knows nothing of this endpoint."""
     return EndpointSnapshot.objects.filter(endpoint=endpoint).order_by("observed_at", "id").first()
+
+
+@dataclass(frozen=True)
+class ConfigUse:
+    """One endpoint config an endpoint has run, as the inventory saw it."""
+
+    config_name: str
+    first_seen: datetime
+    last_seen: datetime
+    current: bool
+
+
+def endpoint_configs(*, endpoint: Endpoint, limit: int = 20) -> list[ConfigUse]:
+    """The configs the endpoint has run, most recently seen first (one query)."""
+    rows = (
+        EndpointSnapshot.objects.filter(endpoint=endpoint)
+        .exclude(config_name="")
+        .values("config_name")
+        .annotate(first_seen=Min("observed_at"), last_seen=Max("observed_at"))
+        .order_by("-last_seen")[:limit]
+    )
+    return [
+        ConfigUse(
+            config_name=row["config_name"],
+            first_seen=row["first_seen"],
+            last_seen=row["last_seen"],
+            current=row["config_name"] == endpoint.config_name,
+        )
+        for row in rows
+    ]
+
+
+def previous_config(*, endpoint: Endpoint) -> str:
+    """The config the endpoint ran before its current one ("" when the inventory never saw
+    another): what a rollback returns to."""
+    snapshot = (
+        EndpointSnapshot.objects.filter(endpoint=endpoint)
+        .exclude(config_name__in=["", endpoint.config_name])
+        .order_by("-observed_at", "-id")
+        .first()
+    )
+    return snapshot.config_name if snapshot is not None else ""
 
 
 def deploy_states(

@@ -28,6 +28,11 @@ def change_of(proposal: ShiftProposal) -> Change:
     return CHANGES[proposal.change]
 
 
+def change_summary(*, proposal: ShiftProposal) -> str:
+    """One line saying what the change request does (lists, timeline, notifications)."""
+    return change_of(proposal).summary(proposal=proposal)
+
+
 def needs_in_service_type(change: str) -> bool:
     """Whether the endpoint must be InService for this type of change to be made."""
     return bool(getattr(CHANGES[change], "needs_in_service", True))
@@ -47,6 +52,7 @@ __all__ = [
     "Moved",
     "Verdict",
     "change_of",
+    "change_summary",
     "needs_in_service",
     "needs_in_service_type",
 ]

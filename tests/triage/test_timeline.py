@@ -174,3 +174,48 @@ def test_model_monitor_runs_with_violations_or_failures_are_marked(incident):
         ("tumor-dq: monitoring run failed", "Job inputs had no data"),
     ]
     assert f"execution={drifted.pk}" in monitor[0].url
+
+
+def test_instance_count_changes_are_marked_scale_out_and_scale_in(db):
+    from endpoints.models import Variant
+    from endpoints.services.snapshots import snapshot_record
+
+    endpoint = make_endpoint("autoscaled")
+    for minutes, count in ((30, 1), (20, 3), (10, 2)):
+        Variant.objects.filter(endpoint=endpoint, name="A").update(
+            current_instance_count=count, desired_instance_count=count
+        )
+        endpoint.synced_at = ago(minutes)
+        snapshot_record(endpoint=endpoint)
+    scaling = [m for m in endpoint_timeline(endpoint=endpoint, start=ago(60), end=NOW)]
+    assert [(m.kind, m.title) for m in scaling if m.kind == "scaling"] == [
+        ("scaling", "scale in"),
+        ("scaling", "scale out"),
+    ]
+    assert "1 → 3" in [m for m in scaling if m.title == "scale out"][0].detail
+
+
+def test_change_requests_other_than_traffic_show_what_they_changed(incident):
+    proposal = ShiftProposal.objects.create(
+        endpoint=incident,
+        proposer=ShiftProposal.objects.first().proposer,
+        kind="normal",
+        change="capacity",
+        state="applied",
+        reason="holiday traffic",
+        before_weights={"A": 100.0, "B": 0.0},
+        desired_weights={"A": 100.0, "B": 0.0},
+        before_state={"capacity": {"A": {"instances": 1}, "B": {"instances": 1}}},
+        spec={"capacity": {"A": {"instances": 4}}},
+        created_at=ago(4),
+        expires_at=ago(-60),
+        updated_at=ago(3),
+    )
+    ShiftEvent.objects.create(
+        proposal=proposal, at=ago(3), username="x", action="applied", to_state="applied"
+    )
+    (marker,) = [
+        m for m in endpoint_timeline(endpoint=incident, start=ago(10), end=NOW) if m.kind == "shift"
+    ]
+    assert marker.title == f"Change #{proposal.pk} applied"
+    assert marker.detail == "Capacity: A 1 instance → 4 instances; reason: holiday traffic"
