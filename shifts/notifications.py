@@ -20,6 +20,7 @@ from django.urls import reverse
 from core.roles import Role
 from core.text import slack_text
 from shifts import selectors
+from shifts.changes import change_summary
 from shifts.models import ShiftProposal
 from shifts.weights import shares
 
@@ -55,19 +56,30 @@ def _headline(proposal: ShiftProposal, event: str) -> str:
         "failed": f"FAILED: {proposal.error}",
         "superseded": f"superseded{said}",
         "expired": f"expired{said}",
-        "emergency": f"EMERGENCY shift by {who}, applied at once without approval",
+        "emergency": f"EMERGENCY {_noun(proposal).lower()} by {who}, applied at once "
+        "without approval",
     }[event]
+
+
+def _noun(proposal: ShiftProposal) -> str:
+    return "Shift" if proposal.is_traffic else "Change"
 
 
 def message(proposal: ShiftProposal, event: str) -> tuple[str, str]:
     """Subject and body, plain text (also the webhook's text)."""
     endpoint = proposal.endpoint
-    subject = f"[Ops Portal] Shift #{proposal.pk} on {endpoint.name}: {event}"
+    subject = f"[Ops Portal] {_noun(proposal)} #{proposal.pk} on {endpoint.name}: {event}"
     link = f"{settings.OPSPORTAL_PUBLIC_URL}{reverse('shifts:detail', args=[proposal.pk])}"
+    what = (
+        f"Split: {_split(proposal.before_weights)} → {_split(proposal.desired_weights)}"
+        if proposal.is_traffic
+        else change_summary(proposal=proposal)
+    )
+    noun = "Traffic shift" if proposal.is_traffic else "Change"
     body = (
-        f"Traffic shift #{proposal.pk} on {endpoint.name} "
+        f"{noun} #{proposal.pk} on {endpoint.name} "
         f"({endpoint.account_id}/{endpoint.region}) {_headline(proposal, event)}.\n"
-        f"Split: {_split(proposal.before_weights)} → {_split(proposal.desired_weights)}\n"
+        f"{what}\n"
         f"Reason: {proposal.reason}\n"
         f"{link}\n"
     )

@@ -410,3 +410,19 @@ def test_deploy_after_the_config_moved_is_superseded_without_any_call(
         updates,
     )
     assert other in done.events.last().comment
+
+
+def test_approvers_are_told_what_a_change_does(live, people, mailoutbox, run_commits):
+    run_commits(
+        lambda: services.change_propose(
+            endpoint_id=live.pk,
+            actor=people.operator,
+            change=ChangeType.CAPACITY,
+            spec={"capacity": {"v0": {"instances": 3}}},
+            reason="holiday traffic",
+        )
+    )
+    (mail,) = [m for m in mailoutbox if m.to == ["approver@example.com"]]
+    assert mail.subject.startswith("[Ops Portal] Change #")
+    assert "Capacity: v0 1 instance → 3 instances" in mail.body
+    assert "Reason: holiday traffic" in mail.body
