@@ -1,6 +1,8 @@
-"""Application Auto Scaling for SageMaker variants, answered as AWS answers it: a policy
-needs a registered target, a target-tracking policy makes its two CloudWatch alarms,
-deregistering removes policies and alarms, and answers carry no JSON nulls."""
+"""Application Auto Scaling for SageMaker variants, answered as AWS answers it: only a
+variant that exists and runs on instances can be registered, a policy needs a registered
+target, a target-tracking policy makes its two CloudWatch alarms, deregistering removes
+policies and alarms, and answers carry no JSON nulls. The scaling itself:
+test_scaling_loop.py."""
 
 from __future__ import annotations
 
@@ -10,10 +12,21 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sandbox.server import SandboxServer
-from sandbox.testing import aws_client, unique
+from sandbox.testing import aws_client, unique, wait_for_status
+from tests.scaling_world import (
+    DIMENSION,
+    REGION,
+    endpoint_on_instances,
+    register,
+    resource_of,
+    track,
+)
+from tests.world import upload_tumor_model
 
-REGION = "ap-south-1"
-DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+
+@pytest.fixture(scope="module")
+def model(running_sandbox: SandboxServer) -> str:
+    return upload_tumor_model(running_sandbox.url, REGION)
 
 
 @pytest.fixture
@@ -26,36 +39,66 @@ def cloudwatch(running_sandbox: SandboxServer) -> Any:
     return aws_client(running_sandbox.url, "cloudwatch", REGION)
 
 
-def variant() -> str:
-    return f"endpoint/{unique('scaled')}/variant/AllTraffic"
+@pytest.fixture
+def variant(running_sandbox: SandboxServer, model: str) -> str:
+    """The resource ID of a new endpoint's one variant on one instance."""
+    return resource_of(endpoint_on_instances(running_sandbox.url, model))
 
 
-def register(scaling: Any, resource: str, **values: Any) -> None:
-    scaling.register_scalable_target(
-        ServiceNamespace="sagemaker", ResourceId=resource, ScalableDimension=DIMENSION, **values
+def refusal(raised: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
+    error = raised.value.response["Error"]
+    return error["Code"], error["Message"]
+
+
+def test_only_an_existing_variant_on_instances_can_be_registered(
+    running_sandbox: SandboxServer, model: str, scaling: Any
+) -> None:
+    missing = unique("missing")
+    with pytest.raises(ClientError) as raised:
+        register(scaling, resource_of(missing), MinCapacity=1, MaxCapacity=2)
+    assert refusal(raised) == (
+        "ValidationException",
+        f"The endpoint '{missing}' does not exist.",
+    )
+
+    endpoint = endpoint_on_instances(running_sandbox.url, model)
+    with pytest.raises(ClientError) as raised:
+        register(scaling, resource_of(endpoint, "B"), MinCapacity=1, MaxCapacity=2)
+    assert refusal(raised) == (
+        "ValidationException",
+        f"The variant 'B' does not exist in endpoint '{endpoint}'.",
+    )
+
+    sagemaker = aws_client(running_sandbox.url, "sagemaker", REGION)
+    serverless = unique("serverless")
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=serverless,
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": model,
+                "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5},
+            }
+        ],
+    )
+    sagemaker.create_endpoint(EndpointName=serverless, EndpointConfigName=serverless)
+    wait_for_status(running_sandbox.url, REGION, serverless, "InService")
+    with pytest.raises(ClientError) as raised:
+        register(scaling, resource_of(serverless), MinCapacity=1, MaxCapacity=2)
+    code, message = refusal(raised)
+    assert code == "ValidationException"
+    assert message.startswith(f"The variant 'AllTraffic' of endpoint '{serverless}' is serverless")
+    assert (
+        scaling.describe_scalable_targets(
+            ServiceNamespace="sagemaker",
+            ResourceIds=[resource_of(missing), resource_of(serverless)],
+        )["ScalableTargets"]
+        == []
     )
 
 
-def track(scaling: Any, resource: str, target: float = 5.0) -> dict[str, Any]:
-    return scaling.put_scaling_policy(
-        PolicyName="invocations",
-        ServiceNamespace="sagemaker",
-        ResourceId=resource,
-        ScalableDimension=DIMENSION,
-        PolicyType="TargetTrackingScaling",
-        TargetTrackingScalingPolicyConfiguration={
-            "TargetValue": target,
-            "PredefinedMetricSpecification": {
-                "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"
-            },
-            "ScaleOutCooldown": 60,
-            "ScaleInCooldown": 300,
-        },
-    )
-
-
-def test_a_policy_needs_a_registered_target(scaling: Any) -> None:
-    resource = variant()
+def test_a_policy_needs_a_registered_target(scaling: Any, variant: str) -> None:
+    resource = variant
     with pytest.raises(ClientError) as raised:
         track(scaling, resource)
     error = raised.value.response["Error"]
@@ -67,9 +110,9 @@ def test_a_policy_needs_a_registered_target(scaling: Any) -> None:
 
 
 def test_target_tracking_makes_its_alarms_and_deregistering_removes_everything(
-    scaling: Any, cloudwatch: Any
+    scaling: Any, cloudwatch: Any, variant: str
 ) -> None:
-    resource = variant()
+    resource = variant
     endpoint = resource.split("/")[1]
     register(scaling, resource, MinCapacity=1, MaxCapacity=2)
     put = track(scaling, resource)
@@ -123,9 +166,9 @@ def test_target_tracking_makes_its_alarms_and_deregistering_removes_everything(
 
 
 def test_registering_again_changes_only_what_is_given_and_min_may_not_exceed_max(
-    scaling: Any,
+    scaling: Any, variant: str
 ) -> None:
-    resource = variant()
+    resource = variant
     register(scaling, resource, MinCapacity=1, MaxCapacity=2)
     register(
         scaling,
@@ -152,15 +195,19 @@ def test_registering_again_changes_only_what_is_given_and_min_may_not_exceed_max
     }
 
 
-def test_answers_page_and_carry_no_nulls(scaling: Any) -> None:
+def test_answers_page_and_carry_no_nulls(
+    running_sandbox: SandboxServer, model: str, scaling: Any
+) -> None:
     bodies: list[tuple[str, str]] = []
 
     def keep(http_response: Any, **_: Any) -> None:
         bodies.append((http_response.headers.get("Content-Type", ""), http_response.text))
 
     scaling.meta.events.register("after-call.application-autoscaling.*", keep)
-    for _ in range(3):
-        register(scaling, variant(), MinCapacity=1, MaxCapacity=2)
+    variants = ("v0", "v1", "v2")
+    endpoint = endpoint_on_instances(running_sandbox.url, model, variants=variants)
+    for name in variants:
+        register(scaling, resource_of(endpoint, name), MinCapacity=1, MaxCapacity=2)
     first = scaling.describe_scalable_targets(ServiceNamespace="sagemaker", MaxResults=2)
     assert len(first["ScalableTargets"]) == 2 and "NextToken" in first
     everything = first["ScalableTargets"]
@@ -172,7 +219,9 @@ def test_answers_page_and_carry_no_nulls(scaling: Any) -> None:
         everything += page["ScalableTargets"]
         token = page.get("NextToken")
     assert len({t["ResourceId"] for t in everything}) == len(everything) >= 3
-    activities = scaling.describe_scaling_activities(ServiceNamespace="sagemaker")
+    activities = scaling.describe_scaling_activities(
+        ServiceNamespace="sagemaker", ResourceId=resource_of(endpoint, "v0")
+    )
     assert activities["ScalingActivities"] == [] and "NextToken" not in activities
     assert bodies and all(
         kind.startswith("application/x-amz-json-1.1") and "null" not in text

@@ -55,17 +55,19 @@ def test_sts_identity_and_assume_role(aws: AwsFactory) -> None:
 
 
 def test_scaling_policy_can_be_registered_and_read_back(aws: AwsFactory) -> None:
+    # SageMaker variants are the sandbox's own (test_autoscaling.py); other namespaces
+    # stay moto's.
     autoscaling = aws("application-autoscaling", "us-west-2")
-    resource = "endpoint/scaling-check/variant/AllTraffic"
+    resource = "table/scaling-check"
     autoscaling.register_scalable_target(
-        ServiceNamespace="sagemaker",
+        ServiceNamespace="dynamodb",
         ResourceId=resource,
-        ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+        ScalableDimension="dynamodb:table:ReadCapacityUnits",
         MinCapacity=1,
         MaxCapacity=3,
     )
     targets = autoscaling.describe_scalable_targets(
-        ServiceNamespace="sagemaker", ResourceIds=[resource]
+        ServiceNamespace="dynamodb", ResourceIds=[resource]
     )["ScalableTargets"]
     assert [t["MaxCapacity"] for t in targets] == [3]
 

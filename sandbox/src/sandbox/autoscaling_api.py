@@ -1,10 +1,12 @@
 """Application Auto Scaling's API for SageMaker variant targets (sandbox/autoscaling.py).
 
 Requests for another namespace or dimension go on to moto. Answers carry no JSON nulls
-(botocore would hand ``None`` to the caller where AWS sends nothing). A target-tracking
-policy on SageMakerVariantInvocationsPerInstance gets the two CloudWatch alarms AWS makes
-for it: ``TargetTracking-<resource>-AlarmHigh-<uuid>`` (above the target for 3 minutes)
-and ``-AlarmLow-<uuid>`` (below 90 % of it for 15 minutes).
+(botocore would hand ``None`` to the caller where AWS sends nothing). A variant can be
+registered only if its endpoint has it and it runs on instances (a serverless variant
+scales its provisioned concurrency instead). A target-tracking policy on
+SageMakerVariantInvocationsPerInstance gets the two CloudWatch alarms AWS makes for it:
+``TargetTracking-<resource>-AlarmHigh-<uuid>`` (above the target for 3 minutes) and
+``-AlarmLow-<uuid>`` (below 90 % of it for 15 minutes).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sandbox.autoscaling import (
     ScalingStore,
 )
 from sandbox.aws_protocol import AwsError, AwsRequest, WsgiResponse, json_response
+from sandbox.endpoints import EndpointStore
 
 Handler = Callable[[AwsRequest], WsgiResponse | None]
 
@@ -192,8 +195,25 @@ def _target_tracking(params: dict[str, Any]) -> dict[str, Any]:
 class AutoScalingApi:
     """Answers Application Auto Scaling for SageMaker variants from a ScalingStore."""
 
-    def __init__(self, store: ScalingStore) -> None:
+    def __init__(self, store: ScalingStore, endpoints: EndpointStore) -> None:
         self.store = store
+        self.endpoints = endpoints
+
+    def _check_variant(self, request: AwsRequest, resource_id: str) -> None:
+        """Only a variant its endpoint has, running on instances, can be registered."""
+        _, endpoint, _, variant_name = resource_id.split("/")
+        record = self.endpoints.get(request.account_id, request.region, endpoint)
+        if record is None:
+            raise _invalid(f"The endpoint '{endpoint}' does not exist.")
+        variant = record.variant(variant_name)
+        if variant is None:
+            raise _invalid(f"The variant '{variant_name}' does not exist in endpoint '{endpoint}'.")
+        if variant.is_serverless:
+            raise _invalid(
+                f"The variant '{variant_name}' of endpoint '{endpoint}' is serverless: it has "
+                f"no instance count to scale ({VARIANT_DIMENSION}); register "
+                "sagemaker:variant:DesiredProvisionedConcurrency instead."
+            )
 
     def operations(self) -> dict[str, Handler]:
         return {
@@ -217,10 +237,12 @@ class AutoScalingApi:
             or not all(isinstance(v, bool) for v in suspended.values())
         ):
             raise _invalid(f"SuspendedState takes true or false for {', '.join(SUSPENSIONS)}.")
+        resource_id = _resource(params)
+        self._check_variant(request, resource_id)
         target = self.store.register(
             account_id=request.account_id,
             region=request.region,
-            resource_id=_resource(params),
+            resource_id=resource_id,
             min_capacity=_capacity(params, "MinCapacity"),
             max_capacity=_capacity(params, "MaxCapacity"),
             role_arn=params.get("RoleARN"),

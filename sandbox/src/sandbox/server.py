@@ -170,7 +170,9 @@ class SandboxApp:
         self.register("sagemaker", TransformApi(state.transforms, state.quotas).operations())
         self.register("sagemaker", MonitorApi(state.monitors, state.endpoints).operations())
         self.register(SERVICE_QUOTAS, ServiceQuotasApi(state.quotas).operations())
-        self.register(APPLICATION_AUTOSCALING, AutoScalingApi(state.autoscaling).operations())
+        self.register(
+            APPLICATION_AUTOSCALING, AutoScalingApi(state.autoscaling, state.endpoints).operations()
+        )
         self.register(CLOUDWATCH, CloudWatchApi(state.metrics).operations())
         self.register(
             "cloudtrail", LookupEventsApi(state.cloudtrail, state.lookup_limiter).operations()
