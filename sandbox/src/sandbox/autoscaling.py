@@ -1,15 +1,17 @@
-"""Application Auto Scaling for SageMaker variants: scalable targets and scaling policies.
+"""Application Auto Scaling for SageMaker variants: scalable targets, scaling policies and
+the scaling activities they led to.
 
 moto keeps targets and policies for every namespace but treats SageMaker's loosely: a
 policy can be put on a target nobody registered, deregistering a target leaves its
-policies behind, a target-tracking policy creates no CloudWatch alarms, and
-DescribeScalingActivities does not exist. The sandbox owns the ``sagemaker`` namespace's
-variant targets here (sandbox/autoscaling_api.py answers the API); other namespaces stay
-with moto.
+policies behind, a target-tracking policy creates no CloudWatch alarms, nothing ever
+scales and DescribeScalingActivities does not exist. The sandbox owns the ``sagemaker``
+namespace's variant targets here (sandbox/autoscaling_api.py answers the API,
+sandbox/scaling_loop.py does the scaling); other namespaces stay with moto.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import uuid
@@ -43,6 +45,9 @@ class ScalableTarget:
     suspended: dict[str, bool]
     creation_time: float
     arn: str
+    # Set by every RegisterScalableTarget: AWS then brings a desired count outside the new
+    # bounds within them at once; the scaling loop does it once the endpoint is InService.
+    bounds_check_due: bool = True
 
 
 @dataclass
@@ -63,6 +68,28 @@ class ScalingPolicy:
     creation_time: float
     alarms: list[Alarm] = field(default_factory=list)
 
+
+@dataclass
+class ScalingActivity:
+    """One DescribeScalingActivities item, plus which way it moved the capacity: ``out``,
+    ``in`` (a policy's doing, which cooldowns count from) or ``bounds`` (new min/max)."""
+
+    account_id: str
+    region: str
+    resource_id: str
+    activity_id: str
+    direction: str
+    capacity: int
+    description: str
+    cause: str
+    start_time: float
+    status_code: str
+    status_message: str
+    end_time: float | None = None
+
+
+# DescribeScalingActivities covers the last six weeks.
+ACTIVITY_RETENTION_SECONDS = 42 * 24 * 3600
 
 Key = tuple[str, str, str]  # account, region, resource id
 
@@ -92,6 +119,7 @@ class ScalingStore:
         self._lock = threading.RLock()
         self._targets: dict[Key, ScalableTarget] = {}
         self._policies: dict[Key, dict[str, ScalingPolicy]] = {}
+        self._activities: list[ScalingActivity] = []
 
     def register(
         self,
@@ -138,9 +166,10 @@ class ScalingStore:
                     f"scalable-target/{uuid.uuid4().hex[:28]}",
                 )
             current.min_capacity, current.max_capacity = lowest, highest
+            current.bounds_check_due = True
             for name, value in (suspended or {}).items():
                 current.suspended[name] = value
-            return current
+            return dataclasses.replace(current, suspended=dict(current.suspended))
 
     def deregister(self, *, account_id: str, region: str, resource_id: str) -> None:
         """Remove a target with its policies and their alarms."""
@@ -160,12 +189,29 @@ class ScalingStore:
     ) -> list[ScalableTarget]:
         with self._lock:
             return [
-                t
+                dataclasses.replace(t, suspended=dict(t.suspended))
                 for (account, place, resource), t in sorted(self._targets.items())
                 if account == account_id
                 and place == region
                 and (not resource_ids or resource in resource_ids)
             ]
+
+    def all_targets(self) -> list[ScalableTarget]:
+        """Copies of every target in every account and region, for the scaling loop."""
+        with self._lock:
+            return [
+                dataclasses.replace(t, suspended=dict(t.suspended))
+                for _, t in sorted(self._targets.items())
+            ]
+
+    def take_bounds_check(self, *, account_id: str, region: str, resource_id: str) -> bool:
+        """Whether a registration since the last call asks for the bounds to be applied."""
+        with self._lock:
+            target = self._targets.get((account_id, region, resource_id))
+            if target is None or not target.bounds_check_due:
+                return False
+            target.bounds_check_due = False
+            return True
 
     def put_policy(
         self,
@@ -235,10 +281,49 @@ class ScalingStore:
                 if not names or policy_name in names
             ]
 
+    def record_activity(self, activity: ScalingActivity) -> None:
+        """Keep an activity; those older than six weeks are forgotten, as on AWS."""
+        oldest = activity.start_time - ACTIVITY_RETENTION_SECONDS
+        with self._lock:
+            self._activities = [a for a in self._activities if a.start_time >= oldest]
+            self._activities.append(dataclasses.replace(activity))
+
+    def finish_activity(
+        self, activity_id: str, *, status_code: str, status_message: str, end_time: float
+    ) -> None:
+        with self._lock:
+            for activity in self._activities:
+                if activity.activity_id == activity_id:
+                    activity.status_code = status_code
+                    activity.status_message = status_message
+                    activity.end_time = end_time
+
+    def activities(
+        self,
+        *,
+        account_id: str | None = None,
+        region: str | None = None,
+        resource_id: str | None = None,
+        status_code: str | None = None,
+    ) -> list[ScalingActivity]:
+        """Copies of the activities that match, newest first."""
+        with self._lock:
+            found = [
+                dataclasses.replace(a)
+                for a in self._activities
+                if (account_id is None or a.account_id == account_id)
+                and (region is None or a.region == region)
+                and (resource_id is None or a.resource_id == resource_id)
+                and (status_code is None or a.status_code == status_code)
+            ]
+        # Recorded in time order, so reversing keeps ties newest first too.
+        return sorted(reversed(found), key=lambda a: a.start_time, reverse=True)
+
     def clear(self) -> None:
         with self._lock:
             self._targets.clear()
             self._policies.clear()
+            self._activities.clear()
 
 
 def _service_linked_role(account_id: str) -> str:

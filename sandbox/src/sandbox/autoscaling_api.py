@@ -6,7 +6,8 @@ registered only if its endpoint has it and it runs on instances (a serverless va
 scales its provisioned concurrency instead). A target-tracking policy on
 SageMakerVariantInvocationsPerInstance gets the two CloudWatch alarms AWS makes for it:
 ``TargetTracking-<resource>-AlarmHigh-<uuid>`` (above the target for 3 minutes) and
-``-AlarmLow-<uuid>`` (below 90 % of it for 15 minutes).
+``-AlarmLow-<uuid>`` (below 90 % of it for 15 minutes); sandbox/scaling_loop.py acts on
+them and records the activities DescribeScalingActivities lists.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sandbox.autoscaling import (
     VARIANT_DIMENSION,
     Alarm,
     ScalableTarget,
+    ScalingActivity,
     ScalingPolicy,
     ScalingStore,
 )
@@ -101,6 +103,23 @@ def render_policy(policy: ScalingPolicy) -> dict[str, Any]:
         else "StepScalingPolicyConfiguration"
     )
     rendered[key] = policy.configuration
+    return rendered
+
+
+def render_activity(activity: ScalingActivity) -> dict[str, Any]:
+    rendered: dict[str, Any] = {
+        "ActivityId": activity.activity_id,
+        "ServiceNamespace": NAMESPACE,
+        "ResourceId": activity.resource_id,
+        "ScalableDimension": VARIANT_DIMENSION,
+        "Description": activity.description,
+        "Cause": activity.cause,
+        "StartTime": activity.start_time,
+        "StatusCode": activity.status_code,
+        "StatusMessage": activity.status_message,
+    }
+    if activity.end_time is not None:
+        rendered["EndTime"] = activity.end_time
     return rendered
 
 
@@ -332,12 +351,17 @@ class AutoScalingApi:
         return _page(request, [render_policy(p) for p in policies], "ScalingPolicies")
 
     def describe_scaling_activities(self, request: AwsRequest) -> WsgiResponse | None:
-        """What the scaling of the variants did; the sandbox does not scale them yet, so a
-        registered variant has no activities (moto answers nothing at all)."""
+        """What the scaling of the variants did, newest first (moto answers nothing)."""
         params = request.json_body()
         if not _ours(params, describing=True):
             return None
-        return _page(request, [], "ScalingActivities")
+        resource = params.get("ResourceId")
+        activities = self.store.activities(
+            account_id=request.account_id,
+            region=request.region,
+            resource_id=str(resource) if resource is not None else None,
+        )
+        return _page(request, [render_activity(a) for a in activities], "ScalingActivities")
 
 
 def alarm_remover(account_id: str, region: str, names: list[str]) -> None:

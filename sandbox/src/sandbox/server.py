@@ -81,6 +81,7 @@ from sandbox.monitor_api import MonitorApi
 from sandbox.quotas import QuotaStore, endpoint_instance_types
 from sandbox.runtime import Runtime, rest_operation
 from sandbox.sagemaker_api import Handler, SageMakerApi
+from sandbox.scaling_loop import SCALING_INTERVAL, ScalingLoop
 from sandbox.scenarios import ScenarioLog
 from sandbox.service_quotas_api import SERVICE_QUOTAS, ServiceQuotasApi
 from sandbox.traffic import TrafficGenerator
@@ -125,6 +126,9 @@ class SandboxState:
         self.monitor = ModelMonitor(self.monitors, self.endpoints, self.capture, self.metrics)
         self.scenarios = ScenarioLog()
         self.autoscaling = ScalingStore(target_tracking_alarms, alarm_remover)
+        self.scaling = ScalingLoop(
+            self.autoscaling, self.endpoints, self.quotas, clock_speed=clock_speed
+        )
 
     def clear(self) -> None:
         self.autoscaling.clear()
@@ -342,12 +346,13 @@ class SandboxServer:
     ``start()`` returns once the port is listening and the seed (if any) is in place; seeded
     endpoints are still ``Creating`` then and become InService after ``creating_seconds``.
     While running, finished minutes of metrics and data capture are published every second,
-    alarms are evaluated every ``alarm_interval`` seconds and, with ``traffic`` > 0, every
-    serving endpoint receives that many invocations per second. Transform jobs stay
+    alarms are evaluated every ``alarm_interval`` seconds, auto scaling acts on its alarms
+    every second (``sandbox/scaling_loop.py``) and, with ``traffic`` > 0, every serving
+    endpoint receives that many invocations per second. Transform jobs stay
     InProgress (and Stopping) for at least ``transform_seconds``. Monitoring schedules fire
     on a schedule clock that runs ``clock_speed`` times faster than the wall clock (an hourly
     schedule runs every 3600/clock_speed seconds; 1 is real time), and so do the waits of an
-    UpdateEndpoint's DeploymentConfig (``sandbox/deployments.py``).
+    UpdateEndpoint's DeploymentConfig (``sandbox/deployments.py``) and auto scaling's cooldowns.
 
     Every management call is recorded for CloudTrail. LookupEvents answers at most
     ``lookup_rate`` requests a second per account and region (0 turns the limit off) and shows
@@ -407,6 +412,7 @@ class SandboxServer:
             Periodic("sandbox-publish", 1.0, self.state.housekeeping),
             Periodic("sandbox-deployments", 1.0, self.state.endpoints.advance_all),
             Periodic("sandbox-alarms", alarm_interval, self._evaluate_alarms),
+            Periodic("sandbox-scaling", SCALING_INTERVAL, self.state.scaling.run_once),
             Periodic("sandbox-trails", trail_interval, self.state.trail_delivery.flush),
             # Look for due executions ten times per (sped-up) hour at least, once a second at most.
             Periodic("sandbox-monitoring", min(1.0, HOUR / clock_speed / 10), self._run_monitoring),
