@@ -79,7 +79,7 @@ def test_tumor_variant_a_autoscales_on_invocations_per_instance(
     targets = autoscaling.describe_scalable_targets(
         ServiceNamespace="sagemaker", ResourceIds=["endpoint/tumor-classifier/variant/A"]
     )["ScalableTargets"]
-    assert [(t["MinCapacity"], t["MaxCapacity"]) for t in targets] == [(1, 4)]
+    assert [(t["MinCapacity"], t["MaxCapacity"]) for t in targets] == [(2, 4)]
     policies = autoscaling.describe_scaling_policies(
         ServiceNamespace="sagemaker", ResourceId="endpoint/tumor-classifier/variant/A"
     )["ScalingPolicies"]

@@ -187,7 +187,9 @@ DEMO_ENDPOINTS: tuple[EndpointSpec, ...] = (
             "CaptureOptions": [{"CaptureMode": "InputAndOutput"}],
             "CaptureContentTypeHeader": {"CsvContentTypes": ["text/csv"]},
         },
-        scaling=(ScalingSpec("A", 1, 4, 70.0),),
+        # A's history runs well below 70 a minute per instance most of the day: with a
+        # minimum of 1, auto scaling would take an instance away right after seeding.
+        scaling=(ScalingSpec("A", 2, 4, 70.0),),
         history_rpm=90.0,
     ),
     EndpointSpec(
@@ -660,7 +662,7 @@ def _demo_api_history() -> list[PastCall]:
                 "ServiceNamespace": "sagemaker",
                 "ResourceId": target,
                 "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
-                "MinCapacity": 1,
+                "MinCapacity": 2,
                 "MaxCapacity": 4,
             },
             {
