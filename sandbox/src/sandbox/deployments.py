@@ -233,9 +233,14 @@ class PendingDeployment:
 
     def _roll_back(self, at: float, reason: str) -> None:
         step = next((s for s in self.steps if at < s.end), self.steps[-1])
+        # Blue/green launched the whole new fleet; rolling only the batches so far.
         terminating = {
-            name: step.active.get(name, 0) + step.launching.get(name, 0)
-            for name in {v.name for v in self.variants}
+            variant.name: (
+                step.active.get(variant.name, 0) + step.launching.get(variant.name, 0)
+                if self.policy.rolling
+                else fleet_units(variant)
+            )
+            for variant in self.variants
         }
         relaunching = {name: count for name, count in step.retired.items() if count > 0}
         duration = self.pace.switch_seconds
@@ -273,6 +278,7 @@ class PendingDeployment:
             count = rollback.terminating.get(variant.name, 0)
             message = f"Terminating {_units(variant, count)}."
             variant.status = [VariantStatusEntry("Deleting", message, rollback.start)]
+            variant.current_weight = variant.current_instance_count = None  # serves nothing
         for variant in live:
             count = rollback.relaunching.get(variant.name, 0)
             if count:
