@@ -545,6 +545,57 @@ def test_a_failing_canary_drives_a_real_5xx_alarm_that_rolls_it_back(
     assert _answers(url, name, 10) == {"old": 10}
 
 
+def test_a_rolling_rollback_relaunches_the_retired_old_instances_a_batch_at_a_time(
+    url: str, sagemaker: Any, cloudwatch: Any, old_model: str, new_model: str
+) -> None:
+    old_config = _config(sagemaker, old_model, 4)
+    name = _endpoint(url, sagemaker, old_config)
+    alarm = f"{name}-guard"
+    cloudwatch.put_metric_alarm(
+        AlarmName=alarm,
+        Namespace="AWS/SageMaker",
+        MetricName="ModelLatency",
+        Dimensions=[{"Name": "EndpointName", "Value": name}],
+        Statistic="Average",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1e6,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    sagemaker.update_endpoint(
+        EndpointName=name,
+        EndpointConfigName=_config(sagemaker, new_model, 4),
+        DeploymentConfig={
+            "RollingUpdatePolicy": {
+                "MaximumBatchSize": _instances(2),
+                "WaitIntervalInSeconds": 600,
+                "RollbackMaximumBatchSize": _instances(1),
+            },
+            "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": alarm}]},
+        },
+    )
+
+    def trip_in_the_second_batch(described: dict[str, Any]) -> None:
+        if _phase(described) == ("Updating", "Updating", 2):
+            cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="test")
+
+    phases = _watch(sagemaker, name, trip_in_the_second_batch)
+
+    rolling_back, done = phases[-2], phases[-1]
+    assert _phase(rolling_back) == ("RollingBack", "Deleting", None)
+    # The new fleet's four instances go; the two old ones the first batch retired come back.
+    assert _messages([rolling_back]) == ["Terminating 4 instance(s)."]
+    (live,) = rolling_back["ProductionVariants"]
+    assert live["VariantStatus"][0]["Status"] == "Creating"
+    assert live["VariantStatus"][0]["StatusMessage"] == "Launching 2 instance(s)."
+    # One relaunch batch per retired instance, then traffic back: 2 x 1.0 s + 0.4 s.
+    took = (done["LastModifiedTime"] - rolling_back["LastModifiedTime"]).total_seconds()
+    assert took == pytest.approx(2 * LAUNCH_SECONDS + SWITCH_SECONDS, abs=0.01)
+    assert done["EndpointConfigName"] == old_config
+    assert "VariantStatus" not in done["ProductionVariants"][0]
+    assert alarm in done["FailureReason"]
+
+
 def test_running_past_the_execution_timeout_rolls_back(
     url: str, sagemaker: Any, old_model: str, new_model: str
 ) -> None:
