@@ -103,8 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=_clock_speed,
         default=1.0,
         metavar="FACTOR",
-        help="How much faster than real time monitoring schedules run: 60 makes an hourly "
-        "schedule fire every minute over the last minute of captured data (default 1).",
+        help="How much faster than real time monitoring schedules and UpdateEndpoint's "
+        "deployment waits run: 60 makes an hourly schedule fire every minute over the last "
+        "minute of captured data, and a 600 s bake last 10 s (default 1).",
     )
     fault = commands.add_parser(
         "fault",
