@@ -426,3 +426,51 @@ def test_approvers_are_told_what_a_change_does(live, people, mailoutbox, run_com
     assert mail.subject.startswith("[Ops Portal] Change #")
     assert "Capacity: v0 1 instance → 3 instances" in mail.body
     assert "Reason: holiday traffic" in mail.body
+
+
+def test_serverless_concurrency_change_is_applied_and_verified(
+    aws_sandbox, people, held_tasks, run_commits
+):
+    from tests.shifts.helpers import adopt
+
+    sm = console(aws_sandbox.url)
+    model = sm.list_models(NameContains="tumor", MaxResults=100)["Models"][0]["ModelName"]
+    name = f"sls-{uuid.uuid4().hex[:8]}"
+    sm.create_endpoint_config(
+        EndpointConfigName=name,
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": model,
+                "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5},
+            }
+        ],
+    )
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    wait_for_status(sm, name, "InService")
+    endpoint = adopt(name)
+    with pytest.raises(
+        Invalid, match="provisioned concurrency must be a whole number from 1 to 10"
+    ):
+        services.change_propose(
+            endpoint_id=endpoint.pk,
+            actor=people.operator,
+            change=ChangeType.CAPACITY,
+            spec={
+                "capacity": {"AllTraffic": {"max_concurrency": 10, "provisioned_concurrency": 11}}
+            },
+            reason="x",
+        )
+    proposal = propose_and_approve(
+        endpoint,
+        people,
+        run_commits,
+        ChangeType.CAPACITY,
+        {"capacity": {"AllTraffic": {"max_concurrency": 10, "provisioned_concurrency": 2}}},
+    )
+    done = settle(held_tasks, proposal)
+    assert done.state == ShiftState.APPLIED, done.error
+    (variant,) = sm.describe_endpoint(EndpointName=name)["ProductionVariants"]
+    current = variant["CurrentServerlessConfig"]
+    assert (current["MaxConcurrency"], current["ProvisionedConcurrency"]) == (10, 2)
+    assert current["MemorySizeInMB"] == 2048
