@@ -10,6 +10,9 @@ class ShiftsConfig(AppConfig):
         from shifts import panels
 
         register_tab(EndpointTab("traffic", "Traffic", "shifts:endpoint", order=40))
+        # "Changes" is CloudTrail's tab (apihistory, key "changes"): this one holds the
+        # change requests, capacity, auto scaling and the configs to roll back to.
+        register_tab(EndpointTab("change_requests", "Change requests", "shifts:changes", order=45))
         register_panel(
             EndpointPanel(
                 "shift-emergency",

@@ -143,8 +143,10 @@ class ProposalFilterForm(forms.Form):
     endpoint = forms.CharField(required=False, max_length=63, label="Endpoint contains")
     state = forms.ChoiceField(required=False)
     person = forms.CharField(required=False, max_length=150, label="Person (username)")
+    change = forms.ChoiceField(required=False, label="Type")
     page = forms.IntegerField(required=False, min_value=1)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_choices(self, "state", [("", "Any state"), *selectors.state_choices()])
+        set_choices(self, "change", [("", "Any type"), *selectors.change_choices()])

@@ -22,9 +22,9 @@ from core.forms import add_errors
 from core.roles import Role, role_required
 from core.views import error_response
 from endpoints.selectors import endpoint_or_404, variant_shares
-from shifts import policy, selectors, services
+from shifts import live, policy, selectors, services
 from shifts.forms import CommentForm, ProposalFilterForm, ShiftForm
-from shifts.models import ShiftProposal, ShiftState
+from shifts.models import ChangeType, ShiftProposal, ShiftState
 from shifts.weights import shares
 
 if TYPE_CHECKING:
@@ -33,11 +33,15 @@ if TYPE_CHECKING:
 
 
 def _trail_event(proposal: ShiftProposal) -> TrailEvent | None:
-    """The CloudTrail record of the shift's UpdateEndpointWeightsAndCapacities, once ingested."""
+    """The CloudTrail record of the SageMaker call that made the change (the shift's
+    UpdateEndpointWeightsAndCapacities, a deploy's UpdateEndpoint), once ingested."""
+    event_name = selectors.trail_event_name(proposal)
+    if not event_name:
+        return None
     return trail_event_by_request(
         account_id=proposal.endpoint.account_id,
         region=proposal.endpoint.region,
-        event_name="UpdateEndpointWeightsAndCapacities",
+        event_name=event_name,
         endpoint_name=proposal.endpoint.name,
         request_id=proposal.aws_request_id,
         sent_at=proposal.update_sent_at,
@@ -47,7 +51,7 @@ def _trail_event(proposal: ShiftProposal) -> TrailEvent | None:
 def _proposal_or_404(pk: int) -> ShiftProposal:
     proposal = selectors.proposal_detail(pk=pk)
     if proposal is None:
-        raise Http404("No such traffic shift.")
+        raise Http404("No such change request.")
     return proposal
 
 
@@ -62,6 +66,7 @@ def shift_list(request: HttpRequest) -> HttpResponse:
             "endpoint": (form.cleaned_data.get("endpoint") or "").strip(),
             "state": form.cleaned_data.get("state") or "",
             "person": (form.cleaned_data.get("person") or "").strip(),
+            "change": form.cleaned_data.get("change") or "",
         }
         page_number = form.cleaned_data.get("page") or 1
     status = 400 if form.is_bound and not form.is_valid() else 200
@@ -82,14 +87,24 @@ def shift_list(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, proposal: ShiftProposal) -> dict[str, Any]:
-    return {
+    context: dict[str, Any] = {
         "proposal": proposal,
         "endpoint": proposal.endpoint,
-        "rows": selectors.share_rows(proposal.before_weights, proposal.desired_weights),
         "actions": selectors.proposal_actions(proposal=proposal, user=request.user),
         "comment_form": CommentForm(),
         "trail_event": _trail_event(proposal),
     }
+    if proposal.is_traffic:
+        context["rows"] = selectors.share_rows(proposal.before_weights, proposal.desired_weights)
+    else:
+        context["change_view"] = selectors.change_view(proposal=proposal)
+    sent_or_sending = proposal.update_sent_at is not None or proposal.state in (
+        ShiftState.APPROVED,
+        ShiftState.APPLYING,
+    )
+    if proposal.change in (ChangeType.DEPLOY, ChangeType.ROLLBACK) and sent_or_sending:
+        context["deployment"] = live.deployment_panel(proposal=proposal)
+    return context
 
 
 def _detail(request: HttpRequest, pk: int, *, status: int = 200, error: str = "") -> HttpResponse:
@@ -225,6 +240,13 @@ def shift_edit(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(why)
     if proposal.state != ShiftState.PENDING:
         return _detail(request, pk, status=409, error="Only pending proposals can be edited.")
+    if not proposal.is_traffic:
+        return _detail(
+            request,
+            pk,
+            status=409,
+            error="Only traffic shifts can be edited; cancel this change and propose it anew.",
+        )
     return _shift_form_page(request, endpoint=proposal.endpoint, mode="edit", proposal=proposal)
 
 
@@ -245,21 +267,23 @@ def _decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             proposal_id=pk, actor=request.user, comment=_comment(request), request=request
         )
     except ShiftProposal.DoesNotExist:
-        raise Http404("No such traffic shift.") from None
+        raise Http404("No such change request.") from None
     except Refused as exc:
         return error_response(request, exc)
     except (Conflict, Invalid) as exc:
         return _detail(request, pk, status=exc.status, error=exc.message)
+    noun = "Shift" if proposal.is_traffic else "Change"
     if proposal.state == ShiftState.SUPERSEDED:
+        what = "live weights" if proposal.is_traffic else "endpoint"
         messages.warning(
             request,
-            "The live weights changed after this shift was proposed, so it is superseded and "
-            "nothing was applied.",
+            f"The {what} changed after this {noun.lower()} was proposed, so it is superseded "
+            "and nothing was applied.",
         )
     elif action == "approve" and proposal.state == ShiftState.PENDING:
         messages.success(request, "Approval recorded; more approvals are needed.")
     else:
-        messages.success(request, f"Shift #{proposal.pk}: {action} recorded.")
+        messages.success(request, f"{noun} #{proposal.pk}: {action} recorded.")
     return redirect("shifts:detail", pk=pk)
 
 
@@ -287,10 +311,10 @@ def shift_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.shift_cancel(proposal_id=pk, actor=request.user, request=request)
     except ShiftProposal.DoesNotExist:
-        raise Http404("No such traffic shift.") from None
+        raise Http404("No such change request.") from None
     except Refused as exc:
         return error_response(request, exc)
     except Conflict as exc:
         return _detail(request, pk, status=exc.status, error=exc.message)
-    messages.success(request, f"Shift #{pk} cancelled.")
+    messages.success(request, f"Change request #{pk} cancelled.")
     return redirect("shifts:detail", pk=pk)

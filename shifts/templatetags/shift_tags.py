@@ -21,3 +21,15 @@ def shift_emergency_banner(endpoint: Any) -> dict[str, Any]:
 @register.simple_tag
 def pending_shift_count() -> int:
     return selectors.pending_count()
+
+
+@register.filter
+def change_summary(proposal: Any) -> str:
+    """The change's one line (`CHANGES[type].summary`), for lists and banners."""
+    return selectors.summary_of(proposal)
+
+
+@register.filter
+def change_noun(proposal: Any) -> str:
+    """ "shift" for traffic, "change" for every other type."""
+    return "shift" if getattr(proposal, "is_traffic", True) else "change"
