@@ -23,10 +23,10 @@ BOUND = 1_000_000_000
 NAME_LIMIT = 256
 
 STRATEGY_LABELS = {
-    "ALL_AT_ONCE": "All at once (blue/green: the new fleet takes all traffic when ready)",
-    "CANARY": "Canary (a share of the traffic first, then the rest)",
-    "LINEAR": "Linear (the traffic moves in equal steps)",
-    "ROLLING": "Rolling (the fleet is replaced batch by batch, in place)",
+    "ALL_AT_ONCE": "All at once",
+    "CANARY": "Canary",
+    "LINEAR": "Linear",
+    "ROLLING": "Rolling",
 }
 SIZE_TYPE_LABELS = {
     "CAPACITY_PERCENT": "% of the new fleet",
@@ -162,7 +162,8 @@ class ChooseScalingForm(forms.Form):
     """The variant and the action, which decide the fields of the auto scaling form."""
 
     variant = forms.ChoiceField()
-    action = forms.ChoiceField(choices=list(scaling.ACTIONS.items()))
+    # Not "action": the submit buttons are called that (preview / submit), as on every form.
+    operation = forms.ChoiceField(choices=list(scaling.ACTIONS.items()), label="Action")
 
     def __init__(self, *args: Any, variants: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -173,12 +174,12 @@ class ChooseScalingForm(forms.Form):
         variants = [value for value, _ in self.fields["variant"].choices]  # type: ignore[attr-defined]
         variant, action = (variants[0] if variants else ""), scaling.TARGET
         if self.is_bound and self.is_valid():
-            variant, action = self.cleaned_data["variant"], self.cleaned_data["action"]
+            variant, action = self.cleaned_data["variant"], self.cleaned_data["operation"]
         elif self.is_bound:
             if "variant" not in self.errors:
                 variant = self.cleaned_data.get("variant", variant)
-            if "action" not in self.errors:
-                action = self.cleaned_data.get("action", action)
+            if "operation" not in self.errors:
+                action = self.cleaned_data.get("operation", action)
         return variant, action
 
 
@@ -187,7 +188,7 @@ class AutoScalingForm(ChangeForm):
     and read."""
 
     variant = forms.ChoiceField(widget=forms.HiddenInput)
-    action = forms.ChoiceField(choices=list(scaling.ACTIONS.items()), widget=forms.HiddenInput)
+    operation = forms.ChoiceField(choices=list(scaling.ACTIONS.items()), widget=forms.HiddenInput)
     min_capacity = number("Minimum instances")
     max_capacity = number("Maximum instances")
     policy_name = forms.CharField(
@@ -232,7 +233,7 @@ class AutoScalingForm(ChangeForm):
     ) -> None:
         initial = kwargs.setdefault("initial", {})
         initial.setdefault("variant", variant)
-        initial.setdefault("action", action)
+        initial.setdefault("operation", action)
         entry = entry or {}
         if entry:
             initial.setdefault("min_capacity", entry.get("min_capacity"))
@@ -258,7 +259,7 @@ class AutoScalingForm(ChangeForm):
 
     def spec(self) -> dict[str, Any]:
         data = self.cleaned_data
-        action = data.get("action", self.chosen_action)
+        action = data.get("operation", self.chosen_action)
         spec: dict[str, Any] = {"variant": data.get("variant"), "action": action}
         if action == scaling.TARGET:
             spec.update(
@@ -291,7 +292,11 @@ class AutoScalingForm(ChangeForm):
 class DeploymentFields(forms.Form):
     """SageMaker's deployment options (shifts/deployment_options.py holds the rules)."""
 
-    strategy = forms.ChoiceField(label="Strategy")
+    strategy = forms.ChoiceField(
+        label="Strategy",
+        help_text="All at once: the new fleet takes all traffic when ready. Canary: a share "
+        "first, then the rest. Linear: equal steps. Rolling: batch by batch, in place.",
+    )
     size_type = forms.ChoiceField(
         required=False,
         choices=[(s, SIZE_TYPE_LABELS[s]) for s in SIZE_TYPES],

@@ -114,7 +114,7 @@ def _scaling_page(request: HttpRequest, endpoint: Endpoint) -> FormPage:
     )
     extra = {
         "chooser": ChooseScalingForm(
-            initial={"variant": variant, "action": action}, variants=variants
+            initial={"variant": variant, "operation": action}, variants=variants
         ),
         "variant_row": row,
         "action_label": scaling.ACTIONS.get(action, ""),
@@ -225,12 +225,15 @@ def _change_form(request: HttpRequest, *, pk: int, kind: str, mode: str) -> Http
         "mode": mode,
         "title": TITLES[change],
         "preview": preview,
+        "previewing": previewing,
         "can_emergency": mode != "emergency"
         and policy.refusal_for("emergency", request.user) is None,
         **page.extra,
     }
     status = 400 if submitted and form.errors else 200
-    if request.headers.get("HX-Request"):
+    if request.method == "POST" and request.headers.get("HX-Request"):
+        # The preview alone; an htmx GET (the auto scaling chooser) takes the whole page and
+        # swaps the part it selects.
         return render(request, "shifts/partials/_change_preview.html", context, status=status)
     return render(request, "shifts/change_form.html", context, status=status)
 

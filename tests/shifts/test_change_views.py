@@ -383,17 +383,18 @@ def test_capacity_preview_runs_the_checks_and_saves_nothing(client, people, live
 
 def test_auto_scaling_forms_propose_a_target_then_a_policy(client, people, live, aws_sandbox):
     login(client, people.operator)
-    chooser = client.get(form_url(live, "autoscaling"), {"variant": "v1", "action": "target"})
+    chooser = client.get(form_url(live, "autoscaling"), {"variant": "v1", "operation": "target"})
     assert 'name="min_capacity"' in chooser.content.decode()
     assert 'name="policy_name"' not in chooser.content.decode()
     response = client.post(
         form_url(live, "autoscaling"),
         {
             "variant": "v1",
-            "action": "target",
+            "operation": "target",
             "min_capacity": "1",
             "max_capacity": "3",
             "reason": "r",
+            "action": "submit",  # the button: never taken for the auto scaling action
         },
     )
     assert response.status_code == 302
@@ -415,13 +416,13 @@ def test_auto_scaling_forms_propose_a_target_then_a_policy(client, people, live,
         MaxCapacity=2,
     )
     live = refreshed(live)
-    page = client.get(form_url(live, "autoscaling"), {"variant": "v1", "action": "policy"})
+    page = client.get(form_url(live, "autoscaling"), {"variant": "v1", "operation": "policy"})
     assert 'name="target_value"' in page.content.decode()
     response = client.post(
         form_url(live, "autoscaling"),
         {
             "variant": "v1",
-            "action": "policy",
+            "operation": "policy",
             "policy_name": "invocations",
             "target_value": "120.5",
             "scale_out_cooldown": "60",
@@ -429,6 +430,7 @@ def test_auto_scaling_forms_propose_a_target_then_a_policy(client, people, live,
             "metric": "predefined",
             "statistic": "Average",
             "reason": "r",
+            "action": "submit",
         },
     )
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -579,20 +581,20 @@ def test_emergency_submit_is_offered_only_to_those_the_policy_allows(client, peo
         ("capacity", {"instances_0": "9" * 12}, "less than or equal to 1000000000"),
         (
             "autoscaling",
-            {"variant": "A", "action": "target", "min_capacity": "4", "max_capacity": "2"},
+            {"variant": "A", "operation": "target", "min_capacity": "4", "max_capacity": "2"},
             "The maximum must be at least the minimum.",
         ),
         (
             "autoscaling",
-            {"variant": "A", "action": "target", "min_capacity": "", "max_capacity": "2"},
+            {"variant": "A", "operation": "target", "min_capacity": "", "max_capacity": "2"},
             "The minimum must be a whole number from 1 to 1000.",
         ),
         (
             "autoscaling",
-            {"variant": "A", "action": "suspend"},
+            {"variant": "A", "operation": "suspend"},
             "no scalable target; set its minimum and maximum first",
         ),
-        ("autoscaling", {"variant": "Z", "action": "resume"}, "Select a valid choice"),
+        ("autoscaling", {"variant": "Z", "operation": "resume"}, "Select a valid choice"),
         ("rollback", {"config_name": "nope", **ALL_AT_ONCE}, "Select a valid choice"),
         ("deploy", {"variant": "A", "model": "m", **ALL_AT_ONCE}, "refresh the endpoint first"),
     ],
@@ -658,7 +660,7 @@ FIELDS = {
     "capacity": {"instances_0": ["2", "1"], "instances_1": ["3"]},
     "autoscaling": {
         "variant": ["A", "B"],
-        "action": ["target", "policy", "suspend", "resume", "remove_policy"],
+        "operation": ["target", "policy", "suspend", "resume", "remove_policy"],
         "min_capacity": ["1"],
         "max_capacity": ["3"],
         "policy_name": ["invocations"],
