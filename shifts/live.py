@@ -236,6 +236,13 @@ def change_preview(*, endpoint: Endpoint, change: str, spec: dict[str, Any]) -> 
     preview.summary = selectors.summary_of(unsaved)
     notes = set(preview.plan_notes)
     preview.warnings = [w for w in prepared.warnings if w not in notes]
+    names = [str(n) for n in (prepared.spec.get("deployment") or {}).get("rollback_alarms") or []]
+    for name, alarm in selectors.rollback_alarm_states(endpoint=endpoint, names=names):
+        if alarm is not None and alarm.state == "ALARM":
+            preview.warnings.append(
+                f"The rollback alarm {name} is in ALARM now: SageMaker would roll the "
+                "deployment back as soon as it starts."
+            )
     return preview
 
 
@@ -347,21 +354,29 @@ def _describe(endpoint: Endpoint) -> EndpointDescription:
 
 
 def _recorded(panel: DeploymentPanel, proposal: ShiftProposal) -> DeploymentPanel:
-    """A finished change: what the poll recorded, no AWS call."""
+    """A change that is not being deployed now: what the poll recorded, no AWS call."""
     observed = proposal.observed_state or {}
     panel.status = str(observed.get("status") or "")
     panel.config_name = str(observed.get("config_name") or "")
     panel.failure_reason = str(observed.get("failure_reason") or "")
-    if panel.status:
-        panel.outcome, panel.tone = _outcome(panel)
-    if proposal.state == ShiftState.FAILED and proposal.error and panel.tone != "bad":
-        panel.outcome, panel.tone = proposal.error, "bad"
-    if not panel.outcome:
-        panel.outcome = (
-            "Waiting for approval: nothing has been sent to SageMaker."
-            if proposal.state == ShiftState.PENDING
-            else "Nothing was sent to SageMaker."
-        )
+    back_on_before = (
+        panel.status == EndpointStatus.IN_SERVICE
+        and bool(panel.before_config)
+        and panel.config_name == panel.before_config
+    )
+    if proposal.state == ShiftState.APPLIED:
+        panel.outcome, panel.tone = f"InService on {panel.target_config}.", "ok"
+    elif proposal.state == ShiftState.FAILED and back_on_before:
+        why = panel.failure_reason or proposal.error or "no reason given"
+        panel.outcome, panel.tone = f"Rolled back to {panel.before_config}: {why}", "bad"
+    elif proposal.state == ShiftState.FAILED:
+        panel.outcome, panel.tone = proposal.error or "The change failed.", "bad"
+    elif proposal.state == ShiftState.PENDING:
+        panel.outcome = "Waiting for approval: nothing has been sent to SageMaker."
+    elif proposal.update_sent_at is None:
+        panel.outcome = f"Nothing was sent to SageMaker: the change is {proposal.state}."
+    else:
+        panel.outcome, panel.tone = f"The change is {proposal.state}.", "warn"
     return panel
 
 

@@ -23,10 +23,12 @@ from core.targets import target_by_name
 from endpoints.models import Endpoint, EndpointSnapshot
 from endpoints.services import endpoint_refresh
 from monitoring.services.alarms import alarm_sync
+from sandbox.testing import put_endpoint_alarms
 from shifts import services
 from shifts.models import ChangeType, ShiftKind, ShiftProposal, ShiftState
 from tests.aws_actor import wait_for_status
 from tests.shifts.helpers import console, make_endpoint, reload, settle
+from tests.shifts.test_deployments import cloudwatch, drive, model_version
 
 pytestmark = pytest.mark.django_db
 
@@ -821,3 +823,111 @@ def test_list_shows_every_type_with_its_summary_and_filters_by_type(client, peop
     assert shown(change="capacity") == {capacity.pk}
     assert shown(change="traffic") == {traffic.pk}
     assert client.get(reverse("shifts:list"), {"change": "bogus"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("state", "observed", "error", "words"),
+    [
+        (
+            ShiftState.APPLIED,
+            {"status": "InService", "config_name": "checkout-cr9", "failure_reason": ""},
+            "",
+            "InService on checkout-",
+        ),
+        (
+            ShiftState.FAILED,
+            {
+                "status": "InService",
+                "config_name": "checkout-config-1",
+                "failure_reason": "Alarm checkout-5xx went into ALARM state.",
+            },
+            "Rolled back: …",
+            "Rolled back to checkout-config-1: Alarm checkout-5xx went into ALARM state.",
+        ),
+        (ShiftState.FAILED, None, "The endpoint is Failed: boom", "The endpoint is Failed: boom"),
+        (
+            ShiftState.SUPERSEDED,
+            None,
+            "",
+            "Nothing was sent to SageMaker: the change is superseded.",
+        ),
+        (ShiftState.PENDING, None, "", "Waiting for approval"),
+    ],
+)
+def test_deployment_panel_of_a_settled_change_says_what_happened_without_aws(
+    state, observed, error, words, client, people, endpoint, aws_unreachable
+):
+    deploy = deploy_request(
+        endpoint, people.operator, state=state, observed_state=observed, error=error
+    )
+    body = login(client, people.viewer).get(reverse("shifts:deployment", args=[deploy.pk]))
+    html = body.content.decode()
+    assert body.status_code == 200 and "hx-trigger" not in html and "could not read" not in html
+    assert words in html.split('data-testid="deployment-outcome"')[1].split("</p>")[0]
+
+
+def test_broken_canary_is_followed_live_to_its_rollback(
+    client, people, live, aws_sandbox, held_tasks, run_commits
+):
+    url = aws_sandbox.url
+    old_config = console(url).describe_endpoint(EndpointName=live.name)["EndpointConfigName"]
+    rate_alarm, latency_alarm = put_endpoint_alarms(cloudwatch(url), live.name, "v0")
+    assert not alarm_sync(target=target_by_name(live.target), region=live.region).error
+    broken = model_version(url, live.name, failing=True)
+    login(client, people.operator)
+    form = client.get(form_url(live, "deploy")).content.decode()
+    # The endpoint's health alarms are the rollback alarms unless unticked.
+    for name in (rate_alarm, latency_alarm):
+        box = form.split(f'value="{name}"')[1].split(">")[0]
+        assert "checked" in box
+    response = client.post(
+        form_url(live, "deploy"),
+        {
+            "variant": "v0",
+            "model": broken,
+            **ALL_AT_ONCE,
+            "strategy": "CANARY",
+            "size_value": "50",
+            "wait_seconds": "5",
+            "rollback_alarms": [rate_alarm],
+            "reason": "new model version",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    proposal = ShiftProposal.objects.get(endpoint=live)
+    run_commits(lambda: services.shift_approve(proposal_id=proposal.pk, actor=people.approver))
+    assert reload(proposal).state == ShiftState.APPLYING
+    panel_url = reverse("shifts:deployment", args=[proposal.pk])
+
+    seen = drive(url, live.name, until={"InService"})
+    assert "RollingBack" in seen
+    alarm_sync(target=target_by_name(live.target), region=live.region)
+    cache.clear()
+    panel = client.get(panel_url).content.decode()
+    outcome = panel.split('data-testid="deployment-outcome"')[1].split("</p>")[0]
+    assert f"Rolled back to {old_config}: " in outcome and rate_alarm in outcome
+    watched = panel.split('data-testid="deployment-alarms"')[1].split("</ul>")[0]
+    assert rate_alarm in watched and ">ALARM<" in watched
+
+    done = settle(held_tasks, proposal)
+    assert done.state == ShiftState.FAILED
+    detail = client.get(reverse("shifts:detail", args=[proposal.pk])).content.decode()
+    assert f"Rolled back to {old_config}: " in detail
+    assert f'hx-get="{panel_url}"' not in detail  # finished: no more polling
+
+
+def test_preview_warns_of_a_rollback_alarm_already_in_alarm(client, people, live, aws_sandbox):
+    url = aws_sandbox.url
+    rate_alarm, _ = put_endpoint_alarms(cloudwatch(url), live.name, "v0")
+    cloudwatch(url).set_alarm_state(
+        AlarmName=rate_alarm, StateValue="ALARM", StateReason="testing the warning"
+    )
+    assert not alarm_sync(target=target_by_name(live.target), region=live.region).error
+    model = copy_of_model(url, live.name)
+    login(client, people.operator)
+    preview = client.post(
+        form_url(live, "deploy"),
+        {"variant": "v0", "model": model, **ALL_AT_ONCE, "rollback_alarms": [rate_alarm]},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert f"The rollback alarm {rate_alarm} is in ALARM now" in preview
