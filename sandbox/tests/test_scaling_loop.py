@@ -5,6 +5,7 @@ tests/scaling_world.py."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -53,6 +54,22 @@ def sagemaker(running_sandbox: SandboxServer) -> Any:
 @pytest.fixture
 def cloudwatch(running_sandbox: SandboxServer) -> Any:
     return aws_client(running_sandbox.url, "cloudwatch", REGION)
+
+
+def scaling_calls(server: SandboxServer, endpoint: str) -> list[dict[str, Any]]:
+    """The CloudTrail records of UpdateEndpointWeightsAndCapacities calls on an endpoint,
+    newest first, as LookupEvents returns them (the session's sandbox has no delivery lag)."""
+    trail = aws_client(server.url, "cloudtrail", REGION)
+    events = trail.lookup_events(
+        LookupAttributes=[
+            {"AttributeKey": "EventName", "AttributeValue": "UpdateEndpointWeightsAndCapacities"}
+        ]
+    )["Events"]
+    return [
+        {**json.loads(event["CloudTrailEvent"]), "Username": event["Username"]}
+        for event in events
+        if any(r["ResourceName"] == endpoint for r in event["Resources"])
+    ]
 
 
 def busy_minutes(server: SandboxServer, endpoint: str, invocations: int) -> None:
@@ -106,6 +123,37 @@ def test_load_scales_the_variant_out_within_its_max_capacity(
     )
     assert activity["StartTime"] <= activity["EndTime"]
     assert len(activity["ActivityId"]) == 36
+
+
+def test_a_scale_out_is_recorded_in_cloudtrail_as_the_service_linked_role(
+    running_sandbox: SandboxServer, model: str, scaling: Any, sagemaker: Any
+) -> None:
+    endpoint = endpoint_on_instances(running_sandbox.url, model)
+    resource = resource_of(endpoint)
+    register(scaling, resource, MinCapacity=1, MaxCapacity=2)
+    track(scaling, resource, target=5.0)
+
+    busy_minutes(running_sandbox, endpoint, 20)
+
+    assert eventually(lambda: instance_counts(sagemaker, endpoint) == ("InService", 2, 2))
+    (record,) = scaling_calls(running_sandbox, endpoint)
+    role = "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+    identity = record["userIdentity"]
+    assert identity["type"] == "AssumedRole"
+    assert identity["arn"].endswith(f":assumed-role/{role}/AutoScaling")
+    assert identity["invokedBy"] == "autoscaling.amazonaws.com"
+    assert identity["sessionContext"]["sessionIssuer"]["arn"].endswith(
+        f":role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/{role}"
+    )
+    assert record["Username"] == "AutoScaling"
+    assert record["sourceIPAddress"] == record["userAgent"] == "autoscaling.amazonaws.com"
+    assert record["requestParameters"] == {
+        "endpointName": endpoint,
+        "desiredWeightsAndCapacities": [{"variantName": "AllTraffic", "desiredInstanceCount": 2}],
+    }
+    described = sagemaker.describe_endpoint(EndpointName=endpoint)
+    assert record["responseElements"] == {"endpointArn": described["EndpointArn"]}
+    assert "errorCode" not in record
 
 
 def test_light_load_scales_in_once_per_cooldown_down_to_min_capacity(
@@ -250,6 +298,11 @@ def test_a_scale_out_over_the_instance_quota_is_a_failed_activity(
         "ResourceLimitExceeded; Request ID: "
     )
     assert failed["EndTime"] >= failed["StartTime"]
+    (refused,) = scaling_calls(running_sandbox, endpoint)
+    assert refused["errorCode"] == "ResourceLimitExceeded"
+    assert refused["errorMessage"].startswith("The account-level service limit 'ml.c5.large")
+    assert refused["requestID"] in failed["StatusMessage"]
+    assert refused["responseElements"] is None
     time.sleep(QUIET_SECONDS)  # AWS tries again when the alarm next fires, a minute later
     assert len(activities(scaling, resource)) == 1
     assert instance_counts(sagemaker, endpoint) == ("InService", 1, 1)

@@ -33,6 +33,10 @@ class Identity:
     principal_id: str
     session_name: str | None = None
     account_id: str = ACCOUNT_ID
+    # A service-linked role lives under /aws-service-role/<service>/, and calls a service
+    # makes with it carry the service in ``invokedBy``.
+    path: str = "/"
+    invoked_by: str | None = None
 
     @property
     def arn(self) -> str:
@@ -64,12 +68,14 @@ class Identity:
                 "sessionIssuer": {
                     "type": "Role",
                     "principalId": self.principal_id.split(":", 1)[0],
-                    "arn": f"arn:aws:iam::{self.account_id}:role/{self.name}",
+                    "arn": f"arn:aws:iam::{self.account_id}:role{self.path}{self.name}",
                     "accountId": self.account_id,
                     "userName": self.name,
                 },
                 "attributes": {"creationDate": when, "mfaAuthenticated": "false"},
             }
+        if self.invoked_by:
+            block["invokedBy"] = self.invoked_by
         return block
 
 
@@ -101,3 +107,22 @@ def identity_for(access_key: str | None, account_id: str = ACCOUNT_ID) -> Identi
     if known is not None:
         return known
     return Identity("IAMUser", "unknown", "AIDAUNKNOWNPRINCIPAL0", account_id=account_id)
+
+
+AUTOSCALING_SERVICE = "autoscaling.amazonaws.com"
+SAGEMAKER_AUTOSCALING_ROLE = "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+
+
+def sagemaker_autoscaling_identity(account_id: str = ACCOUNT_ID) -> Identity:
+    """Application Auto Scaling's service-linked role for SageMaker, in session "AutoScaling":
+    the principal AWS records for the UpdateEndpointWeightsAndCapacities calls it makes when
+    a policy scales a variant (no access key of the account's own signs them)."""
+    return Identity(
+        "AssumedRole",
+        SAGEMAKER_AUTOSCALING_ROLE,
+        "AROA6ON6E4XEAPPSCALES:AutoScaling",
+        session_name="AutoScaling",
+        account_id=account_id,
+        path="/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/",
+        invoked_by=AUTOSCALING_SERVICE,
+    )

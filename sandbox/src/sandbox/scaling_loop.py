@@ -17,7 +17,9 @@ beside it, every ``SCALING_INTERVAL`` seconds, and for each registered variant t
 It acts only on an InService endpoint: while one is Updating (its own change, or someone
 else's) it tries again on a later pass, as AWS does. The change goes through the endpoint
 store with the caller's endpoint-usage quotas, so a scale-out over a quota becomes a Failed
-activity with SageMaker's ResourceLimitExceeded message instead of instances.
+activity with SageMaker's ResourceLimitExceeded message instead of instances. Each call,
+granted or refused, is a CloudTrail event by Application Auto Scaling's service-linked role,
+as on AWS, where that is how an audit tells a policy's changes from a person's.
 
 Time: cooldowns are AWS seconds that pass ``clock_speed`` times faster, like Model
 Monitor's schedules and DeploymentConfig's waits (a 300 s ScaleInCooldown takes 5 s at 60).
@@ -34,9 +36,12 @@ import json
 import logging
 import time
 import uuid
+from typing import Any
 
 from sandbox import moto_bridge
 from sandbox.autoscaling import NAMESPACE, ScalableTarget, ScalingActivity, ScalingStore
+from sandbox.cloudtrail import EventStore
+from sandbox.cloudtrail_records import EVENT_SOURCES, Call, CallKind, resources_named
 from sandbox.endpoints import (
     EndpointError,
     EndpointRecord,
@@ -46,6 +51,7 @@ from sandbox.endpoints import (
     InstanceLimitExceeded,
     VariantChange,
 )
+from sandbox.identities import AUTOSCALING_SERVICE, sagemaker_autoscaling_identity
 from sandbox.quotas import QuotaStore, endpoint_quota, quota_message
 from sandbox.target_tracking import AlarmReading, Move, TrackingPolicy, plan_move
 
@@ -56,6 +62,9 @@ SCALING_INTERVAL = 1.0
 ALARM_PERIOD_SECONDS = 60.0
 BOUNDS = "bounds"
 AlarmKey = tuple[str, str, str]  # account, region, alarm name
+UPDATE_CALL = CallKind(
+    "sagemaker", EVENT_SOURCES["sagemaker"], "UpdateEndpointWeightsAndCapacities", read_only=False
+)
 
 
 def endpoint_usage_limit(quotas: QuotaStore, account_id: str, region: str) -> InstanceLimit:
@@ -89,10 +98,10 @@ def newest_datapoint(reason_data: str | None) -> float | None:
     return float(recent[-1]) if recent else None
 
 
-def _sagemaker_failure(capacity: int, code: str, message: str) -> str:
+def _sagemaker_failure(capacity: int, code: str, message: str, request_id: str) -> str:
     return (
         f"Failed to set desired instance count to {capacity}. Reason: {message} (Service: "
-        f"AmazonSageMaker; Status Code: 400; Error Code: {code}; Request ID: {uuid.uuid4()})."
+        f"AmazonSageMaker; Status Code: 400; Error Code: {code}; Request ID: {request_id})."
     )
 
 
@@ -106,11 +115,14 @@ class ScalingLoop:
         quotas: QuotaStore,
         *,
         clock_speed: float = 1.0,
+        trail: EventStore | None = None,
     ) -> None:
         self.scaling = scaling
         self.endpoints = endpoints
         self.quotas = quotas
         self.clock_speed = clock_speed
+        # Where the loop's SageMaker calls are recorded; they never pass the HTTP recorder.
+        self.trail = trail
         # When each alarm in ALARM last invoked its policy; only the loop's thread uses it.
         self._invoked: dict[AlarmKey, float] = {}
 
@@ -220,7 +232,8 @@ class ScalingLoop:
         self, target: ScalableTarget, record: EndpointRecord, variant: str, move: Move, now: float
     ) -> None:
         """Ask SageMaker for the new count and record the activity, unless the endpoint
-        changed meanwhile (then a later pass looks again)."""
+        changed meanwhile (then a later pass looks again); CloudTrail records the call
+        either way."""
         started = ScalingActivity(
             account_id=target.account_id,
             region=target.region,
@@ -235,6 +248,9 @@ class ScalingLoop:
             status_message=f"Successfully set desired instance count to {move.capacity}. "
             f"Waiting for change to be fulfilled by {NAMESPACE}.",
         )
+        request_id = str(uuid.uuid4())
+        error: tuple[str, str] | None = None
+        activity: ScalingActivity | None
         try:
             self.endpoints.update_weights_and_capacities(
                 target.account_id,
@@ -244,19 +260,66 @@ class ScalingLoop:
                 [VariantChange(variant, desired_instance_count=move.capacity)],
                 limit=endpoint_usage_limit(self.quotas, target.account_id, target.region),
             )
-        except EndpointError:
-            return
+        except EndpointError as refused:
+            error = ("ValidationException", str(refused))
+            activity = None
         except InstanceLimitExceeded as exceeded:
             reason = quota_message(
                 exceeded.quota_name, exceeded.limit, exceeded.in_use, exceeded.delta
             )
-            started = dataclasses.replace(
+            error = ("ResourceLimitExceeded", reason)
+            activity = dataclasses.replace(
                 started,
                 status_code="Failed",
-                status_message=_sagemaker_failure(move.capacity, "ResourceLimitExceeded", reason),
+                status_message=_sagemaker_failure(
+                    move.capacity, "ResourceLimitExceeded", reason, request_id
+                ),
                 end_time=now,
             )
-        self.scaling.record_activity(started)
+        else:
+            activity = started
+        self._record_call(target, record, variant, move.capacity, now, request_id, error)
+        if activity is not None:
+            self.scaling.record_activity(activity)
+
+    def _record_call(
+        self,
+        target: ScalableTarget,
+        record: EndpointRecord,
+        variant: str,
+        capacity: int,
+        now: float,
+        request_id: str,
+        error: tuple[str, str] | None,
+    ) -> None:
+        """The CloudTrail event AWS writes for Application Auto Scaling's call: made by its
+        service-linked role, from and by autoscaling.amazonaws.com, with SageMaker's refusal
+        as errorCode and errorMessage when there was one."""
+        if self.trail is None:
+            return
+        params: dict[str, Any] = {
+            "EndpointName": record.name,
+            "DesiredWeightsAndCapacities": [
+                {"VariantName": variant, "DesiredInstanceCount": capacity}
+            ],
+        }
+        call = Call(
+            kind=UPDATE_CALL,
+            time=now,
+            region=target.region,
+            account_id=target.account_id,
+            access_key=None,
+            identity=sagemaker_autoscaling_identity(target.account_id),
+            source_ip=AUTOSCALING_SERVICE,
+            user_agent=AUTOSCALING_SERVICE,
+            request_parameters=params,
+            response_elements=None if error else {"EndpointArn": record.arn},
+            error_code=error[0] if error else None,
+            error_message=error[1] if error else None,
+            request_id=request_id,
+        )
+        resources = resources_named("sagemaker", params, target.region, target.account_id)
+        self.trail.record(call, resources)
 
 
 def _bounds_move(target: ScalableTarget, current: int) -> Move | None:

@@ -127,7 +127,11 @@ class SandboxState:
         self.scenarios = ScenarioLog()
         self.autoscaling = ScalingStore(target_tracking_alarms, alarm_remover)
         self.scaling = ScalingLoop(
-            self.autoscaling, self.endpoints, self.quotas, clock_speed=clock_speed
+            self.autoscaling,
+            self.endpoints,
+            self.quotas,
+            clock_speed=clock_speed,
+            trail=self.cloudtrail,
         )
 
     def clear(self) -> None:
