@@ -235,6 +235,11 @@ def shifts_sent(
     )
 
 
+def proposals_by_ids(*, ids: set[int]) -> list[ShiftProposal]:
+    """The named change requests with their endpoints (one query)."""
+    return list(ShiftProposal.objects.filter(pk__in=ids).select_related("endpoint"))
+
+
 def unacknowledged_emergencies() -> list[ShiftProposal]:
     """Applied emergency shifts no Approver has acknowledged yet, on every endpoint."""
     return list(

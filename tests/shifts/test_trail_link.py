@@ -123,3 +123,51 @@ def test_a_weight_change_made_outside_the_portal_is_marked_so(
     row = changes.content.decode().split(f'data-event="{event.event_id}"', 1)[1].split("</tr>")[0]
     assert 'data-testid="outside-portal"' in row
     assert "desiredWeightsAndCapacities" in row
+
+
+def test_a_deploys_config_and_update_are_found_as_the_change_requests_calls(
+    as_portal_role, live, people, aws_sandbox, held_tasks, run_commits, role_client, settings
+):
+    from shifts.models import ChangeType
+    from tests.shifts.helpers import console
+    from tests.shifts.test_change_types import copy_of_model
+
+    sm = console(aws_sandbox.url)
+    config = sm.describe_endpoint(EndpointName=live.name)["EndpointConfigName"]
+    model = sm.describe_endpoint_config(EndpointConfigName=config)["ProductionVariants"][0][
+        "ModelName"
+    ]
+    proposal = services.change_propose(
+        endpoint_id=live.pk,
+        actor=people.operator,
+        change=ChangeType.DEPLOY,
+        spec={"variant": "v1", "model": copy_of_model(aws_sandbox.url, model)},
+        reason="model v2",
+    )
+    run_commits(lambda: services.shift_approve(proposal_id=proposal.pk, actor=people.approver))
+    assert settle(held_tasks, proposal).state == ShiftState.APPLIED
+
+    target = target_by_name("sandbox")
+    IngestCursor.objects.create(
+        target=target.name,
+        account_id=target.account_id,
+        region=live.region,
+        newest_event_time=timezone.now(),
+    )
+    settings.OPSPORTAL_CLOUDTRAIL_OVERLAP_SECONDS = 120
+    settings.OPSPORTAL_CLOUDTRAIL_LOOKUP_RATE = 50
+    with cloudtrail_settings(aws_sandbox.url, lookup_rate=50, lag_seconds=0):
+        assert trail_ingest(target=target, region=live.region).ok
+    listing = (
+        role_client("Viewer")
+        .get(reverse("apihistory:endpoint_changes", args=[live.pk]))
+        .content.decode()
+    )
+    detail = reverse("shifts:detail", args=[proposal.pk])
+    for name in ("CreateEndpointConfig", "UpdateEndpoint"):
+        event = TrailEvent.objects.get(
+            event_name=name, endpoint_config_name=f"{live.name}-cr{proposal.pk}"
+        )
+        row = listing.split(f'data-event="{event.event_id}"', 1)[1].split("</tr>", 1)[0]
+        assert detail in row and f"change #{proposal.pk}" in row, name
+        assert 'data-testid="outside-portal"' not in row
