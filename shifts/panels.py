@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from django.utils import timezone
+
 from shifts import policy, selectors
+from shifts.reversions import latest_reversion
+
+# How long after it was applied a change's reversion is bannered on every tab (its own
+# page says it for good).
+REVERSION_BANNER = timedelta(hours=24)
 
 
 def emergency_banner(endpoint: Any, user: Any) -> dict[str, Any] | None:
-    """The red banner on every endpoint tab until an emergency shift is acknowledged."""
+    """The red banner on every endpoint tab until an emergency change is acknowledged, and
+    the notice that the last applied change was undone outside the portal (so no page
+    claims the state it applied)."""
     emergency = selectors.unacknowledged_emergency(endpoint_id=endpoint.pk)
-    return {"emergency": emergency} if emergency is not None else None
+    reversion = latest_reversion(endpoint_id=endpoint.pk)
+    if reversion is not None and reversion.proposal.pk != getattr(emergency, "pk", None):
+        finished = reversion.proposal.finished_at
+        if finished is None or finished < timezone.now() - REVERSION_BANNER:
+            reversion = None
+    if emergency is None and reversion is None:
+        return None
+    return {"emergency": emergency, "reversion": reversion}
 
 
 def shift_summary(endpoint: Any, user: Any) -> dict[str, Any]:

@@ -141,6 +141,7 @@ def incident_board(request: HttpRequest) -> HttpResponse:
         "entries": board.incident_board(),
         "take_form": TakeOwnershipForm(),
         "can_emergency": shift_policy.refusal_for("emergency", request.user) is None,
+        "can_propose": shift_policy.refusal_for("propose", request.user) is None,
         "can_take": policy.refusal_for("take", request.user) is None,
     }
     return render(request, "triage/board.html", context)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from apihistory.models import IngestCursor
@@ -13,7 +14,7 @@ from apihistory.services import trail_ingest
 from core.targets import target_by_name
 from endpoints.services import endpoint_refresh
 from shifts import services
-from shifts.models import ShiftState
+from shifts.models import ShiftProposal, ShiftState
 from shifts.reversions import latest_reversion
 from tests.apihistory import cloudtrail_settings
 from tests.aws_actor import wait_for_status
@@ -45,6 +46,7 @@ def test_emergency_shift_restored_by_someone_else_reads_reverted_by_them(
     held_tasks,
     run_commits,  # noqa: F811
     settings,
+    role_client,
 ):
     emergency = run_commits(
         lambda: services.shift_emergency(
@@ -80,6 +82,15 @@ def test_emergency_shift_restored_by_someone_else_reads_reverted_by_them(
     sent = reversion.proposal.update_sent_at
     assert reversion.at is not None and sent - timedelta(seconds=1) <= reversion.at
 
+    # Every tab of the endpoint says so in the emergency's banner.
+    page = role_client("Viewer").get(reverse("endpoints:detail", args=[live.pk]))
+    banner = page.content.decode().split('data-testid="emergency-banner"', 1)[1]
+    banner = banner.split("</div>", 1)[0]
+    assert (
+        f"Traffic shift #{emergency.pk} was reverted outside the portal by sandbox-tester at "
+        in banner
+    )
+
 
 def test_a_later_change_request_is_not_a_reversion(
     live,
@@ -99,3 +110,38 @@ def test_a_later_change_request_is_not_a_reversion(
     run_commits(lambda: services.shift_approve(proposal_id=second.pk, actor=people.approver))
     assert settle(held_tasks, second).state == ShiftState.APPLIED
     assert latest_reversion(endpoint_id=live.pk) is None
+
+
+def test_a_change_undone_outside_the_portal_is_bannered_until_a_day_has_passed(
+    live,
+    people,
+    aws_sandbox,
+    held_tasks,
+    run_commits,
+    role_client,  # noqa: F811
+):
+    proposal = services.shift_propose(
+        endpoint_id=live.pk, actor=people.operator, desired={"v0": 75, "v1": 25}, reason="a"
+    )
+    run_commits(lambda: services.shift_approve(proposal_id=proposal.pk, actor=people.approver))
+    assert settle(held_tasks, proposal).state == ShiftState.APPLIED
+    console(aws_sandbox.url).update_endpoint_weights_and_capacities(
+        EndpointName=live.name,
+        DesiredWeightsAndCapacities=[
+            {"VariantName": "v0", "DesiredWeight": 1.0, "DesiredInstanceCount": 1},
+            {"VariantName": "v1", "DesiredWeight": 3.0, "DesiredInstanceCount": 1},
+        ],
+    )
+    wait_for_status(console(aws_sandbox.url), live.name, "InService")
+    endpoint_refresh(endpoint_id=live.pk)
+    viewer = role_client("Viewer")
+    page = viewer.get(reverse("endpoints:detail", args=[live.pk])).content.decode()
+    banner = page.split('data-testid="reversion-banner"', 1)[1].split("</div>", 1)[0]
+    assert f"Traffic shift #{proposal.pk} was changed outside the portal" in banner
+    assert "who did it shows once CloudTrail delivers the call" in banner
+
+    ShiftProposal.objects.filter(pk=proposal.pk).update(
+        finished_at=timezone.now() - timedelta(hours=25)
+    )
+    page = viewer.get(reverse("endpoints:detail", args=[live.pk])).content.decode()
+    assert 'data-testid="reversion-banner"' not in page
