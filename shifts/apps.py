@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class ShiftsConfig(AppConfig):
     name = "shifts"
-    verbose_name = "Traffic shifts"
+    verbose_name = "Change requests"
 
     def ready(self) -> None:
         from endpoints.registry import EndpointPanel, EndpointTab, register_panel, register_tab

@@ -331,13 +331,14 @@ class DeploymentFields(forms.Form):
     )
 
     def setup_deployment(
-        self, *, strategies: list[str], alarms: list[str], default_alarms: bool
+        self, *, strategies: list[str], alarms: list[str], default_alarms: list[str] | None
     ) -> None:
+        """`default_alarms` are ticked on a fresh form (None on a submitted one)."""
         set_choices(self, "strategy", [(s, STRATEGY_LABELS[s]) for s in strategies])
         self.fields["strategy"].initial = strategies[0] if strategies else ""
         set_choices(self, "rollback_alarms", [(a, a) for a in alarms])
-        if default_alarms:
-            self.fields["rollback_alarms"].initial = alarms[:MAX_ALARMS]
+        if default_alarms is not None:
+            self.fields["rollback_alarms"].initial = default_alarms[:MAX_ALARMS]
 
     def deployment_fields(self) -> list[forms.BoundField]:
         return [

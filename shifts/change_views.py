@@ -131,8 +131,14 @@ def _deployment_setup(form: DeployForm | RollbackForm, endpoint: Endpoint) -> di
     offered, not_offered = offered_strategies(
         production_variants=len(variants), serverless=serverless
     )
-    health = [a.name for a in selectors.alarms_of(endpoint=endpoint).health]
-    form.setup_deployment(strategies=offered, alarms=health, default_alarms=not form.is_bound)
+    alarms = selectors.alarms_of(endpoint=endpoint).health
+    health = [a.name for a in alarms]
+    # An alarm already in ALARM would roll the deployment back at its first bake (the
+    # usual case when rolling back during an incident): offered, but not ticked.
+    quiet = [a.name for a in alarms if a.state != "ALARM"]
+    form.setup_deployment(
+        strategies=offered, alarms=health, default_alarms=None if form.is_bound else quiet
+    )
     return {"not_offered": not_offered, "health_alarms": health}
 
 

@@ -25,6 +25,7 @@ from endpoints.selectors import endpoint_or_404, variant_shares
 from shifts import live, policy, selectors, services
 from shifts.forms import CommentForm, ProposalFilterForm, ShiftForm
 from shifts.models import ChangeType, ShiftProposal, ShiftState
+from shifts.reversions import reverted_outside
 from shifts.weights import shares
 
 if TYPE_CHECKING:
@@ -93,6 +94,7 @@ def _detail_context(request: HttpRequest, proposal: ShiftProposal) -> dict[str, 
         "actions": selectors.proposal_actions(proposal=proposal, user=request.user),
         "comment_form": CommentForm(),
         "trail_event": _trail_event(proposal),
+        "reversion": reverted_outside(proposal=proposal),
     }
     if proposal.is_traffic:
         context["rows"] = selectors.share_rows(proposal.before_weights, proposal.desired_weights)

@@ -135,6 +135,16 @@ def describe_endpoint_config(
     )
 
 
+def model_packages(*, target: Target, region: str, name: str) -> tuple[str, ...]:
+    """The model package ARNs a model's containers run (empty for a plain image and
+    artifact); NotFound when there is no such model. A Marketplace package's ARN is in the
+    `aws-marketplace` account."""
+    with translated("DescribeModel"):
+        data = _sm(target, region).describe_model(ModelName=name)
+    containers = [data.get("PrimaryContainer") or {}] + list(data.get("Containers") or [])
+    return tuple(str(c["ModelPackageName"]) for c in containers if c.get("ModelPackageName"))
+
+
 def describe_model_image(*, target: Target, region: str, name: str) -> str:
     """The container image of a model (primary container, or the first of several)."""
     with translated("DescribeModel"):

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from core.aws import quotas as aws_quotas
 from core.aws import sagemaker as aws_sagemaker
-from core.aws import transform as aws_models
 from core.aws.errors import AwsError, NotFound
 from core.errors import Invalid
 from core.targets import target_by_name
@@ -53,7 +52,7 @@ def _whole(value: Any, what: str, low: int, high: int) -> int:
         raise Invalid(f"{what} must be a whole number from {low} to {high}.")
     try:
         number = float(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise Invalid(f"{what} must be a whole number from {low} to {high}.") from None
     if not math.isfinite(number) or number != int(number) or not low <= number <= high:
         raise Invalid(f"{what} must be a whole number from {low} to {high}.")
@@ -189,7 +188,7 @@ def _policy(endpoint: Endpoint, variant: str, raw: Any) -> dict[str, Any]:
         )
     try:
         target_value = float(raw.get("target_value"))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         target_value = math.nan
     if not math.isfinite(target_value) or not 0 < target_value <= MAX_TARGET_VALUE:
         raise Invalid(
@@ -291,13 +290,17 @@ def _deployment(raw: Any) -> dict[str, Any]:
 
 
 def _plan_notes(
-    deployment: dict[str, Any], config_raw: dict[str, Any], variant: str | None
+    deployment: dict[str, Any],
+    config_raw: dict[str, Any],
+    variant: str | None,
+    *,
+    marketplace: bool = False,
 ) -> tuple[str, ...]:
     options = DeploymentOptions(
         **{**deployment, "rollback_alarms": tuple(deployment["rollback_alarms"])}
     )
-    plan = plan_deployment(options=options, shape=shape_of(config_raw, variant=variant))
-    return plan.notes
+    shape = shape_of(config_raw, variant=variant, marketplace=marketplace)
+    return plan_deployment(options=options, shape=shape).notes
 
 
 def _fleet(config_raw: dict[str, Any]) -> dict[str, int]:
@@ -342,7 +345,7 @@ def prepare_deploy(*, endpoint: Endpoint, spec: dict[str, Any]) -> Prepared:
         raise Invalid(f"Nothing would change: {variant} already serves {model}.")
     target = target_by_name(endpoint.target)
     try:
-        aws_models.describe_model_name(target=target, region=endpoint.region, name=model)
+        packages = aws_sagemaker.model_packages(target=target, region=endpoint.region, name=model)
     except NotFound:
         raise Invalid(f"There is no model {model} in {endpoint.region}.") from None
     except AwsError as exc:
@@ -366,7 +369,8 @@ def prepare_deploy(*, endpoint: Endpoint, spec: dict[str, Any]) -> Prepared:
         ],
     }
     deployment = _deployment(spec.get("deployment"))
-    notes = _plan_notes(deployment, new_raw, variant)
+    marketplace = any(":aws-marketplace:" in arn for arn in packages)
+    notes = _plan_notes(deployment, new_raw, variant, marketplace=marketplace)
     warnings = list(notes)
     refusal, warning = quota_problem(endpoint=endpoint, added=_fleet(new_raw))
     if refusal:
@@ -383,6 +387,7 @@ def prepare_deploy(*, endpoint: Endpoint, spec: dict[str, Any]) -> Prepared:
         "instance_count": count,
         "deployment": deployment,
         "from_model": current.get("ModelName", ""),
+        "marketplace": marketplace,
     }
     return Prepared(
         spec=cleaned, before_state={"config_name": endpoint.config_name}, warnings=tuple(warnings)

@@ -79,27 +79,31 @@ def cloned_config(
     return params
 
 
-def shape_of(config_raw: dict[str, Any], *, variant: str | None) -> EndpointShape:
-    """What SageMaker's deployment rules look at in the config being deployed."""
+def shape_of(
+    config_raw: dict[str, Any], *, variant: str | None, marketplace: bool = False
+) -> EndpointShape:
+    """What SageMaker's deployment rules look at in the config being deployed.
+    `marketplace`: a model of the new config comes from an AWS Marketplace package (the
+    caller knows from DescribeModel; the config alone does not say)."""
     variants = config_raw.get("ProductionVariants", [])
     deployed = [v for v in variants if variant is None or v.get("VariantName") == variant]
     return EndpointShape(
         new_fleet_instances=sum(int(v.get("InitialInstanceCount") or 0) for v in deployed),
         production_variants=len(variants),
         serverless=any("ServerlessConfig" in v for v in variants),
+        instance_types=tuple(str(v["InstanceType"]) for v in variants if v.get("InstanceType")),
+        marketplace_containers=marketplace,
     )
 
 
 def deployment_config(spec: dict[str, Any], config_raw: dict[str, Any]) -> dict[str, Any] | None:
     """The DeploymentConfig to send (Invalid when SageMaker's rules refuse it)."""
-    options = DeploymentOptions(
-        **{
-            **spec["deployment"],
-            "rollback_alarms": tuple(spec["deployment"].get("rollback_alarms") or ()),
-        }
+    chosen = dict(spec["deployment"])
+    chosen["rollback_alarms"] = tuple(chosen.get("rollback_alarms") or ())
+    shape = shape_of(
+        config_raw, variant=spec.get("variant"), marketplace=bool(spec.get("marketplace"))
     )
-    plan = plan_deployment(options=options, shape=shape_of(config_raw, variant=spec.get("variant")))
-    return plan.config
+    return plan_deployment(options=DeploymentOptions(**chosen), shape=shape).config
 
 
 class _ConfigUpdate:

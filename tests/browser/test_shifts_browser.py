@@ -61,7 +61,7 @@ def test_operator_proposes_approver_approves_operator_sees_applied(
 
     approver = second_page
     _log_in(approver, live_server, user_factory, "browser-approver", "Approver")
-    approver.click("nav >> text=Traffic shifts")
+    approver.click("nav >> text=Change requests")
     approver.click(f"[data-testid=pending-table] >> text={endpoint.name}")
     approver.click(f"[data-testid=pending-table] a[href='{shift_url[len(live_server.url) :]}']")
     approver.fill("#approve-comment", "looks right")

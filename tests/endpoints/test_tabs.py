@@ -19,6 +19,7 @@ TABS = [
     ("metrics", "Metrics &amp; alarms", "monitoring:endpoint_metrics"),
     ("monitoring", "Monitoring", "monitoring:endpoint_monitoring"),
     ("traffic", "Traffic", "shifts:endpoint"),
+    ("change_requests", "Change requests", "shifts:changes"),
     ("changes", "Changes", "apihistory:endpoint_changes"),
     ("timeline", "Timeline", "triage:endpoint_timeline"),
     ("what_changed", "What changed", "triage:what_changed"),
@@ -62,7 +63,8 @@ def test_every_tab_page_shows_every_tab_with_its_own_marked(
     assert _tabs(html) == [(k, lbl, k == key) for k, lbl, _ in TABS]
     menu = html.split('<nav class="mainnav"', 1)[1].split("</nav>", 1)[0]
     current = re.findall(r'aria-current="page">([^<]+)</a>', menu)
-    assert current == (["Traffic shifts"] if key == "traffic" else ["Endpoints"])
+    in_changes = key in ("traffic", "change_requests")  # their URLs are under /shifts/
+    assert current == (["Change requests"] if in_changes else ["Endpoints"])
 
 
 def test_test_invoke_is_a_tab_for_those_who_may_invoke(endpoint, role_client):

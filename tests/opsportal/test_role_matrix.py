@@ -69,6 +69,11 @@ MATRIX: dict[str, Rule] = {
     "shifts:acknowledge": Rule("Approver", method="post", kwargs={"pk": "emergency"}, ok=(302,)),
     # Admins only, unless OPSPORTAL_OPERATOR_EMERGENCY is on (off by default).
     "shifts:emergency": Rule("Admin", kwargs={"pk": "endpoint"}),
+    "shifts:changes": Rule("Viewer", kwargs={"pk": "endpoint"}),
+    "shifts:change_propose": Rule("Operator", kwargs={"pk": "endpoint", "kind": "capacity"}),
+    "shifts:change_emergency": Rule("Admin", kwargs={"pk": "endpoint", "kind": "rollback"}),
+    # A traffic shift has no deployment panel: the route answers 404 for it.
+    "shifts:deployment": Rule("Viewer", kwargs={"pk": "proposal"}, ok=(404,)),
     "transforms:list": Rule("Viewer"),
     "transforms:launch": Rule("Operator"),
     "transforms:models": Rule("Operator", data={"target_region": "sandbox/us-east-1"}),

@@ -94,7 +94,7 @@ def test_operator_proposes_capacity_approver_approves_operator_sees_it_applied(
 
     approver = second_page
     _log_in(approver, live_server, user_factory, "browser-approver", "Approver")
-    approver.click("nav >> text=Traffic shifts")
+    approver.click("nav >> text=Change requests")
     pending = approver.locator("[data-testid=pending-table]").inner_text()
     assert "Capacity: v0 1 instance → 2 instances" in pending
     approver.click(f"[data-testid=pending-table] a[href='{change_url[len(live_server.url) :]}']")

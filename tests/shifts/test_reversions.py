@@ -140,6 +140,9 @@ def test_a_change_undone_outside_the_portal_is_bannered_until_a_day_has_passed(
     assert f"Traffic shift #{proposal.pk} was changed outside the portal" in banner
     assert "who did it shows once CloudTrail delivers the call" in banner
 
+    detail = viewer.get(reverse("shifts:detail", args=[proposal.pk])).content.decode()
+    assert "was changed outside the portal" in detail.split('data-testid="reversion-banner"')[1]
+
     ShiftProposal.objects.filter(pk=proposal.pk).update(
         finished_at=timezone.now() - timedelta(hours=25)
     )
