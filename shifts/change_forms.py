@@ -409,10 +409,12 @@ class DeployForm(DeploymentFields, ChangeForm):
     ) -> None:
         super().__init__(*args, **kwargs)
         set_choices(self, "variant", [(v, v) for v in variants])
-        if models is not None:
-            self.fields["model"] = forms.ChoiceField(
-                label="Model", choices=[("", "Choose a model"), *[(m, m) for m in models]]
-            )
+        # Typed or picked from the region's models: a model created a minute ago may not be
+        # in the (cached) list yet, and the proposal checks the name with DescribeModel.
+        self.model_choices = models or []
+        self.fields["model"].widget.attrs.update(
+            {"list": "model-choices", "autocomplete": "off", "spellcheck": "false"}
+        )
 
     def spec(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -433,6 +435,9 @@ class RollbackForm(DeploymentFields, ChangeForm):
     def __init__(self, *args: Any, configs: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_choices(self, "config_name", [(c, c) for c in configs])
+        # A rollback is usually urgent and returns to a config that ran before: all at
+        # once, no bake, unless the person chooses otherwise.
+        self.fields["wait_seconds"].initial = 0
 
     def spec(self) -> dict[str, Any]:
         return {
