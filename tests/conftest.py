@@ -16,6 +16,9 @@ from tests.support.clock import Clock, frozen_clock
 from tests.support.hanging import hanging_server
 from tests.support.queue import HeldTasks, hold_countdowns
 
+# Browser fixtures for every directory: one Playwright per session.
+pytest_plugins = ["tests.support.browser"]
+
 ROLE_NAMES = ("Viewer", "Operator", "Approver", "Admin")
 
 

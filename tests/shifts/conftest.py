@@ -91,3 +91,15 @@ def live(aws_sandbox, db, endpoint_pool: EndpointPool) -> Endpoint:
     """A fresh sandbox endpoint (v0 and v1 at weight 1/1, one instance each), in the
     inventory."""
     return adopt(endpoint_pool.take())
+
+
+@pytest.fixture
+def run_commits(django_capture_on_commit_callbacks):
+    """Run what services queue on commit (the apply task, notifications) as a real commit
+    would."""
+
+    def run(call):
+        with django_capture_on_commit_callbacks(execute=True):
+            return call()
+
+    return run

@@ -23,17 +23,6 @@ from tests.shifts.helpers import console, reload, settle, update_calls
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def run_commits(django_capture_on_commit_callbacks):
-    """Run what services queue on commit (the apply task) as a real commit would."""
-
-    def run(call):
-        with django_capture_on_commit_callbacks(execute=True):
-            return call()
-
-    return run
-
-
 def _variants(url: str, name: str) -> dict[str, dict]:
     described = console(url).describe_endpoint(EndpointName=name)
     return {v["VariantName"]: v for v in described["ProductionVariants"]}

@@ -9,48 +9,10 @@ from __future__ import annotations
 import pytest
 
 from shifts.models import ShiftProposal
-from tests.browser.conftest import browser, login, page  # noqa: F401
 from tests.shifts.test_change_views import DIMENSION, autoscaling, refreshed
+from tests.support.browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"width": 390, "height": 844}
-
-
-def _context_page(browser, viewport):  # noqa: F811
-    context = browser.new_context(viewport=viewport)
-    context.set_default_timeout(15_000)
-    errors: list[str] = []
-    opened = context.new_page()
-    opened.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    opened.on("pageerror", lambda exc: errors.append(str(exc)))
-    return context, opened, errors
-
-
-@pytest.fixture
-def second_page(browser):  # noqa: F811
-    """Another person's browser: its own context, so its own cookies and session."""
-    context, opened, errors = _context_page(browser, {"width": 1400, "height": 900})
-    yield opened
-    context.close()
-    assert not [e for e in errors if "Content Security Policy" in e], errors
-
-
-@pytest.fixture
-def phone_page(browser):  # noqa: F811
-    context, opened, errors = _context_page(browser, PHONE)
-    yield opened
-    context.close()
-    assert not [e for e in errors if "Content Security Policy" in e], errors
-
-
-def _log_in(page, live_server, user_factory, username: str, role: str) -> None:  # noqa: F811
-    user_factory(username, role)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", f"pw-{username}")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def _no_sideways_scroll(page) -> None:  # noqa: F811
@@ -93,7 +55,7 @@ def test_operator_proposes_capacity_approver_approves_operator_sees_it_applied(
     change_url = operator.url
 
     approver = second_page
-    _log_in(approver, live_server, user_factory, "browser-approver", "Approver")
+    log_in(approver, live_server, user_factory, "browser-approver", "Approver")
     approver.click("nav >> text=Change requests")
     pending = approver.locator("[data-testid=pending-table]").inner_text()
     assert "Capacity: v0 1 instance → 2 instances" in pending
@@ -115,7 +77,7 @@ def test_operator_proposes_capacity_approver_approves_operator_sees_it_applied(
 
     # At a phone's width, the tab, the forms and the change's page never scroll sideways.
     phone = phone_page
-    _log_in(phone, live_server, user_factory, "browser-phone", "Admin")
+    log_in(phone, live_server, user_factory, "browser-phone", "Admin")
     for path in (
         f"/shifts/endpoint/{live.pk}/changes/",
         f"/shifts/endpoint/{live.pk}/changes/capacity",

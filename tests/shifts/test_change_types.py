@@ -24,15 +24,6 @@ pytestmark = pytest.mark.django_db
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 
 
-@pytest.fixture
-def run_commits(django_capture_on_commit_callbacks):
-    def run(call):
-        with django_capture_on_commit_callbacks(execute=True):
-            return call()
-
-    return run
-
-
 def calls(service: str, operation: str) -> int:
     return clients.call_counts()[(service, operation)]
 

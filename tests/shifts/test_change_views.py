@@ -53,15 +53,6 @@ def _fresh_cache():
     cache.clear()
 
 
-@pytest.fixture
-def run_commits(django_capture_on_commit_callbacks):
-    def run(call):
-        with django_capture_on_commit_callbacks(execute=True):
-            return call()
-
-    return run
-
-
 def form_url(endpoint: Endpoint, kind: str, *, emergency: bool = False) -> str:
     name = "shifts:change_emergency" if emergency else "shifts:change_propose"
     return reverse(name, kwargs={"pk": endpoint.pk, "kind": kind})

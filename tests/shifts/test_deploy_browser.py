@@ -18,11 +18,10 @@ from endpoints.services import endpoint_refresh
 from monitoring.services import alarm_sync
 from sandbox.testing import aws_client, control, put_endpoint_alarms
 from tests.aws_actor import wait_for_status
-from tests.browser.conftest import browser, login, page  # noqa: F401
 from tests.browser.test_incident_browser import REGION, _portal_syncs, drill_endpoint  # noqa: F401
 from tests.shifts.helpers import console
-from tests.shifts.test_change_pages_browser import _log_in, second_page  # noqa: F401
 from tests.shifts.test_deployments import cloudwatch, drive, model_version
+from tests.support.browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,7 +44,7 @@ def _propose_canary(operator, live_server, endpoint, model: str, alarm: str) -> 
 
 
 def _approve(approver, live_server, user_factory, change_url: str) -> None:
-    _log_in(approver, live_server, user_factory, "browser-approver", "Approver")
+    log_in(approver, live_server, user_factory, "browser-approver", "Approver")
     approver.goto(change_url)
     approver.click("[data-testid=approve]")
     approver.wait_for_url(change_url)
@@ -58,8 +57,8 @@ def _alarmed_endpoint(live, url: str) -> str:
 
 
 def test_broken_canary_is_rolled_back_and_the_page_says_so(
-    login,  # noqa: F811
-    second_page,  # noqa: F811
+    login,
+    second_page,
     live_server,
     user_factory,
     live,
@@ -99,8 +98,8 @@ def test_broken_canary_is_rolled_back_and_the_page_says_so(
 
 
 def test_good_version_deploy_completes_on_the_new_config(
-    login,  # noqa: F811
-    second_page,  # noqa: F811
+    login,
+    second_page,
     live_server,
     user_factory,
     live,
@@ -125,7 +124,7 @@ def test_good_version_deploy_completes_on_the_new_config(
 
 
 def test_bad_deploy_rolled_back_from_the_incident_board(
-    login,  # noqa: F811
+    login,
     live_server,
     sandbox,
     drill_endpoint,  # noqa: F811

@@ -16,7 +16,6 @@ from shifts import services
 from shifts.models import ChangeType, ShiftState
 from tests.aws_actor import runtime
 from tests.shifts.helpers import console, reload, settle
-from tests.shifts.test_change_types import run_commits  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +81,7 @@ def test_canary_of_a_broken_model_is_rolled_back_and_the_change_says_so(
     people,
     aws_sandbox,
     held_tasks,
-    run_commits,  # noqa: F811
+    run_commits,
 ):
     url = aws_sandbox.url
     old_config = console(url).describe_endpoint(EndpointName=live.name)["EndpointConfigName"]
@@ -127,7 +126,7 @@ def test_linear_deploy_of_a_good_version_completes_on_the_new_config(
     people,
     aws_sandbox,
     held_tasks,
-    run_commits,  # noqa: F811
+    run_commits,
 ):
     url = aws_sandbox.url
     rate_alarm, _latency = put_endpoint_alarms(cloudwatch(url), live.name, "v0")

@@ -19,7 +19,7 @@ from shifts.reversions import latest_reversion
 from tests.apihistory import cloudtrail_settings
 from tests.aws_actor import wait_for_status
 from tests.shifts.helpers import console, settle
-from tests.shifts.test_trail_link import as_portal_role, run_commits  # noqa: F401
+from tests.shifts.test_trail_link import as_portal_role  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ def test_emergency_shift_restored_by_someone_else_reads_reverted_by_them(
     people,
     aws_sandbox,
     held_tasks,
-    run_commits,  # noqa: F811
+    run_commits,
     settings,
     role_client,
 ):
@@ -97,7 +97,7 @@ def test_a_later_change_request_is_not_a_reversion(
     people,
     aws_sandbox,
     held_tasks,
-    run_commits,  # noqa: F811
+    run_commits,
 ):
     first = services.shift_propose(
         endpoint_id=live.pk, actor=people.operator, desired={"v0": 75, "v1": 25}, reason="a"

@@ -33,15 +33,6 @@ def as_portal_role(monkeypatch):
     forget_clients()
 
 
-@pytest.fixture
-def run_commits(django_capture_on_commit_callbacks):
-    def run(call):
-        with django_capture_on_commit_callbacks(execute=True):
-            return call()
-
-    return run
-
-
 def test_applied_shift_is_found_in_api_history_as_the_portals_call(
     as_portal_role, live, people, aws_sandbox, held_tasks, run_commits, role_client, settings
 ):

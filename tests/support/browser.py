@@ -1,14 +1,18 @@
 """Headless Chromium (Debian's /usr/bin/chromium) driven by Playwright against the live
-test server. A missing browser fails the run: `make test` installs it first."""
+test server, for every browser test of the suite (a pytest plugin of tests/conftest.py:
+one Playwright per session, whichever directory the test lives in). A missing browser
+fails the run: `make test` installs it first."""
 
 from __future__ import annotations
 
 import os
 import shutil
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+PHONE = {"width": 390, "height": 844}
 CHROMIUM = os.environ.get("OPSPORTAL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -71,3 +75,41 @@ def login(page, live_server, user_factory):
         return page
 
     return do
+
+
+def _context_page(browser: Any, viewport: dict[str, int]) -> tuple[Any, Any, list[str]]:
+    context = browser.new_context(viewport=viewport)
+    context.set_default_timeout(15_000)
+    errors: list[str] = []
+    opened = context.new_page()
+    opened.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    opened.on("pageerror", lambda exc: errors.append(str(exc)))
+    return context, opened, errors
+
+
+@pytest.fixture
+def second_page(browser):
+    """Another person's browser: its own context, so its own cookies and session."""
+    context, opened, errors = _context_page(browser, {"width": 1400, "height": 900})
+    yield opened
+    context.close()
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
+@pytest.fixture
+def phone_page(browser):
+    """A phone's browser, 390 px wide."""
+    context, opened, errors = _context_page(browser, PHONE)
+    yield opened
+    context.close()
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
+def log_in(page: Any, live_server: Any, user_factory: Any, username: str, role: str) -> None:
+    """Log `page` in through the login form as a new user with the given role."""
+    user_factory(username, role)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", f"pw-{username}")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
