@@ -3,6 +3,8 @@ at once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +33,22 @@ if TYPE_CHECKING:
     from endpoints.models import Endpoint
 
 
+@dataclass(frozen=True)
+class Draft:
+    """What a new proposal records: the live weights it binds to and the desired ones
+    (equal for changes other than traffic), and for those changes their type, the change
+    and the rest of the state the approval binds to."""
+
+    before: dict[str, float]
+    desired: dict[str, float]
+    change: str = ChangeType.TRAFFIC
+    spec: dict[str, Any] = field(default_factory=dict)
+    before_state: dict[str, Any] = field(default_factory=dict)
+
+
+Drafter = Callable[["Endpoint"], Draft]
+
+
 def _open_on(endpoint: Endpoint) -> list[ShiftProposal]:
     return list(
         ShiftProposal.objects.select_for_update().filter(endpoint=endpoint, state__in=OPEN_STATES)
@@ -43,29 +61,25 @@ def _create(
     actor: Any,
     kind: str,
     state: str,
-    before: dict[str, float],
-    desired: dict[str, float],
+    draft: Draft,
     reason: str,
     now: datetime,
     action: str,
     request: HttpRequest | None,
     replaces: ShiftProposal | None = None,
-    change: str = ChangeType.TRAFFIC,
-    spec: dict[str, Any] | None = None,
-    before_state: dict[str, Any] | None = None,
 ) -> ShiftProposal:
     """Open a proposal and record its first step (timeline row and audit entry)."""
     proposal = ShiftProposal(
         endpoint=endpoint,
         kind=kind,
-        change=change,
-        spec=spec or {},
-        before_state=before_state or {},
+        change=draft.change,
+        spec=draft.spec,
+        before_state=draft.before_state,
         state=state,
         proposer=actor,
         reason=reason,
-        before_weights=before,
-        desired_weights=desired,
+        before_weights=draft.before,
+        desired_weights=draft.desired,
         created_at=now,
         expires_at=now + selectors.approval_ttl(),
         updated_at=now,
@@ -119,6 +133,118 @@ def _check_proposable(
         )
 
 
+def open_proposal(
+    *,
+    endpoint_id: int,
+    actor: Any,
+    reason: str,
+    draft: Drafter,
+    audit_action: str,
+    in_service: bool = True,
+    request: HttpRequest | None = None,
+    now: datetime | None = None,
+) -> ShiftProposal:
+    """Record a pending proposal made by `draft` from the locked endpoint and tell the
+    Approvers. Refused below Operator; Invalid (nothing saved) for an endpoint that is not
+    InService (when `in_service`), already has an open proposal, or a draft refused."""
+    now = now or timezone.now()
+    enforce(
+        policy.refusal_for("propose", actor),
+        actor=actor,
+        action=audit_action,
+        target=endpoint_arn(pk=endpoint_id),
+        request=request,
+    )
+    reason = required_text(reason, "A reason")
+    with transaction.atomic():
+        endpoint = endpoint_for_update(pk=endpoint_id)
+        _check_proposable(endpoint, in_service=in_service)
+        drafted = draft(endpoint)
+        proposal = _create(
+            endpoint=endpoint,
+            actor=actor,
+            kind=ShiftKind.NORMAL,
+            state=ShiftState.PENDING,
+            draft=drafted,
+            reason=reason,
+            now=now,
+            action="propose",
+            request=request,
+        )
+        notify(proposal, "proposed")
+    return proposal
+
+
+def open_emergency(
+    *,
+    endpoint_id: int,
+    actor: Any,
+    reason: str,
+    draft: Drafter,
+    audit_action: str,
+    request: HttpRequest | None = None,
+    now: datetime | None = None,
+) -> ShiftProposal:
+    """Apply a change at once, without approval (3 a.m.: move traffic off a failing
+    variant, roll back a bad deploy). Open proposals on the endpoint become `superseded`;
+    everyone is notified and the endpoint shows a banner until an Approver acknowledges it."""
+    now = now or timezone.now()
+    enforce(
+        policy.refusal_for("emergency", actor),
+        actor=actor,
+        action=audit_action,
+        target=endpoint_arn(pk=endpoint_id),
+        request=request,
+    )
+    reason = required_text(reason, "A reason")
+    with transaction.atomic():
+        endpoint = endpoint_for_update(pk=endpoint_id)
+        if endpoint.deleted_at is not None:
+            raise Invalid("The endpoint no longer exists.")
+        open_ones = _open_on(endpoint)
+        busy = [p for p in open_ones if p.state == ShiftState.APPLYING]
+        if busy:
+            noun = "Shift" if busy[0].is_traffic else "Change"
+            raise Invalid(
+                f"{noun} #{busy[0].pk} is being applied right now; wait until it finishes."
+            )
+        drafted = draft(endpoint)
+        noun = "shift" if drafted.change == ChangeType.TRAFFIC else "change"
+        for other in open_ones:
+            transition(
+                proposal=other,
+                to=ShiftState.SUPERSEDED,
+                actor=actor,
+                action="supersede",
+                now=now,
+                comment=f"An emergency {noun} by {actor.get_username()} replaced it.",
+                request=request,
+            )
+        proposal = _create(
+            endpoint=endpoint,
+            actor=actor,
+            kind=ShiftKind.EMERGENCY,
+            state=ShiftState.APPROVED,
+            draft=drafted,
+            reason=reason,
+            now=now,
+            action="emergency",
+            request=request,
+        )
+        enqueue_on_commit(tasks.shift_apply, proposal.pk)
+        notify(proposal, "emergency")
+    return proposal
+
+
+def _traffic_draft(desired: dict[str, float]) -> Drafter:
+    def draft(endpoint: Endpoint) -> Draft:
+        live = selectors.live_weights(endpoint=endpoint)
+        cleaned = validate_weights(variants=list(live), current=live, desired=desired)
+        return Draft(before=live, desired=cleaned)
+
+    return draft
+
+
 def shift_propose(
     *,
     endpoint_id: int,
@@ -128,39 +254,17 @@ def shift_propose(
     request: HttpRequest | None = None,
     now: datetime | None = None,
 ) -> ShiftProposal:
-    """Record a proposal against the endpoint's live weights and tell the Approvers.
-
-    Raises Refused below Operator, Invalid (nothing saved) for an endpoint that is not
-    InService, already has an open proposal, or weights `validate_weights` refuses.
-    """
-    now = now or timezone.now()
-    enforce(
-        policy.refusal_for("propose", actor),
+    """Record a traffic shift against the endpoint's live weights and tell the Approvers
+    (`validate_weights` refuses what cannot be routed or changes nothing)."""
+    return open_proposal(
+        endpoint_id=endpoint_id,
         actor=actor,
-        action="shift.propose",
-        target=endpoint_arn(pk=endpoint_id),
+        reason=reason,
+        draft=_traffic_draft(desired),
+        audit_action="shift.propose",
         request=request,
+        now=now,
     )
-    reason = required_text(reason, "A reason")
-    with transaction.atomic():
-        endpoint = endpoint_for_update(pk=endpoint_id)
-        _check_proposable(endpoint)
-        live = selectors.live_weights(endpoint=endpoint)
-        cleaned = validate_weights(variants=list(live), current=live, desired=desired)
-        proposal = _create(
-            endpoint=endpoint,
-            actor=actor,
-            kind=ShiftKind.NORMAL,
-            state=ShiftState.PENDING,
-            before=live,
-            desired=cleaned,
-            reason=reason,
-            now=now,
-            action="propose",
-            request=request,
-        )
-        notify(proposal, "proposed")
-    return proposal
 
 
 def shift_revise(
@@ -183,8 +287,7 @@ def shift_revise(
             raise Conflict(f"Shift #{old.pk} is {old.state}; only pending ones can be edited.")
         endpoint = endpoint_for_update(pk=old.endpoint_id)
         _check_proposable(endpoint, replacing=old)
-        live = selectors.live_weights(endpoint=endpoint)
-        cleaned = validate_weights(variants=list(live), current=live, desired=desired)
+        drafted = _traffic_draft(desired)(endpoint)
         transition(
             proposal=old,
             to=ShiftState.SUPERSEDED,
@@ -199,8 +302,7 @@ def shift_revise(
             actor=actor,
             kind=ShiftKind.NORMAL,
             state=ShiftState.PENDING,
-            before=live,
-            desired=cleaned,
+            draft=drafted,
             reason=reason,
             now=now,
             action="propose",
@@ -223,52 +325,13 @@ def shift_emergency(
     request: HttpRequest | None = None,
     now: datetime | None = None,
 ) -> ShiftProposal:
-    """Apply a shift at once, without approval (moving traffic off a failing variant at
-    3 a.m.). Open proposals on the endpoint become `superseded`; everyone is notified and
-    the endpoint shows a banner until an Approver acknowledges it."""
-    now = now or timezone.now()
-    enforce(
-        policy.refusal_for("emergency", actor),
+    """Shift traffic at once, without approval (see `open_emergency`)."""
+    return open_emergency(
+        endpoint_id=endpoint_id,
         actor=actor,
-        action="shift.emergency",
-        target=endpoint_arn(pk=endpoint_id),
+        reason=reason,
+        draft=_traffic_draft(desired),
+        audit_action="shift.emergency",
         request=request,
+        now=now,
     )
-    reason = required_text(reason, "A reason")
-    with transaction.atomic():
-        endpoint = endpoint_for_update(pk=endpoint_id)
-        if endpoint.deleted_at is not None:
-            raise Invalid("The endpoint no longer exists.")
-        open_ones = _open_on(endpoint)
-        busy = [p for p in open_ones if p.state == ShiftState.APPLYING]
-        if busy:
-            raise Invalid(
-                f"Shift #{busy[0].pk} is being applied right now; wait until it finishes."
-            )
-        live = selectors.live_weights(endpoint=endpoint)
-        cleaned = validate_weights(variants=list(live), current=live, desired=desired)
-        for other in open_ones:
-            transition(
-                proposal=other,
-                to=ShiftState.SUPERSEDED,
-                actor=actor,
-                action="supersede",
-                now=now,
-                comment=f"An emergency shift by {actor.get_username()} replaced it.",
-                request=request,
-            )
-        proposal = _create(
-            endpoint=endpoint,
-            actor=actor,
-            kind=ShiftKind.EMERGENCY,
-            state=ShiftState.APPROVED,
-            before=live,
-            desired=cleaned,
-            reason=reason,
-            now=now,
-            action="emergency",
-            request=request,
-        )
-        enqueue_on_commit(tasks.shift_apply, proposal.pk)
-        notify(proposal, "emergency")
-    return proposal
