@@ -57,6 +57,41 @@ def _portal_syncs(endpoint: Endpoint, url: str, settings) -> None:
         assert trail_ingest(target=target, region=REGION).ok
 
 
+def stage_bad_deploy(url: str, name: str, settings) -> tuple[Endpoint, dict]:
+    """The drill up to the board: the portal knew the endpoint healthy, then the CI
+    deployer's bad deploy fires its 5XX alarm and the beat tasks sync what happened."""
+    target = target_by_name("sandbox")
+    IngestCursor.objects.create(
+        target=target.name,
+        account_id=target.account_id,
+        region=REGION,
+        newest_event_time=timezone.now(),
+    )
+    endpoint = Endpoint.objects.create(
+        target="sandbox",
+        account_id=target.account_id,
+        region=REGION,
+        name=name,
+        arn="",
+        status="Creating",
+        status_changed_at=timezone.now(),
+        creation_time=timezone.now(),
+        last_modified_time=timezone.now(),
+        synced_at=timezone.now(),
+    )
+    endpoint_refresh(endpoint_id=endpoint.pk)
+    status, drill = control(
+        url,
+        "scenario/bad-deploy",
+        body={"endpoint": name, "region": REGION, "error_rate": 0.5, "invocations": 200},
+    )
+    assert status == 200, drill
+    control(url, "flush-metrics")
+    control(url, "evaluate-alarms")
+    _portal_syncs(endpoint, url, settings)
+    return endpoint, drill
+
+
 def _what_the_board_saw(endpoint: str, drill: dict) -> str:
     """The facts the likely cause is computed from, for a failure message."""
     from apihistory.models import TrailEvent
@@ -82,38 +117,8 @@ def test_bad_deploy_from_board_to_summary(
     held_tasks,
     settings,
 ):
-    target = target_by_name("sandbox")
-    IngestCursor.objects.create(
-        target=target.name,
-        account_id=target.account_id,
-        region=REGION,
-        newest_event_time=timezone.now(),
-    )
-    # The portal knew the endpoint healthy before the deploy.
-    endpoint = Endpoint.objects.create(
-        target="sandbox",
-        account_id=target.account_id,
-        region=REGION,
-        name=drill_endpoint,
-        arn="",
-        status="Creating",
-        status_changed_at=timezone.now(),
-        creation_time=timezone.now(),
-        last_modified_time=timezone.now(),
-        synced_at=timezone.now(),
-    )
-    endpoint_refresh(endpoint_id=endpoint.pk)
-
-    status, drill = control(
-        sandbox.url,
-        "scenario/bad-deploy",
-        body={"endpoint": drill_endpoint, "region": REGION, "error_rate": 0.5, "invocations": 200},
-    )
-    assert status == 200, drill
+    endpoint, drill = stage_bad_deploy(sandbox.url, drill_endpoint, settings)
     assert drill["variant"] == "v0" and "warning" not in drill
-    control(sandbox.url, "flush-metrics")
-    control(sandbox.url, "evaluate-alarms")
-    _portal_syncs(endpoint, sandbox.url, settings)
 
     admin = login("Admin")
     admin.click("nav >> text=Incidents")

@@ -148,3 +148,24 @@ def settle(held_tasks: HeldTasks, proposal: ShiftProposal) -> ShiftProposal:
     proposal = reload(proposal)
     assert proposal.state not in (ShiftState.APPROVED, ShiftState.APPLYING), proposal.state
     return proposal
+
+
+@functools.cache
+def autoscaling(url: str, region: str = "us-east-1") -> Any:
+    """A colleague's Application Auto Scaling client (built once)."""
+    import boto3
+
+    return boto3.client(
+        "application-autoscaling",
+        region_name=region,
+        endpoint_url=url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def refreshed(endpoint: Endpoint) -> Endpoint:
+    """The endpoint after its Refresh (the region's sync re-reads only endpoints whose
+    LastModifiedTime moved, and auto scaling changes do not move it)."""
+    endpoint_refresh(endpoint_id=endpoint.pk)
+    return Endpoint.objects.get(pk=endpoint.pk)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from shifts.models import ShiftProposal
-from tests.shifts.test_change_views import DIMENSION, autoscaling, refreshed
+from tests.shifts.helpers import autoscaling, refreshed
+from tests.shifts.test_change_views import DIMENSION
 from tests.support.browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

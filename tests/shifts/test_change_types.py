@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import uuid
 
-import boto3
 import pytest
 
 from core.aws import clients
 from core.errors import Invalid, Refused
-from endpoints.models import Endpoint
-from endpoints.services import endpoint_refresh
 from shifts import services
 from shifts.models import ChangeType, ShiftProposal, ShiftState
 from tests.aws_actor import wait_for_status
-from tests.shifts.helpers import console, reload, settle
+from tests.shifts.helpers import autoscaling, console, refreshed, reload, settle
 
 pytestmark = pytest.mark.django_db
 
@@ -26,22 +23,6 @@ DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 
 def calls(service: str, operation: str) -> int:
     return clients.call_counts()[(service, operation)]
-
-
-def autoscaling(url: str):
-    return boto3.client(
-        "application-autoscaling",
-        region_name="us-east-1",
-        endpoint_url=url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-
-
-def refreshed(live: Endpoint) -> Endpoint:
-    """The endpoint after its Refresh (the sync re-reads only endpoints that changed)."""
-    endpoint_refresh(endpoint_id=live.pk)
-    return Endpoint.objects.get(pk=live.pk)
 
 
 def propose_and_approve(live, people, run_commits, change, spec) -> ShiftProposal:

@@ -10,7 +10,6 @@ import time
 import uuid
 from datetime import timedelta
 
-import boto3
 import pytest
 from django.core.cache import cache
 from django.test import override_settings
@@ -21,13 +20,12 @@ from hypothesis import strategies as st
 
 from core.targets import target_by_name
 from endpoints.models import Endpoint, EndpointSnapshot
-from endpoints.services import endpoint_refresh
 from monitoring.services.alarms import alarm_sync
 from sandbox.testing import put_endpoint_alarms
 from shifts import services
 from shifts.models import ChangeType, ShiftKind, ShiftProposal, ShiftState
 from tests.aws_actor import wait_for_status
-from tests.shifts.helpers import console, make_endpoint, reload, settle
+from tests.shifts.helpers import autoscaling, console, make_endpoint, refreshed, reload, settle
 from tests.shifts.test_deployments import cloudwatch, drive, model_version
 
 pytestmark = pytest.mark.django_db
@@ -65,21 +63,6 @@ def tab_url(endpoint: Endpoint) -> str:
 def login(client, user):
     client.force_login(user)
     return client
-
-
-def autoscaling(url: str):
-    return boto3.client(
-        "application-autoscaling",
-        region_name="us-east-1",
-        endpoint_url=url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-
-
-def refreshed(endpoint: Endpoint) -> Endpoint:
-    endpoint_refresh(endpoint_id=endpoint.pk)
-    return Endpoint.objects.get(pk=endpoint.pk)
 
 
 def with_scaling(endpoint: Endpoint, variant: str = "A") -> Endpoint:

@@ -9,16 +9,13 @@ board offers the rollback to the config before it, which an Admin applies at onc
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 
-from apihistory.models import IngestCursor
 from core.targets import target_by_name
-from endpoints.models import Endpoint
 from endpoints.services import endpoint_refresh
 from monitoring.services import alarm_sync
-from sandbox.testing import aws_client, control, put_endpoint_alarms
+from sandbox.testing import aws_client, put_endpoint_alarms
 from tests.aws_actor import wait_for_status
-from tests.browser.test_incident_browser import REGION, _portal_syncs, drill_endpoint  # noqa: F401
+from tests.browser.test_incident_browser import REGION, drill_endpoint, stage_bad_deploy  # noqa: F401
 from tests.shifts.helpers import console
 from tests.shifts.test_deployments import cloudwatch, drive, model_version
 from tests.support.browser import log_in
@@ -131,37 +128,11 @@ def test_bad_deploy_rolled_back_from_the_incident_board(
     held_tasks,
     settings,
 ):
-    target = target_by_name("sandbox")
-    IngestCursor.objects.create(
-        target=target.name,
-        account_id=target.account_id,
-        region=REGION,
-        newest_event_time=timezone.now(),
-    )
-    endpoint = Endpoint.objects.create(
-        target="sandbox",
-        account_id=target.account_id,
-        region=REGION,
-        name=drill_endpoint,
-        arn="",
-        status="Creating",
-        status_changed_at=timezone.now(),
-        creation_time=timezone.now(),
-        last_modified_time=timezone.now(),
-        synced_at=timezone.now(),
-    )
-    endpoint_refresh(endpoint_id=endpoint.pk)
-    healthy_config = Endpoint.objects.get(pk=endpoint.pk).config_name
-
-    status, drill = control(
-        sandbox.url,
-        "scenario/bad-deploy",
-        body={"endpoint": drill_endpoint, "region": REGION, "error_rate": 0.5, "invocations": 200},
-    )
-    assert status == 200, drill
-    control(sandbox.url, "flush-metrics")
-    control(sandbox.url, "evaluate-alarms")
-    _portal_syncs(endpoint, sandbox.url, settings)
+    # The config the endpoint ran, healthy, before the CI deployer's bad deploy.
+    healthy_config = console(sandbox.url, REGION).describe_endpoint(EndpointName=drill_endpoint)[
+        "EndpointConfigName"
+    ]
+    endpoint, _drill = stage_bad_deploy(sandbox.url, drill_endpoint, settings)
 
     admin = login("Admin")
     admin.click("nav >> text=Incidents")
