@@ -8,4 +8,4 @@ class ApiHistoryConfig(AppConfig):
     def ready(self) -> None:
         from endpoints.registry import EndpointTab, register_tab
 
-        register_tab(EndpointTab("changes", "Changes", "apihistory:endpoint_changes", order=50))
+        register_tab(EndpointTab("changes", "API calls", "apihistory:endpoint_changes", order=50))

@@ -193,7 +193,7 @@ def endpoint_change_events(
 
 
 def endpoint_changes(*, endpoint: Endpoint, limit: int = 100) -> list[TrailRow]:
-    """The endpoint's Changes tab: its write calls, each with the portal action behind it."""
+    """The endpoint's API calls tab: its write calls, each with the portal action behind it."""
     return rows_with_links(endpoint_change_events(endpoint=endpoint, limit=limit))
 
 

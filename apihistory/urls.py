@@ -1,4 +1,4 @@
-"""The API history pages and an endpoint's Changes tab."""
+"""The API history pages and an endpoint's API calls tab."""
 
 from django.urls import path
 

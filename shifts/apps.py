@@ -10,8 +10,8 @@ class ShiftsConfig(AppConfig):
         from shifts import panels
 
         register_tab(EndpointTab("traffic", "Traffic", "shifts:endpoint", order=40))
-        # "Changes" is CloudTrail's tab (apihistory, key "changes"): this one holds the
-        # change requests, capacity, auto scaling and the configs to roll back to.
+        # The key "changes" is CloudTrail's tab (apihistory, labelled "API calls"): this one
+        # holds the change requests, capacity, auto scaling and the configs to roll back to.
         register_tab(EndpointTab("change_requests", "Change requests", "shifts:changes", order=45))
         register_panel(
             EndpointPanel(

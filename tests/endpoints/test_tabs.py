@@ -20,7 +20,7 @@ TABS = [
     ("monitoring", "Monitoring", "monitoring:endpoint_monitoring"),
     ("traffic", "Traffic", "shifts:endpoint"),
     ("change_requests", "Change requests", "shifts:changes"),
-    ("changes", "Changes", "apihistory:endpoint_changes"),
+    ("changes", "API calls", "apihistory:endpoint_changes"),
     ("timeline", "Timeline", "triage:endpoint_timeline"),
     ("what_changed", "What changed", "triage:what_changed"),
 ]
