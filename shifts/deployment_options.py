@@ -487,7 +487,7 @@ def _notes(options: DeploymentOptions, fleet: int) -> list[str]:
     """The plan in words: the steps, how long the bakes take, what rolls it back."""
     steps = _steps(options, fleet)
     notes = [_steps_note(options, steps, fleet)]
-    bake = steps * options.wait_seconds
+    bake = _bakes(options.strategy, steps) * options.wait_seconds
     waits = bake
     if options.strategy == "ROLLING":
         notes.append(f"Bake time {_duration(bake)} in all.")
@@ -547,13 +547,22 @@ def _steps(options: DeploymentOptions, fleet: int) -> int:
     return -(-whole // options.size_value)
 
 
+def _bakes(strategy: str, steps: int) -> int:
+    """How many WaitIntervalInSeconds bakes: one after each move of traffic but the last,
+    whose wait is TerminationWaitInSeconds (the final bake before the old fleet goes) —
+    except all at once, whose single move is baked, and rolling, whose every batch is."""
+    if strategy in ("ALL_AT_ONCE", "ROLLING"):
+        return steps
+    return max(steps - 1, 0)
+
+
 def _steps_note(options: DeploymentOptions, steps: int, fleet: int) -> str:
     bake = _bake(options.wait_seconds)
     step = _step_size(options.size_type, options.size_value, fleet)
     if options.strategy == "CANARY":
-        return f"Canary: {step} takes traffic first, {bake}; then all traffic moves, {bake}."
+        return f"Canary: {step} takes traffic first, {bake}; then all traffic moves."
     if options.strategy == "LINEAR":
-        return f"Linear: {_count(steps, 'step')} of {step}, each {bake}."
+        return f"Linear: {_count(steps, 'step')} of {step}, each but the last {bake}."
     if options.strategy == "ROLLING":
         batches = _count(steps, "batch", "batches")
         return f"Rolling: {batches} of {step}, each {bake}; old instances go batch by batch."

@@ -157,8 +157,9 @@ def test_linear_config_uses_linear_step_size_and_leaves_out_what_was_not_given()
             "TerminationWaitInSeconds": 600,
         }
     }
-    assert plan.notes[0] == "Linear: 5 steps of 2 instances, each baking 2 min."
-    assert "Bake time 10 min in all, then 10 min before the old fleet is terminated." in plan.notes
+    # Each move of traffic but the last is baked; the last waits TerminationWaitInSeconds.
+    assert plan.notes[0] == "Linear: 5 steps of 2 instances, each but the last baking 2 min."
+    assert "Bake time 8 min in all, then 10 min before the old fleet is terminated." in plan.notes
     assert describe_plan(plan) == "Linear steps of 2 instances every 2 min; no rollback alarms"
 
 
@@ -516,9 +517,9 @@ def test_canary_notes_say_the_canary_in_instances_and_the_total_bake():
     plan = _plan(_shape(new_fleet_instances=8), **CANARY, wait_seconds=300)
     assert plan.notes[0] == (
         "Canary: 10 % of the new fleet (about 1 of 8 instances) takes traffic first, "
-        "baking 5 min; then all traffic moves, baking 5 min."
+        "baking 5 min; then all traffic moves."
     )
-    assert plan.notes[1] == "Bake time 10 min in all; then the old fleet is terminated."
+    assert plan.notes[1] == "Bake time 5 min in all; then the old fleet is terminated."
     assert plan.notes[-1] == (
         "No rollback alarms: the bakes wait, but nothing rolls the deployment back."
     )
