@@ -528,10 +528,11 @@ def test_canary_notes_say_the_canary_in_instances_and_the_total_bake():
 @pytest.mark.parametrize(
     ("options", "timeout", "times_out"),
     [
-        ({"strategy": "CANARY", "size_value": 10, "wait_seconds": 600}, 1200, True),
-        ({"strategy": "CANARY", "size_value": 10, "wait_seconds": 600}, 1201, False),
-        ({"strategy": "LINEAR", "size_value": 25, "wait_seconds": 300}, 1200, True),
-        ({"strategy": "LINEAR", "size_value": 25, "wait_seconds": 300}, 1500, False),
+        # One bake after the canary; four linear steps, three of them baked.
+        ({"strategy": "CANARY", "size_value": 10, "wait_seconds": 600}, 600, True),
+        ({"strategy": "CANARY", "size_value": 10, "wait_seconds": 600}, 601, False),
+        ({"strategy": "LINEAR", "size_value": 25, "wait_seconds": 300}, 900, True),
+        ({"strategy": "LINEAR", "size_value": 25, "wait_seconds": 300}, 1200, False),
         (
             {"strategy": "ALL_AT_ONCE", "wait_seconds": 600, "termination_wait_seconds": 600},
             1200,
