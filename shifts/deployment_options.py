@@ -22,6 +22,12 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from core.errors import NON_FIELD, Invalid
+from shifts.deployment_notes import (
+    count,
+    fallback_note,
+    number,
+    plan_notes,
+)
 
 STRATEGIES = ("ALL_AT_ONCE", "CANARY", "LINEAR", "ROLLING")
 SIZE_TYPES = ("CAPACITY_PERCENT", "INSTANCE_COUNT")
@@ -137,7 +143,7 @@ def plan_deployment(*, options: DeploymentOptions, shape: EndpointShape) -> Depl
     if not _wants_config(options):
         return DeploymentPlan(None, (_ALL_AT_ONCE_DEFAULT,), "ALL_AT_ONCE")
     if fallback:
-        return DeploymentPlan(None, (_fallback_note(options.strategy, fallback),), "ALL_AT_ONCE")
+        return DeploymentPlan(None, (fallback_note(options.strategy, fallback),), "ALL_AT_ONCE")
     if not shape.same_variant_names:
         raise Invalid(
             "Deployment options need the new endpoint config to keep the live variant names; "
@@ -145,35 +151,9 @@ def plan_deployment(*, options: DeploymentOptions, shape: EndpointShape) -> Depl
         )
     return DeploymentPlan(
         config=_config(options),
-        notes=tuple(_notes(options, shape.new_fleet_instances)),
+        notes=tuple(plan_notes(options, shape.new_fleet_instances)),
         effective_strategy=options.strategy,
     )
-
-
-def describe_plan(plan: DeploymentPlan) -> str:
-    """One line for lists, e.g. "Canary 10 % for 5 min, then all; roll back on 2 alarms"."""
-    config = plan.config
-    if config is None:
-        return "All at once, no guardrails"
-    alarms = config.get("AutoRollbackConfiguration", {}).get("Alarms", [])
-    rollback = f"roll back on {_count(len(alarms), 'alarm')}" if alarms else "no rollback alarms"
-    if "RollingUpdatePolicy" in config:
-        policy = config["RollingUpdatePolicy"]
-        wait = policy["WaitIntervalInSeconds"]
-        bake = f"{_duration(wait)} bake each" if wait else "no bake"
-        steps = f"Rolling in batches of {_size(policy['MaximumBatchSize'])}, {bake}"
-    else:
-        routing = config["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
-        wait = routing["WaitIntervalInSeconds"]
-        if routing["Type"] == "CANARY":
-            bake = f"for {_duration(wait)}" if wait else "with no bake"
-            steps = f"Canary {_size(routing['CanarySize'])} {bake}, then all"
-        elif routing["Type"] == "LINEAR":
-            bake = f"every {_duration(wait)}" if wait else "with no bake"
-            steps = f"Linear steps of {_size(routing['LinearStepSize'])} {bake}"
-        else:
-            steps = f"All at once, {_duration(wait)} bake" if wait else "All at once, no bake"
-    return f"{steps}; {rollback}"
 
 
 # Checking -----------------------------------------------------------------------------------
@@ -267,7 +247,7 @@ def _check_strategy(
     if rule is not None:
         _check_size(rule, options, shape.new_fleet_instances if guarded else None, errors)
     elif options.size_value < 0:
-        errors.add("size_value", f"Size cannot be negative; got {_number(options.size_value)}.")
+        errors.add("size_value", f"Size cannot be negative; got {number(options.size_value)}.")
 
 
 def _check_rolling(options: DeploymentOptions, shape: EndpointShape, errors: _Errors) -> None:
@@ -304,13 +284,13 @@ def _check_size(
             errors.add(
                 "size_value",
                 f"{rule.name} must be {rule.min_percent}–{rule.max_percent} % of the new fleet; "
-                f"got {_number(value, ' %')}.",
+                f"got {number(value, ' %')}.",
             )
         return
     if fleet is None:
         if value < 1:
             errors.add(
-                "size_value", f"{rule.name} must be at least 1 instance; got {_number(value)}."
+                "size_value", f"{rule.name} must be at least 1 instance; got {number(value)}."
             )
         return
     low = max(1, -(-fleet * rule.min_fleet_percent // 100))
@@ -319,11 +299,11 @@ def _check_size(
         errors.add(
             "size_value",
             f"{rule.name}: no whole number of instances fits a new fleet of "
-            f"{_count(fleet, 'instance')} (at most half of it); "
+            f"{count(fleet, 'instance')} (at most half of it); "
             f"choose a percentage instead, {rule.min_percent}–{rule.max_percent} %.",
         )
     elif not low <= value <= high:
-        span = f"{low}–{high} instances" if low < high else _count(low, "instance")
+        span = f"{low}–{high} instances" if low < high else count(low, "instance")
         share = (
             f"{rule.min_fleet_percent}–{rule.max_percent} %"
             if rule.min_fleet_percent
@@ -331,8 +311,7 @@ def _check_size(
         )
         errors.add(
             "size_value",
-            f"{rule.name} must be {span}, {share} of the new fleet's {fleet}; "
-            f"got {_number(value)}.",
+            f"{rule.name} must be {span}, {share} of the new fleet's {fleet}; got {number(value)}.",
         )
 
 
@@ -388,7 +367,7 @@ def _check_number(
     if not _whole(value):
         errors.add(field, f"{label} must be a whole number; got {_show(value)}.")
     elif not low <= value <= high:
-        errors.add(field, f"{label} must be {low}–{high}{unit}; got {_number(value, unit)}.")
+        errors.add(field, f"{label} must be {low}–{high}{unit}; got {number(value, unit)}.")
 
 
 def _whole(value: object) -> TypeGuard[int]:
@@ -474,143 +453,11 @@ def _capacity(size_type: str, value: int) -> dict[str, Any]:
     return {"Type": size_type, "Value": value}
 
 
-def _fallback_note(strategy: str, reasons: list[str]) -> str:
-    chosen = strategy.lower().replace("_", "-")
-    return (
-        f"SageMaker cannot use deployment guardrails on this endpoint: {'; '.join(reasons)}. "
-        "It will deploy all at once, with no bake and no rollback on alarms, so the "
-        f"{chosen} options are not sent."
-    )
-
-
-def _notes(options: DeploymentOptions, fleet: int) -> list[str]:
-    """The plan in words: the steps, how long the bakes take, what rolls it back."""
-    steps = _steps(options, fleet)
-    notes = [_steps_note(options, steps, fleet)]
-    bake = _bakes(options.strategy, steps) * options.wait_seconds
-    waits = bake
-    if options.strategy == "ROLLING":
-        notes.append(f"Bake time {_duration(bake)} in all.")
-        back = options.rollback_batch_percent
-        notes.append(
-            f"A rollback brings the old fleet back in batches of {back} %."
-            if back is not None
-            else "A rollback brings the old fleet back all at once."
-        )
-    else:
-        termination = options.termination_wait_seconds
-        waits += termination
-        notes.append(_termination_note(bake, termination))
-    timeout = options.max_execution_timeout_seconds
-    if timeout is not None and timeout <= waits:
-        notes.append(
-            f"The time limit ({_duration(timeout)}) is not longer than the waits "
-            f"({_duration(waits)}): the deployment will time out and roll back. Allow more "
-            f"than {_duration(waits)} plus the time the new instances take to start."
-        )
-    notes.append(_alarms_note(options.rollback_alarms, waits))
-    return notes
-
-
-def _termination_note(bake: int, termination: int) -> str:
-    if bake and termination:
-        return (
-            f"Bake time {_duration(bake)} in all, then {_duration(termination)} "
-            "before the old fleet is terminated."
-        )
-    if bake:
-        return f"Bake time {_duration(bake)} in all; then the old fleet is terminated."
-    if termination:
-        return f"The old fleet is terminated {_duration(termination)} after the traffic moves."
-    return "The old fleet is terminated as soon as the traffic has moved."
-
-
-def _alarms_note(alarms: tuple[str, ...], waits: int) -> str:
-    if not alarms:
-        return "No rollback alarms: the bakes wait, but nothing rolls the deployment back."
-    if len(alarms) == 1:
-        watched = f"Rolls back if the alarm {alarms[0]} goes off."
-    else:
-        watched = f"Rolls back if any of these {len(alarms)} alarms goes off: {', '.join(alarms)}."
-    if waits:
-        return watched
-    return f"{watched} With no bake or wait, the alarms have hardly any time to go off."
-
-
-def _steps(options: DeploymentOptions, fleet: int) -> int:
-    """How many times traffic moves, each move followed by a bake."""
-    if options.strategy == "ALL_AT_ONCE":
-        return 1
-    if options.strategy == "CANARY":
-        return 2  # the canary, then the rest of the traffic
-    whole = 100 if options.size_type == "CAPACITY_PERCENT" else fleet
-    return -(-whole // options.size_value)
-
-
-def _bakes(strategy: str, steps: int) -> int:
-    """How many WaitIntervalInSeconds bakes: one after each move of traffic but the last,
-    whose wait is TerminationWaitInSeconds (the final bake before the old fleet goes) —
-    except all at once, whose single move is baked, and rolling, whose every batch is."""
-    if strategy in ("ALL_AT_ONCE", "ROLLING"):
-        return steps
-    return max(steps - 1, 0)
-
-
-def _steps_note(options: DeploymentOptions, steps: int, fleet: int) -> str:
-    bake = _bake(options.wait_seconds)
-    step = _step_size(options.size_type, options.size_value, fleet)
-    if options.strategy == "CANARY":
-        return f"Canary: {step} takes traffic first, {bake}; then all traffic moves."
-    if options.strategy == "LINEAR":
-        return f"Linear: {_count(steps, 'step')} of {step}, each but the last {bake}."
-    if options.strategy == "ROLLING":
-        batches = _count(steps, "batch", "batches")
-        return f"Rolling: {batches} of {step}, each {bake}; old instances go batch by batch."
-    return f"All at once: the new fleet takes all traffic, {bake}."
-
-
-# Words --------------------------------------------------------------------------------------
-
-
-def _step_size(size_type: str, value: int, fleet: int) -> str:
-    if size_type == "INSTANCE_COUNT":
-        return _count(value, "instance")
-    instances = max(1, fleet * value // 100)
-    return f"{value} % of the new fleet (about {instances} of {_count(fleet, 'instance')})"
-
-
-def _bake(seconds: int) -> str:
-    return f"baking {_duration(seconds)}" if seconds else "with no bake"
-
-
-def _size(capacity: dict[str, Any]) -> str:
-    if capacity["Type"] == "CAPACITY_PERCENT":
-        return f"{capacity['Value']} %"
-    return _count(capacity["Value"], "instance")
-
-
-def _duration(seconds: int) -> str:
-    """3900 -> "1 h 5 min"; 0 -> "0 s"."""
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{n} {unit}" for n, unit in ((hours, "h"), (minutes, "min"), (secs, "s")) if n]
-    return " ".join(parts) or "0 s"
-
-
-def _count(n: int, singular: str, plural: str = "") -> str:
-    return f"{n} {singular if n == 1 else plural or singular + 's'}"
-
-
-def _number(value: int, unit: str = "") -> str:
-    """Printable even for absurd input (Python will not print an int of 4300+ digits)."""
-    return f"{value}{unit}" if abs(value) < 10**15 else "a number far outside that range"
-
-
 def _show(value: object) -> str:
     """A short, safe rendering of whatever was sent, for messages."""
     if isinstance(value, str | float | bool | None):
         text = repr(value)
         return text if len(text) <= 40 else text[:37] + "..."
     if _whole(value):
-        return _number(value)
+        return number(value)
     return f"a value of type {type(value).__name__}"

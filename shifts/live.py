@@ -29,9 +29,9 @@ from core.targets import target_by_name
 from shifts import selectors
 from shifts.changes.checks import prepare
 from shifts.changes.deploy import shape_of
+from shifts.deployment_notes import describe_plan
 from shifts.deployment_options import (
     DeploymentOptions,
-    describe_plan,
     plan_deployment,
 )
 from shifts.models import ChangeType, ShiftProposal, ShiftState

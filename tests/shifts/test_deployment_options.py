@@ -19,13 +19,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import Invalid
+from shifts.deployment_notes import describe_plan
 from shifts.deployment_options import (
     SIZE_TYPES,
     STRATEGIES,
     DeploymentOptions,
     DeploymentPlan,
     EndpointShape,
-    describe_plan,
     plan_deployment,
 )
 
