@@ -9,15 +9,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.services import audit_record, enforce
+from core.errors import Conflict, Invalid
 from endpoints.selectors import endpoint_arn, endpoint_for_update
 from triage import policy
 from triage.models import IncidentOwnership
 
 MAX_NOTE = 2000
-
-
-class OwnershipError(ValueError):
-    """A take or release that cannot be done, with a message for the user."""
 
 
 def incident_take(
@@ -33,11 +30,9 @@ def incident_take(
     )
     note = note.strip()
     if not note:
-        raise OwnershipError(
-            "Say in a few words what you are doing, e.g. 'shifting traffic off B'."
-        )
+        raise Invalid("Say in a few words what you are doing, e.g. 'shifting traffic off B'.")
     if len(note) > MAX_NOTE:
-        raise OwnershipError(f"Keep the note under {MAX_NOTE} characters.")
+        raise Invalid(f"Keep the note under {MAX_NOTE} characters.")
     now = timezone.now()
     with transaction.atomic():
         endpoint = endpoint_for_update(pk=endpoint_id)
@@ -84,7 +79,7 @@ def incident_release(
             .first()
         )
         if ownership is None:
-            raise OwnershipError("Nobody owns this endpoint's incident.")
+            raise Conflict("Nobody owns this endpoint's incident.")
         ownership.released_at, ownership.released_by = now, actor
         ownership.save(update_fields=["released_at", "released_by"])
         audit_record(

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from core.errors import Conflict, Invalid
 from core.roles import Role, role_required
 from core.text import markdown_text
 from endpoints import selectors as endpoint_selectors
@@ -165,8 +166,8 @@ def incident_take(request: HttpRequest, pk: int) -> HttpResponse:
             note=form.cleaned_data["note"],
             request=request,
         )
-    except services.OwnershipError as exc:
-        messages.error(request, str(exc))
+    except (Invalid, Conflict) as exc:
+        messages.error(request, exc.message)
     else:
         messages.success(request, f"You own the incident on {endpoint.name}.")
     return redirect("triage:board")
@@ -178,8 +179,8 @@ def incident_release(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = endpoint_or_404(pk)
     try:
         services.incident_release(endpoint_id=endpoint.pk, actor=request.user, request=request)
-    except services.OwnershipError as exc:
-        messages.error(request, str(exc))
+    except (Invalid, Conflict) as exc:
+        messages.error(request, exc.message)
     else:
         messages.success(request, f"Released the incident on {endpoint.name}.")
     return redirect("triage:board")

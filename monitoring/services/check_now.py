@@ -27,6 +27,7 @@ import dataquality as quality
 from audit.services import audit_record, enforce
 from core.aws import s3 as aws_s3
 from core.aws.errors import AwsError
+from core.errors import Invalid
 from core.queue import enqueue_on_commit
 from core.targets import Target, target_by_name
 from monitoring import policy, selectors, tasks
@@ -42,7 +43,7 @@ _HOUR_FOLDER = re.compile(r"/(\d{4})/(\d{2})/(\d{2})/(\d{2})/[^/]+$")
 _INFERENCE_TIME = re.compile(rb'"inferenceTime"\s*:\s*"([0-9T:\-]+)(?:\.\d+)?Z"')
 
 
-class CheckRejected(Exception):
+class CheckRejected(Invalid):
     """The check cannot run as asked; the message tells the operator what to change."""
 
 
