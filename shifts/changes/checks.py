@@ -236,7 +236,7 @@ def prepare_autoscaling(*, endpoint: Endpoint, spec: dict[str, Any]) -> Prepared
             f"{variant} is serverless; it scales by concurrency, not by an instance count."
         )
     action = spec.get("action")
-    if action not in scaling.ACTIONS:
+    if not isinstance(action, str) or action not in scaling.ACTIONS:
         raise Invalid(f"Choose one of: {', '.join(scaling.ACTIONS.values())}.")
     entry = scaling.normalised(_scaling_entry(endpoint, variant))
     warnings: list[str] = []
@@ -321,7 +321,7 @@ def prepare_deploy(*, endpoint: Endpoint, spec: dict[str, Any]) -> Prepared:
     if not variants:
         raise Invalid("The endpoint's config is not known yet; refresh the endpoint first.")
     variant = spec.get("variant")
-    if variant not in variants:
+    if not isinstance(variant, str) or variant not in variants:
         raise Invalid(f"Unknown variant; this endpoint has {', '.join(map(str, variants))}.")
     model = spec.get("model")
     if not isinstance(model, str) or not MODEL_NAME.match(model):
