@@ -104,6 +104,10 @@ class AutoScalingChange:
         )
         return LiveRead(described=described, scaling=scaling)
 
+    @classmethod
+    def read_outcome(cls, *, proposal: ShiftProposal) -> LiveRead:
+        return cls.read(proposal=proposal)
+
     @staticmethod
     def moved_in_inventory(*, proposal: ShiftProposal) -> Moved | None:
         entry = inventory_entry(proposal.endpoint.autoscaling or [], proposal.spec["variant"])

@@ -60,6 +60,10 @@ class Change(Protocol):
         """The AWS reads the decision needs (raises core.aws.errors.AwsError)."""
         ...
 
+    def read_outcome(self, *, proposal: ShiftProposal) -> LiveRead:
+        """The AWS reads the poll needs to verify the outcome (often fewer than `read`)."""
+        ...
+
     def moved_in_inventory(self, *, proposal: ShiftProposal) -> Moved | None:
         """Whether the inventory shows another state than the proposal's baseline."""
         ...

@@ -76,6 +76,7 @@ def describe_capacity(values: dict[str, Any]) -> str:
 
 class CapacityChange:
     read = staticmethod(read_endpoint)
+    read_outcome = staticmethod(read_endpoint)
 
     @staticmethod
     def moved_in_inventory(*, proposal: ShiftProposal) -> Moved | None:

@@ -20,7 +20,13 @@ from core.aws import traffic as aws_traffic
 from core.aws.types import EndpointConfigDescription, EndpointStatus
 from core.errors import Invalid
 from shifts.changes.base import APPLIED, FAILED, PENDING, SETTLE_POLLS, LiveRead, Moved, Verdict
-from shifts.changes.common import broken, default_verify_deadline, describe, target_of
+from shifts.changes.common import (
+    broken,
+    default_verify_deadline,
+    describe,
+    read_endpoint,
+    target_of,
+)
 from shifts.deployment_options import (
     DeploymentOptions,
     EndpointShape,
@@ -107,7 +113,10 @@ def deployment_config(spec: dict[str, Any], config_raw: dict[str, Any]) -> dict[
 
 
 class _ConfigUpdate:
-    """What a deploy and a rollback share: the binding to the live config and the verdict."""
+    """What a deploy and a rollback share: the binding to the live config and the verdict
+    (which needs DescribeEndpoint only: the configs are read to send, not to verify)."""
+
+    read_outcome = staticmethod(read_endpoint)
 
     @staticmethod
     def moved_in_inventory(*, proposal: ShiftProposal) -> Moved | None:

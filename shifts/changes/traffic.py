@@ -40,6 +40,7 @@ def instance_counts(described: EndpointDescription) -> dict[str, int | None]:
 
 class TrafficChange:
     read = staticmethod(read_endpoint)
+    read_outcome = staticmethod(read_endpoint)
 
     @staticmethod
     def moved_in_inventory(*, proposal: ShiftProposal) -> Moved | None:

@@ -96,9 +96,13 @@ def _retry_or_fail(
     return f"retry: {why}"
 
 
-def _read(proposal: ShiftProposal) -> LiveRead | AwsError:
+def _read(proposal: ShiftProposal, *, outcome: bool = False) -> LiveRead | AwsError:
+    """What the apply (or, with `outcome`, the poll) reads from AWS, or the error it met."""
+    change = change_of(proposal)
     try:
-        return change_of(proposal).read(proposal=proposal)
+        if outcome:
+            return change.read_outcome(proposal=proposal)
+        return change.read(proposal=proposal)
     except AwsError as exc:
         return exc
 
@@ -245,7 +249,7 @@ def shift_poll(*, proposal_id: int, now: datetime | None = None) -> str:
     proposal = ShiftProposal.objects.select_related("endpoint").filter(pk=proposal_id).first()
     if proposal is None or proposal.state != ShiftState.APPLYING:
         return f"nothing to do: {proposal.state if proposal else 'gone'}"
-    live = _read(proposal)
+    live = _read(proposal, outcome=True)
     with transaction.atomic():
         proposal = locked(proposal_id)
         if proposal.state != ShiftState.APPLYING:

@@ -446,3 +446,34 @@ def test_serverless_concurrency_change_is_applied_and_verified(
     current = variant["CurrentServerlessConfig"]
     assert (current["MaxConcurrency"], current["ProvisionedConcurrency"]) == (10, 2)
     assert current["MemorySizeInMB"] == 2048
+
+
+def test_a_deploy_costs_one_create_and_one_update_and_polls_read_only_the_endpoint(
+    live, people, aws_sandbox, held_tasks, run_commits
+):
+    sm = console(aws_sandbox.url)
+    config = sm.describe_endpoint(EndpointName=live.name)["EndpointConfigName"]
+    model = sm.describe_endpoint_config(EndpointConfigName=config)["ProductionVariants"][0][
+        "ModelName"
+    ]
+    before = clients.call_counts().copy()
+    proposal = propose_and_approve(
+        live,
+        people,
+        run_commits,
+        ChangeType.DEPLOY,
+        {"variant": "v0", "model": copy_of_model(aws_sandbox.url, model)},
+    )
+    done = settle(held_tasks, proposal)
+    assert done.state == ShiftState.APPLIED and done.poll_attempts >= 2
+    spent = {
+        op: n - before[(svc, op)]
+        for (svc, op), n in clients.call_counts().items()
+        if svc == "sagemaker" and n != before[(svc, op)]
+    }
+    assert spent["CreateEndpointConfig"] == 1 and spent["UpdateEndpoint"] == 1
+    assert spent["DescribeModel"] == 1  # the proposal's check that the model exists
+    # The config and its tags are read once to clone them (and once by the inventory
+    # refresh after the outcome), not on every poll.
+    assert spent["DescribeEndpointConfig"] == 2 and spent["ListTags"] == 2
+    assert spent["DescribeEndpoint"] == 1 + done.poll_attempts + 1
