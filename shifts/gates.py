@@ -581,57 +581,66 @@ def judge(
     confidence = _confidence(thresholds.confidence)
     traffic = _traffic_gate(candidate, thresholds, candidate_name, confidence)
     enough = traffic.verdict == "pass"
-    results = [
-        traffic,
-        _error_gate(
-            gate="error_rate",
-            kind="5XX",
-            candidate_errors=candidate.errors_5xx,
-            candidate_invocations=candidate.invocations,
-            baseline_errors=baseline.errors_5xx,
-            baseline_invocations=baseline.invocations,
-            margin=thresholds.error_rate_margin,
-            thresholds=thresholds,
-            candidate_name=candidate_name,
-            baseline_name=baseline_name,
+    results = [traffic]
+    error_gates: tuple[tuple[GateName, str, int, int, float | None], ...] = (
+        (
+            "error_rate",
+            "5XX",
+            candidate.errors_5xx,
+            baseline.errors_5xx,
+            thresholds.error_rate_margin,
         ),
-    ]
-    if thresholds.error_4xx_margin is not None:
+        (
+            "error_rate_4xx",
+            "4XX",
+            candidate.errors_4xx,
+            baseline.errors_4xx,
+            thresholds.error_4xx_margin,
+        ),
+    )
+    for gate, kind, candidate_errors, baseline_errors, margin in error_gates:
+        if margin is None:
+            continue  # not gated
         results.append(
             _error_gate(
-                gate="error_rate_4xx",
-                kind="4XX",
-                candidate_errors=candidate.errors_4xx,
+                gate=gate,
+                kind=kind,
+                candidate_errors=candidate_errors,
                 candidate_invocations=candidate.invocations,
-                baseline_errors=baseline.errors_4xx,
+                baseline_errors=baseline_errors,
                 baseline_invocations=baseline.invocations,
-                margin=thresholds.error_4xx_margin,
+                margin=margin,
                 thresholds=thresholds,
                 candidate_name=candidate_name,
                 baseline_name=baseline_name,
             )
         )
-    results.append(
-        _latency_gate(
-            gate="latency_p99",
-            label="p99",
-            candidate_us=candidate.latency_p99_us,
-            baseline_us=baseline.latency_p99_us,
-            ratio=thresholds.latency_p99_ratio,
-            enough_traffic=enough,
-            thresholds=thresholds,
-            candidate_name=candidate_name,
-            baseline_name=baseline_name,
-        )
+    latency_gates: tuple[tuple[GateName, str, float | None, float | None, float | None], ...] = (
+        (
+            "latency_p99",
+            "p99",
+            candidate.latency_p99_us,
+            baseline.latency_p99_us,
+            thresholds.latency_p99_ratio,
+        ),
+        (
+            "latency_p50",
+            "p50",
+            candidate.latency_p50_us,
+            baseline.latency_p50_us,
+            thresholds.latency_p50_ratio,
+        ),
     )
-    if thresholds.latency_p50_ratio is not None:
+    for gate, label, candidate_us, baseline_us, ratio in latency_gates:
+        if ratio is None:
+            continue  # not gated
         results.append(
             _latency_gate(
-                gate="latency_p50",
-                label="p50",
-                candidate_us=candidate.latency_p50_us,
-                baseline_us=baseline.latency_p50_us,
-                ratio=thresholds.latency_p50_ratio,
+                gate=gate,
+                label=label,
+                candidate_us=candidate_us,
+                baseline_us=baseline_us,
+                ratio=ratio,
                 enough_traffic=enough,
                 thresholds=thresholds,
                 candidate_name=candidate_name,
