@@ -541,6 +541,18 @@ CELERY_BEAT_SCHEDULE["shift-resume-sweep"] = {
     "task": "shifts.tasks.shift_resume_sweep",
     "schedule": float(OPSPORTAL_SHIFT_SWEEP_SECONDS),
 }
+# Staged shifts: beat looks at every running plan each TICK seconds (a lost task, a killed
+# worker or a broker outage costs at most one tick); the gates are evaluated every EVALUATE
+# seconds during a bake (CloudWatch's periods are one minute, so every 30 s sees each new
+# minute within half a minute) and at its end. A step sent but still showing the weights
+# before it, InService, after SETTLE seconds did not take: the plan pauses, never resends.
+OPSPORTAL_PLAN_TICK_SECONDS = _int("OPSPORTAL_PLAN_TICK_SECONDS", 10, minimum=1)
+OPSPORTAL_PLAN_EVALUATE_SECONDS = _int("OPSPORTAL_PLAN_EVALUATE_SECONDS", 30, minimum=5)
+OPSPORTAL_PLAN_SETTLE_SECONDS = _int("OPSPORTAL_PLAN_SETTLE_SECONDS", 120, minimum=10)
+CELERY_BEAT_SCHEDULE["plan-tick"] = {
+    "task": "shifts.tasks.plan_tick_all",
+    "schedule": float(OPSPORTAL_PLAN_TICK_SECONDS),
+}
 
 # --- Batch transform jobs ---------------------------------------------------------------
 # The poll task re-reads a running job after POLL seconds, doubling up to POLL_MAX. A job left

@@ -57,7 +57,9 @@ from typing import Literal
 
 from shifts.deployment_notes import duration
 
-GateName = Literal["error_rate", "error_rate_4xx", "latency_p99", "latency_p50", "traffic"]
+GateName = Literal[
+    "error_rate", "error_rate_4xx", "latency_p99", "latency_p50", "traffic", "alarms"
+]
 Word = Literal["pass", "fail", "wait"]
 
 # Python refuses to print an int of 4300+ digits; counts above this are shown as a magnitude.
@@ -69,6 +71,7 @@ _LABELS: dict[str, str] = {
     "error_rate_4xx": "4XX rate",
     "latency_p99": "p99 latency",
     "latency_p50": "p50 latency",
+    "alarms": "alarms",
 }
 
 

@@ -66,4 +66,15 @@ def refusal_for(action: str, actor: Any, proposal: Any = None) -> str | None:
         if _is_proposer(actor, proposal):
             return "Someone other than its author must acknowledge an emergency shift."
         return None
+    if action in ("plan_pause", "plan_abort"):
+        # Safety actions: any Operator, no second person.
+        return role_refusal(actor, Role.OPERATOR, "Pausing or aborting a staged shift")
+    if action in ("plan_resume", "plan_promote"):
+        if not has_role(actor, Role.APPROVER):
+            return "Resuming or promoting a staged shift needs the Approver role."
+        if _is_proposer(actor, proposal):
+            return "Another Approver than the proposer must resume or promote the plan."
+        return None
+    if action == "plan_template":
+        return role_refusal(actor, Role.OPERATOR, "Saving a plan template")
     raise ValueError(f"unknown shift action {action!r}")

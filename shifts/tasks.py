@@ -37,3 +37,13 @@ def shift_expire_sweep() -> int:
 @shared_task(name="shifts.tasks.shift_resume_sweep", expires=300)
 def shift_resume_sweep() -> int:
     return services.shift_resume_stuck()
+
+
+@shared_task(name="shifts.tasks.plan_tick")
+def plan_tick(proposal_id: int) -> str:
+    return services.plan_tick(proposal_id=proposal_id)
+
+
+@shared_task(name="shifts.tasks.plan_tick_all", expires=60)
+def plan_tick_all() -> int:
+    return services.plan_tick_all()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shifts import change_views, views
+from shifts import change_views, plan_views, views
 
 app_name = "shifts"
 
@@ -9,6 +9,9 @@ urlpatterns = [
     path("shifts/<int:pk>/", views.shift_detail, name="detail"),
     path("shifts/<int:pk>/status", views.shift_status, name="status"),
     path("shifts/<int:pk>/deployment", change_views.deployment_panel, name="deployment"),
+    path("shifts/<int:pk>/plan", plan_views.plan_panel, name="plan_panel"),
+    path("shifts/<int:pk>/plan/<slug:action>", plan_views.plan_control, name="plan_control"),
+    path("shifts/endpoint/<int:pk>/plan", plan_views.plan_propose, name="plan_propose"),
     path("shifts/<int:pk>/edit", views.shift_edit, name="edit"),
     path("shifts/<int:pk>/approve", views.shift_approve, name="approve"),
     path("shifts/<int:pk>/reject", views.shift_reject, name="reject"),

@@ -100,6 +100,8 @@ def _detail_context(request: HttpRequest, proposal: ShiftProposal) -> dict[str, 
         context["rows"] = selectors.share_rows(proposal.before_weights, proposal.desired_weights)
     else:
         context["change_view"] = selectors.change_view(proposal=proposal)
+    if proposal.is_plan:
+        context["plan"] = selectors.plan_view(proposal=proposal, user=request.user)
     sent_or_sending = proposal.update_sent_at is not None or proposal.state in (
         ShiftState.APPROVED,
         ShiftState.APPLYING,

@@ -111,6 +111,18 @@ def describe_alarms(*, target: Target, region: str) -> Iterator[AlarmState]:
                 yield _alarm(item)
 
 
+def alarm_states(*, target: Target, region: str, names: list[str]) -> list[AlarmState]:
+    """The named metric alarms as they are now, in one DescribeAlarms call (at most 100
+    names: AWS's limit for AlarmNames). An alarm deleted since is simply absent."""
+    if not names:
+        return []
+    with translated("DescribeAlarms"):
+        response = _cw(target, region).describe_alarms(
+            AlarmNames=names[:100], AlarmTypes=["MetricAlarm"], MaxRecords=100
+        )
+    return [_alarm(item) for item in response.get("MetricAlarms", [])]
+
+
 def alarm_history(
     *, target: Target, region: str, alarm_name: str, limit: int = 10
 ) -> list[AlarmHistoryItem]:

@@ -9,6 +9,7 @@ from shifts.changes.autoscaling import AutoScalingChange
 from shifts.changes.base import APPLIED, FAILED, PENDING, Change, LiveRead, Moved, Verdict
 from shifts.changes.capacity import CapacityChange
 from shifts.changes.deploy import DeployChange, RollbackChange
+from shifts.changes.plan import PlanChange
 from shifts.changes.traffic import TrafficChange
 from shifts.models import ChangeType
 
@@ -21,6 +22,7 @@ CHANGES: dict[str, Change] = {
     ChangeType.AUTOSCALING: AutoScalingChange(),
     ChangeType.DEPLOY: DeployChange(),
     ChangeType.ROLLBACK: RollbackChange(),
+    ChangeType.PLAN: PlanChange(),
 }
 
 

@@ -17,6 +17,15 @@ from shifts.selectors.endpoint_state import (
     config_rows,
     endpoint_scaling,
 )
+from shifts.selectors.plan_view import PlanView, plan_view
+from shifts.selectors.plans import (
+    gate_alarm_names,
+    plan_incident,
+    plan_run,
+    plan_template,
+    plan_templates,
+    plans_to_tick,
+)
 from shifts.selectors.proposals import (
     HISTORY_PAGE_SIZE,
     EndpointShifts,
@@ -56,6 +65,14 @@ from shifts.selectors.words import (
 )
 
 __all__ = [
+    "PlanView",
+    "plan_view",
+    "gate_alarm_names",
+    "plan_incident",
+    "plan_run",
+    "plan_template",
+    "plan_templates",
+    "plans_to_tick",
     "CONFIG_LIMIT",
     "CapacityRow",
     "ChangeView",

@@ -22,10 +22,21 @@ from shifts.services.decisions import (
     shift_cancel,
     shift_reject,
 )
+from shifts.services.plan_controls import plan_abort, plan_pause, plan_promote, plan_resume
+from shifts.services.plan_runner import plan_tick, plan_tick_all
+from shifts.services.plans import plan_propose, plan_template_save
 from shifts.services.proposals import shift_emergency, shift_propose, shift_revise
 from shifts.services.sweeps import shift_expire, shift_expire_due, shift_resume_stuck
 
 __all__ = [
+    "plan_abort",
+    "plan_pause",
+    "plan_promote",
+    "plan_propose",
+    "plan_resume",
+    "plan_template_save",
+    "plan_tick",
+    "plan_tick_all",
     "change_emergency",
     "change_propose",
     "shift_acknowledge",

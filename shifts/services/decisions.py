@@ -84,7 +84,8 @@ def shift_approve(
                 request=request,
                 extra={"approvals": count},
             )
-            enqueue_on_commit(tasks.shift_apply, proposal.pk)
+            start = tasks.plan_tick if proposal.is_plan else tasks.shift_apply
+            enqueue_on_commit(start, proposal.pk)
             return None
         proposal.updated_at = now
         proposal.save(update_fields=["updated_at"])

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core.queue import enqueue_on_commit
 from shifts import tasks
-from shifts.models import ShiftProposal, ShiftState
+from shifts.models import ChangeType, ShiftProposal, ShiftState
 from shifts.services.transitions import expire_if_due, locked
 
 
@@ -37,9 +37,14 @@ def shift_resume_stuck(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.OPSPORTAL_SHIFT_STUCK_SECONDS)
     count = 0
-    for pk, state in ShiftProposal.objects.filter(
-        state__in=(ShiftState.APPROVED, ShiftState.APPLYING), updated_at__lt=stale
-    ).values_list("pk", "state"):
+    # Staged shifts have their own beat tick (plan_tick_all).
+    for pk, state in (
+        ShiftProposal.objects.filter(
+            state__in=(ShiftState.APPROVED, ShiftState.APPLYING), updated_at__lt=stale
+        )
+        .exclude(change=ChangeType.PLAN)
+        .values_list("pk", "state")
+    ):
         task = tasks.shift_apply if state == ShiftState.APPROVED else tasks.shift_poll
         with transaction.atomic():
             enqueue_on_commit(task, pk)

@@ -82,10 +82,18 @@ def audit_step(
 
 
 def timeline_step(
-    *, proposal: ShiftProposal, actor: Any, action: str, source: str, now: datetime, comment: str
+    *,
+    proposal: ShiftProposal,
+    actor: Any,
+    action: str,
+    source: str,
+    now: datetime,
+    comment: str,
+    detail: dict[str, Any] | None = None,
 ) -> None:
     """One row of the proposal's timeline (what its page shows)."""
     ShiftEvent.objects.create(
+        detail=detail or {},
         proposal=proposal,
         at=now,
         actor=actor if getattr(actor, "pk", None) else None,

@@ -47,6 +47,7 @@ class ChangeType(models.TextChoices):
     AUTOSCALING = "autoscaling", "Auto scaling"
     DEPLOY = "deploy", "Model version deploy"
     ROLLBACK = "rollback", "Roll back to a previous config"
+    PLAN = "plan", "Staged traffic shift"
 
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -178,6 +179,10 @@ class ShiftProposal(models.Model):
         return self.change == ChangeType.TRAFFIC
 
     @property
+    def is_plan(self) -> bool:
+        return self.change == ChangeType.PLAN
+
+    @property
     def needs_acknowledgement(self) -> bool:
         return self.is_emergency and self.acknowledged_at is None
 
@@ -219,6 +224,11 @@ class ShiftEvent(models.Model):
     from_state = models.CharField(max_length=12, blank=True)
     to_state = models.CharField(max_length=12)
     comment = models.TextField(blank=True)
+    detail = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="A staged shift's step, verdict and gate values at this decision.",
+    )
 
     class Meta:
         ordering = ["at", "id"]

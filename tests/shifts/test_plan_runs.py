@@ -1,0 +1,185 @@
+"""Staged shifts walked against the sandbox: promoted when the candidate is good, rolled back
+at the first step when its errors or latency are worse, extended then paused when there is
+too little traffic to judge, paused (without a call) when someone moves the weights."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox.testing import control
+from shifts.models import PauseCause, PlanStatus, ShiftEvent, ShiftState
+from shifts.services import plan_runner
+from tests.aws_actor import wait_for_status
+from tests.shifts.helpers import console, update_calls
+from tests.shifts.plan_helpers import (
+    GOOD_PLAN,
+    SimClock,
+    candidate_only_at_baseline,
+    go_live,
+    propose_and_approve,
+    run_of,
+    tick,
+    traffic,
+)
+from tests.shifts.test_race import at_once
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def plan_endpoint(live, aws_sandbox):
+    endpoint = candidate_only_at_baseline(aws_sandbox.url, live)
+    yield endpoint
+    control(aws_sandbox.url, "faults", "DELETE")
+
+
+def fault(url: str, body: dict) -> None:
+    status, answer = control(url, "faults", "POST", body)
+    assert status == 200, answer
+
+
+def _weights(url: str, name: str) -> dict[str, float]:
+    described = console(url).describe_endpoint(EndpointName=name)
+    return {v["VariantName"]: v["CurrentWeight"] for v in described["ProductionVariants"]}
+
+
+def test_a_good_candidate_is_promoted_through_every_step(plan_endpoint, people, aws_sandbox):
+    url, clock = aws_sandbox.url, SimClock()
+    proposal = propose_and_approve(people, plan_endpoint, clock)
+    calls = update_calls()
+    for step in (1, 2):
+        go_live(url, proposal, clock)
+        assert _weights(url, plan_endpoint.name)["v1"] == pytest.approx({1: 0.1, 2: 0.5}[step])
+        traffic(url, plan_endpoint, clock, minutes=3, per_minute=3000)
+        assert tick(proposal, clock) == f"passed step {step}"
+    go_live(url, proposal, clock)
+    assert tick(proposal, clock) == "promoted"
+
+    run = run_of(proposal)
+    proposal.refresh_from_db()
+    assert run.status == PlanStatus.PROMOTED and proposal.state == ShiftState.APPLIED
+    assert update_calls() == calls + 3  # one call per step, nothing else
+    assert _weights(url, plan_endpoint.name) == {"v0": 0.0, "v1": 1.0}
+    passed = ShiftEvent.objects.filter(proposal=proposal, action="plan.passed")
+    assert [e.detail["verdict"]["outcome"] for e in passed] == ["pass", "pass"]
+    gates = {g["gate"] for g in passed[0].detail["verdict"]["gates"]}
+    assert {"traffic", "error_rate", "latency_p99"} <= gates
+
+
+def test_a_candidate_failing_with_5xx_is_rolled_back_at_its_first_step(
+    plan_endpoint, people, aws_sandbox
+):
+    url, clock = aws_sandbox.url, SimClock()
+    fault(url, {"endpoint": plan_endpoint.name, "variant": "v1", "error_rate": 0.5})
+    proposal = propose_and_approve(people, plan_endpoint, clock)
+    calls = update_calls()
+    go_live(url, proposal, clock)
+    traffic(url, plan_endpoint, clock, minutes=1, per_minute=1000)
+    outcome = tick(proposal, clock)
+    assert outcome == "rolling back: gate", run_of(proposal).last_verdict
+    assert tick(proposal, clock) == "rolled back"
+
+    run = run_of(proposal)
+    proposal.refresh_from_db()
+    assert run.status == PlanStatus.ROLLED_BACK and run.step == 0
+    assert proposal.state == ShiftState.FAILED
+    assert update_calls() == calls + 2  # the step, then the rollback
+    wait_for_status(console(url), plan_endpoint.name, "InService")
+    assert _weights(url, plan_endpoint.name) == {"v0": 1.0, "v1": 0.0}
+    # The reason carries the gate's numbers: B's 5XX rate against A's, and the window.
+    assert (
+        "v1 5XX" in run.outcome
+        and "v0 0" in run.outcome
+        and "rolling back to v0 100 %" in (run.outcome)
+    )
+    decision = ShiftEvent.objects.get(proposal=proposal, action="plan.rollback")
+    failed = [g for g in decision.detail["verdict"]["gates"] if g["verdict"] == "fail"]
+    assert [g["gate"] for g in failed] == ["error_rate"]
+
+
+def test_a_slow_candidate_is_rolled_back_on_the_latency_gate(plan_endpoint, people, aws_sandbox):
+    url, clock = aws_sandbox.url, SimClock()
+    fault(url, {"endpoint": plan_endpoint.name, "variant": "v1", "latency_ms": 400})
+    proposal = propose_and_approve(people, plan_endpoint, clock)
+    go_live(url, proposal, clock)
+    traffic(url, plan_endpoint, clock, minutes=1, per_minute=1000)
+    assert tick(proposal, clock) == "rolling back: gate"
+    decision = ShiftEvent.objects.get(proposal=proposal, action="plan.rollback")
+    failed = {g["gate"] for g in decision.detail["verdict"]["gates"] if g["verdict"] == "fail"}
+    assert "latency_p99" in failed and "error_rate" not in failed
+    assert "p99" in decision.comment
+
+
+def test_too_little_traffic_extends_the_bake_then_pauses(plan_endpoint, people, aws_sandbox):
+    url, clock = aws_sandbox.url, SimClock()
+    spec = {**GOOD_PLAN, "gates": {"min_invocations": 200}, "max_extensions": 1}
+    proposal = propose_and_approve(people, plan_endpoint, clock, spec)
+    go_live(url, proposal, clock)
+    traffic(url, plan_endpoint, clock, minutes=3, per_minute=100)  # ~10 a minute on v1
+    assert tick(proposal, clock) == "extended"
+    traffic(url, plan_endpoint, clock, minutes=3, per_minute=100)
+    assert tick(proposal, clock) == "paused: traffic"
+    run = run_of(proposal)
+    assert run.status == PlanStatus.PAUSED and run.pause_cause == PauseCause.TRAFFIC
+    assert "Too little traffic" in run.pause_reason and "200" in run.pause_reason
+    # Traffic stays where the step put it: pausing moves nothing.
+    assert _weights(url, plan_endpoint.name)["v1"] == pytest.approx(0.1)
+
+
+def test_weights_moved_outside_the_portal_pause_the_plan_without_a_call(
+    plan_endpoint, people, aws_sandbox
+):
+    url, clock = aws_sandbox.url, SimClock()
+    proposal = propose_and_approve(people, plan_endpoint, clock)
+    go_live(url, proposal, clock)
+    sm = console(url)
+    sm.update_endpoint_weights_and_capacities(
+        EndpointName=plan_endpoint.name,
+        DesiredWeightsAndCapacities=[{"VariantName": "v1", "DesiredWeight": 0.6}],
+    )
+    calls = update_calls()
+    traffic(url, plan_endpoint, clock, minutes=1, per_minute=100)
+    assert tick(proposal, clock) == "paused: moved"
+    run = run_of(proposal)
+    assert run.pause_cause == PauseCause.MOVED
+    assert run.pause_reason.startswith("Weights moved outside the portal: plan paused")
+    assert update_calls() == calls
+    assert tick(proposal, clock) == "nothing to do: paused"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_step_is_sent_once_when_its_task_is_delivered_four_times(
+    plan_endpoint, people, aws_sandbox, broker_down
+):
+    """Real commits, one connection per thread; the broker is down, so nothing but these
+    four deliveries runs the plan."""
+    clock = SimClock()
+    proposal = propose_and_approve(people, plan_endpoint, clock)
+    calls = update_calls()
+    outcomes = at_once(*[lambda: tick(proposal, clock)] * 4)
+    assert sum(str(o).startswith("sent step 1") for o in outcomes) == 1, outcomes
+    assert update_calls() == calls + 1
+    assert run_of(proposal).step_sent_at is not None
+
+
+def test_a_worker_killed_after_marking_the_step_never_sends_it_again(
+    plan_endpoint, people, aws_sandbox, monkeypatch, settings
+):
+    clock = SimClock()
+    proposal = propose_and_approve(people, plan_endpoint, clock)
+
+    def killed(**_kwargs):
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(plan_runner.aws_traffic, "update_weights", killed)
+    with pytest.raises(SystemExit):
+        tick(proposal, clock)
+    monkeypatch.undo()
+    calls = update_calls()
+    # Redelivered: the step is marked sent, the endpoint still has the old weights.
+    assert tick(proposal, clock) == "waiting: not applied yet"
+    clock.advance(seconds=settings.OPSPORTAL_PLAN_SETTLE_SECONDS + 1)
+    assert tick(proposal, clock) == "paused: not taken"
+    assert update_calls() == calls
+    run = run_of(proposal)
+    assert run.pause_cause == PauseCause.NOT_TAKEN and "did not take" in run.pause_reason
