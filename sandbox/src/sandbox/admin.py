@@ -36,6 +36,14 @@ POST /_sandbox/scenario/bad-deploy   as the ci-deployer role, deploy a new model
                                  for InService and answers what was done (sandbox/scenarios.py)
 POST /_sandbox/scenario/rollback     as the ci-deployer role, redeploy the config the newest bad
                                  deploy replaced ({"endpoint", "region"?})
+POST /_sandbox/replay-traffic    route a burst of invocations as InvokeEndpoint would (weights,
+                                 pending deployments, faults, the model's own failures) and
+                                 publish their metrics in the minute holding "at", without
+                                 running the model or waiting ({"endpoint", "requests" (1 to
+                                 100000), "at" (epoch seconds, at most 14 days back and 60 s
+                                 ahead), "region"?, "account"?}); answers {"endpoint", "region",
+                                 "minute", "variants": {name: {"invocations", "errors_5xx",
+                                 "errors_4xx"}}} (sandbox/replay.py)
 
 Without these hooks a test would wait a minute for metrics and alarms; with them it takes
 milliseconds. Bad input gets a 400 with a JSON ``message`` saying what to fix.
@@ -61,6 +69,8 @@ from sandbox.faults import Fault, FaultError, FaultStore, parse_fault, resolve_f
 from sandbox.monitor import Execution, ModelMonitor
 from sandbox.monitor_api import render_execution
 from sandbox.quotas import QuotaError, QuotaStore, lookup
+from sandbox.replay import ReplayError, TrafficReplay
+from sandbox.runtime import Runtime
 from sandbox.scenarios import ScenarioError, ScenarioLog, Scenarios, parse_bad_deploy
 from sandbox.trail_delivery import TrailDelivery
 
@@ -97,6 +107,9 @@ class AdminControls:
         self.state = state
         self.reset = reset
         self.scenarios = Scenarios(state.endpoints, state.scenarios)
+        self.replay = TrafficReplay(
+            Runtime(state.endpoints, state.faults, state.endpoint_metrics, state.capture)
+        )
 
     def handle(self, environ: dict[str, Any]) -> WsgiResponse:
         path = str(environ.get("PATH_INFO", ""))
@@ -124,6 +137,7 @@ class AdminControls:
             ("run-monitoring", "POST"): self._run_monitoring,
             ("scenario/bad-deploy", "POST"): self._bad_deploy,
             ("scenario/rollback", "POST"): self._rollback,
+            ("replay-traffic", "POST"): self._replay_traffic,
         }
         route = routes.get((name, method))
         if route is None:
@@ -398,6 +412,20 @@ class AdminControls:
             )
         except ScenarioError as error:
             return plain_json(error.status, {"message": str(error)})
+        return plain_json(200, answer)
+
+    def _replay_traffic(self, environ: dict[str, Any]) -> WsgiResponse:
+        try:
+            document = json.loads(read_body(environ) or b"null")
+        except (ValueError, RecursionError):
+            return plain_json(400, {"message": "The body is not valid JSON."})
+        try:
+            answer = self.replay.replay(self.replay.parse(document))
+        except ReplayError as error:
+            refusal = {"message": str(error)}
+            if error.code:
+                refusal["code"] = error.code
+            return plain_json(error.status, refusal)
         return plain_json(200, answer)
 
 

@@ -203,9 +203,22 @@ class EndpointMetrics:
         self._noise = random.Random()
 
     def record(
-        self, account_id: str, region: str, endpoint: str, variant: VariantState, outcome: Outcome
+        self,
+        account_id: str,
+        region: str,
+        endpoint: str,
+        variant: VariantState,
+        outcome: Outcome,
+        *,
+        at: float | None = None,
     ) -> None:
-        minute = int(self.clock() // MINUTE) * MINUTE
+        """Count one request in the minute it happened: now, or ``at`` for a replayed one.
+
+        A replayed burst (``sandbox.replay``) is accounted to a minute of its choosing, so
+        a test can rehearse past minutes of an endpoint's life without waiting for them.
+        """
+        moment = self.clock() if at is None else at
+        minute = int(moment // MINUTE) * MINUTE
         key = ((account_id, region, endpoint, variant.name), minute)
         with self._lock:
             load = self._pending.get(key)
@@ -218,7 +231,9 @@ class EndpointMetrics:
         """Publish every completed minute (and the current one if asked); returns puts made.
 
         Utilization is published only for completed minutes, once each, so a forced flush of
-        the current minute cannot count a minute's utilization twice.
+        the current minute cannot count a minute's utilization twice. For the same reason a
+        replayed minute (``record(at=...)``) whose utilization is already out keeps it: replayed
+        invocations move utilization only in a minute not yet published.
         """
         now = self.clock()
         current = int(now // MINUTE) * MINUTE

@@ -29,6 +29,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from sandbox.aws_protocol import AwsError, AwsRequest, WsgiResponse
 from sandbox.capture import DataCapture, Exchange
@@ -63,6 +64,44 @@ def rest_operation(service: str | None, method: str, path: str) -> str | None:
 
 def _validation(message: str) -> AwsError:
     return AwsError("ValidationError", message)
+
+
+def endpoint_not_found(name: str, account: str) -> AwsError:
+    """What the runtime answers for an endpoint the account does not have."""
+    return _validation(f"Endpoint {name} of account {account} not found.")
+
+
+# What faults and the container's own failures do to one request before its model runs:
+# refused by a throttle (4xx), failed by the platform (5xx), crashed inside the container (a
+# model error, 5xx), or served by the model.
+Verdict = Literal["throttled", "failed", "crashed", "served"]
+
+
+@dataclass(frozen=True)
+class Fate:
+    """One request's verdict and the latency a fault adds inside the model (seconds)."""
+
+    verdict: Verdict
+    injected_seconds: float = 0.0
+
+
+def decide_fate(fault: Fault | None, variant: VariantState, rng: random.Random) -> Fate:
+    """Roll the dice for one request routed to ``variant``, as InvokeEndpoint does.
+
+    Shared by InvokeEndpoint and a replayed burst (``sandbox.replay``) so both suffer the
+    same odds, drawn in the same order: the throttle first, then the fault's error rate,
+    then the variant's own failure rate (a model built to fail). A platform 5xx ends the
+    request before the model runs, so it adds no latency; a crash happens after the
+    injected latency has been spent.
+    """
+    if fault is not None and fault.throttle_rate and rng.random() < fault.throttle_rate:
+        return Fate("throttled")
+    injected = fault.latency_ms / 1000.0 if fault is not None else 0.0
+    failing = fault is not None and fault.error_rate and rng.random() < fault.error_rate
+    if failing and fault is not None and fault.error_kind == "5xx":
+        return Fate("failed")
+    crashing = variant.failure_rate and rng.random() < variant.failure_rate
+    return Fate("crashed" if failing or crashing else "served", injected)
 
 
 @dataclass(frozen=True)
@@ -125,16 +164,29 @@ class Runtime:
 
     def route(self, request: AwsRequest, name: str) -> Routed:
         """The variant that serves this request, or the ValidationError AWS answers."""
-        account = request.account_id
-        record = self.endpoints.get(account, request.region, name)
+        record = self.serving(request.account_id, request.region, name)
+        return self.pick(record, request.headers.get("x-amzn-sagemaker-target-variant"))
+
+    def serving(self, account: str, region: str, name: str) -> EndpointRecord:
+        """The endpoint if it is serving, or the ValidationError AWS answers for it."""
+        record = self.endpoints.get(account, region, name)
         if record is None:
-            raise _validation(f"Endpoint {name} of account {account} not found.")
+            raise endpoint_not_found(name, account)
         if record.status not in _SERVING:
             raise _validation(
                 f"Endpoint {name} of account {account} is not in service: its status is "
                 f"{record.status.value}. Invoke it once it is InService."
             )
-        target = request.headers.get("x-amzn-sagemaker-target-variant")
+        return record
+
+    def pick(self, record: EndpointRecord, target: str | None = None) -> Routed:
+        """Where one request to a serving endpoint goes: the ``target`` variant if named,
+        else by the live weights, with a pending deployment's share on its new fleet.
+
+        A replayed burst picks many times on one snapshot of the endpoint, so this reads
+        nothing but ``record``.
+        """
+        name, account = record.name, record.account_id
         pending = record.pending_deployment
         if target:
             variant = record.variant(target)
@@ -222,21 +274,19 @@ class Runtime:
         account: Callable[[Status, bool, float | None], None],
     ) -> WsgiResponse:
         name, variant = routed.record.name, routed.variant
-        if fault is not None and fault.throttle_rate and self.rng.random() < fault.throttle_rate:
+        fate = decide_fate(fault, variant, self.rng)
+        if fate.verdict == "throttled":
             account("4xx", False, None)
             raise AwsError("ThrottlingException", "Rate exceeded", 400)
-        injected = fault.latency_ms / 1000.0 if fault is not None else 0.0
-        failing = fault is not None and fault.error_rate and self.rng.random() < fault.error_rate
-        if failing and fault is not None and fault.error_kind == "5xx":
+        if fate.verdict == "failed":
             account("5xx", False, None)
             raise AwsError(
                 "InternalFailure", "An internal error occurred while processing the request.", 500
             )
         model_started = time.perf_counter()
-        if injected:
-            self.sleep(injected)
-        crashing = variant.failure_rate and self.rng.random() < variant.failure_rate
-        if failing or crashing:
+        if fate.injected_seconds:
+            self.sleep(fate.injected_seconds)
+        if fate.verdict == "crashed":
             account("5xx", True, time.perf_counter() - model_started)
             raise model_error(request, name, variant.name, 500, CRASH_MESSAGE)
         model = variant.model

@@ -15,7 +15,9 @@ of the package can change freely:
   only (``aws_client``, ``keyed_client``, ``control``, ``live_endpoint``). The sandbox's own
   tests build on them too;
 - ``api_fault`` and ``clear_api_faults``: make an AWS API throttle, fail, slow down or hang,
-  to test how a caller copes with an AWS incident (``sandbox/api_faults.py``).
+  to test how a caller copes with an AWS incident (``sandbox/api_faults.py``);
+- ``replay_traffic``: account a burst of an endpoint's traffic to a chosen minute, to rehearse
+  minutes of its metrics without waiting for them (``sandbox/replay.py``).
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ __all__ = [
     "keyed_client",
     "live_endpoint",
     "put_endpoint_alarms",
+    "replay_traffic",
     "resources_named",
     "rows_to_csv",
     "seed_bulk",
@@ -163,6 +166,27 @@ def clear_api_faults(
     if status != 200:
         raise ValueError(answer.get("message", answer))
     return list(answer["cleared"])
+
+
+def replay_traffic(
+    url: str, *, endpoint: str, requests: int, at: float, region: str | None = None
+) -> dict[str, Any]:
+    """Route ``requests`` invocations of ``endpoint`` as InvokeEndpoint would and publish them
+    in the CloudWatch minute holding ``at`` (epoch seconds, at most 14 days back); returns
+    ``{"endpoint", "region", "minute", "variants": {name: {"invocations", "errors_5xx",
+    "errors_4xx"}}}``.
+
+    Weights, pending deployments and faults apply as to live requests, but nothing sleeps:
+    a latency fault is added to the recorded ModelLatency. A refused replay (an endpoint that
+    is not serving, a bad ``at``) raises ValueError with the sandbox's reason.
+    """
+    body: dict[str, Any] = {"endpoint": endpoint, "requests": requests, "at": at}
+    if region is not None:
+        body["region"] = region
+    status, answer = control(url, "replay-traffic", body=body)
+    if status != 200:
+        raise ValueError(answer.get("message", answer))
+    return dict(answer)
 
 
 def allow_endpoint_instances(
