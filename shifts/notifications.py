@@ -35,6 +35,7 @@ EVENTS = (
     "superseded",
     "expired",
     "emergency",
+    "paused",
 )
 
 
@@ -53,7 +54,10 @@ def _headline(proposal: ShiftProposal, event: str) -> str:
         "approved": f"approved{by}; applying now",
         "rejected": f"rejected{by}{said}",
         "applied": f"applied (AWS request {proposal.aws_request_id or 'unknown'})",
-        "failed": f"FAILED: {proposal.error}",
+        "failed": proposal.error
+        if proposal.is_plan and proposal.error.startswith("Rolled back")
+        else f"FAILED: {proposal.error}",
+        "paused": f"PAUSED{said}",
         "superseded": f"superseded{said}",
         "expired": f"expired{said}",
         "emergency": f"EMERGENCY {_noun(proposal).lower()} by {who}, applied at once "
@@ -62,6 +66,8 @@ def _headline(proposal: ShiftProposal, event: str) -> str:
 
 
 def _noun(proposal: ShiftProposal) -> str:
+    if proposal.is_plan:
+        return "Staged shift"
     return "Shift" if proposal.is_traffic else "Change"
 
 
