@@ -1,0 +1,194 @@
+"""People on a running staged shift: pause and abort by any Operator, resume and promote by
+an Approver other than the proposer, every refusal and every action audited; an open
+incident holds a plan back; a broker outage at a step boundary only delays it."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from audit.models import AuditEntry
+from core.errors import Conflict, Invalid, Refused
+from monitoring.models import Alarm
+from shifts import services
+from shifts.models import PauseCause, PlanStatus, ShiftEvent, ShiftState
+from tests.aws_actor import wait_for_status
+from tests.shifts.helpers import console, update_calls
+from tests.shifts.plan_helpers import (
+    GOOD_PLAN,
+    SimClock,
+    candidate_only_at_baseline,
+    go_live,
+    propose_and_approve,
+    run_of,
+    tick,
+    traffic,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def plan_endpoint(live, aws_sandbox):
+    return candidate_only_at_baseline(aws_sandbox.url, live)
+
+
+def _weights(url: str, name: str) -> dict[str, float]:
+    described = console(url).describe_endpoint(EndpointName=name)
+    return {v["VariantName"]: v["CurrentWeight"] for v in described["ProductionVariants"]}
+
+
+def test_an_operator_aborts_a_running_plan_and_it_rolls_back_in_one_call(
+    plan_endpoint, people, aws_sandbox
+):
+    url, clock = aws_sandbox.url, SimClock()
+    proposal = propose_and_approve(people, plan_endpoint, clock)
+    go_live(url, proposal, clock)
+    calls = update_calls()
+    services.plan_abort(
+        proposal_id=proposal.pk, actor=people.operator, reason="pager fired", now=clock.at
+    )
+    assert run_of(proposal).status == PlanStatus.ROLLING_BACK
+    assert tick(proposal, clock) == "rolled back"
+    assert update_calls() == calls + 1
+    wait_for_status(console(url), plan_endpoint.name, "InService")
+    assert _weights(url, plan_endpoint.name) == {"v0": 1.0, "v1": 0.0}
+    proposal.refresh_from_db()
+    assert proposal.state == ShiftState.FAILED
+    assert "Aborted by operator: pager fired" in run_of(proposal).outcome
+    assert AuditEntry.objects.filter(action="shift.plan.rollback", username="operator")
+
+
+def test_resume_and_promote_need_an_approver_other_than_the_proposer(
+    plan_endpoint, people, aws_sandbox
+):
+    url, clock = aws_sandbox.url, SimClock()
+    proposal = propose_and_approve(people, plan_endpoint, clock)
+    go_live(url, proposal, clock)
+    services.plan_pause(proposal_id=proposal.pk, actor=people.operator, reason="look first")
+    for who in (people.operator, people.viewer):
+        with pytest.raises(Refused):
+            services.plan_resume(proposal_id=proposal.pk, actor=who)
+        with pytest.raises(Refused):
+            services.plan_promote(proposal_id=proposal.pk, actor=who)
+    assert AuditEntry.objects.filter(action="shift.plan_resume", outcome="denied").count() == 2
+    with pytest.raises(Refused):
+        services.plan_pause(proposal_id=proposal.pk, actor=people.viewer, reason="no")
+    services.plan_resume(proposal_id=proposal.pk, actor=people.approver, now=clock.at)
+    run = run_of(proposal)
+    assert run.status == PlanStatus.RUNNING and run.bake_until > clock.at
+
+
+def test_promote_skips_to_the_target_weights(plan_endpoint, people, aws_sandbox):
+    url, clock = aws_sandbox.url, SimClock()
+    proposal = propose_and_approve(people, plan_endpoint, clock)
+    go_live(url, proposal, clock)
+    calls = update_calls()
+    services.plan_promote(proposal_id=proposal.pk, actor=people.approver2, now=clock.at)
+    go_live(url, proposal, clock)
+    assert tick(proposal, clock) == "promoted"
+    assert update_calls() == calls + 1
+    assert _weights(url, plan_endpoint.name) == {"v0": 0.0, "v1": 1.0}
+    promote = ShiftEvent.objects.get(proposal=proposal, action="plan.promote")
+    assert promote.username == "approver2" and "skipping to the last step" in promote.comment
+
+
+def test_pause_needs_a_reason_and_a_finished_plan_takes_no_action(
+    plan_endpoint, people, aws_sandbox
+):
+    url, clock = aws_sandbox.url, SimClock()
+    proposal = propose_and_approve(people, plan_endpoint, clock)
+    go_live(url, proposal, clock)
+    with pytest.raises(Invalid):
+        services.plan_pause(proposal_id=proposal.pk, actor=people.operator, reason="  ")
+    services.plan_abort(proposal_id=proposal.pk, actor=people.operator, reason="stop")
+    tick(proposal, clock)
+    with pytest.raises(Conflict, match="finished"):
+        services.plan_resume(proposal_id=proposal.pk, actor=people.approver)
+
+
+def test_a_manual_step_waits_for_an_approver(plan_endpoint, people, aws_sandbox):
+    url, clock = aws_sandbox.url, SimClock()
+    spec = {
+        **GOOD_PLAN,
+        "steps": [
+            {"candidate_percent": 10, "bake_seconds": 180, "manual": True},
+            {"candidate_percent": 100, "bake_seconds": 0},
+        ],
+    }
+    proposal = propose_and_approve(people, plan_endpoint, clock, spec)
+    go_live(url, proposal, clock)
+    traffic(url, plan_endpoint, clock, minutes=3, per_minute=3000)
+    assert tick(proposal, clock) == "paused: manual step"
+    assert run_of(proposal).pause_cause == PauseCause.MANUAL_STEP
+    services.plan_resume(proposal_id=proposal.pk, actor=people.approver, now=clock.at)
+    go_live(url, proposal, clock)
+    assert tick(proposal, clock) == "promoted"
+
+
+def _alarm(endpoint, name: str, state: str) -> Alarm:
+    return Alarm.objects.create(
+        target="sandbox",
+        account_id=endpoint.account_id,
+        region=endpoint.region,
+        name=name,
+        arn=f"arn:aws:cloudwatch:{endpoint.region}:{endpoint.account_id}:alarm:{name}",
+        endpoint_name=endpoint.name,
+        state=state,
+        metric="Invocation5XXErrors",
+        namespace="AWS/SageMaker",
+        synced_at=timezone.now(),
+    )
+
+
+def test_a_plan_waits_to_start_while_the_endpoint_has_an_open_incident(
+    plan_endpoint, people, aws_sandbox
+):
+    clock = SimClock()
+    proposal = propose_and_approve(people, plan_endpoint, clock, {**GOOD_PLAN, "alarms": []})
+    alarm = _alarm(plan_endpoint, "checkout-latency-high", "ALARM")
+    calls = update_calls()
+    assert tick(proposal, clock).startswith("waiting: The endpoint has an open incident")
+    assert update_calls() == calls
+    run = run_of(proposal)
+    assert run.status == PlanStatus.WAITING and "checkout-latency-high" in run.pause_reason
+    alarm.state = "OK"
+    alarm.save()
+    assert tick(proposal, clock).startswith("sent step 1")
+
+
+def test_a_running_plan_pauses_when_an_incident_opens(plan_endpoint, people, aws_sandbox):
+    url, clock = aws_sandbox.url, SimClock()
+    proposal = propose_and_approve(people, plan_endpoint, clock, {**GOOD_PLAN, "alarms": []})
+    go_live(url, proposal, clock)
+    _alarm(plan_endpoint, "disk-full", "ALARM")
+    traffic(url, plan_endpoint, clock, minutes=1, per_minute=3000)
+    assert tick(proposal, clock) == "paused: incident"
+    run = run_of(proposal)
+    assert run.pause_cause == PauseCause.INCIDENT and "disk-full in ALARM" in run.pause_reason
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_outage_at_a_step_boundary_only_delays_the_plan(
+    plan_endpoint, people, aws_sandbox, broker_down, django_capture_on_commit_callbacks
+):
+    url, clock = aws_sandbox.url, SimClock()
+    proposal = propose_and_approve(people, plan_endpoint, clock)
+    go_live(url, proposal, clock)
+    traffic(url, plan_endpoint, clock, minutes=3, per_minute=3000)
+    with django_capture_on_commit_callbacks(execute=True):
+        # The step passes; the task for the next one cannot be queued.
+        assert tick(proposal, clock) == "passed step 1"
+    run = run_of(proposal)
+    assert run.step == 1 and run.step_sent_at is None
+    # The broker is back (tasks run as a worker would take them): beat's tick finds the
+    # plan where it stopped and the next step goes out, once.
+    from opsportal.celery import app
+
+    app.conf.update(task_always_eager=True)
+    calls = update_calls()
+    assert services.plan_tick_all() == 1
+    run = run_of(proposal)
+    assert run.step == 1 and run.step_sent_at is not None and update_calls() == calls + 1
+    wait_for_status(console(url), plan_endpoint.name, "InService")
+    assert _weights(url, plan_endpoint.name)["v1"] == pytest.approx(0.5)
