@@ -11,6 +11,7 @@ from typing import Any
 from django.utils import timezone
 
 from shifts import policy
+from shifts.changes import change_summary
 from shifts.deployment_notes import duration
 from shifts.models import PlanRun, PlanStatus, ShiftEvent, ShiftProposal, ShiftState
 from shifts.plan_spec import PlanSpec, plan_from
@@ -42,6 +43,7 @@ class PlanView:
     proposal: ShiftProposal
     spec: PlanSpec
     run: PlanRun | None
+    summary: str
     status: str
     status_label: str
     steps: list[StepRow]
@@ -124,6 +126,7 @@ def plan_view(*, proposal: ShiftProposal, user: Any, now: datetime | None = None
         proposal=proposal,
         spec=spec,
         run=run,
+        summary=change_summary(proposal=proposal),
         status=status,
         status_label=label,
         steps=_steps(spec, run, status),
