@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.utils import timezone
 
 from apihistory.selectors import endpoint_change_events
 from core.text import is_web_url
@@ -25,7 +26,7 @@ from endpoints.selectors import (
 )
 from endpoints.state_diff import state_diff
 from monitoring.selectors import endpoints_with_violations, firing_alarms
-from shifts.selectors import unacknowledged_emergencies
+from shifts.selectors import plans_for_board, unacknowledged_emergencies
 from triage.models import IncidentOwnership
 from triage.wording import requested_models, requested_weights
 
@@ -39,12 +40,19 @@ CAUSE_WINDOW = timedelta(hours=2)
 
 # Signal weights: what pages first. An alarm is a customer-facing symptom; a failed
 # endpoint or an unacknowledged emergency shift needs a person; drift can wait an hour.
-_WEIGHTS = {"alarm": 100, "failed": 80, "emergency": 50, "stuck": 40, "violations": 20}
+_WEIGHTS = {
+    "alarm": 100,
+    "failed": 80,
+    "plan": 60,
+    "emergency": 50,
+    "stuck": 40,
+    "violations": 20,
+}
 
 
 @dataclass(frozen=True)
 class Signal:
-    kind: str  # alarm | failed | stuck | emergency | violations
+    kind: str  # alarm | failed | stuck | plan | emergency | violations
     text: str
     since: datetime
 
@@ -144,6 +152,15 @@ def _entries(*, violating: list[EndpointViolations] | None = None) -> dict[int, 
                 proposal.finished_at or proposal.created_at,
             )
         )
+    for run in plans_for_board(since=timezone.now() - CAUSE_WINDOW):
+        proposal = run.proposal
+        if run.status == "rolled_back":
+            text = f"staged shift #{proposal.pk} rolled back: {run.outcome}"
+            since = run.finished_at or proposal.updated_at
+        else:
+            text = f"staged shift #{proposal.pk} paused: {run.pause_reason}"
+            since = proposal.updated_at
+        entry(proposal.endpoint).signals.append(Signal("plan", text, since))
     if violating is None:
         violating = endpoints_with_violations(hours=24)
     for endpoint, text, since in violation_signals(violating):

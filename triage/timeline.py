@@ -28,6 +28,7 @@ from triage.wording import requested_models, requested_weights
 if TYPE_CHECKING:
     from apihistory.models import TrailEvent
     from endpoints.models import Endpoint
+    from shifts.models import ShiftEvent
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,9 @@ def shift_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Ma
     for shift_event in outcome_events(endpoint_id=endpoint.pk, start=start, end=end):
         proposal = shift_event.proposal
         emergency = proposal.is_emergency
+        if proposal.is_plan:
+            markers.append(plan_marker(shift_event))
+            continue
         if proposal.is_traffic:
             noun = "Emergency shift" if emergency else "Traffic shift"
             weights = ", ".join(f"{n} {w:g}" for n, w in (proposal.desired_weights or {}).items())
@@ -139,6 +143,32 @@ def shift_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Ma
             )
         )
     return markers
+
+
+def plan_marker(shift_event: ShiftEvent) -> Marker:
+    """A staged shift's step going live, its pause, its promotion or its rollback, in the
+    runner's own words (a rollback's carry the failed gate's numbers)."""
+    proposal = shift_event.proposal
+    step = (shift_event.detail or {}).get("step")
+    if shift_event.action == "plan.live":
+        title, severity = f"Staged shift #{proposal.pk}: step {step} live", "info"
+    elif shift_event.action == "plan.pause":
+        title, severity = f"Staged shift #{proposal.pk} paused at step {step}", "warn"
+    elif shift_event.to_state == "applied":
+        title, severity = f"Staged shift #{proposal.pk} promoted", "ok"
+    elif proposal.error.startswith("Rolled back"):
+        title, severity = f"Staged shift #{proposal.pk} rolled back", "bad"
+    else:
+        title, severity = f"Staged shift #{proposal.pk} {shift_event.to_state}", "bad"
+    return Marker(
+        time=shift_event.at,
+        kind="shift",
+        title=title,
+        detail=shift_event.comment,
+        who="portal" if shift_event.username == "system" else shift_event.username,
+        url=reverse("shifts:detail", args=[proposal.pk]),
+        severity=severity,
+    )
 
 
 def state_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Marker]:

@@ -24,6 +24,7 @@ from shifts.selectors.plans import (
     plan_run,
     plan_template,
     plan_templates,
+    plans_for_board,
     plans_to_tick,
 )
 from shifts.selectors.proposals import (
@@ -72,6 +73,7 @@ __all__ = [
     "plan_run",
     "plan_template",
     "plan_templates",
+    "plans_for_board",
     "plans_to_tick",
     "CONFIG_LIMIT",
     "CapacityRow",

@@ -3,6 +3,7 @@ incident, the templates a propose form offers, and a plan's page."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db.models import Q
@@ -11,7 +12,9 @@ from monitoring.selectors import endpoint_alarms
 from shifts.models import (
     ACTIVE_PLAN_STATUSES,
     ChangeType,
+    PauseCause,
     PlanRun,
+    PlanStatus,
     PlanTemplate,
     ShiftProposal,
     ShiftState,
@@ -66,6 +69,28 @@ def plan_template(*, endpoint: Endpoint, template_id: int) -> PlanTemplate | Non
         PlanTemplate.objects.filter(pk=template_id)
         .filter(Q(endpoint=endpoint) | Q(endpoint__isnull=True))
         .first()
+    )
+
+
+# Pauses that need a person because something looked wrong (not a person's own pause, a
+# manual step or an incident that is on the board already).
+TROUBLED_PAUSES = (
+    PauseCause.GATE,
+    PauseCause.TRAFFIC,
+    PauseCause.MOVED,
+    PauseCause.NOT_TAKEN,
+    PauseCause.ENDPOINT,
+)
+
+
+def plans_for_board(*, since: datetime) -> list[PlanRun]:
+    """Plans an on-call engineer should see: rolled back since `since`, or paused because a
+    gate failed, traffic was too thin, weights moved or a step did not take (one query)."""
+    return list(
+        PlanRun.objects.filter(
+            Q(status=PlanStatus.ROLLED_BACK, finished_at__gte=since)
+            | Q(status=PlanStatus.PAUSED, pause_cause__in=TROUBLED_PAUSES)
+        ).select_related("proposal", "proposal__endpoint")
     )
 
 

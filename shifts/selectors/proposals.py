@@ -249,16 +249,24 @@ def unacknowledged_emergencies() -> list[ShiftProposal]:
     )
 
 
+# A staged shift's decisions that belong on an endpoint's timeline besides its outcome.
+PLAN_MARKS = ("plan.live", "plan.pause")
+
+
 def outcome_events(*, endpoint_id: int, start: datetime, end: datetime) -> list[ShiftEvent]:
     """The moments in [start, end) a shift on the endpoint reached AWS (applied) or failed,
-    with the proposal and its proposer loaded."""
+    and a staged shift's steps going live and its pauses, with the proposal and its proposer
+    loaded."""
     return list(
         ShiftEvent.objects.filter(
+            Q(to_state__in=(ShiftState.APPLIED, ShiftState.FAILED))
+            | Q(action__in=PLAN_MARKS, proposal__change=ChangeType.PLAN),
             proposal__endpoint_id=endpoint_id,
             at__gte=start,
             at__lt=end,
-            to_state__in=(ShiftState.APPLIED, ShiftState.FAILED),
-        ).select_related("proposal", "proposal__proposer")
+        )
+        .exclude(action="plan.rolled_back", to_state=ShiftState.APPLYING)
+        .select_related("proposal", "proposal__proposer")
     )
 
 

@@ -763,7 +763,7 @@ def _roll_back(proposal: ShiftProposal, run: PlanRun, now: datetime) -> str:
             return "raced"
         run = fresh
         run.status = PlanStatus.ROLLED_BACK
-        run.finished_at = timezone.now()
+        run.finished_at = now
         run.last_error = ""
         run.outcome = run.rollback_reason
         record(

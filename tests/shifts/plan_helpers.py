@@ -1,7 +1,7 @@
 """Driving a staged shift against the sandbox on a simulated clock.
 
 The plan's bakes last minutes and its gates read one-minute CloudWatch data, so these tests
-do not wait on the wall clock: the plan runs "three hours ago", its ticks are given that
+do not wait on the wall clock: the plan runs "half an hour ago", its ticks are given that
 time, and the sandbox replays each minute's traffic into that minute (routed by the
 endpoint's live weights, through its faults). The AWS side is real: the weights the steps
 send, the Updating window, GetMetricData over the bake window, DescribeAlarms.
@@ -36,7 +36,7 @@ class SimClock:
     """Minutes in the past, aligned to CloudWatch's minute boundaries."""
 
     def __init__(self) -> None:
-        start = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=3)
+        start = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=30)
         self.at = start
 
     def advance(self, *, minutes: float = 0, seconds: float = 0) -> datetime:

@@ -4,7 +4,10 @@ too little traffic to judge, paused (without a call) when someone moves the weig
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from sandbox.testing import control
 from shifts.models import PauseCause, PlanStatus, ShiftEvent, ShiftState
@@ -22,6 +25,8 @@ from tests.shifts.plan_helpers import (
     traffic,
 )
 from tests.shifts.test_race import at_once
+from triage.board import board_entry
+from triage.timeline import shift_markers
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +100,15 @@ def test_a_candidate_failing_with_5xx_is_rolled_back_at_its_first_step(
     decision = ShiftEvent.objects.get(proposal=proposal, action="plan.rollback")
     failed = [g for g in decision.detail["verdict"]["gates"] if g["verdict"] == "fail"]
     assert [g["gate"] for g in failed] == ["error_rate"]
+    # On call sees it: on the incident board and on the endpoint's timeline, with the numbers.
+    entry = board_entry(endpoint=plan_endpoint)
+    assert entry is not None
+    assert any(s.kind == "plan" and "v1 5XX" in s.text for s in entry.signals)
+    markers = shift_markers(plan_endpoint, clock.at - timedelta(hours=1), timezone.now())
+    titles = [m.title for m in markers]
+    assert f"Staged shift #{proposal.pk}: step 1 live" in titles
+    rolled = next(m for m in markers if m.title == f"Staged shift #{proposal.pk} rolled back")
+    assert "v1 5XX" in rolled.detail and rolled.severity == "bad"
 
 
 def test_a_slow_candidate_is_rolled_back_on_the_latency_gate(plan_endpoint, people, aws_sandbox):
