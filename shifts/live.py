@@ -12,7 +12,7 @@ created, so one is read once and then served from the cache.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
@@ -26,6 +26,7 @@ from core.aws.errors import AwsError
 from core.aws.types import EndpointDescription, EndpointStatus, ScalingActivity
 from core.errors import Invalid
 from core.targets import target_by_name
+from monitoring.live.metrics import TimeRange, error_latency_series, metrics_panel
 from shifts import selectors
 from shifts.changes.checks import prepare
 from shifts.changes.deploy import shape_of
@@ -416,3 +417,55 @@ def deployment_panel(*, proposal: ShiftProposal) -> DeploymentPanel:
     )
     panel.outcome, panel.tone = _outcome(panel)
     return panel
+
+
+@dataclass(frozen=True)
+class PlanChart:
+    """The candidate's and the baseline's 5XX rate and p99 latency over the plan, with a
+    line where each step went live and where the plan paused, promoted or rolled back."""
+
+    series: list[dict[str, Any]]
+    boundaries: list[dict[str, str]]
+    error: str = ""
+
+
+# The decisions drawn as vertical lines on a plan's chart.
+_BOUNDARIES = {
+    "plan.live": "info",
+    "plan.pause": "warn",
+    "plan.promoted": "ok",
+    "plan.rolled_back": "bad",
+}
+
+
+def plan_chart(*, proposal: ShiftProposal, now: datetime | None = None) -> PlanChart:
+    """From a few minutes before the plan started to its end (or now, to the minute, so
+    the endpoint's cached metrics panel serves every poll within a minute)."""
+    now = now or timezone.now()
+    events = [
+        e for e in proposal.events.all() if e.action in _BOUNDARIES and e.to_state != "failed"
+    ]
+    spec_variants = {proposal.spec.get("candidate"), proposal.spec.get("baseline")}
+    boundaries = [
+        {
+            "time": e.at.isoformat(),
+            "label": e.action.removeprefix("plan.").replace("_", " ")
+            + (f" {e.detail.get('step')}" if e.action == "plan.live" else ""),
+            "severity": _BOUNDARIES[e.action],
+        }
+        for e in events
+    ]
+    if not events:
+        return PlanChart(series=[], boundaries=[])
+    first, last = events[0].at, max(e.at for e in events)
+    finished = proposal.finished_at or now
+    end = min(max(finished, last), now).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    start = first.replace(second=0, microsecond=0) - timedelta(minutes=10)
+    panel = metrics_panel(
+        endpoint=proposal.endpoint, time_range=TimeRange(key="plan", start=start, end=end)
+    )
+    return PlanChart(
+        series=error_latency_series(panel, variants={str(v) for v in spec_variants}),
+        boundaries=boundaries,
+        error=panel.error,
+    )

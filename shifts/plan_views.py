@@ -7,6 +7,8 @@ As elsewhere in shifts the services decide every rule: their Invalid lands on th
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,7 +19,7 @@ from core.forms import add_errors
 from core.roles import Role, role_required
 from core.views import error_response
 from endpoints.selectors import endpoint_or_404
-from shifts import selectors, services
+from shifts import live, selectors, services
 from shifts.forms import CommentForm
 from shifts.models import ShiftProposal
 from shifts.plan_forms import PlanForm, TemplateForm, initial_from_template
@@ -118,6 +120,23 @@ def plan_panel(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = _plan_or_404(pk)
     context = {"plan": selectors.plan_view(proposal=proposal, user=request.user)}
     return render(request, "shifts/partials/_plan.html", context)
+
+
+@require_GET
+@role_required(Role.VIEWER)
+def plan_chart(request: HttpRequest, pk: int) -> HttpResponse:
+    """The candidate-vs-baseline chart alone (CloudWatch, through the endpoint's cached
+    metrics panel), refreshed once a minute while the plan moves."""
+    proposal = _plan_or_404(pk)
+    chart = live.plan_chart(proposal=proposal)
+    context = {
+        "proposal": proposal,
+        "chart": chart,
+        "series_json": json.dumps(chart.series),
+        "boundaries_json": json.dumps(chart.boundaries),
+        "active": proposal.is_open,
+    }
+    return render(request, "shifts/partials/_plan_chart.html", context)
 
 
 @require_POST

@@ -10,6 +10,7 @@ urlpatterns = [
     path("shifts/<int:pk>/status", views.shift_status, name="status"),
     path("shifts/<int:pk>/deployment", change_views.deployment_panel, name="deployment"),
     path("shifts/<int:pk>/plan", plan_views.plan_panel, name="plan_panel"),
+    path("shifts/<int:pk>/plan/chart", plan_views.plan_chart, name="plan_chart"),
     path("shifts/<int:pk>/plan/<slug:action>", plan_views.plan_control, name="plan_control"),
     path("shifts/endpoint/<int:pk>/plan", plan_views.plan_propose, name="plan_propose"),
     path("shifts/<int:pk>/edit", views.shift_edit, name="edit"),

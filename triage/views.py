@@ -20,40 +20,13 @@ from endpoints import selectors as endpoint_selectors
 from endpoints import state_diff
 from endpoints.selectors import endpoint_or_404
 from monitoring.forms import RangeForm
-from monitoring.live.metrics import RANGES, Panel, metrics_panel
+from monitoring.live.metrics import RANGES, error_latency_series, metrics_panel
 from monitoring.selectors import incident_started_at
 from shifts import policy as shift_policy
 from triage import board, policy, services
 from triage.forms import TakeOwnershipForm, WhatChangedForm
 from triage.summary import incident_summary
 from triage.timeline import endpoint_timeline
-
-# The timeline's chart: error rates on the left axis, p99 latency on the right.
-_CHART_LINES = {"errors5xx": ("5XX", "y"), "errors4xx": ("4XX", "y"), "latency": ("p99", "y2")}
-
-
-def timeline_series(panel: Panel) -> list[dict[str, Any]]:
-    """The traces the timeline draws, taken from the endpoint's cached metrics panel (one
-    GetMetricData for everything, shared with the Metrics tab)."""
-    series = []
-    for chart in panel.charts:
-        line = _CHART_LINES.get(chart["id"])
-        if line is None:
-            continue
-        label, axis = line
-        for trace in chart["traces"]:
-            if chart["id"] == "latency" and not trace["name"].endswith(" p99"):
-                continue
-            series.append(
-                {
-                    "name": f"{trace['variant']} {label}",
-                    "variant": trace["variant"],
-                    "axis": axis,
-                    "x": trace["x"],
-                    "y": trace["y"],
-                }
-            )
-    return series
 
 
 @require_GET
@@ -78,7 +51,7 @@ def endpoint_timeline_page(request: HttpRequest, pk: int) -> HttpResponse:
             "range": time_range,
             "panel": panel,
             "markers": markers,
-            "series_json": json.dumps(timeline_series(panel)),
+            "series_json": json.dumps(error_latency_series(panel)),
             "markers_json": json.dumps([m.as_chart_point() for m in markers]),
         }
     )

@@ -9,6 +9,7 @@ it never fails the page.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -363,3 +364,41 @@ def _comparison(*, variants: list[Any], by_id: dict[str, MetricSeries]) -> list[
                 for key in ("rate_4xx", "rate_5xx", "p50_ms", "p99_ms")
             }
     return rows
+
+
+# The timeline's and a staged shift's chart: error rates on the left axis, p99 latency on
+# the right.
+_ERROR_LATENCY_LINES = {
+    "errors5xx": ("5XX", "y"),
+    "errors4xx": ("4XX", "y"),
+    "latency": ("p99", "y2"),
+}
+
+
+def error_latency_series(
+    panel: Panel, *, variants: Collection[str] | None = None
+) -> list[dict[str, Any]]:
+    """The 5XX and 4XX rate and p99 latency lines of the panel (of `variants` only, when
+    given), as the timeline charts draw them: taken from the cached metrics panel, so one
+    GetMetricData serves the Metrics tab, the timeline and a plan's chart."""
+    series = []
+    for chart in panel.charts:
+        line = _ERROR_LATENCY_LINES.get(chart["id"])
+        if line is None:
+            continue
+        label, axis = line
+        for trace in chart["traces"]:
+            if chart["id"] == "latency" and not trace["name"].endswith(" p99"):
+                continue
+            if variants is not None and trace["variant"] not in variants:
+                continue
+            series.append(
+                {
+                    "name": f"{trace['variant']} {label}",
+                    "variant": trace["variant"],
+                    "axis": axis,
+                    "x": trace["x"],
+                    "y": trace["y"],
+                }
+            )
+    return series

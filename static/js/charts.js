@@ -160,11 +160,46 @@
     });
   }
 
+  // A staged shift: candidate and baseline error rate and p99 latency, a vertical line
+  // where each step went live and where the plan paused, was promoted or rolled back.
+  function planChart(root) {
+    var el = root.querySelector ? root.querySelector("#plan-chart") : null;
+    if (!el || el.getAttribute("data-drawn")) { return; }
+    var lines = JSON.parse(el.getAttribute("data-series"));
+    var marks = JSON.parse(el.getAttribute("data-boundaries"));
+    var variants = [];
+    var traces = lines.map(function (s) {
+      return {
+        type: "scatter", mode: "lines+markers", name: label(s.name), x: s.x, y: s.y,
+        yaxis: s.axis === "y2" ? "y2" : "y", marker: { size: 4 },
+        line: { width: 2, dash: s.axis === "y2" ? "dot" : (s.name.indexOf("4XX") >= 0 ? "dash" : "solid"),
+                color: series(variantIndex(variants, s.variant)) },
+        hovertemplate: "%{y:.3~f}" + (s.axis === "y2" ? " ms" : " %") + "<extra>" + label(s.name) + "</extra>"
+      };
+    });
+    Plotly.react(el, traces, {
+      height: 340, margin: { l: 55, r: 55, t: 30, b: 40 }, hovermode: "x unified",
+      legend: { orientation: "h", y: -0.2 }, xaxis: { type: "date" },
+      yaxis: { rangemode: "tozero", title: { text: "error rate %" } },
+      yaxis2: { overlaying: "y", side: "right", rangemode: "tozero", title: { text: "p99 ms" } },
+      shapes: marks.map(function (m) {
+        return { type: "line", xref: "x", yref: "paper", x0: m.time, x1: m.time, y0: 0, y1: 1,
+                 line: { color: severityColor(m.severity), width: 1, dash: "dot" } };
+      }),
+      annotations: marks.map(function (m) {
+        return { x: m.time, xref: "x", yref: "paper", y: 1, yanchor: "bottom", showarrow: false,
+                 text: label(m.label), font: { size: 10, color: severityColor(m.severity) } };
+      })
+    }, CONFIG);
+    el.setAttribute("data-drawn", "1");
+  }
+
   function draw() {
     if (typeof Plotly === "undefined") { return; }
     metricsPanel(document);
     monitoringCharts(document);
     timeline(document);
+    planChart(document);
   }
 
   document.addEventListener("DOMContentLoaded", draw);

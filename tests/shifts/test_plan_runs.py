@@ -4,9 +4,12 @@ too little traffic to judge, paused (without a call) when someone moves the weig
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from html import unescape
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from sandbox.testing import control
@@ -72,7 +75,7 @@ def test_a_good_candidate_is_promoted_through_every_step(plan_endpoint, people, 
 
 
 def test_a_candidate_failing_with_5xx_is_rolled_back_at_its_first_step(
-    plan_endpoint, people, aws_sandbox
+    plan_endpoint, people, aws_sandbox, client
 ):
     url, clock = aws_sandbox.url, SimClock()
     fault(url, {"endpoint": plan_endpoint.name, "variant": "v1", "error_rate": 0.5})
@@ -109,6 +112,16 @@ def test_a_candidate_failing_with_5xx_is_rolled_back_at_its_first_step(
     assert f"Staged shift #{proposal.pk}: step 1 live" in titles
     rolled = next(m for m in markers if m.title == f"Staged shift #{proposal.pk} rolled back")
     assert "v1 5XX" in rolled.detail and rolled.severity == "bad"
+    # The plan's chart: v1's 5XX rate against v0's, with the step and the rollback marked.
+    client.force_login(people.viewer)
+    chart = client.get(reverse("shifts:plan_chart", args=[proposal.pk]))
+    assert chart.status_code == 200
+    html = chart.content.decode()
+    series = json.loads(unescape(html.split('data-series="')[1].split('"')[0]))
+    marks = json.loads(unescape(html.split('data-boundaries="')[1].split('"')[0]))
+    errors = next(s for s in series if s["name"] == "v1 5XX")
+    assert max(v for v in errors["y"] if v is not None) > 20  # percent
+    assert [m["label"] for m in marks] == ["live 1", "rolled back"]
 
 
 def test_a_slow_candidate_is_rolled_back_on_the_latency_gate(plan_endpoint, people, aws_sandbox):
