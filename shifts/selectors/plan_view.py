@@ -59,7 +59,9 @@ class PlanView:
 
     @property
     def active(self) -> bool:
-        return self.status in (PlanStatus.WAITING, PlanStatus.RUNNING, PlanStatus.ROLLING_BACK)
+        """Whether the page should keep refreshing: until the plan has finished (a pending
+        plan is approved, and a paused one resumed, by someone else)."""
+        return self.proposal.is_open
 
 
 def _status(proposal: ShiftProposal, run: PlanRun | None) -> tuple[str, str]:

@@ -62,6 +62,9 @@ from shifts.services.apply import REFUSED
 from shifts.services.transitions import audit_step, locked, notify, timeline_step, transition
 from shifts.weights import same_weights
 
+# CloudWatch's period: a bake younger than this has no data point of its own yet.
+FIRST_MINUTE = 60
+
 Phase = tuple[str, int, datetime | None, datetime | None, datetime | None]
 
 
@@ -495,7 +498,10 @@ def _bake(proposal: ShiftProposal, run: PlanRun, now: datetime) -> str:
     due = run.last_evaluated_at is None or (now - run.last_evaluated_at).total_seconds() >= (
         settings.OPSPORTAL_PLAN_EVALUATE_SECONDS
     )
-    if now < bake_until and not due:
+    started = run.bake_started_at or now
+    if now < bake_until and (not due or (now - started).total_seconds() < FIRST_MINUTE):
+        # Nothing to judge before the bake's first CloudWatch minute (or between
+        # evaluations): no AWS call.
         return "baking"
     phase = _phase(run)
     spec = _spec(proposal)
