@@ -15,7 +15,7 @@ from typing import Any
 from core.aws import cloudwatch as aws_cloudwatch
 from core.aws.types import AlarmState
 from core.targets import Target
-from shifts.gate_metrics import read_windows, window_period
+from shifts.gate_metrics import read_windows
 from shifts.gates import GateResult, VariantWindow, Word, judge
 from shifts.plan_spec import PlanSpec
 
@@ -111,7 +111,7 @@ def evaluate(
         thresholds=spec.thresholds,
         candidate_name=spec.candidate,
         baseline_name=spec.baseline,
-        window_seconds=window_period(start=start, end=end),
+        window_seconds=max(0, round((end - start).total_seconds())),
     )
     results = verdict.results
     outcome = verdict.outcome

@@ -35,3 +35,27 @@ def steps_words(spec: PlanSpec) -> str:
         for step in spec.steps
     ]
     return f"{spec.candidate} " + " → ".join(marks)
+
+
+def _points(rate: float) -> str:
+    return f"{rate * 100:g} point" + ("" if rate * 100 == 1 else "s")
+
+
+def gate_rules(spec: PlanSpec) -> list[str]:
+    """What each gate asks of the candidate, in words, for the plan's page and its
+    approvers."""
+    gates = spec.thresholds
+    confidence = f"{gates.confidence * 100:g} %"
+    rules = [
+        f"at least {gates.min_invocations:,} {spec.candidate} invocations before a verdict",
+        f"5XX rate at most {_points(gates.error_rate_margin)} above {spec.baseline}'s "
+        f"({confidence} confidence)",
+    ]
+    if gates.error_4xx_margin is not None:
+        rules.append(f"4XX rate at most {_points(gates.error_4xx_margin)} above {spec.baseline}'s")
+    rules.append(f"p99 model latency at most {gates.latency_p99_ratio:g} × {spec.baseline}'s")
+    if gates.latency_p50_ratio is not None:
+        rules.append(f"p50 at most {gates.latency_p50_ratio:g} × {spec.baseline}'s")
+    if spec.alarms:
+        rules.append(f"alarms not in ALARM: {', '.join(spec.alarms)}")
+    return rules

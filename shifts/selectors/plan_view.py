@@ -15,6 +15,7 @@ from shifts.changes import change_summary
 from shifts.deployment_notes import duration
 from shifts.models import PlanRun, PlanStatus, ShiftEvent, ShiftProposal, ShiftState
 from shifts.plan_spec import PlanSpec, plan_from
+from shifts.plan_words import gate_rules
 
 STEP_STATES = ("done", "current", "next")
 
@@ -44,6 +45,7 @@ class PlanView:
     spec: PlanSpec
     run: PlanRun | None
     summary: str
+    rules: list[str]
     status: str
     status_label: str
     steps: list[StepRow]
@@ -129,6 +131,7 @@ def plan_view(*, proposal: ShiftProposal, user: Any, now: datetime | None = None
         spec=spec,
         run=run,
         summary=change_summary(proposal=proposal),
+        rules=gate_rules(spec),
         status=status,
         status_label=label,
         steps=_steps(spec, run, status),

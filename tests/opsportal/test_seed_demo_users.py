@@ -88,3 +88,17 @@ def test_migrations_create_the_role_groups():
 
     names = set(Group.objects.values_list("name", flat=True))
     assert {"Viewer", "Operator", "Approver", "Admin"} <= names
+
+
+@pytest.mark.django_db
+def test_the_demo_offers_its_staged_shift_templates_once_however_often_it_is_seeded():
+    from shifts.models import PlanTemplate
+
+    _seed()
+    _seed()
+    templates = {t.name: t for t in PlanTemplate.objects.all()}
+    assert set(templates) == {"Careful canary", "Quick demo canary"}
+    assert all(t.endpoint is None for t in templates.values())
+    steps = templates["Careful canary"].spec["steps"]
+    assert [s["candidate_percent"] for s in steps] == [5, 25, 50, 100]
+    assert [s["manual"] for s in steps] == [False, False, True, False]

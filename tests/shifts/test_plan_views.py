@@ -46,6 +46,7 @@ def test_an_operator_proposes_a_plan_from_the_form(client, people, endpoint):
     detail = client.get(response["Location"]).content.decode()
     assert 'data-testid="plan-panel"' in detail and "Waiting" not in detail
     assert "B 5 % → 25 % (manual) → 100 %" in detail
+    assert "5XX rate at most 1 point above A&#x27;s (95 % confidence)" in detail
 
 
 @pytest.mark.parametrize(

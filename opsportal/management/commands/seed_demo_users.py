@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from audit.services import audit_record
+from shifts.services import plan_template_save
 
 DEMO_USERS: list[tuple[str, str]] = [
     ("viewer", "Viewer"),
@@ -43,14 +44,48 @@ def demo_user_seed(*, username: str, group_name: str) -> tuple[User, str]:
     return user, password
 
 
+# Staged-shift templates every endpoint offers in the demo: a production-like canary, and a
+# quick one whose bakes suit the demo's light traffic.
+DEMO_PLAN_TEMPLATES: list[tuple[str, dict[str, Any]]] = [
+    (
+        "Careful canary",
+        {
+            "steps": [
+                {"candidate_percent": 5, "bake_seconds": 600},
+                {"candidate_percent": 25, "bake_seconds": 600},
+                {"candidate_percent": 50, "bake_seconds": 600, "manual": True},
+                {"candidate_percent": 100, "bake_seconds": 0},
+            ],
+        },
+    ),
+    (
+        "Quick demo canary",
+        {
+            "steps": [
+                {"candidate_percent": 10, "bake_seconds": 120},
+                {"candidate_percent": 50, "bake_seconds": 120},
+                {"candidate_percent": 100, "bake_seconds": 0},
+            ],
+            "gates": {"min_invocations": 30},
+        },
+    ),
+]
+
+
 class Command(BaseCommand):
-    help = "Create (or reset the passwords of) one demo user per role and print the passwords."
+    help = (
+        "Create (or reset the passwords of) one demo user per role and print the passwords; "
+        "save the demo's staged-shift templates."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         rows = []
         for username, group_name in DEMO_USERS:
             _, password = demo_user_seed(username=username, group_name=group_name)
             rows.append((username, group_name, password))
+        operator = User.objects.get(username="operator")
+        for name, spec in DEMO_PLAN_TEMPLATES:
+            plan_template_save(actor=operator, name=name, spec=spec)
         width_user = max(len("username"), *(len(r[0]) for r in rows))
         width_role = max(len("role"), *(len(r[1]) for r in rows))
         self.stdout.write(f"{'username':<{width_user}}  {'role':<{width_role}}  password")
