@@ -29,6 +29,7 @@ def main(argv: list[str]) -> int:
         "quality",
         "trail-search",
         "timeline",
+        "plan-rollback",
         "load",
     }
     environment = dict(os.environ)
@@ -67,6 +68,7 @@ def in_process(chosen: set[str]) -> int:
         else "opsportal_bench"
     )
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    code = 0
     try:
         if "list" in chosen:
             endpoint_list.run()
@@ -102,9 +104,13 @@ def in_process(chosen: set[str]) -> int:
             from bench import quality_engine
 
             quality_engine.run()
+        if "plan-rollback" in chosen:
+            from bench import plan_rollback
+
+            code = plan_rollback.run() or code
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
-    return 0
+    return code
 
 
 if __name__ == "__main__":

@@ -66,7 +66,10 @@ DEMO_PLAN_TEMPLATES: list[tuple[str, dict[str, Any]]] = [
                 {"candidate_percent": 50, "bake_seconds": 120},
                 {"candidate_percent": 100, "bake_seconds": 0},
             ],
-            "gates": {"min_invocations": 30},
+            # The demo's light traffic proves "no worse within 5 points" in minutes; one
+            # point would take a quarter of an hour of it.
+            "gates": {"min_invocations": 30, "error_rate_margin": 0.05},
+            "max_extensions": 3,
         },
     ),
 ]
