@@ -67,6 +67,8 @@ class PlanView:
 
 
 def _status(proposal: ShiftProposal, run: PlanRun | None) -> tuple[str, str]:
+    if run is not None and run.status == PlanStatus.WAITING and not proposal.is_open:
+        return PlanStatus.STOPPED, f"Stopped ({proposal.state} before it started)"
     if run is not None:
         return run.status, PlanStatus(run.status).label
     if proposal.state == ShiftState.APPROVED:

@@ -680,6 +680,28 @@ def next_step(run: PlanRun, *, to: int | None = None, rebind: bool = False) -> N
     run.last_evaluated_at = None
 
 
+def stop_plan(
+    *, proposal: ShiftProposal, actor: Any, why: str, now: datetime, request: Any = None
+) -> None:
+    """End a running plan where it is, without a rollback (an emergency change takes over
+    the endpoint); in the caller's transaction, with the proposal locked."""
+    run = PlanRun.objects.select_for_update().filter(proposal=proposal).first()
+    if run is not None and not run.is_finished:
+        run.status = PlanStatus.STOPPED
+        run.finished_at = now
+        run.outcome = why
+        run.save()
+    transition(
+        proposal=proposal,
+        to=ShiftState.FAILED,
+        actor=actor,
+        action="plan.stop",
+        now=now,
+        error=why,
+        request=request,
+    )
+
+
 def _too_little_traffic(
     proposal: ShiftProposal, run: PlanRun, spec: PlanSpec, evaluation: Evaluation, now: datetime
 ) -> str:

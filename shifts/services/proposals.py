@@ -19,6 +19,7 @@ from core.queue import enqueue_on_commit
 from endpoints.selectors import endpoint_arn, endpoint_for_update
 from shifts import policy, selectors, tasks
 from shifts.models import OPEN_STATES, ChangeType, ShiftKind, ShiftProposal, ShiftState
+from shifts.services.plan_runner import stop_plan
 from shifts.services.transitions import (
     audit_step,
     guarded,
@@ -202,14 +203,26 @@ def open_emergency(
         if endpoint.deleted_at is not None:
             raise Invalid("The endpoint no longer exists.")
         open_ones = _open_on(endpoint)
+        drafted = draft(endpoint)
+        noun = "shift" if drafted.change == ChangeType.TRAFFIC else "change"
+        for plan in [p for p in open_ones if p.is_plan and p.state == ShiftState.APPLYING]:
+            # A staged shift takes an hour; an emergency cannot wait for it. It stops where
+            # it is (no rollback: the emergency decides the weights now).
+            stop_plan(
+                proposal=plan,
+                actor=actor,
+                why=f"Stopped by an emergency {noun} by {actor.get_username()}; the plan sends "
+                "nothing more.",
+                now=now,
+                request=request,
+            )
+        open_ones = [p for p in open_ones if p.is_open]
         busy = [p for p in open_ones if p.state == ShiftState.APPLYING]
         if busy:
             noun = "Shift" if busy[0].is_traffic else "Change"
             raise Invalid(
                 f"{noun} #{busy[0].pk} is being applied right now; wait until it finishes."
             )
-        drafted = draft(endpoint)
-        noun = "shift" if drafted.change == ChangeType.TRAFFIC else "change"
         for other in open_ones:
             transition(
                 proposal=other,

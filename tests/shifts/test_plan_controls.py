@@ -192,3 +192,21 @@ def test_a_broker_outage_at_a_step_boundary_only_delays_the_plan(
     assert run.step == 1 and run.step_sent_at is not None and update_calls() == calls + 1
     wait_for_status(console(url), plan_endpoint.name, "InService")
     assert _weights(url, plan_endpoint.name)["v1"] == pytest.approx(0.5)
+
+
+def test_an_emergency_shift_stops_a_running_plan_and_takes_over(plan_endpoint, people, aws_sandbox):
+    url, clock = aws_sandbox.url, SimClock()
+    proposal = propose_and_approve(people, plan_endpoint, clock)
+    go_live(url, proposal, clock)
+    emergency = services.shift_emergency(
+        endpoint_id=plan_endpoint.pk,
+        actor=people.admin,
+        desired={"v0": 50, "v1": 50},
+        reason="split evenly while we look",
+    )
+    proposal.refresh_from_db()
+    run = run_of(proposal)
+    assert proposal.state == ShiftState.FAILED and run.status == PlanStatus.STOPPED
+    assert "Stopped by an emergency shift by admin" in run.outcome
+    assert emergency.state in (ShiftState.APPROVED, ShiftState.APPLYING, ShiftState.APPLIED)
+    assert tick(proposal, clock) == "nothing to do: failed"
