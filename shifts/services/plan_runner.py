@@ -262,11 +262,11 @@ def _start(proposal: ShiftProposal, run: PlanRun | None, now: datetime) -> str:
         )
         if moved is not None:
             return _stop(proposal, run, ShiftState.SUPERSEDED, moved.comment, now)
-        blocker = _start_blocker(proposal, spec, live)
+        cause, blocker = _start_blocker(proposal, spec, live)
         if blocker:
             if run.pause_reason != blocker:
                 run.pause_reason = blocker
-                run.pause_cause = PauseCause.INCIDENT
+                run.pause_cause = cause
                 record(proposal=proposal, run=run, action="plan.wait", comment=blocker, now=now)
             return f"waiting: {blocker}"
         run.status = PlanStatus.RUNNING
@@ -288,16 +288,25 @@ def _start(proposal: ShiftProposal, run: PlanRun | None, now: datetime) -> str:
     return _send_step(proposal, run, now)
 
 
-def _start_blocker(proposal: ShiftProposal, spec: PlanSpec, live: EndpointDescription) -> str:
+def _start_blocker(
+    proposal: ShiftProposal, spec: PlanSpec, live: EndpointDescription
+) -> tuple[str, str]:
+    """Why the plan cannot start yet (its cause and words), or ("", "")."""
     if live.status != EndpointStatus.IN_SERVICE:
-        return f"The endpoint is {live.status}; the plan starts once it is InService."
+        return (
+            PauseCause.ENDPOINT,
+            f"The endpoint is {live.status}; the plan starts once it is InService.",
+        )
     incident = selectors.plan_incident(endpoint=proposal.endpoint, gated=())
     if incident:
-        return f"The endpoint has an open incident ({incident}); the plan starts once it is over."
+        return (
+            PauseCause.INCIDENT,
+            f"The endpoint has an open incident ({incident}); the plan starts once it is over.",
+        )
     current, _ = live_weights(live)
     if spec.candidate not in current or spec.baseline not in current:
-        return f"The endpoint's variants are now {', '.join(current)}."
-    return ""
+        return PauseCause.ENDPOINT, f"The endpoint's variants are now {', '.join(current)}."
+    return "", ""
 
 
 def _stop(proposal: ShiftProposal, run: PlanRun, state: str, why: str, now: datetime) -> str:
