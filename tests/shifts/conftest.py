@@ -103,3 +103,14 @@ def run_commits(django_capture_on_commit_callbacks):
             return call()
 
     return run
+
+
+@pytest.fixture
+def plan_endpoint(live, aws_sandbox) -> Iterator[Endpoint]:
+    """A fresh sandbox endpoint with all traffic on v0 and the candidate v1 idle, as a
+    staged shift starts; faults set on it are cleared afterwards."""
+    from sandbox.testing import control
+    from tests.shifts.plan_helpers import candidate_only_at_baseline
+
+    yield candidate_only_at_baseline(aws_sandbox.url, live)
+    control(aws_sandbox.url, "faults", "DELETE")

@@ -103,3 +103,9 @@ def traffic(url: str, endpoint: Any, clock: SimClock, *, minutes: int, per_minut
             at=clock.at.astimezone(UTC).timestamp() + 1,
         )
         clock.advance(minutes=1)
+
+
+def weights_in_aws(url: str, name: str) -> dict[str, float]:
+    """CurrentWeight per variant, as DescribeEndpoint answers now."""
+    described = console(url).describe_endpoint(EndpointName=name)
+    return {v["VariantName"]: v["CurrentWeight"] for v in described["ProductionVariants"]}

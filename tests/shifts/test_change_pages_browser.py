@@ -11,16 +11,9 @@ import pytest
 from shifts.models import ShiftProposal
 from tests.shifts.helpers import autoscaling, refreshed
 from tests.shifts.test_change_views import DIMENSION
-from tests.support.browser import log_in
+from tests.support.browser import assert_no_sideways_scroll, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _no_sideways_scroll(page) -> None:  # noqa: F811
-    widths = page.evaluate(
-        "() => [document.documentElement.scrollWidth, document.body.scrollWidth, innerWidth]"
-    )
-    assert max(widths[:2]) <= widths[2], f"{page.url} scrolls sideways: {widths}"
 
 
 def test_operator_proposes_capacity_approver_approves_operator_sees_it_applied(
@@ -89,7 +82,7 @@ def test_operator_proposes_capacity_approver_approves_operator_sees_it_applied(
         "/shifts/",
     ):
         phone.goto(f"{live_server.url}{path}")
-        _no_sideways_scroll(phone)
+        assert_no_sideways_scroll(phone)
 
 
 def test_auto_scaling_action_shows_its_own_fields_and_is_proposed(

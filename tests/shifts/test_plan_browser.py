@@ -17,16 +17,9 @@ from shifts.models import PlanStatus, ShiftProposal
 from tests.aws_actor import wait_for_status
 from tests.shifts.helpers import console
 from tests.shifts.plan_helpers import candidate_only_at_baseline, run_of
-from tests.support.browser import log_in
+from tests.support.browser import assert_no_sideways_scroll, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _no_sideways_scroll(page) -> None:
-    widths = page.evaluate(
-        "() => [document.documentElement.scrollWidth, document.body.scrollWidth, innerWidth]"
-    )
-    assert max(widths[:2]) <= widths[2], f"{page.url} scrolls sideways: {widths}"
 
 
 def _text(page, testid: str) -> str:
@@ -122,4 +115,4 @@ def test_a_plan_from_a_template_is_approved_advances_and_is_aborted(
     log_in(phone, live_server, user_factory, "plan-phone", "Admin")
     for path in (f"/shifts/endpoint/{endpoint.pk}/plan", plan_url[len(live_server.url) :]):
         phone.goto(f"{live_server.url}{path}")
-        _no_sideways_scroll(phone)
+        assert_no_sideways_scroll(phone)

@@ -17,25 +17,15 @@ from tests.shifts.helpers import console, update_calls
 from tests.shifts.plan_helpers import (
     GOOD_PLAN,
     SimClock,
-    candidate_only_at_baseline,
     go_live,
     propose_and_approve,
     run_of,
     tick,
     traffic,
+    weights_in_aws,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def plan_endpoint(live, aws_sandbox):
-    return candidate_only_at_baseline(aws_sandbox.url, live)
-
-
-def _weights(url: str, name: str) -> dict[str, float]:
-    described = console(url).describe_endpoint(EndpointName=name)
-    return {v["VariantName"]: v["CurrentWeight"] for v in described["ProductionVariants"]}
 
 
 def test_an_operator_aborts_a_running_plan_and_it_rolls_back_in_one_call(
@@ -52,7 +42,7 @@ def test_an_operator_aborts_a_running_plan_and_it_rolls_back_in_one_call(
     assert tick(proposal, clock) == "rolled back"
     assert update_calls() == calls + 1
     wait_for_status(console(url), plan_endpoint.name, "InService")
-    assert _weights(url, plan_endpoint.name) == {"v0": 1.0, "v1": 0.0}
+    assert weights_in_aws(url, plan_endpoint.name) == {"v0": 1.0, "v1": 0.0}
     proposal.refresh_from_db()
     assert proposal.state == ShiftState.FAILED
     assert "Aborted by operator: pager fired" in run_of(proposal).outcome
@@ -79,7 +69,7 @@ def test_resume_and_promote_need_an_approver_other_than_the_proposer(
     assert run.status == PlanStatus.RUNNING and run.bake_until > clock.at
 
 
-def test_promote_skips_to_the_target_weights(plan_endpoint, people, aws_sandbox):
+def test_promote_skips_to_the_targetweights_in_aws(plan_endpoint, people, aws_sandbox):
     url, clock = aws_sandbox.url, SimClock()
     proposal = propose_and_approve(people, plan_endpoint, clock)
     go_live(url, proposal, clock)
@@ -88,7 +78,7 @@ def test_promote_skips_to_the_target_weights(plan_endpoint, people, aws_sandbox)
     go_live(url, proposal, clock)
     assert tick(proposal, clock) == "promoted"
     assert update_calls() == calls + 1
-    assert _weights(url, plan_endpoint.name) == {"v0": 0.0, "v1": 1.0}
+    assert weights_in_aws(url, plan_endpoint.name) == {"v0": 0.0, "v1": 1.0}
     promote = ShiftEvent.objects.get(proposal=proposal, action="plan.promote")
     assert promote.username == "approver2" and "skipping to the last step" in promote.comment
 
@@ -191,7 +181,7 @@ def test_a_broker_outage_at_a_step_boundary_only_delays_the_plan(
     run = run_of(proposal)
     assert run.step == 1 and run.step_sent_at is not None and update_calls() == calls + 1
     wait_for_status(console(url), plan_endpoint.name, "InService")
-    assert _weights(url, plan_endpoint.name)["v1"] == pytest.approx(0.5)
+    assert weights_in_aws(url, plan_endpoint.name)["v1"] == pytest.approx(0.5)
 
 
 def test_an_emergency_shift_stops_a_running_plan_and_takes_over(plan_endpoint, people, aws_sandbox):

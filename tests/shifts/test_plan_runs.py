@@ -20,12 +20,12 @@ from tests.shifts.helpers import console, update_calls
 from tests.shifts.plan_helpers import (
     GOOD_PLAN,
     SimClock,
-    candidate_only_at_baseline,
     go_live,
     propose_and_approve,
     run_of,
     tick,
     traffic,
+    weights_in_aws,
 )
 from tests.shifts.test_race import at_once
 from triage.board import board_entry
@@ -34,21 +34,9 @@ from triage.timeline import shift_markers
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def plan_endpoint(live, aws_sandbox):
-    endpoint = candidate_only_at_baseline(aws_sandbox.url, live)
-    yield endpoint
-    control(aws_sandbox.url, "faults", "DELETE")
-
-
 def fault(url: str, body: dict) -> None:
     status, answer = control(url, "faults", "POST", body)
     assert status == 200, answer
-
-
-def _weights(url: str, name: str) -> dict[str, float]:
-    described = console(url).describe_endpoint(EndpointName=name)
-    return {v["VariantName"]: v["CurrentWeight"] for v in described["ProductionVariants"]}
 
 
 def test_a_good_candidate_is_promoted_through_every_step(plan_endpoint, people, aws_sandbox):
@@ -57,7 +45,9 @@ def test_a_good_candidate_is_promoted_through_every_step(plan_endpoint, people, 
     calls = update_calls()
     for step in (1, 2):
         go_live(url, proposal, clock)
-        assert _weights(url, plan_endpoint.name)["v1"] == pytest.approx({1: 0.1, 2: 0.5}[step])
+        assert weights_in_aws(url, plan_endpoint.name)["v1"] == pytest.approx(
+            {1: 0.1, 2: 0.5}[step]
+        )
         traffic(url, plan_endpoint, clock, minutes=3, per_minute=3000)
         assert tick(proposal, clock) == f"passed step {step}"
     go_live(url, proposal, clock)
@@ -67,7 +57,7 @@ def test_a_good_candidate_is_promoted_through_every_step(plan_endpoint, people, 
     proposal.refresh_from_db()
     assert run.status == PlanStatus.PROMOTED and proposal.state == ShiftState.APPLIED
     assert update_calls() == calls + 3  # one call per step, nothing else
-    assert _weights(url, plan_endpoint.name) == {"v0": 0.0, "v1": 1.0}
+    assert weights_in_aws(url, plan_endpoint.name) == {"v0": 0.0, "v1": 1.0}
     passed = ShiftEvent.objects.filter(proposal=proposal, action="plan.passed")
     assert [e.detail["verdict"]["outcome"] for e in passed] == ["pass", "pass"]
     gates = {g["gate"] for g in passed[0].detail["verdict"]["gates"]}
@@ -93,7 +83,7 @@ def test_a_candidate_failing_with_5xx_is_rolled_back_at_its_first_step(
     assert proposal.state == ShiftState.FAILED
     assert update_calls() == calls + 2  # the step, then the rollback
     wait_for_status(console(url), plan_endpoint.name, "InService")
-    assert _weights(url, plan_endpoint.name) == {"v0": 1.0, "v1": 0.0}
+    assert weights_in_aws(url, plan_endpoint.name) == {"v0": 1.0, "v1": 0.0}
     # The reason carries the gate's numbers: B's 5XX rate against A's, and the window.
     assert (
         "v1 5XX" in run.outcome
@@ -150,7 +140,7 @@ def test_too_little_traffic_extends_the_bake_then_pauses(plan_endpoint, people, 
     assert run.status == PlanStatus.PAUSED and run.pause_cause == PauseCause.TRAFFIC
     assert "Too little traffic" in run.pause_reason and "200" in run.pause_reason
     # Traffic stays where the step put it: pausing moves nothing.
-    assert _weights(url, plan_endpoint.name)["v1"] == pytest.approx(0.1)
+    assert weights_in_aws(url, plan_endpoint.name)["v1"] == pytest.approx(0.1)
 
 
 def test_weights_moved_outside_the_portal_pause_the_plan_without_a_call(

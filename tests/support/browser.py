@@ -113,3 +113,11 @@ def log_in(page: Any, live_server: Any, user_factory: Any, username: str, role: 
     page.fill("input[name=password]", f"pw-{username}")
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
+
+
+def assert_no_sideways_scroll(page: Any) -> None:
+    """The page fits its viewport's width (a phone must never scroll sideways)."""
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.body.scrollWidth, innerWidth]"
+    )
+    assert max(widths[:2]) <= widths[2], f"{page.url} scrolls sideways: {widths}"
