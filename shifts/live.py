@@ -1,6 +1,7 @@
 """Page reads for change requests that must ask AWS: a variant's recent scaling activities,
 the region's model names for the deploy form, a change's preview (its checks ask AWS about
-models, configs and quotas) and the live deployment panel of a deploy or rollback.
+models, configs and quotas), the live deployment panel of a deploy or rollback, and a
+staged shift's chart (the endpoint's cached metrics panel).
 
 Every read runs inside the request's AWS page budget (core.aws.page_budget, set by the
 middleware): a read that cannot finish in time is not made, and the page says what could

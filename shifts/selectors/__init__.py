@@ -1,6 +1,7 @@
 """Reads for the change-request pages and for the other apps that show change requests:
 the requests themselves (proposals), their words, an endpoint's capacity, scaling and
-configs (endpoint_state), and one request's page (change_view)."""
+configs (endpoint_state), one request's page (change_view), and staged shifts (plans:
+which to tick, incidents, templates; plan_view: a plan's page)."""
 
 from shifts.selectors.change_view import (
     CapacityRow,
