@@ -74,6 +74,13 @@ MATRIX: dict[str, Rule] = {
     "shifts:change_emergency": Rule("Admin", kwargs={"pk": "endpoint", "kind": "rollback"}),
     # A traffic shift has no deployment panel: the route answers 404 for it.
     "shifts:deployment": Rule("Viewer", kwargs={"pk": "proposal"}, ok=(404,)),
+    "shifts:plan_propose": Rule("Operator", kwargs={"pk": "endpoint"}),
+    # The matrix proposal is a plain shift, not a staged one: a role that may look is told so.
+    "shifts:plan_panel": Rule("Viewer", kwargs={"pk": "proposal"}, ok=(404,)),
+    "shifts:plan_chart": Rule("Viewer", kwargs={"pk": "proposal"}, ok=(404,)),
+    "shifts:plan_control": Rule(
+        "Operator", method="post", kwargs={"pk": "proposal", "action": "pause"}, ok=(404,)
+    ),
     "transforms:list": Rule("Viewer"),
     "transforms:launch": Rule("Operator"),
     "transforms:models": Rule("Operator", data={"target_region": "sandbox/us-east-1"}),
