@@ -53,13 +53,13 @@ class PlanForm(forms.Form):
         help_text="Each step's gates are judged over its bake; the last step does not bake.",
     )
     error_margin_points = _decimal(
-        "5XX rate may exceed the baseline's by, points",
+        "5XX rate: at most this many points above the baseline's",
         low=0,
         high=100,
         help_text="1 = one percentage point, judged with 95 % confidence on the counts.",
     )
     error_4xx_margin_points = _decimal(
-        "4XX rate margin, points (empty: not gated)",
+        "4XX rate: points above the baseline's (empty: not gated)",
         low=0,
         high=100,
         required=False,
