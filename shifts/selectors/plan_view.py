@@ -17,8 +17,6 @@ from shifts.models import PlanRun, PlanStatus, ShiftEvent, ShiftProposal, ShiftS
 from shifts.plan_spec import PlanSpec, plan_from
 from shifts.plan_words import gate_rules
 
-STEP_STATES = ("done", "current", "next")
-
 
 @dataclass(frozen=True)
 class StepRow:
@@ -26,7 +24,7 @@ class StepRow:
     share: str
     bake: str
     manual: bool
-    state: str  # done | current | next
+    state: str  # done | current | next | rolled back | stopped | not run
 
 
 @dataclass(frozen=True)
@@ -79,14 +77,15 @@ def _status(proposal: ShiftProposal, run: PlanRun | None) -> tuple[str, str]:
 def _steps(spec: PlanSpec, run: PlanRun | None, status: str) -> list[StepRow]:
     rows = []
     for index, step in enumerate(spec.steps):
+        ended = status in (PlanStatus.ROLLED_BACK, PlanStatus.STOPPED)
         if run is None or status in ("", PlanStatus.WAITING):
             state = "next"
         elif status == PlanStatus.PROMOTED or index < run.step:
             state = "done"
         elif index == run.step:
-            state = "current"
+            state = {"rolled_back": "rolled back", "stopped": "stopped"}.get(status, "current")
         else:
-            state = "next"
+            state = "not run" if ended else "next"
         rows.append(
             StepRow(
                 number=index + 1,

@@ -170,6 +170,8 @@ def begin_rollback(
 ) -> None:
     """Decide to roll back (the call itself follows, after this commits)."""
     run.status = PlanStatus.ROLLING_BACK
+    run.pause_cause = PauseCause.NONE
+    run.pause_reason = ""
     run.rollback_reason = why
     run.rollback_sent_at = None
     record(
@@ -697,6 +699,8 @@ def stop_plan(
     run = PlanRun.objects.select_for_update().filter(proposal=proposal).first()
     if run is not None and not run.is_finished:
         run.status = PlanStatus.STOPPED
+        run.pause_cause = PauseCause.NONE
+        run.pause_reason = ""
         run.finished_at = now
         run.outcome = why
         run.save()

@@ -11,6 +11,7 @@ from audit.models import AuditEntry
 from core.errors import Conflict, Invalid, Refused
 from monitoring.models import Alarm
 from shifts import services
+from shifts.selectors import plan_view
 from shifts.models import PauseCause, PlanStatus, ShiftEvent, ShiftState
 from tests.aws_actor import wait_for_status
 from tests.shifts.helpers import console, update_calls
@@ -91,8 +92,13 @@ def test_pause_needs_a_reason_and_a_finished_plan_takes_no_action(
     go_live(url, proposal, clock)
     with pytest.raises(Invalid):
         services.plan_pause(proposal_id=proposal.pk, actor=people.operator, reason="  ")
+    services.plan_pause(proposal_id=proposal.pk, actor=people.operator, reason="look")
     services.plan_abort(proposal_id=proposal.pk, actor=people.operator, reason="stop")
     tick(proposal, clock)
+    # The finished plan says how it ended, not why it was paused before.
+    view = plan_view(proposal=proposal, user=people.viewer)
+    assert view.run.pause_reason == "" and view.status_label == "Rolled back"
+    assert [s.state for s in view.steps] == ["rolled back", "not run", "not run"]
     with pytest.raises(Conflict, match="finished"):
         services.plan_resume(proposal_id=proposal.pk, actor=people.approver)
 
