@@ -443,9 +443,7 @@ def plan_chart(*, proposal: ShiftProposal, now: datetime | None = None) -> PlanC
     """From a few minutes before the plan started to its end (or now, to the minute, so
     the endpoint's cached metrics panel serves every poll within a minute)."""
     now = now or timezone.now()
-    events = [
-        e for e in proposal.events.all() if e.action in _BOUNDARIES and e.to_state != "failed"
-    ]
+    events = [e for e in proposal.events.all() if e.action in _BOUNDARIES]
     spec_variants = {proposal.spec.get("candidate"), proposal.spec.get("baseline")}
     boundaries = [
         {

@@ -264,9 +264,7 @@ def outcome_events(*, endpoint_id: int, start: datetime, end: datetime) -> list[
             proposal__endpoint_id=endpoint_id,
             at__gte=start,
             at__lt=end,
-        )
-        .exclude(action="plan.rolled_back", to_state=ShiftState.APPLYING)
-        .select_related("proposal", "proposal__proposer")
+        ).select_related("proposal", "proposal__proposer")
     )
 
 

@@ -628,22 +628,16 @@ def _step_passed(
         run.outcome = (
             f"Promoted: every step passed its gates{words}; {step_words(spec, run.step_weights)}."
         )
-        record(
-            proposal=proposal,
-            run=run,
-            action="plan.promoted",
-            comment=run.outcome,
-            now=now,
-            detail=detail,
-        )
+        run.save()
         proposal.observed_weights = run.step_weights
         transition(
             proposal=proposal,
             to=ShiftState.APPLIED,
             actor=None,
-            action="applied",
+            action="plan.promoted",
             now=now,
             comment=run.outcome,
+            detail={"step": run.step + 1, "status": run.status, **detail},
         )
         endpoint_refresh_later(endpoint_id=proposal.endpoint_id)
         return "promoted"
@@ -807,23 +801,18 @@ def _roll_back(proposal: ShiftProposal, run: PlanRun, now: datetime) -> str:
         run.finished_at = now
         run.last_error = ""
         run.outcome = run.rollback_reason
-        record(
-            proposal=proposal,
-            run=run,
-            action="plan.rolled_back",
-            comment=f"Rolled back to {split_words(target)}"
-            + (f" (request {request_id})." if request_id else " (already there)."),
-            now=run.finished_at,
-            detail={"weights": target},
-        )
+        run.save()
         proposal.observed_weights = target
+        sent = f" (request {request_id})." if request_id else " (it already had them)."
         transition(
             proposal=proposal,
             to=ShiftState.FAILED,
             actor=None,
             action="plan.rolled_back",
-            now=run.finished_at,
+            now=now,
+            comment=f"Rolled back to {split_words(target)}{sent} Why: {run.rollback_reason}",
             error=f"Rolled back: {run.rollback_reason}",
+            detail={"step": run.step + 1, "status": run.status, "weights": target},
         )
     endpoint_refresh_later(endpoint_id=proposal.endpoint_id)
     return "rolled back"

@@ -120,6 +120,7 @@ def transition(
     error: str = "",
     request: HttpRequest | None = None,
     extra: dict[str, Any] | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> None:
     """Move the (locked) proposal along the state machine: save, timeline, audit, notify.
     A move the state machine does not allow is a Conflict."""
@@ -140,6 +141,7 @@ def transition(
         source=source,
         now=now,
         comment=comment or error,
+        detail=detail,
     )
     audit_step(
         proposal=proposal,
