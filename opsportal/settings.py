@@ -626,6 +626,13 @@ CELERY_BEAT_SCHEDULE["check-run-sweep"] = {
 
 
 # --- On-call triage -------------------------------------------------------------------------
+# The incident board's likely cause: the last change to the endpoint at most this many
+# minutes before its first symptom (older changes are not blamed: the endpoint ran fine).
+OPSPORTAL_CAUSE_WINDOW_MINUTES = _int("OPSPORTAL_CAUSE_WINDOW_MINUTES", 60, minimum=1)
+# Live pages (the board, the overview) refresh themselves this often.
+OPSPORTAL_LIVE_REFRESH_SECONDS = _int("OPSPORTAL_LIVE_REFRESH_SECONDS", 10, minimum=2)
+
+
 # Each endpoint's runbook: its `runbook` tag wins; else OPSPORTAL_RUNBOOK_URLS, a JSON object
 # of endpoint name → URL; else OPSPORTAL_RUNBOOK_URL_TEMPLATE with {endpoint} and {region}.
 def _runbook_urls() -> dict[str, str]:

@@ -30,13 +30,20 @@ def overview(request: HttpRequest) -> HttpResponse:
     context = {
         "counts": counts,
         "total": sum(c["total"] for c in counts),
-        "attention": selectors.endpoint_problems(),
         "in_alarm": monitoring_selectors.endpoints_in_alarm(),
         "violating": violating,
         "failing_schedules": monitoring_selectors.failing_schedules(),
         "sync_states": selectors.sync_states(),
+        # One definition of "needs attention" everywhere: the incident board's.
         "incidents": incidents_at_a_glance(violating=violating),
+        # Idle capacity costs money, not customers: listed apart, not as an incident.
+        "idle": selectors.endpoint_problems(kinds=("idle",)),
+        "updated_at": timezone.now(),
+        "refresh_seconds": settings.OPSPORTAL_LIVE_REFRESH_SECONDS,
     }
+    if request.headers.get("HX-Request"):
+        # An open overview follows incidents and syncs by itself (htmx polls this).
+        return render(request, "partials/_overview.html", context)
     return render(request, "overview.html", context)
 
 

@@ -35,8 +35,16 @@ if TYPE_CHECKING:
     from endpoints.models import Endpoint
     from monitoring.selectors import EndpointViolations
 
-# How far before the first signal a change still counts as its likely cause.
-CAUSE_WINDOW = timedelta(hours=2)
+
+# A staged shift rolled back by its gates stays on the board this long (a paused one until
+# someone acts on it).
+PLAN_ROLLBACK_SHOWN = timedelta(hours=2)
+
+
+def cause_window() -> timedelta:
+    """How far before the first signal a change still counts as its likely cause."""
+    return timedelta(minutes=settings.OPSPORTAL_CAUSE_WINDOW_MINUTES)
+
 
 # Signal weights: what pages first. An alarm is a customer-facing symptom; a failed
 # endpoint or an unacknowledged emergency shift needs a person; drift can wait an hour.
@@ -55,6 +63,17 @@ class Signal:
     kind: str  # alarm | failed | stuck | plan | emergency | violations
     text: str
     since: datetime
+
+    @property
+    def headline(self) -> str:
+        """The signal in a few words, for the cause line ("… 3 min before it became
+        Failed"): the failure reason or a plan's gate numbers are on the signal's own line,
+        and saying them twice makes the cause line unreadable."""
+        if self.kind == "failed":
+            return f"it became {self.text.split(':', 1)[0]}"
+        if self.kind == "plan":
+            return self.text.split(":", 1)[0]
+        return self.text
 
 
 @dataclass(frozen=True)
@@ -152,7 +171,7 @@ def _entries(*, violating: list[EndpointViolations] | None = None) -> dict[int, 
                 proposal.finished_at or proposal.created_at,
             )
         )
-    for run in plans_for_board(since=timezone.now() - CAUSE_WINDOW):
+    for run in plans_for_board(since=timezone.now() - PLAN_ROLLBACK_SHOWN):
         proposal = run.proposal
         if run.status == "rolled_back":
             text = f"staged shift #{proposal.pk} rolled back: {run.outcome}"
@@ -194,7 +213,7 @@ def likely_cause(*, endpoint: Endpoint, before: datetime, signal: str) -> Likely
     events = [
         e
         for e in endpoint_change_events(
-            endpoint=endpoint, start=before - CAUSE_WINDOW, end=before, limit=50
+            endpoint=endpoint, start=before - cause_window(), end=before, limit=50
         )
         if not e.failed
     ]
@@ -265,7 +284,7 @@ def _complete(entries: list[BoardEntry]) -> list[BoardEntry]:
     for item in _ranked(entries):
         item.runbook_url = runbook_url(item.endpoint)
         first = item.first_symptom
-        item.cause = likely_cause(endpoint=item.endpoint, before=first.since, signal=first.text)
+        item.cause = likely_cause(endpoint=item.endpoint, before=first.since, signal=first.headline)
         item.rollback_to = rollback_target(endpoint=item.endpoint, cause=item.cause)
     return entries
 

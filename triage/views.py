@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -111,13 +112,20 @@ def what_changed(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @role_required(Role.VIEWER)
 def incident_board(request: HttpRequest) -> HttpResponse:
+    """The board; an htmx poll gets the board alone, so an open page follows incidents as
+    they open and close (a note being typed survives the swap: hx-preserve)."""
     context = {
         "entries": board.incident_board(),
         "take_form": TakeOwnershipForm(),
         "can_emergency": shift_policy.refusal_for("emergency", request.user) is None,
         "can_propose": shift_policy.refusal_for("propose", request.user) is None,
         "can_take": policy.refusal_for("take", request.user) is None,
+        "updated_at": timezone.now(),
+        "refresh_seconds": settings.OPSPORTAL_LIVE_REFRESH_SECONDS,
+        "cause_minutes": settings.OPSPORTAL_CAUSE_WINDOW_MINUTES,
     }
+    if request.headers.get("HX-Request"):
+        return render(request, "triage/partials/_board.html", context)
     return render(request, "triage/board.html", context)
 
 

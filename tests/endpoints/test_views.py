@@ -240,11 +240,18 @@ def test_overview_counts_and_attention(role_client, settings):
     response = role_client("Viewer").get(reverse("overview"))
     body = response.content.decode()
     assert response.context["total"] == 5
-    attention = {a.endpoint.name: a.reason for a in response.context["attention"]}
-    assert attention["failed-one"] == "Model crashed"
-    assert attention["stuck-one"].startswith("Updating for 1")
-    assert "weight 0 but instances running" in attention[idle.name]
-    assert "ok-one" not in attention and "fresh-update" not in attention
+    # "Needs attention" is the incident board's list, the same the Incidents card counts.
+    attention = {
+        item.endpoint.name: [s.text for s in item.signals] for item in response.context["incidents"]
+    }
+    assert attention == {
+        "failed-one": ["Failed: Model crashed"],
+        "stuck-one": ["Updating too long"],
+    }
+    incidents_card = body.split('data-testid="incidents-card"')[1].split("</section>")[0]
+    assert '<p class="stat">2</p>' in incidents_card
+    # Idle capacity is listed apart: it costs money, not customers.
+    assert [a.endpoint.name for a in response.context["idle"]] == [idle.name]
     assert "Failed 1" in body
 
 
