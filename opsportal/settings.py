@@ -631,6 +631,12 @@ CELERY_BEAT_SCHEDULE["check-run-sweep"] = {
 OPSPORTAL_CAUSE_WINDOW_MINUTES = _int("OPSPORTAL_CAUSE_WINDOW_MINUTES", 60, minimum=1)
 # Live pages (the board, the overview) refresh themselves this often.
 OPSPORTAL_LIVE_REFRESH_SECONDS = _int("OPSPORTAL_LIVE_REFRESH_SECONDS", 10, minimum=2)
+# Incident records follow the board this often (open at the first symptom, mark cleared).
+OPSPORTAL_INCIDENT_SYNC_SECONDS = _int("OPSPORTAL_INCIDENT_SYNC_SECONDS", 30, minimum=5)
+CELERY_BEAT_SCHEDULE["incidents-sync"] = {
+    "task": "triage.tasks.incidents_sync",
+    "schedule": float(OPSPORTAL_INCIDENT_SYNC_SECONDS),
+}
 
 
 # Each endpoint's runbook: its `runbook` tag wins; else OPSPORTAL_RUNBOOK_URLS, a JSON object

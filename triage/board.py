@@ -27,7 +27,7 @@ from endpoints.selectors import (
 from endpoints.state_diff import state_diff
 from monitoring.selectors import endpoints_with_violations, firing_alarms
 from shifts.selectors import plans_for_board, unacknowledged_emergencies
-from triage.models import IncidentOwnership
+from triage.models import UNRESOLVED, Incident, IncidentOwnership
 from triage.wording import requested_models, requested_weights
 
 if TYPE_CHECKING:
@@ -55,12 +55,13 @@ _WEIGHTS = {
     "emergency": 50,
     "stuck": 40,
     "violations": 20,
+    "cleared": 5,
 }
 
 
 @dataclass(frozen=True)
 class Signal:
-    kind: str  # alarm | failed | stuck | plan | emergency | violations
+    kind: str  # alarm | failed | stuck | plan | emergency | violations | cleared
     text: str
     since: datetime
 
@@ -106,6 +107,8 @@ class BoardEntry:
     runbook_url: str = ""
     # When the likely cause is the deploy the endpoint still runs: the config before it.
     rollback_to: str = ""
+    # The endpoint's unresolved incident record, if the sync has opened one.
+    incident: Incident | None = None
 
     @property
     def score(self) -> int:
@@ -184,6 +187,20 @@ def _entries(*, violating: list[EndpointViolations] | None = None) -> dict[int, 
         violating = endpoints_with_violations(hours=24)
     for endpoint, text, since in violation_signals(violating):
         entry(endpoint).signals.append(Signal("violations", text, since))
+    for incident in Incident.objects.filter(state__in=UNRESOLVED).select_related(
+        "endpoint", "cause_event"
+    ):
+        if incident.endpoint_id not in entries:
+            # Its symptoms have cleared, but nobody has resolved it: it stays on the board.
+            cleared = incident.signals_cleared_at or incident.updated_at
+            entry(incident.endpoint).signals.append(
+                Signal(
+                    "cleared",
+                    f"symptoms cleared at {cleared:%H:%M} UTC; first was {incident.first_signal}",
+                    incident.opened_at,
+                )
+            )
+        entries[incident.endpoint_id].incident = incident
     return entries
 
 
@@ -284,9 +301,25 @@ def _complete(entries: list[BoardEntry]) -> list[BoardEntry]:
     for item in _ranked(entries):
         item.runbook_url = runbook_url(item.endpoint)
         first = item.first_symptom
-        item.cause = likely_cause(endpoint=item.endpoint, before=first.since, signal=first.headline)
+        item.cause = fixed_cause(item.incident) or likely_cause(
+            endpoint=item.endpoint, before=first.since, signal=first.headline
+        )
         item.rollback_to = rollback_target(endpoint=item.endpoint, cause=item.cause)
     return entries
+
+
+def fixed_cause(incident: Incident | None) -> LikelyCause | None:
+    """The cause an incident record fixed when it was found (not worked out again: the
+    alarm that cleared after a mitigation must not make the deploy vanish from the card)."""
+    if incident is None or incident.cause_event is None:
+        return None
+    parts = incident.cause_parts or {}
+    return LikelyCause(
+        event=incident.cause_event,
+        what=str(parts.get("what", "")),
+        minutes_before=int(parts.get("minutes_before", 0)),
+        signal=str(parts.get("signal", "")),
+    )
 
 
 def rollback_target(*, endpoint: Endpoint, cause: LikelyCause | None) -> str:

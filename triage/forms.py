@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 
 from core.forms import UtcDateTimeField
+from triage.models import IncidentState
 from triage.services import MAX_NOTE
 from triage.what_changed import ComparisonWindow, comparison_window
 
@@ -55,3 +56,18 @@ class WhatChangedForm(forms.Form):
             )
         self.window = window
         return data
+
+
+class IncidentNoteForm(forms.Form):
+    note = forms.CharField(
+        required=False, max_length=MAX_NOTE, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class IncidentFilterForm(forms.Form):
+    state = forms.ChoiceField(
+        required=False,
+        choices=[("", "any state"), *IncidentState.choices],
+    )
+    endpoint = forms.CharField(required=False, max_length=63, label="Endpoint contains")
+    since = UtcDateTimeField(required=False, label="Opened since (UTC)")

@@ -10,6 +10,7 @@ from core.roles import Role
 ACTIONS: dict[str, tuple[Role, str]] = {
     "take": (Role.OPERATOR, "Taking ownership of an incident"),
     "release": (Role.OPERATOR, "Releasing an incident"),
+    "move": (Role.OPERATOR, "Acknowledging, mitigating or resolving an incident"),
 }
 
 

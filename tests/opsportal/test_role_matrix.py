@@ -11,7 +11,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from endpoints.models import Endpoint
-from tests.support.world import check_run, shift, trail_event, transform_job
+from tests.support.world import check_run, incident, shift, trail_event, transform_job
 
 ROLES = ["Viewer", "Operator", "Approver", "Admin"]
 PUBLIC = {"login", "healthz", "readyz", "logout"}
@@ -36,6 +36,15 @@ MATRIX: dict[str, Rule] = {
     "triage:what_changed": Rule("Viewer", kwargs={"pk": "endpoint"}),
     "triage:endpoint_timeline": Rule("Viewer", kwargs={"pk": "endpoint"}),
     "triage:board": Rule("Viewer"),
+    "triage:incidents": Rule("Viewer"),
+    "triage:incident": Rule("Viewer", kwargs={"pk": "incident"}),
+    "triage:incident_postmortem": Rule("Viewer", kwargs={"pk": "incident"}),
+    "triage:incident_move": Rule(
+        "Operator",
+        method="post",
+        kwargs={"pk": "incident", "to": "acknowledged"},
+        ok=(302,),
+    ),
     "triage:summary": Rule("Viewer", kwargs={"pk": "endpoint"}),
     "triage:take": Rule(
         "Operator", method="post", kwargs={"pk": "endpoint"}, ok=(302,), data={"note": "on it"}
@@ -123,6 +132,8 @@ def _url(name: str, rule: Rule, endpoint: Endpoint, user, user_factory) -> str:
             return check_run(endpoint).pk
         if value == "trail_event":
             return trail_event().pk
+        if value == "incident":
+            return incident(endpoint).pk
         return value
 
     return reverse(name, kwargs={k: resolve(v) for k, v in rule.kwargs.items()})

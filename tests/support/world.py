@@ -108,3 +108,17 @@ def check_run(endpoint: Endpoint):
         created_at=now,
         status="completed",
     )
+
+
+def incident(endpoint: Endpoint):
+    """An open incident on the endpoint, opened a few minutes ago by an alarm."""
+    from triage.models import Incident
+
+    now = timezone.now()
+    return Incident.objects.create(
+        endpoint=endpoint,
+        opened_at=now - timedelta(minutes=5),
+        first_signal="matrix-5xx in ALARM",
+        last_signal_at=now,
+        updated_at=now,
+    )
