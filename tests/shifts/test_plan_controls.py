@@ -11,8 +11,8 @@ from audit.models import AuditEntry
 from core.errors import Conflict, Invalid, Refused
 from monitoring.models import Alarm
 from shifts import services
-from shifts.selectors import plan_view
 from shifts.models import PauseCause, PlanStatus, ShiftEvent, ShiftState
+from shifts.selectors import plan_view
 from tests.aws_actor import wait_for_status
 from tests.shifts.helpers import console, update_calls
 from tests.shifts.plan_helpers import (
