@@ -1,5 +1,7 @@
 """Template context every page needs: the user's role, which main-menu entries they may
-open, the stale-AWS-data banner and the stopped-worker banner."""
+open, the navigation's badges (open incidents for everyone, changes waiting for an
+Approver's approval for Approvers), the stale-AWS-data banner and the stopped-worker
+banner."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from audit import policy as audit_policy
 from core.roles import Role, role_of
 from core.sync_status import sync_outages
 from core.worker_health import worker_silent_since
+from shifts.selectors import pending_count
+from triage.incident_selectors import open_incident_count
 
 
 def portal(request: HttpRequest) -> dict[str, Any]:
@@ -22,4 +26,6 @@ def portal(request: HttpRequest) -> dict[str, Any]:
         # Signed-out visitors learn nothing about the AWS accounts behind the portal.
         "aws_outages": sync_outages() if role >= Role.VIEWER else [],
         "worker_silent_since": worker_silent_since() if role >= Role.VIEWER else None,
+        "open_incidents": open_incident_count() if role >= Role.VIEWER else 0,
+        "pending_approvals": pending_count() if role >= Role.APPROVER else 0,
     }

@@ -631,6 +631,20 @@ CELERY_BEAT_SCHEDULE["check-run-sweep"] = {
 OPSPORTAL_CAUSE_WINDOW_MINUTES = _int("OPSPORTAL_CAUSE_WINDOW_MINUTES", 60, minimum=1)
 # Live pages (the board, the overview) refresh themselves this often.
 OPSPORTAL_LIVE_REFRESH_SECONDS = _int("OPSPORTAL_LIVE_REFRESH_SECONDS", 10, minimum=2)
+# Paging: incidents opening, changing state, or without an owner for UNOWNED minutes are
+# sent by email (to OPSPORTAL_ONCALL_EMAILS, else every Operator and above with an address),
+# to OPSPORTAL_WEBHOOK_URL, and to PagerDuty's Events API v2 when a routing key is set
+# (trigger, acknowledge and resolve, one dedup key per incident).
+OPSPORTAL_ONCALL_EMAILS = tuple(
+    a for a in env.list("OPSPORTAL_ONCALL_EMAILS", default=[]) if a.strip()
+)
+OPSPORTAL_PAGERDUTY_ROUTING_KEY = env.str("OPSPORTAL_PAGERDUTY_ROUTING_KEY", default="")
+OPSPORTAL_PAGERDUTY_URL = env.str(
+    "OPSPORTAL_PAGERDUTY_URL", default="https://events.pagerduty.com/v2/enqueue"
+)
+if not OPSPORTAL_PAGERDUTY_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("OPSPORTAL_PAGERDUTY_URL must be an http(s) URL.")
+OPSPORTAL_PAGE_UNOWNED_MINUTES = _int("OPSPORTAL_PAGE_UNOWNED_MINUTES", 15, minimum=1)
 # Incident records follow the board this often (open at the first symptom, mark cleared).
 OPSPORTAL_INCIDENT_SYNC_SECONDS = _int("OPSPORTAL_INCIDENT_SYNC_SECONDS", 30, minimum=5)
 CELERY_BEAT_SCHEDULE["incidents-sync"] = {

@@ -8,9 +8,7 @@ webhook cannot hold up, fail or roll back a shift.
 
 from __future__ import annotations
 
-import json
 import logging
-import urllib.request
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +17,7 @@ from django.urls import reverse
 
 from core.roles import Role
 from core.text import slack_text
+from core.webhooks import post_json
 from shifts import selectors
 from shifts.changes import change_summary
 from shifts.models import ShiftProposal
@@ -106,18 +105,6 @@ def recipients(proposal: ShiftProposal, event: str) -> list[str]:
     return sorted({u.email for u in users if u.email and u.is_active})
 
 
-def _post_webhook(url: str, text: str) -> None:
-    data = json.dumps({"text": text}).encode()
-    request = urllib.request.Request(
-        url, data=data, method="POST", headers={"Content-Type": "application/json"}
-    )
-    # The scheme is checked in settings: only http(s) reaches urlopen.
-    with urllib.request.urlopen(
-        request, timeout=settings.OPSPORTAL_WEBHOOK_TIMEOUT_SECONDS
-    ) as response:
-        response.read(1024)
-
-
 def shift_notify(*, proposal_id: int, event: str) -> dict[str, Any]:
     """Send the email(s) and the webhook message for one event; report what went out."""
     sent: dict[str, Any] = {"emails": 0, "webhook": False}
@@ -143,7 +130,7 @@ def shift_notify(*, proposal_id: int, event: str) -> dict[str, Any]:
     url = settings.OPSPORTAL_WEBHOOK_URL
     if url:
         try:
-            _post_webhook(url, slack_text(f"{subject}\n{body}"))
+            post_json(url, {"text": slack_text(f"{subject}\n{body}")})
         except Exception as exc:
             logger.warning("webhook for shift %s (%s) failed: %s", proposal_id, event, exc)
         else:

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from shifts.changes import change_summary
 from shifts.selectors import endpoint_history
-from triage.models import Incident, IncidentOwnership
+from triage.models import UNRESOLVED, Incident, IncidentOwnership
 from triage.postmortem import Action
 
 
@@ -61,3 +61,8 @@ def incident_actions(*, incident: Incident, now: datetime) -> list[Action]:
                 )
             )
     return sorted(actions, key=lambda a: a.at)
+
+
+def open_incident_count() -> int:
+    """Unresolved incidents, for the navigation's badge (one query)."""
+    return Incident.objects.filter(state__in=UNRESOLVED).count()

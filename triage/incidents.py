@@ -12,21 +12,24 @@ has not fixed the model); symptoms that come back are recorded, and reopen a mit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.services import audit_record, enforce
 from core.errors import Conflict, Invalid
-from triage import board, policy
+from core.queue import enqueue_on_commit
+from triage import board, policy, tasks
 from triage.models import (
     INCIDENT_TRANSITIONS,
     UNRESOLVED,
     Incident,
     IncidentEvent,
+    IncidentOwnership,
     IncidentState,
 )
 
@@ -49,6 +52,12 @@ class IncidentSyncReport:
     opened: int = 0
     updated: int = 0
     cleared: int = 0
+    paged_unowned: int = 0
+
+
+def page(incident: Incident, event: str) -> None:
+    """Tell on-call (email, webhook, PagerDuty) once the change has committed."""
+    enqueue_on_commit(tasks.incident_page_task, incident.pk, event)
 
 
 def _event(
@@ -116,6 +125,7 @@ def _open(entry: BoardEntry, now: datetime) -> Incident | None:
             _event(incident, action="open", now=now, note=first.text)
             _fix_cause(incident, entry, now, note="Found when the incident opened")
             incident.save()
+            page(incident, "opened")
             audit_record(
                 actor=None,
                 action="incident.open",
@@ -143,6 +153,7 @@ def _still_on(incident: Incident, entry: BoardEntry, now: datetime) -> None:
                 source=source,
                 note="The symptoms came back after it was mitigated.",
             )
+            page(incident, "reopened")
     if not incident.cause_text and entry.cause is not None:
         minutes = int((now - incident.opened_at).total_seconds() // 60)
         _fix_cause(
@@ -176,6 +187,7 @@ def incidents_sync(*, now: datetime | None = None) -> IncidentSyncReport:
             if locked.state in UNRESOLVED:
                 _still_on(locked, entry, now)
                 report.updated += 1
+    report.paged_unowned = _page_unowned(now)
     for incident in unresolved.values():
         if incident.signals_cleared_at is not None:
             continue
@@ -194,6 +206,33 @@ def incidents_sync(*, now: datetime | None = None) -> IncidentSyncReport:
                 )
                 report.cleared += 1
     return report
+
+
+def _page_unowned(now: datetime) -> int:
+    """Page once about each open incident nobody has taken for OPSPORTAL_PAGE_UNOWNED_MINUTES."""
+    due = now - timedelta(minutes=settings.OPSPORTAL_PAGE_UNOWNED_MINUTES)
+    owned = set(
+        IncidentOwnership.objects.filter(released_at__isnull=True).values_list(
+            "endpoint_id", flat=True
+        )
+    )
+    paged = 0
+    for incident in Incident.objects.filter(
+        state=IncidentState.OPEN, opened_at__lte=due, paged_unowned_at__isnull=True
+    ).exclude(endpoint_id__in=owned):
+        with transaction.atomic():
+            incident.paged_unowned_at = now
+            incident.save(update_fields=["paged_unowned_at"])
+            _event(
+                incident,
+                action="paged",
+                now=now,
+                note=f"Nobody had taken it {settings.OPSPORTAL_PAGE_UNOWNED_MINUTES} min after "
+                "it opened.",
+            )
+            page(incident, "unowned")
+        paged += 1
+    return paged
 
 
 def incident_move(
@@ -239,6 +278,7 @@ def incident_move(
         incident.updated_at = now
         incident.save()
         _event(incident, action=to, now=now, note=note, actor=actor, source=source)
+        page(incident, to)
         audit_record(
             actor=actor,
             action=f"incident.{to}",

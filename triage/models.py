@@ -95,6 +95,9 @@ class Incident(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     mitigated_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    paged_unowned_at = models.DateTimeField(
+        null=True, blank=True, help_text="When on-call was paged that nobody had taken it."
+    )
     updated_at = models.DateTimeField()
 
     class Meta:
