@@ -11,5 +11,6 @@ urlpatterns = [
     path("endpoints/", views.endpoint_list, name="list"),
     path("endpoints/<int:pk>/", views.endpoint_detail, name="detail"),
     path("endpoints/<int:pk>/refresh", views.endpoint_refresh, name="refresh"),
+    path("endpoints/<int:pk>/status", views.endpoint_header_status, name="header_status"),
     path("endpoints/<int:pk>/invoke", views.endpoint_invoke, name="invoke"),
 ]

@@ -55,6 +55,15 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @role_required(Role.VIEWER)
+def endpoint_header_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The header's status and times alone, polled by htmx on every endpoint page (so a
+    Refresh, or the endpoint failing, shows without a reload)."""
+    endpoint = selectors.endpoint_or_404(pk)
+    return render(request, "endpoints/partials/_header_status.html", {"endpoint": endpoint})
+
+
+@require_GET
+@role_required(Role.VIEWER)
 def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = selectors.endpoint_or_404(pk)
     variants = selectors.variant_shares(list(endpoint.variants.all()))

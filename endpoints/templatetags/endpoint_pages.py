@@ -1,7 +1,9 @@
-"""The endpoint pages' tabs and the panels other apps register for them."""
+"""The endpoint pages' tabs, the panels other apps register for them, and when the
+inventory last read an endpoint."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import template
@@ -9,6 +11,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
+from core.models import SyncKind
+from core.sync_status import sync_status
 from endpoints import policy
 from endpoints.registry import panels_for, tabs_for
 
@@ -54,3 +58,14 @@ def endpoint_may(context: template.Context, action: str) -> bool:
     """Whether the signed-in user may do `action` (endpoints.policy) to an endpoint:
     `{% endpoint_may "refresh" as can_refresh %}`."""
     return policy.refusal_for(action, context.get("user")) is None
+
+
+@register.simple_tag
+def endpoint_read_at(endpoint: Any) -> datetime | None:
+    """When the inventory last read the endpoint's region: the endpoint's own `synced_at`
+    moves only when it changed (the sync describes only what changed), so "synced" from it
+    would call a minute-old read an hour old."""
+    status = sync_status(kind=SyncKind.INVENTORY, target=endpoint.target, region=endpoint.region)
+    if status is None or status.last_success_at is None:
+        return None
+    return max(status.last_success_at, endpoint.synced_at)

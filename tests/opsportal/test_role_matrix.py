@@ -32,6 +32,7 @@ MATRIX: dict[str, Rule] = {
     "endpoints:detail": Rule("Viewer", kwargs={"pk": "endpoint"}),
     "endpoints:refresh": Rule("Operator", method="post", kwargs={"pk": "endpoint"}, ok=(302,)),
     "endpoints:invoke": Rule("Operator", kwargs={"pk": "endpoint"}),
+    "endpoints:header_status": Rule("Viewer", kwargs={"pk": "endpoint"}),
     "apihistory:endpoint_changes": Rule("Viewer", kwargs={"pk": "endpoint"}),
     "triage:what_changed": Rule("Viewer", kwargs={"pk": "endpoint"}),
     "triage:endpoint_timeline": Rule("Viewer", kwargs={"pk": "endpoint"}),
