@@ -41,3 +41,15 @@ def test_a_failed_endpoint_offers_no_test_invoke(role_client):
     page = role_client("Operator").get(reverse("endpoints:invoke", args=[endpoint.pk]))
     body = page.content.decode()
     assert 'data-testid="invoke-not-serving"' in body and 'data-testid="invoke-form"' not in body
+
+
+def test_the_endpoint_list_refreshes_its_table_with_the_filters_it_shows(role_client):
+    make_endpoint("checkout")
+    client = role_client("Viewer")
+    polled = client.get(
+        reverse("endpoints:list") + "?status=InService",
+        headers={"HX-Request": "true", "HX-Target": "endpoint-table"},
+    )
+    body = polled.content.decode()
+    assert "<html" not in body and 'hx-trigger="every 15s"' in body
+    assert 'hx-get="/endpoints/?status=InService"' in body and "checkout" in body
