@@ -116,9 +116,10 @@ class ShiftForm(forms.Form):
 
     def preview(self) -> list[ShareRow]:
         """Before/after rows for the chart: the typed split when it parses, else no change."""
-        desired = self.cleaned_data.get("desired") if self.is_bound and self.is_valid() else None
-        if desired is None and self.is_bound and hasattr(self, "cleaned_data"):
-            desired = self._partial()
+        desired = None
+        if self.is_bound:
+            self.is_valid()  # cleans; the split previews even before a reason is typed
+            desired = self.cleaned_data.get("desired") or self._partial()
         return share_rows(self.current, desired or dict(self.current))
 
     def _partial(self) -> dict[str, float] | None:

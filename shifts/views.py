@@ -23,6 +23,7 @@ from core.roles import Role, role_required
 from core.views import error_response
 from endpoints.selectors import endpoint_or_404, variant_shares
 from shifts import live, policy, selectors, services
+from shifts.changes import change_of
 from shifts.forms import CommentForm, ProposalFilterForm, ShiftForm
 from shifts.models import ChangeType, ShiftProposal, ShiftState
 from shifts.reversions import reverted_outside
@@ -102,6 +103,9 @@ def _detail_context(request: HttpRequest, proposal: ShiftProposal) -> dict[str, 
         context["change_view"] = selectors.change_view(proposal=proposal)
     if proposal.is_plan:
         context["plan"] = selectors.plan_view(proposal=proposal, user=request.user)
+    if proposal.state == ShiftState.PENDING:
+        # Said before anyone clicks Approve: an approval now would only supersede it.
+        context["moved"] = change_of(proposal).moved_in_inventory(proposal=proposal)
     sent_or_sending = proposal.update_sent_at is not None or proposal.state in (
         ShiftState.APPROVED,
         ShiftState.APPLYING,
@@ -173,6 +177,14 @@ def _shift_form_page(
         "mode": mode,
         "proposal": proposal,
         "tab": "traffic",
+        # Said before anything is typed: a proposal cannot be opened beside an open one.
+        "blocking": [
+            p
+            for p in selectors.endpoint_shifts(endpoint_id=endpoint.pk).open
+            if mode == "propose" or (proposal is not None and p.pk != proposal.pk)
+        ]
+        if mode != "emergency"
+        else [],
     }
     previewing = request.headers.get("HX-Request") or request.POST.get("action") == "preview"
     if request.method == "POST" and not previewing and form.is_valid():
