@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from core.text import count, duration
+
 if TYPE_CHECKING:
     from shifts.deployment_options import DeploymentOptions, DeploymentPlan
 
@@ -146,18 +148,6 @@ def _size(capacity: dict[str, Any]) -> str:
     if capacity["Type"] == "CAPACITY_PERCENT":
         return f"{capacity['Value']} %"
     return count(capacity["Value"], "instance")
-
-
-def duration(seconds: int) -> str:
-    """3900 -> "1 h 5 min"; 0 -> "0 s"."""
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{n} {unit}" for n, unit in ((hours, "h"), (minutes, "min"), (secs, "s")) if n]
-    return " ".join(parts) or "0 s"
-
-
-def count(n: int, singular: str, plural: str = "") -> str:
-    return f"{n} {singular if n == 1 else plural or singular + 's'}"
 
 
 def number(value: int, unit: str = "") -> str:

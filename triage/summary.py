@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from core.text import duration, readable_numbers
 from core.text import markdown_text as md
 from triage.board import BoardEntry
 from triage.timeline import Marker, endpoint_timeline
@@ -34,29 +35,33 @@ def incident_summary(*, entry: BoardEntry, now: datetime | None = None) -> str:
     alarms = [m for m in markers if m.kind == "alarm"]
     lines = [
         f"**{md(endpoint.name)}** ({endpoint.region}, account {endpoint.account_id}) — "
-        f"since {_hm(since)} ({minutes} min)",
+        f"since {_hm(since)} ({duration(minutes * 60)})",
         "",
-        "*What*",
+        "**What**",
         *(
-            f"- {md(s.text)} ({'last at' if s.kind == 'violations' else 'since'} {_hm(s.since)})"
+            f"- {md(readable_numbers(s.text))} "
+            f"({'last at' if s.kind == 'violations' else 'since'} {_hm(s.since)})"
             for s in entry.signals
         ),
     ]
     if entry.cause is not None:
-        lines += ["", "*Likely cause*", f"- {md(entry.cause.text)}"]
-    lines += ["", "*Impact*"]
+        lines += ["", "**Likely cause**", f"- {md(entry.cause.text)}"]
+    lines += ["", "**Impact**"]
     impact = [m for m in alarms if m.severity == "bad"]
     if impact:
-        lines += [f"- {_line(m)}{': ' + md(m.detail) if m.detail else ''}" for m in impact[:5]]
+        lines += [
+            f"- {_line(m)}{': ' + md(readable_numbers(m.detail)) if m.detail else ''}"
+            for m in impact[:5]
+        ]
     else:
         lines.append("- no alarm in ALARM (see the signals above)")
-    lines += ["", f"*Changes in the {int(LOOKBACK.total_seconds() // 3600)} h before*"]
+    lines += ["", f"**Changes in the {int(LOOKBACK.total_seconds() // 3600)} h before**"]
     lines += [
         f"- {_line(m)} by {md(m.who)}{' — ' + md(m.detail) if m.detail else ''}" for m in changes
     ]
     if not changes:
         lines.append("- none recorded by CloudTrail")
-    lines += ["", "*Actions taken*"]
+    lines += ["", "**Actions taken**"]
     if entry.owner is not None:
         lines.append(
             f"- {_hm(entry.owner.taken_at)} {md(entry.owner.owner.get_username())} took "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from core.text import count
+
 if TYPE_CHECKING:
     from apihistory.models import TrailEvent
 
@@ -20,7 +22,10 @@ def requested_weights(event: TrailEvent) -> list[str]:
         if isinstance(item, dict):
             text = f"{item.get('variantName')}: weight {item.get('desiredWeight')}"
             if item.get("desiredInstanceCount") is not None:
-                text += f", {item.get('desiredInstanceCount')} instances"
+                instances = item.get("desiredInstanceCount")
+                text += (
+                    f", {count(instances, 'instance') if isinstance(instances, int) else instances}"
+                )
             parts.append(text)
     return parts
 
