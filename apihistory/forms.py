@@ -1,5 +1,9 @@
 """The API history filters. Every field is optional; a bad value is reported on the form
-and the page lists nothing, rather than a silently wider result."""
+and the page lists nothing, rather than a silently wider result.
+
+Writes only is the default: the portal's own polling (ListEndpoints, Describe… in every
+region) would otherwise fill every first page with reads.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from apihistory.selectors import TRAIL_KEYSET, TrailFilters
 from core.forms import KeysetCursorField, UtcDateTimeField, set_choices
@@ -45,6 +51,38 @@ class EventNamesField(forms.MultipleChoiceField):
             raise forms.ValidationError("Choose at most 20 event names.")
 
 
+class DefaultOnCheckbox(forms.CheckboxInput):
+    """A checkbox ticked when the query does not mention it, so a bare URL (or a link that
+    names other filters only) gets the default, while unticking it is still heard: a hidden
+    `false` goes before the box, and a ticked box's `on`, sent after it, is the value read."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> bool:
+        if name not in data:
+            return True
+        return bool(super().value_from_datadict(data, files, name))
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        hidden = format_html('<input type="hidden" name="{}" value="false">', name)
+        return SafeString(hidden + super().render(name, value, attrs, renderer))
+
+
+def writes_only_field() -> forms.BooleanField:
+    return forms.BooleanField(required=False, label="Writes only", widget=DefaultOnCheckbox)
+
+
+def hide_portal_field() -> forms.BooleanField:
+    return forms.BooleanField(required=False, label="Hide the portal's own calls")
+
+
+class EndpointCallsForm(forms.Form):
+    """The endpoint's API calls tab: its writes by default, reads on request."""
+
+    writes = writes_only_field()
+    hide_portal = hide_portal_field()
+
+
 class TrailFilterForm(forms.Form):
     range = forms.ChoiceField(
         required=False, choices=[("", "any time"), *((k, k) for k in RANGES)], label="Last"
@@ -57,7 +95,8 @@ class TrailFilterForm(forms.Form):
     )
     endpoint = forms.CharField(required=False, max_length=63, label="Endpoint")
     failed = forms.BooleanField(required=False, label="Errors only")
-    writes = forms.BooleanField(required=False, label="Writes only")
+    writes = writes_only_field()
+    hide_portal = hide_portal_field()
     q = forms.CharField(required=False, max_length=200, label="Search")
     before = KeysetCursorField(keyset=TRAIL_KEYSET)
     after = KeysetCursorField(keyset=TRAIL_KEYSET)
@@ -93,5 +132,6 @@ class TrailFilterForm(forms.Form):
             endpoint=(data.get("endpoint") or "").strip(),
             errors_only=bool(data.get("failed")),
             writes_only=bool(data.get("writes")),
+            hide_portal=bool(data.get("hide_portal")),
             text=(data.get("q") or "").strip(),
         )

@@ -53,10 +53,10 @@ KNOWN_IDENTITY_TYPES = frozenset(
 UNKNOWN_IDENTITY = "Unknown"
 _READ_PREFIXES = ("Describe", "List", "Get", "Search", "Lookup", "BatchGet", "BatchDescribe")
 # requestParameters members naming a resource other than an endpoint or endpoint config,
-# in the order that best says what a call was about.
+# in the order that best says what a call was about (a batch job names its model too).
 _RESOURCE_MEMBERS = (
-    "modelName",
     "transformJobName",
+    "modelName",
     "monitoringScheduleName",
     "inferenceComponentName",
     "trainingJobName",

@@ -18,6 +18,7 @@ from django.db.models import Q, QuerySet
 
 from apihistory.links import TrailRow, rows_with_links
 from apihistory.models import IngestCursor, TrailEvent
+from apihistory.own_calls import own_calls, portal_principals
 from apihistory.search import matching_words, query_words
 from core.models import SyncKind, SyncStatus
 from core.paging import Keyset, Position
@@ -47,6 +48,7 @@ class TrailFilters:
     endpoint: str = ""
     errors_only: bool = False
     writes_only: bool = False
+    hide_portal: bool = False  # leave out the calls made as the portal's own principals
     text: str = ""
 
     @property
@@ -60,6 +62,7 @@ class TrailFilters:
                 self.endpoint,
                 self.errors_only,
                 self.writes_only,
+                self.hide_portal,
                 self.text,
             )
         )
@@ -88,7 +91,20 @@ def trail_events_filtered(*, filters: TrailFilters) -> QuerySet[TrailEvent]:
         qs = qs.exclude(error_code="")
     if filters.writes_only:
         qs = qs.filter(read_only=False)
+    if filters.hide_portal:
+        qs = without_own_calls(qs)
     return matching_words(qs, query_words(filters.text))
+
+
+def own_principal_labels() -> list[str]:
+    """The portal's own principals as the filter that hides their calls names them."""
+    return [principal.label for principal in portal_principals()]
+
+
+def without_own_calls(qs: QuerySet[TrailEvent]) -> QuerySet[TrailEvent]:
+    """The events not made as one of the portal's own principals (all, if none is known)."""
+    own = own_calls()
+    return qs if own is None else qs.exclude(own)
 
 
 def trail_events_page(
@@ -159,14 +175,8 @@ def trail_event_by_request(
     )
 
 
-def endpoint_change_events(
-    *,
-    endpoint: Endpoint,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    limit: int = 100,
-) -> list[TrailEvent]:
-    """The write calls that touched an endpoint or any config it has used, newest first.
+def endpoint_calls(*, endpoint: Endpoint) -> QuerySet[TrailEvent]:
+    """Every call, reads included, on an endpoint or any config it has used.
 
     An endpoint's configs are its current one plus every config a CreateEndpoint or
     UpdateEndpoint on it named, so a config edited before it was deployed shows too.
@@ -184,7 +194,18 @@ def endpoint_change_events(
     touched = Q(endpoint_name=endpoint.name)
     if configs:
         touched |= Q(endpoint_config_name__in=configs)
-    events = scope.filter(touched, read_only=False)
+    return scope.filter(touched)
+
+
+def endpoint_change_events(
+    *,
+    endpoint: Endpoint,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 100,
+) -> list[TrailEvent]:
+    """The write calls that touched an endpoint or any config it has used, newest first."""
+    events = endpoint_calls(endpoint=endpoint).filter(read_only=False)
     if start is not None:
         events = events.filter(event_time__gte=start)
     if end is not None:
@@ -192,9 +213,17 @@ def endpoint_change_events(
     return list(events.order_by("-event_time", "-id")[:limit])
 
 
-def endpoint_changes(*, endpoint: Endpoint, limit: int = 100) -> list[TrailRow]:
-    """The endpoint's API calls tab: its write calls, each with the portal action behind it."""
-    return rows_with_links(endpoint_change_events(endpoint=endpoint, limit=limit))
+def endpoint_changes(
+    *, endpoint: Endpoint, writes_only: bool = True, hide_portal: bool = False, limit: int = 100
+) -> list[TrailRow]:
+    """The endpoint's API calls tab, newest first, each call with the portal action behind
+    it: its writes unless reads are asked for too, the portal's own calls left out if asked."""
+    events = endpoint_calls(endpoint=endpoint)
+    if writes_only:
+        events = events.filter(read_only=False)
+    if hide_portal:
+        events = without_own_calls(events)
+    return rows_with_links(list(events.order_by("-event_time", "-id")[:limit]))
 
 
 def _distinct(column: str, limit: int) -> list[str]:

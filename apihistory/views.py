@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from apihistory import selectors
-from apihistory.forms import RANGES, TrailFilterForm
+from apihistory.forms import RANGES, EndpointCallsForm, TrailFilterForm
 from core.roles import Role, role_required
 from endpoints.selectors import endpoint_or_404
 
@@ -21,12 +21,11 @@ from endpoints.selectors import endpoint_or_404
 @require_GET
 @role_required(Role.VIEWER)
 def event_list(request: HttpRequest) -> HttpResponse:
-    form = TrailFilterForm(request.GET or None, event_names=selectors.known_event_names())
+    # Always bound: a bare URL is the default filters (writes only), not "no filters".
+    form = TrailFilterForm(request.GET, event_names=selectors.known_event_names())
     page: selectors.TrailPage | None = None
     filters = selectors.TrailFilters()
-    if not form.is_bound:
-        page = selectors.trail_events_page(filters=filters)
-    elif form.is_valid():
+    if form.is_valid():
         filters = form.filters()
         page = selectors.trail_events_page(
             filters=filters, before=form.cleaned_data["before"], after=form.cleaned_data["after"]
@@ -41,9 +40,10 @@ def event_list(request: HttpRequest) -> HttpResponse:
         "ranges": list(RANGES),
         "filter_query": query.urlencode(),
         "principals": selectors.known_principals(),
+        "own_principals": selectors.own_principal_labels(),
         "ingest_states": selectors.ingest_states(),
     }
-    status = 400 if form.is_bound and not form.is_valid() else 200
+    status = 200 if form.is_valid() else 400
     return render(request, "apihistory/event_list.html", context, status=status)
 
 
@@ -65,10 +65,30 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.VIEWER)
 def endpoint_changes(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = endpoint_or_404(pk)
+    form = EndpointCallsForm(request.GET)
+    form.is_valid()  # two checkboxes: every value reads as ticked or not
+    writes_only = bool(form.cleaned_data.get("writes"))
+    hide_portal = bool(form.cleaned_data.get("hide_portal"))
     context = {
         "endpoint": endpoint,
         "tab": "changes",
-        "rows": selectors.endpoint_changes(endpoint=endpoint),
+        "form": form,
+        "writes_only": writes_only,
+        "rows": selectors.endpoint_changes(
+            endpoint=endpoint, writes_only=writes_only, hide_portal=hide_portal
+        ),
+        "list_query": _list_query(endpoint=endpoint.name, writes=writes_only, hide=hide_portal),
+        "own_principals": selectors.own_principal_labels(),
         "ingest_states": selectors.ingest_states(),
     }
     return render(request, "apihistory/endpoint_changes.html", context)
+
+
+def _list_query(*, endpoint: str, writes: bool, hide: bool) -> str:
+    """The API history list's query for the same calls as the tab shows."""
+    query = QueryDict(mutable=True)
+    query["endpoint"] = endpoint
+    query["writes"] = "on" if writes else "false"
+    if hide:
+        query["hide_portal"] = "on"
+    return query.urlencode()

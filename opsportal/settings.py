@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import string
 from collections.abc import Callable
@@ -313,6 +314,22 @@ try:
     )
 except TargetConfigError as exc:
     raise ImproperlyConfigured(f"OPSPORTAL_TARGETS: {exc}") from None
+# The principals the portal's own AWS calls are recorded as (IAM user or role names, or
+# ARNs), so API history can hide them; each target's role counts too. The default is the
+# role the sandbox's demo key stands for.
+_PRINCIPAL = re.compile(
+    r"^(?:[\w+=,.@-]{1,128}|arn:aws[a-z-]*:(?:iam|sts)::\d{12}:[\w+=,.@/-]{1,512})$",
+    re.ASCII,
+)
+OPSPORTAL_AWS_PRINCIPALS = tuple(
+    p for p in re.split(r"[,\s]+", env.str("OPSPORTAL_AWS_PRINCIPALS", default="OpsPortal")) if p
+)
+for _principal in OPSPORTAL_AWS_PRINCIPALS:
+    if not _PRINCIPAL.match(_principal):
+        raise ImproperlyConfigured(
+            f"OPSPORTAL_AWS_PRINCIPALS: {_principal!r} is neither an IAM user or role name "
+            "nor an IAM or STS ARN."
+        )
 AWS_CONNECT_TIMEOUT = _int("OPSPORTAL_AWS_CONNECT_TIMEOUT", 3, minimum=1)
 AWS_READ_TIMEOUT = _int("OPSPORTAL_AWS_READ_TIMEOUT", 10, minimum=1)
 AWS_MAX_ATTEMPTS = _int("OPSPORTAL_AWS_MAX_ATTEMPTS", 3, minimum=1)

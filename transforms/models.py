@@ -1,12 +1,14 @@
 """Batch transform jobs: launched from the portal or synced from ListTransformJobs.
 
-A portal job gets its row (PENDING) before AWS knows it; its TransformJobName is derived
-from the row's id, so a redelivered create task asks for the same name and AWS's "already
-exists" answer proves the job was created.
+A portal job gets its row (PENDING) before AWS knows it, under the TransformJobName its
+launcher chose (checked unused in AWS first) or one derived from the row's id, so a
+redelivered create task asks for the same name and AWS's "already exists" answer proves
+the job was created.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import asdict, fields
 from typing import Any
@@ -34,9 +36,22 @@ class TransformSource(models.TextChoices):
     SYNCED = "synced"
 
 
+# SageMaker's TransformJobName: 1-63 letters, digits and hyphens, starting and ending with
+# a letter or digit.
+JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+JOB_NAME_RULE = "1 to 63 letters, digits and hyphens, beginning and ending with a letter or digit"
+
+
 def job_name_for(job_id: uuid.UUID) -> str:
-    """The deterministic TransformJobName of a portal job (≤63 characters)."""
+    """The generated TransformJobName of a portal job nobody named (≤63 characters)."""
     return f"opsportal-{job_id.hex[:20]}"
+
+
+def job_name_problem(name: str) -> str | None:
+    """What is wrong with a TransformJobName, or None when SageMaker accepts it."""
+    if len(name) <= 63 and JOB_NAME.fullmatch(name):
+        return None
+    return f"{name[:70]!r} is not a TransformJobName: use {JOB_NAME_RULE}."
 
 
 class TransformJob(models.Model):

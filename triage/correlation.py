@@ -4,10 +4,10 @@ CloudTrail says who called what; the portal knows why. A change request is match
 UpdateEndpointWeightsAndCapacities (traffic, capacity) or UpdateEndpoint (deploy, rollback)
 by the AWS request id the portal recorded when it sent the update, else (the call timed
 out but went through) by endpoint and time; a deploy's CreateEndpointConfig by the config
-name the portal derives from the request's id; a batch job
-to its CreateTransformJob and StopTransformJob by its name, which the portal derives from
-its own row. The linkers below are registered with the API history pages (TriageConfig),
-and the timeline uses the same pairing.
+name the portal derives from the request's id; a batch job to its CreateTransformJob and
+StopTransformJob by the TransformJobName they name (unique in an account and region, and
+checked unused before the portal launches under it). The linkers below are registered with
+the API history pages (TriageConfig), and the timeline uses the same pairing.
 """
 
 from __future__ import annotations
@@ -122,18 +122,31 @@ def _sent(proposal: ShiftProposal) -> datetime:
     return proposal.update_sent_at
 
 
+def transform_job_name(event: TrailEvent) -> str:
+    """The TransformJobName a create or stop named, read from its request: a create names
+    the model too, and rows stored before the job's name came first in `resource_name`
+    carry the model's name there."""
+    params = (event.record or {}).get("requestParameters")
+    name = params.get("transformJobName") if isinstance(params, dict) else None
+    return name if isinstance(name, str) and name else event.resource_name
+
+
 def transform_links(events: Sequence[TrailEvent]) -> dict[int, PortalLink]:
-    """Links for the calls that created or stopped a batch job the portal launched."""
-    calls = [e for e in events if e.event_name in TRANSFORM_EVENTS and e.resource_name]
+    """Links for the calls that created or stopped a batch job the portal launched (one
+    query a page at most); a job's name is unique in its account and region."""
+    calls = {e.pk: transform_job_name(e) for e in events if e.event_name in TRANSFORM_EVENTS}
+    calls = {pk: name for pk, name in calls.items() if name}
     if not calls:
         return {}
     jobs = {
         (job.account_id, job.region, job.name): job
-        for job in portal_jobs_named({e.resource_name for e in calls})
+        for job in portal_jobs_named(set(calls.values()))
     }
     links = {}
-    for event in calls:
-        job = jobs.get((event.account_id, event.region, event.resource_name))
+    for event in events:
+        if event.pk not in calls:
+            continue
+        job = jobs.get((event.account_id, event.region, calls[event.pk]))
         if job is not None:
             links[event.pk] = PortalLink(
                 "transform",

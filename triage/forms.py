@@ -21,18 +21,21 @@ class TakeOwnershipForm(forms.Form):
 
 class WhatChangedForm(forms.Form):
     """The two times to compare (`from`, `to`). Either may be left out: the defaults come
-    from `comparison_window` (now, and shortly before the current incident or a day ago)."""
+    from `comparison_window` (now, and shortly before the current incident or a day ago,
+    but not before the endpoint's recorded history begins)."""
 
     def __init__(
         self,
         *args: Any,
         now: datetime,
         incident_at: datetime | None,
+        history_start: datetime | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.now = now
         self.incident_at = incident_at
+        self.history_start = history_start
         self.window: ComparisonWindow | None = None
         # "from" is a Python keyword, so the fields are added here rather than declared.
         self.fields["from"] = UtcDateTimeField(required=False, label="From (UTC)")
@@ -48,6 +51,7 @@ class WhatChangedForm(forms.Form):
             end=data.get("to"),
             now=self.now,
             incident_at=self.incident_at,
+            history_start=self.history_start,
         )
         if window.start >= window.end:
             raise forms.ValidationError(

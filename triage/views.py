@@ -65,10 +65,12 @@ def what_changed(request: HttpRequest, pk: int) -> HttpResponse:
     """The endpoint's recorded state at two times and the differences, with the timeline
     of changes in between; bad times get the form back with a 400."""
     endpoint = endpoint_or_404(pk)
+    first_snapshot = endpoint_selectors.endpoint_first_snapshot(endpoint=endpoint)
     form = WhatChangedForm(
         request.GET,
         now=timezone.now(),
         incident_at=incident_started_at(endpoint=endpoint),
+        history_start=first_snapshot.observed_at if first_snapshot else None,
     )
     context: dict = {"endpoint": endpoint, "form": form, "tab": "what_changed"}
     if not form.is_valid() or form.window is None:
@@ -97,14 +99,15 @@ def what_changed(request: HttpRequest, pk: int) -> HttpResponse:
         timeline=endpoint_selectors.endpoint_timeline(
             endpoint=endpoint, start=window.start, end=window.end
         ),
-        first_snapshot=endpoint_selectors.endpoint_first_snapshot(endpoint=endpoint),
+        first_snapshot=first_snapshot,
         markdown=diff.markdown(
             heading=(
                 f"**{markdown_text(endpoint.name)}** ({endpoint.account_id}/{endpoint.region}): "
                 "what changed "
                 f"between {window.start:%Y-%m-%d %H:%M:%S} and {window.end:%Y-%m-%d %H:%M:%S} UTC"
             )
-        ),
+        )
+        + (f"\n{window.history_note}\n" if window.history_note else ""),
     )
     return render(request, "triage/what_changed.html", context)
 

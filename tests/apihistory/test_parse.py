@@ -194,6 +194,7 @@ def test_search_text_is_lower_case_words_of_the_record():
         ({"endpointConfigName": "cfg-1", "endpointName": "ep-1"}, None, ("ep-1", "cfg-1", "")),
         ({"modelName": "m-1"}, None, ("", "", "m-1")),
         ({"transformJobName": "tj-1"}, None, ("", "", "tj-1")),
+        ({"modelName": "m-1", "transformJobName": "tj-1"}, None, ("", "", "tj-1")),
         ({"monitoringScheduleName": "ms-1", "endpointName": "ep"}, None, ("ep", "", "ms-1")),
         (
             {"resourceArn": "arn:aws:sagemaker:eu-west-1:123456789012:endpoint/tagged"},

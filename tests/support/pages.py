@@ -26,10 +26,10 @@ GET_PAGES = {
     "apihistory:list": (
         {},
         ["range", "start", "end", "event", "principal", "endpoint", "failed", "writes", "q"]
-        + ["before", "after"],
+        + ["hide_portal", "before", "after"],
     ),
     "apihistory:detail": ({"pk": "trail_event"}, []),
-    "apihistory:endpoint_changes": ({"pk": "endpoint"}, []),
+    "apihistory:endpoint_changes": ({"pk": "endpoint"}, ["writes", "hide_portal"]),
     "audit:list": (
         {},
         ["actor", "action", "outcome", "target", "date_from", "date_to", "before", "after"],
@@ -76,6 +76,8 @@ POST_FORMS = {
             "join_source",
             "kms_key_id",
             "environment",
+            "name",
+            "overwrite_output",
         ],
     ),
     "triage:take": ({"pk": "endpoint"}, ["note"]),

@@ -13,6 +13,7 @@ from transforms.services.follow import transform_job_poll, transform_job_stop
 from transforms.services.launch import transform_job_create, transform_job_launch
 from transforms.services.launch_spec import TransformLaunch
 from transforms.services.preflight import (
+    OVERWRITE_LABEL,
     quota_message,
     quota_message_from_aws,
     transform_job_preflight,
@@ -20,6 +21,7 @@ from transforms.services.preflight import (
 from transforms.services.sync import transform_jobs_sweep, transform_jobs_sync
 
 __all__ = [
+    "OVERWRITE_LABEL",
     "TransformLaunch",
     "quota_message",
     "quota_message_from_aws",

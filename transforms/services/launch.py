@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -16,7 +16,7 @@ from core.aws.errors import AccessDenied, AwsError, Conflict, NotFound, QuotaExc
 from core.aws.types import TransformJobRequest
 from core.errors import Invalid
 from core.queue import enqueue_on_commit
-from core.targets import target_by_name
+from core.targets import Target, target_by_name
 from transforms import policy, tasks
 from transforms.models import TransformJob, TransformSource, TransformStatus, job_name_for
 from transforms.services.launch_spec import TransformLaunch
@@ -46,6 +46,19 @@ def transform_job_launch(
     errors = transform_job_preflight(launch=launch)
     if errors:
         raise Invalid(errors=errors)
+    try:
+        return _saved(launch=launch, target=target, actor=actor, request=request)
+    except IntegrityError:
+        # Someone launched under the same name since the pre-flight looked.
+        raise Invalid(
+            errors={"name": [f"A job named {launch.name} already exists in {launch.region}."]}
+        ) from None
+
+
+def _saved(
+    *, launch: TransformLaunch, target: Target, actor: Any, request: HttpRequest | None
+) -> TransformJob:
+    """The job's row, PENDING, with its audit entry and the create enqueued on commit."""
     now = timezone.now()
     with transaction.atomic():
         job = TransformJob(
@@ -58,14 +71,19 @@ def transform_job_launch(
             launched_at=now,
             **TransformJob.spec_columns(launch.spec),
         )
-        job.name = job_name_for(job.id)
+        job.name = launch.name or job_name_for(job.id)
         record_status(job, TransformStatus.PENDING, now, "saved by the portal")
         job.save()
         audit_record(
             actor=actor,
             action="transform.launch",
             target=job_target(job),
-            after={"name": job.name, **parameters(job)},
+            after={
+                "name": job.name,
+                **parameters(job),
+                # Said only when the launcher went on past the non-empty-output warning.
+                **({"overwrite_output": True} if launch.overwrite_output else {}),
+            },
             request=request,
         )
         enqueue_on_commit(tasks.transform_job_create, str(job.id))
@@ -80,9 +98,9 @@ def transform_job_create(*, job_id: str) -> str:
     """The create task's body: idempotent under redelivery and the sweeper.
 
     Only a PENDING job is created, and AWS is asked with no row locked. "Already exists"
-    for its deterministic name means an earlier delivery created it, which counts as
-    success (the next poll fills in the ARN). Transport failures and throttling leave it
-    PENDING for the sweeper.
+    for its name (fixed at launch, and checked unused in AWS by the pre-flight) means an
+    earlier delivery created it, which counts as success (the next poll fills in the ARN).
+    Transport failures and throttling leave it PENDING for the sweeper.
     """
     job = TransformJob.objects.filter(pk=job_id).first()
     if job is None:

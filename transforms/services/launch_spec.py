@@ -14,3 +14,7 @@ class TransformLaunch:
     target: str
     region: str
     spec: TransformSpec
+    name: str = ""  # the TransformJobName; "" for one generated from the job's id
+    # The launcher saw the pre-flight warning that the output prefix already holds objects
+    # (same-named `.out` files from an earlier job would be overwritten) and went on.
+    overwrite_output: bool = False

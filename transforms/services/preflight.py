@@ -19,7 +19,12 @@ from core.aws import transform as aws_transform
 from core.aws.errors import AccessDenied, AwsError, NotFound
 from core.targets import Target, target_by_name
 from dataprocessing.jsonpath import jsonpath_problem
-from transforms.models import TERMINAL_STATUSES, TransformJob, TransformStatus
+from transforms.models import (
+    TERMINAL_STATUSES,
+    TransformJob,
+    TransformStatus,
+    job_name_problem,
+)
 from transforms.services.launch_spec import TransformLaunch
 
 logger = logging.getLogger(__name__)
@@ -28,6 +33,7 @@ MAX_PAYLOAD_PRODUCT = 100  # MaxConcurrentTransforms × MaxPayloadInMB, SageMake
 MAX_PAYLOAD_MB = 100
 MAX_ENVIRONMENT = 16
 MAX_ENVIRONMENT_VALUE = 10_240
+OVERWRITE_LABEL = "Write into an output prefix that already holds objects"
 _ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,1023}")
 _AWS_QUOTA = re.compile(
     r"service limit '(?P<name>[^']+)' is (?P<limit>[\d.]+) Instances, with current "
@@ -114,6 +120,20 @@ def environment(launch: TransformLaunch, target: Target) -> Iterator[Problem]:
             )
 
 
+def job_name(launch: TransformLaunch, target: Target) -> Iterator[Problem]:
+    """SageMaker's TransformJobName rules, and no job of the portal's under the name: the
+    name is how the create task, the poll and API history find the job again."""
+    if not launch.name:
+        return
+    problem = job_name_problem(launch.name)
+    if problem:
+        yield "name", problem
+    elif TransformJob.objects.filter(
+        account_id=target.account_id, region=launch.region, name=launch.name
+    ).exists():
+        yield "name", f"A job named {launch.name} already exists in {launch.region}."
+
+
 def s3_uris(launch: TransformLaunch, target: Target) -> Iterator[Problem]:
     for name, uri in (
         ("input_uri", launch.spec.input_uri),
@@ -148,12 +168,41 @@ def input_exists(launch: TransformLaunch, target: Target) -> Iterator[Problem]:
         yield "input_uri", f"No object or prefix with objects at {source}."
 
 
-def output_bucket_exists(launch: TransformLaunch, target: Target) -> Iterator[Problem]:
+def output_prefix(launch: TransformLaunch, target: Target) -> Iterator[Problem]:
+    """The output bucket exists, and the prefix is empty unless the launcher has seen that
+    it is not: each input's `.out` lands under the prefix by the input's name, so a second
+    job into the same prefix overwrites the first one's output (one ListObjectsV2, MaxKeys=1)."""
     destination = _location(launch.spec.output_path)
-    if destination is not None and not aws_s3.bucket_exists(
-        target=target, region=launch.region, bucket=destination.bucket
-    ):
+    if destination is None:
+        return
+    prefix = destination.key.rstrip("/") + "/" if destination.key.strip("/") else ""
+    try:
+        holds_objects = aws_s3.prefix_has_objects(
+            target=target, region=launch.region, bucket=destination.bucket, prefix=prefix
+        )
+    except NotFound:
         yield "output_path", f"Bucket {destination.bucket!r} does not exist in {launch.region}."
+        return
+    if holds_objects and not launch.overwrite_output:
+        # Said on the box that lets the launcher go on, which the form shows from then on.
+        yield (
+            "overwrite_output",
+            f"s3://{destination.bucket}/{prefix} already holds objects: this job's output "
+            "would overwrite same-named files from an earlier job. Choose a new output "
+            "prefix, or tick the box to write there anyway.",
+        )
+
+
+def job_name_unused(launch: TransformLaunch, target: Target) -> Iterator[Problem]:
+    """No job of that name in AWS either: the create task would take AWS's "already exists"
+    for its own earlier delivery and follow someone else's job."""
+    if not launch.name or job_name_problem(launch.name):
+        return
+    try:
+        aws_transform.describe_transform_job(target=target, region=launch.region, name=launch.name)
+    except NotFound:
+        return
+    yield "name", f"A job named {launch.name} already exists in {launch.region} (in SageMaker)."
 
 
 def model_exists(launch: TransformLaunch, target: Target) -> Iterator[Problem]:
@@ -226,9 +275,10 @@ LOCAL_CHECKS: tuple[Check, ...] = (
     concurrency,
     filters,
     environment,
+    job_name,
     s3_uris,
 )
-AWS_CHECKS: tuple[Check, ...] = (input_exists, output_bucket_exists, model_exists)
+AWS_CHECKS: tuple[Check, ...] = (input_exists, output_prefix, model_exists, job_name_unused)
 # Only once everything else has passed: it lists (and may describe) the running jobs.
 FINAL_CHECKS: tuple[Check, ...] = (instance_quota,)
 
