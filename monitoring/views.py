@@ -36,7 +36,7 @@ def endpoint_metrics(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "ranges": list(RANGES),
         "query": request.GET.urlencode() or "range=3h",
-        "alarms": selectors.endpoint_alarms(endpoint=endpoint),
+        "alarm_rows": selectors.alarm_conditions(selectors.endpoint_alarms(endpoint=endpoint)),
         "alarm_status": selectors.alarm_sync_status(endpoint=endpoint),
         "tab": "metrics",
     }
@@ -59,13 +59,22 @@ def endpoint_metrics_panel(request: HttpRequest, pk: int) -> HttpResponse:
     refresh.pop("failed", None)
     if failures:
         refresh["failed"] = str(failures)
+    # Thresholds and change marks come from the database on every refresh, not from the
+    # cached panel: an alarm edited or a deploy made a minute ago shows at once.
+    thresholds = selectors.chart_thresholds(
+        endpoint=endpoint, charts=panel.charts, period=panel.period
+    )
+    charts = [{**chart, "thresholds": thresholds.get(chart["id"], [])} for chart in panel.charts]
+    marks = selectors.change_marks(endpoint=endpoint, start=panel.range.start, end=panel.range.end)
     # Chart data travels in a data attribute: htmx drops <script> blocks from swapped
     # content (allowScriptTags is off), and the attribute is escaped like any other.
     context = {
         "form": form,
         "panel": panel,
         "endpoint": endpoint,
-        "charts_json": json.dumps(panel.charts, separators=(",", ":")),
+        "charts": charts,
+        "charts_json": json.dumps(charts, separators=(",", ":")),
+        "marks_json": json.dumps(marks, separators=(",", ":")),
         "refresh_query": refresh.urlencode(),
         "refresh_seconds": refresh_seconds(failures=failures),
     }

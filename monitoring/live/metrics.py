@@ -22,6 +22,8 @@ from core.aws import cloudwatch as aws_cloudwatch
 from core.aws.errors import AwsError
 from core.aws.types import MetricQuery, MetricSeries
 from core.targets import target_by_name
+from monitoring.live.chart_specs import CHARTS, SUMMARY, TOTALS
+from monitoring.live.grid import on_grid, period_grid, with_requests
 
 if TYPE_CHECKING:
     from endpoints.models import Endpoint
@@ -38,8 +40,6 @@ MAX_POINTS = 360  # per series: enough for a chart, few enough to draw fast
 REFRESH_SECONDS = 60
 MAX_REFRESH_SECONDS = 900
 LAST_GOOD_SECONDS = 7 * 86400
-SAGEMAKER = "AWS/SageMaker"
-INSTANCE = "/aws/sagemaker/Endpoints"
 
 
 @dataclass(frozen=True)
@@ -83,95 +83,24 @@ def choose_period(*, start: datetime, end: datetime, now: datetime | None = None
     return math.ceil(period / 86400) * 86400
 
 
-@dataclass(frozen=True)
-class Line:
-    """One metric of one variant on a chart; `scale` converts CloudWatch's unit."""
-
-    key: str
-    namespace: str
-    metric: str
-    stat: str
-    scale: float = 1.0
-    dash: str = "solid"
-    suffix: str = ""
-
-
-@dataclass(frozen=True)
-class Chart:
-    id: str
-    title: str
-    unit: str
-    lines: tuple[Line, ...]
-
-
-CHARTS: tuple[Chart, ...] = (
-    Chart(
-        "invocations", "Invocations", "requests", (Line("inv", SAGEMAKER, "Invocations", "Sum"),)
-    ),
-    Chart(
-        "errors4xx",
-        "4XX error rate",
-        "%",
-        (Line("e4", SAGEMAKER, "Invocation4XXErrors", "Average", scale=100),),
-    ),
-    Chart(
-        "errors5xx",
-        "5XX error rate",
-        "%",
-        (Line("e5", SAGEMAKER, "Invocation5XXErrors", "Average", scale=100),),
-    ),
-    Chart(
-        "latency",
-        "ModelLatency",
-        "ms",
-        (
-            Line("lavg", SAGEMAKER, "ModelLatency", "Average", 1e-3, "dot", " avg"),
-            Line("l50", SAGEMAKER, "ModelLatency", "p50", 1e-3, "dash", " p50"),
-            Line("l90", SAGEMAKER, "ModelLatency", "p90", 1e-3, "dashdot", " p90"),
-            Line("l99", SAGEMAKER, "ModelLatency", "p99", 1e-3, "solid", " p99"),
-        ),
-    ),
-    Chart(
-        "overhead",
-        "OverheadLatency",
-        "ms",
-        (Line("oavg", SAGEMAKER, "OverheadLatency", "Average", 1e-3),),
-    ),
-    Chart(
-        "perinstance",
-        "InvocationsPerInstance",
-        "requests",
-        (Line("ipi", SAGEMAKER, "InvocationsPerInstance", "Sum"),),
-    ),
-    Chart("cpu", "CPU utilization", "%", (Line("cpu", INSTANCE, "CPUUtilization", "Average"),)),
-    Chart(
-        "memory",
-        "Memory utilization",
-        "%",
-        (Line("mem", INSTANCE, "MemoryUtilization", "Average"),),
-    ),
-)
-# Totals over the range for the comparison table (not charted).
-TOTALS: tuple[Line, ...] = (
-    Line("t4", SAGEMAKER, "Invocation4XXErrors", "Sum"),
-    Line("t5", SAGEMAKER, "Invocation5XXErrors", "Sum"),
-)
-SUMMARY: tuple[Line, ...] = (
-    Line("s50", SAGEMAKER, "ModelLatency", "p50", 1e-3),
-    Line("s99", SAGEMAKER, "ModelLatency", "p99", 1e-3),
-)
-
-
 def panel_queries(
-    *, endpoint_name: str, variant_names: list[str], period: int, range_seconds: int
+    *,
+    endpoint_name: str,
+    variant_names: list[str],
+    period: int,
+    range_seconds: int,
+    serverless: Collection[str] = (),
 ) -> list[MetricQuery]:
     """Every query of the panel: charts and totals per period, latency percentiles over
-    the whole range (its own period) for the comparison table."""
+    the whole range (its own period) for the comparison table. A variant in `serverless`
+    is not asked for instance metrics it never publishes, and only it is asked for
+    ModelSetupTime."""
     whole = math.ceil(range_seconds / 60) * 60
     queries = []
     for index, variant in enumerate(variant_names):
         dims = (("EndpointName", endpoint_name), ("VariantName", variant))
-        lines = [line for chart in CHARTS for line in chart.lines] + list(TOTALS)
+        charts = [c for c in CHARTS if c.emitted_by(serverless=variant in serverless)]
+        lines = [line for chart in charts for line in chart.lines] + list(TOTALS)
         for line in lines:
             queries.append(
                 MetricQuery(
@@ -249,6 +178,7 @@ def metrics_panel(*, endpoint: Endpoint, time_range: TimeRange) -> Panel:
                 variant_names=[v.name for v in variants],
                 period=period,
                 range_seconds=time_range.seconds,
+                serverless={v.name for v in variants if v.serverless},
             ),
             start=time_range.start,
             end=time_range.end,
@@ -279,25 +209,63 @@ def metrics_panel(*, endpoint: Endpoint, time_range: TimeRange) -> Panel:
 def _build_panel(
     *, time_range: TimeRange, period: int, variants: list[Any], series: list[MetricSeries]
 ) -> Panel:
+    """The charts of the variants that publish them (a chart no variant publishes is left
+    out: serverless variants have no CPU, instance-based ones no ModelSetupTime), each
+    series on the range's period grid with nulls where CloudWatch had no data. A chart
+    with no value at all is marked `empty`, so the page says so instead of drawing axes
+    around nothing."""
     by_id = {s.id: s for s in series}
+    grid = period_grid(
+        start=time_range.start, end=time_range.end, period=period, now=timezone.now()
+    )
     charts = []
     for chart in CHARTS:
         traces = []
-        for index, variant in enumerate(variants):
+        emitting = [
+            (index, v)
+            for index, v in enumerate(variants)
+            if chart.emitted_by(serverless=bool(v.serverless))
+        ]
+        if not emitting and (variants or chart.emitters != "all"):
+            continue
+        for index, variant in emitting:
             for line in chart.lines:
                 data = by_id.get(f"v{index}_{line.key}")
                 if data is None:
                     continue
+                shown = None
+                if line.per:
+                    counts = by_id.get(f"v{index}_{line.per}")
+                    shown = (
+                        with_requests(timestamps=counts.timestamps, values=counts.values)
+                        if counts
+                        else set()
+                    )
+                x, y = on_grid(
+                    grid=grid,
+                    timestamps=data.timestamps,
+                    values=data.values,
+                    scale=line.scale,
+                    shown=shown,
+                )
                 traces.append(
                     {
                         "name": f"{variant.name}{line.suffix}",
                         "variant": variant.name,
-                        "x": [t.isoformat() for t in data.timestamps],
-                        "y": [round(v * line.scale, 3) for v in data.values],
+                        "x": x,
+                        "y": y,
                         "dash": line.dash,
                     }
                 )
-        charts.append({"id": chart.id, "title": chart.title, "unit": chart.unit, "traces": traces})
+        charts.append(
+            {
+                "id": chart.id,
+                "title": chart.title,
+                "unit": chart.unit,
+                "traces": traces,
+                "empty": not any(v is not None for t in traces for v in t["y"]),
+            }
+        )
     notes = sorted({f"{s.label}: {s.status}" for s in series if s.status != "Complete"})
     return Panel(
         range=time_range,
@@ -380,7 +348,8 @@ def error_latency_series(
 ) -> list[dict[str, Any]]:
     """The 5XX and 4XX rate and p99 latency lines of the panel (of `variants` only, when
     given), as the timeline charts draw them: taken from the cached metrics panel, so one
-    GetMetricData serves the Metrics tab, the timeline and a plan's chart."""
+    GetMetricData serves the Metrics tab, the timeline and a plan's chart, and their
+    periods without data (or, for a rate, without requests) are the same nulls there."""
     series = []
     for chart in panel.charts:
         line = _ERROR_LATENCY_LINES.get(chart["id"])

@@ -9,6 +9,7 @@ from monitoring.selectors.alarms import (
     firing_alarms,
     incident_started_at,
 )
+from monitoring.selectors.chart_marks import alarm_conditions, change_marks, chart_thresholds
 from monitoring.selectors.model_monitor import (
     TABLE_LIMIT,
     TIMELINE_LIMIT,
@@ -36,7 +37,10 @@ __all__ = [
     "EndpointInAlarm",
     "EndpointViolations",
     "FeatureHistory",
+    "alarm_conditions",
     "alarm_sync_status",
+    "change_marks",
+    "chart_thresholds",
     "check_run_for_endpoint",
     "default_execution",
     "endpoint_alarms",

@@ -28,11 +28,91 @@
     return list.indexOf(name);
   }
 
-  // The Metrics tab: one chart per metric, one line per variant.
+  // Data with holes stays holed: a null y is a period without data, drawn as a gap and
+  // never bridged (a line from 0 % before a silence to 18 % after it reads as a climb that
+  // never happened). A point with no neighbour would vanish in a line, so it gets a dot.
+  function hasPoints(traces) {
+    return traces.some(function (t) {
+      return (t.y || []).some(function (v) { return v !== null && v !== undefined; });
+    });
+  }
+  function loneDots(y, size) {
+    return y.map(function (v, i) {
+      var before = i > 0 ? y[i - 1] : null, after = i < y.length - 1 ? y[i + 1] : null;
+      return v !== null && before === null && after === null ? size : 0;
+    });
+  }
+  function gapped(trace, dotSize) {
+    trace.connectgaps = false;
+    if (trace.mode === "lines") {
+      trace.mode = "lines+markers";
+      trace.marker = { size: loneDots(trace.y, dotSize || 5), color: trace.line && trace.line.color };
+    }
+    return trace;
+  }
+  // Never axes around nothing (plotly's empty date axis reads January to November 2000).
+  function showEmpty(el) {
+    if (el.data) { Plotly.purge(el); }
+    el.textContent = "";
+    var note = document.createElement("p");
+    note.className = "muted chart-empty-note";
+    note.textContent = "No data in this window";
+    el.appendChild(note);
+    el.setAttribute("data-empty", "1");
+  }
+
+  // Alarm thresholds as dashed horizontal lines, named; in ALARM they take the bad colour,
+  // auto scaling's own (which fire to scale, not because anything is wrong) a quiet one.
+  function thresholdShapes(thresholds) {
+    return (thresholds || []).map(function (t) {
+      var colour = severityColor(t.state === "ALARM" ? "bad" : (t.scaling ? "info" : "warn"));
+      return {
+        type: "line", xref: "paper", x0: 0, x1: 1, yref: "y", y0: t.value, y1: t.value,
+        line: { color: colour, width: 1.5, dash: "dash" },
+        label: { text: label(t.label), textposition: "end", yanchor: "top", font: { size: 10, color: colour } }
+      };
+    });
+  }
+  // Deploys, traffic shifts and scaling as dotted vertical lines; hovering the words at the
+  // top of a line says what changed. Changes seen in the same state share one line, and
+  // neighbouring lines' words alternate in height so they do not print over each other.
+  var MARK_SEVERITY = { deploy: "warn", traffic: "info", scaling: "ok" };
+  function groupMarks(marks) {
+    var groups = [];
+    (marks || []).forEach(function (m) {
+      var last = groups[groups.length - 1];
+      if (last && last.time === m.time) {
+        last.labels.push(m.label);
+        last.details.push(m.detail);
+      } else {
+        groups.push({ time: m.time, kind: m.kind, labels: [m.label], details: [m.detail] });
+      }
+    });
+    return groups;
+  }
+  function markColour(group) { return severityColor(MARK_SEVERITY[group.kind] || "info"); }
+  function markShapes(groups) {
+    return groups.map(function (g) {
+      return { type: "line", xref: "x", yref: "paper", x0: g.time, x1: g.time, y0: 0, y1: 1,
+               line: { color: markColour(g), width: 1, dash: "dot" } };
+    });
+  }
+  function markAnnotations(groups) {
+    return groups.map(function (g, i) {
+      return { x: g.time, xref: "x", yref: "paper", y: i % 2 ? 0.9 : 1, yanchor: "top", xanchor: "left",
+               showarrow: false, text: label(g.labels.join(", ")),
+               hovertext: g.details.map(label).join("<br>"),
+               font: { size: 10, color: markColour(g) } };
+    });
+  }
+
+  // The Metrics tab: one chart per metric, one line per variant, alarm thresholds and
+  // change marks over them.
   function metricsPanel(root) {
     var data = root.querySelector ? root.querySelector("#metrics-data") : null;
     if (!data) { return; }
     var charts = JSON.parse(data.getAttribute("data-charts"));
+    var marks = groupMarks(JSON.parse(data.getAttribute("data-marks") || "[]"));
     var variants = [];
     charts.forEach(function (chart) {
       chart.traces.forEach(function (t) { variantIndex(variants, t.variant); });
@@ -40,19 +120,22 @@
     charts.forEach(function (chart) {
       var el = document.getElementById("chart-" + chart.id);
       if (!el) { return; }
+      if (!hasPoints(chart.traces)) { showEmpty(el); return; }
       var traces = chart.traces.map(function (t) {
-        return {
+        return gapped({
           type: "scatter", mode: "lines", name: label(t.name), x: t.x, y: t.y,
           line: { dash: t.dash, width: 2, color: series(variantIndex(variants, t.variant)) },
           hovertemplate: "%{y:.3~f} " + chart.unit + "<extra>" + label(t.name) + "</extra>"
-        };
+        });
       });
       Plotly.react(el, traces, {
         title: { text: label(chart.title) + " (" + chart.unit + ")", font: { size: 14 } },
         height: 270, margin: { l: 55, r: 15, t: 40, b: 40 },
         hovermode: "x unified", showlegend: true,
         legend: { orientation: "h", y: -0.2 },
-        xaxis: { type: "date" }, yaxis: { rangemode: "tozero", title: { text: chart.unit } }
+        xaxis: { type: "date" }, yaxis: { rangemode: "tozero", title: { text: chart.unit } },
+        shapes: thresholdShapes(chart.thresholds).concat(markShapes(marks)),
+        annotations: markAnnotations(marks)
       }, CONFIG);
     });
   }
@@ -79,7 +162,7 @@
       var traces = chart.traces.map(function (t, i) {
         return {
           type: "scatter", mode: "lines+markers", name: label(t.name), x: t.x, y: t.y,
-          line: { width: 1.5, color: series(i) },
+          connectgaps: false, line: { width: 1.5, color: series(i) },
           hovertemplate: "%{y:.3f}<extra>" + label(t.name) + "</extra>"
         };
       });
@@ -107,7 +190,9 @@
     root.querySelectorAll(".mm-data").forEach(function (data) {
       JSON.parse(data.getAttribute("data-charts")).forEach(function (chart) {
         var el = document.getElementById("mm-chart-" + chart.id);
-        if (el && MONITORING[chart.kind]) { MONITORING[chart.kind](el, chart); }
+        if (!el || !MONITORING[chart.kind]) { return; }
+        var empty = chart.kind === "bars" ? !(chart.x || []).length : !hasPoints(chart.traces || []);
+        if (empty) { showEmpty(el); } else { MONITORING[chart.kind](el, chart); }
       });
     });
   }
@@ -121,15 +206,16 @@
     if (!el || el.getAttribute("data-drawn")) { return; }
     var lines = JSON.parse(el.getAttribute("data-series"));
     var markers = JSON.parse(el.getAttribute("data-markers"));
+    if (!hasPoints(lines) && !markers.length) { showEmpty(el); el.setAttribute("data-drawn", "1"); return; }
     var variants = [];
     var traces = lines.map(function (s) {
-      return {
+      return gapped({
         type: "scatter", mode: "lines", name: label(s.name), x: s.x, y: s.y,
         yaxis: s.axis === "y2" ? "y2" : "y",
         line: { width: 2, dash: s.axis === "y2" ? "dot" : (s.name.indexOf("4XX") >= 0 ? "dash" : "solid"),
                 color: series(variantIndex(variants, s.variant)) },
         hovertemplate: "%{y:.3~f}" + (s.axis === "y2" ? " ms" : " %") + "<extra>" + label(s.name) + "</extra>"
-      };
+      });
     });
     traces.push({
       type: "scatter", mode: "markers", name: "events", yaxis: "y3",
@@ -167,11 +253,12 @@
     if (!el || el.getAttribute("data-drawn")) { return; }
     var lines = JSON.parse(el.getAttribute("data-series"));
     var marks = JSON.parse(el.getAttribute("data-boundaries"));
+    if (!hasPoints(lines) && !marks.length) { showEmpty(el); el.setAttribute("data-drawn", "1"); return; }
     var variants = [];
     var traces = lines.map(function (s) {
       return {
         type: "scatter", mode: "lines+markers", name: label(s.name), x: s.x, y: s.y,
-        yaxis: s.axis === "y2" ? "y2" : "y", marker: { size: 4 },
+        yaxis: s.axis === "y2" ? "y2" : "y", marker: { size: 4 }, connectgaps: false,
         line: { width: 2, dash: s.axis === "y2" ? "dot" : (s.name.indexOf("4XX") >= 0 ? "dash" : "solid"),
                 color: series(variantIndex(variants, s.variant)) },
         hovertemplate: "%{y:.3~f}" + (s.axis === "y2" ? " ms" : " %") + "<extra>" + label(s.name) + "</extra>"
