@@ -11,6 +11,7 @@ class MonitoringConfig(AppConfig):
         register_tab(
             EndpointTab("metrics", "Metrics & alarms", "monitoring:endpoint_metrics", order=20)
         )
+        register_tab(EndpointTab("logs", "Logs", "monitoring:endpoint_logs", order=25))
         register_tab(
             EndpointTab("monitoring", "Monitoring", "monitoring:endpoint_monitoring", order=30)
         )

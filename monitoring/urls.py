@@ -1,8 +1,8 @@
-"""The Metrics and Monitoring tabs of an endpoint, and what they load."""
+"""The Metrics, Logs and Monitoring tabs of an endpoint, and what they load."""
 
 from django.urls import path
 
-from monitoring import views
+from monitoring import logs_views, views
 
 app_name = "monitoring"
 
@@ -12,6 +12,12 @@ urlpatterns = [
         "endpoints/<int:pk>/metrics/panel",
         views.endpoint_metrics_panel,
         name="endpoint_metrics_panel",
+    ),
+    path("endpoints/<int:pk>/logs", logs_views.endpoint_logs, name="endpoint_logs"),
+    path(
+        "endpoints/<int:pk>/logs/lines",
+        logs_views.endpoint_logs_lines,
+        name="endpoint_logs_lines",
     ),
     path("endpoints/<int:pk>/monitoring", views.endpoint_monitoring, name="endpoint_monitoring"),
     path(

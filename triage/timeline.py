@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from django.urls import reverse
 
@@ -42,6 +43,7 @@ class Marker:
     who: str = ""
     url: str = ""
     severity: str = "info"  # info | warn | bad | ok
+    logs_url: str = ""  # the containers' logs around the moment, for what went wrong
 
     def as_chart_point(self) -> dict[str, str]:
         return {
@@ -64,6 +66,19 @@ def _parse_time(value: str) -> datetime | None:
         return None
 
 
+def logs_around(endpoint: Endpoint, when: datetime) -> str:
+    """The Logs tab over the minutes before `when` and its own: an alarm goes to ALARM
+    after the bad minutes it judged, so their lines come first."""
+    moment = when.astimezone(UTC) if when.tzinfo else when
+    minute = moment.replace(second=0, microsecond=0)
+    window = {
+        "range": "custom",
+        "start": f"{minute - timedelta(minutes=5):%Y-%m-%dT%H:%M}",
+        "end": f"{minute + timedelta(minutes=1):%Y-%m-%dT%H:%M}",
+    }
+    return f"{reverse('monitoring:endpoint_logs', args=[endpoint.pk])}?{urlencode(window)}"
+
+
 def alarm_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Marker]:
     """State changes of the endpoint's CloudWatch alarms (from their synced history)."""
     markers = []
@@ -82,6 +97,7 @@ def alarm_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Ma
                     detail=alarm.reason if to_alarm else "",
                     url=reverse("monitoring:endpoint_metrics", args=[endpoint.pk]),
                     severity="bad" if to_alarm else "ok" if "to OK" in summary else "warn",
+                    logs_url=logs_around(endpoint, when) if to_alarm else "",
                 )
             )
     return markers

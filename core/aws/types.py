@@ -408,3 +408,23 @@ class ProcessingJobDescription:
     failure_reason: str
     exit_message: str
     output_uris: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LogEvent:
+    """One CloudWatch Logs event, as FilterLogEvents returns it."""
+
+    time: datetime
+    timestamp_ms: int
+    stream: str
+    message: str
+    event_id: str
+
+
+@dataclass(frozen=True)
+class LogEventsPage:
+    """One FilterLogEvents answer: its events oldest first, and the token for the rest
+    (a page may be short, even empty, and still have more to come)."""
+
+    events: tuple[LogEvent, ...]
+    next_token: str | None

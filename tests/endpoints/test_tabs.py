@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 TABS = [
     ("detail", "Configuration", "endpoints:detail"),
     ("metrics", "Metrics &amp; alarms", "monitoring:endpoint_metrics"),
+    ("logs", "Logs", "monitoring:endpoint_logs"),
     ("monitoring", "Monitoring", "monitoring:endpoint_monitoring"),
     ("traffic", "Traffic", "shifts:endpoint"),
     ("change_requests", "Change requests", "shifts:changes"),

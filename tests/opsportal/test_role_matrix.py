@@ -56,6 +56,8 @@ MATRIX: dict[str, Rule] = {
     "apihistory:detail": Rule("Viewer", kwargs={"pk": "trail_event"}),
     "monitoring:endpoint_metrics": Rule("Viewer", kwargs={"pk": "endpoint"}),
     "monitoring:endpoint_metrics_panel": Rule("Viewer", kwargs={"pk": "endpoint"}),
+    "monitoring:endpoint_logs": Rule("Viewer", kwargs={"pk": "endpoint"}),
+    "monitoring:endpoint_logs_lines": Rule("Viewer", kwargs={"pk": "endpoint"}),
     "monitoring:endpoint_monitoring": Rule("Viewer", kwargs={"pk": "endpoint"}),
     "monitoring:endpoint_monitoring_charts": Rule("Viewer", kwargs={"pk": "endpoint"}),
     # The matrix endpoint captures no data: an allowed check is refused with a message.

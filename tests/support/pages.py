@@ -16,6 +16,14 @@ GET_PAGES = {
     "endpoints:invoke": ({"pk": "endpoint"}, []),
     "monitoring:endpoint_metrics": ({"pk": "endpoint"}, ["range", "start", "end"]),
     "monitoring:endpoint_metrics_panel": ({"pk": "endpoint"}, ["range", "start", "end"]),
+    "monitoring:endpoint_logs": (
+        {"pk": "endpoint"},
+        ["range", "start", "end", "text", "variant", "before", "follow"],
+    ),
+    "monitoring:endpoint_logs_lines": (
+        {"pk": "endpoint"},
+        ["range", "start", "end", "text", "variant", "before", "follow"],
+    ),
     "monitoring:endpoint_monitoring": ({"pk": "endpoint"}, ["execution", "check"]),
     "monitoring:endpoint_monitoring_charts": ({"pk": "endpoint"}, ["execution", "feature"]),
     "monitoring:check_run_status": ({"pk": "endpoint", "run_id": "check_run"}, []),

@@ -63,6 +63,7 @@ from sandbox.api_faults import ApiFaultError, ApiFaultStore, parse_api_fault, pa
 from sandbox.aws_protocol import WsgiResponse, read_body
 from sandbox.capture import DataCapture
 from sandbox.cloudtrail import EventStore, RateLimiter
+from sandbox.container_logs import ContainerLogs
 from sandbox.endpoint_metrics import EndpointMetrics
 from sandbox.endpoints import EndpointStore
 from sandbox.faults import Fault, FaultError, FaultStore, parse_fault, resolve_features
@@ -83,6 +84,7 @@ class AdminState(Protocol):
     api_faults: ApiFaultStore
     endpoint_metrics: EndpointMetrics
     capture: DataCapture
+    container_logs: ContainerLogs
     evaluator: AlarmEvaluator
     quotas: QuotaStore
     cloudtrail: EventStore
@@ -108,7 +110,13 @@ class AdminControls:
         self.reset = reset
         self.scenarios = Scenarios(state.endpoints, state.scenarios)
         self.replay = TrafficReplay(
-            Runtime(state.endpoints, state.faults, state.endpoint_metrics, state.capture)
+            Runtime(
+                state.endpoints,
+                state.faults,
+                state.endpoint_metrics,
+                state.capture,
+                state.container_logs,
+            )
         )
 
     def handle(self, environ: dict[str, Any]) -> WsgiResponse:

@@ -18,6 +18,7 @@ from typing import Any
 from moto.cloudwatch.models import Alarm, CloudWatchBackend, cloudwatch_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.iam.models import get_account_id_from
+from moto.logs.models import logs_backends
 from moto.moto_api._internal.models import moto_api_backend
 from moto.s3.exceptions import MissingBucket
 from moto.s3.models import s3_backends
@@ -406,3 +407,75 @@ def logging_trails() -> list[LoggingTrail]:
                     )
                 )
     return found
+
+
+def put_log_events(
+    account_id: str,
+    region: str,
+    group: str,
+    stream: str,
+    events: list[tuple[int, str]],
+    *,
+    keep: int,
+) -> None:
+    """Append (timestamp ms, message) events to a stream, creating the group and stream as
+    a service writing its own logs does, and keep only the stream's newest ``keep``."""
+    backend = logs_backends[account_id][region]
+    backend.ensure_log_group(group)
+    backend.ensure_log_stream(group, stream)
+    found = backend.groups[group].streams[stream]
+    found.put_log_events([{"timestamp": ms, "message": text} for ms, text in events])
+    # Trimmed a tenth past the limit, into a new list: readers iterating the old one in
+    # other threads are never disturbed, and a stream at its limit is not sorted per write.
+    if len(found.events) > keep + keep // 10:
+        found.events = sorted(found.events, key=lambda event: event.timestamp)[-keep:]
+
+
+@dataclass(frozen=True)
+class StoredLogEvent:
+    """One CloudWatch Logs event as stored; ``event_id`` orders events of the same
+    millisecond in the order they were written."""
+
+    stream: str
+    timestamp: int
+    ingestion_time: int
+    event_id: int
+    message: str
+
+
+def log_events(
+    account_id: str,
+    region: str,
+    group: str,
+    *,
+    streams: list[str] | None,
+    stream_prefix: str,
+    start: int | None,
+    end: int | None,
+) -> tuple[list[str], list[StoredLogEvent]] | None:
+    """The searched streams' names and their events within start..end (ms, both
+    inclusive, as FilterLogEvents has them), all streams' events in time order; None when
+    the group does not exist. ``streams`` names streams (missing ones are skipped), else
+    every stream whose name starts with ``stream_prefix``."""
+    found = logs_backends[account_id][region].groups.get(group)
+    if found is None:
+        return None
+    searched = [
+        (name, stream)
+        for name, stream in list(found.streams.items())
+        if (name in streams if streams is not None else name.startswith(stream_prefix))
+    ]
+    events = [
+        StoredLogEvent(
+            stream=name,
+            timestamp=int(event.timestamp),
+            ingestion_time=int(event.ingestion_time),
+            event_id=int(event.event_id),
+            message=str(event.message),
+        )
+        for name, stream in searched
+        for event in list(stream.events)
+        if (start is None or event.timestamp >= start) and (end is None or event.timestamp <= end)
+    ]
+    events.sort(key=lambda event: (event.timestamp, event.event_id))
+    return [name for name, _ in searched], events

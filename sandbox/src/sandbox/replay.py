@@ -18,6 +18,9 @@ What a replay does not do, on purpose:
   4xx model errors; 4xx come from throttling only);
 - offer anything to data capture: there is no payload to capture, and a monitoring job
   reading invented rows would judge data no one sent;
+- write container log lines (``sandbox.container_logs``): no request reached a container,
+  so its CloudWatch Logs show no traceback or access line for a replayed one (an
+  endpoint's Logs tab shows the failures of real invocations only);
 - move utilization: CPU and memory utilization are published once per completed minute, so a
   replayed minute the sandbox has already seen complete keeps the utilization it had (only a
   minute not yet judged, such as the current one, may count replayed invocations).

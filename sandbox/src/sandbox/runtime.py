@@ -14,7 +14,9 @@ request, including the share of requests a container built to fail crashes on
 (``SANDBOX_FAILURE_RATE``, see ``sandbox.model_data``); InternalFailure (500) and
 ThrottlingException (400) from injected faults. Every routed
 request is recorded for the variant's CloudWatch metrics, and successful ones are offered to
-data capture.
+data capture. What reached the variant's containers shows in their CloudWatch Logs
+(``sandbox.container_logs``): a line per failed request, with the exception, in the log group
+the ModelError names, and an access-log line for a sample of the successful ones.
 
 During an UpdateEndpoint the new fleet serves its share of each variant's requests, as the
 deployment's current step has it (``sandbox.deployments``: a canary's quarter, a linear
@@ -33,6 +35,13 @@ from typing import Literal
 
 from sandbox.aws_protocol import AwsError, AwsRequest, WsgiResponse
 from sandbox.capture import DataCapture, Exchange
+from sandbox.container_logs import (
+    ContainerLogs,
+    crash_line,
+    internal_failure_line,
+    log_group,
+    rejection_line,
+)
 from sandbox.endpoint_metrics import EndpointMetrics, Outcome, Status
 from sandbox.endpoints import EndpointRecord, EndpointStatus, EndpointStore, VariantState
 from sandbox.faults import Fault, FaultStore
@@ -113,7 +122,7 @@ class Routed:
 
 
 def log_group_arn(region: str, account_id: str, endpoint: str) -> str:
-    return f"arn:aws:logs:{region}:{account_id}:log-group:/aws/sagemaker/Endpoints/{endpoint}"
+    return f"arn:aws:logs:{region}:{account_id}:log-group:{log_group(endpoint)}"
 
 
 def model_error(
@@ -124,7 +133,7 @@ def model_error(
     side = "client" if status < 500 else "server"
     logs = (
         f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
-        f"#logEventViewer:group=/aws/sagemaker/Endpoints/{endpoint}"
+        f"#logEventViewer:group={log_group(endpoint)}"
     )
     return AwsError(
         "ModelError",
@@ -148,6 +157,7 @@ class Runtime:
         faults: FaultStore,
         metrics: EndpointMetrics,
         capture: DataCapture,
+        container_logs: ContainerLogs,
         *,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
@@ -156,6 +166,7 @@ class Runtime:
         self.faults = faults
         self.metrics = metrics
         self.capture = capture
+        self.container_logs = container_logs
         self.sleep = sleep
         self.rng = rng or random.Random()
 
@@ -273,13 +284,22 @@ class Runtime:
         inference_id: str | None,
         account: Callable[[Status, bool, float | None], None],
     ) -> WsgiResponse:
-        name, variant = routed.record.name, routed.variant
+        record, name, variant = routed.record, routed.record.name, routed.variant
+        logs = self.container_logs
         fate = decide_fate(fault, variant, self.rng)
         if fate.verdict == "throttled":
             account("4xx", False, None)
             raise AwsError("ThrottlingException", "Rate exceeded", 400)
         if fate.verdict == "failed":
             account("5xx", False, None)
+            logs.write(
+                record,
+                variant,
+                internal_failure_line(
+                    "the connection to the model server was reset before it answered "
+                    "POST /invocations (injected 5xx fault)"
+                ),
+            )
             raise AwsError(
                 "InternalFailure", "An internal error occurred while processing the request.", 500
             )
@@ -288,10 +308,12 @@ class Runtime:
             self.sleep(fate.injected_seconds)
         if fate.verdict == "crashed":
             account("5xx", True, time.perf_counter() - model_started)
+            logs.write(record, variant, crash_line(variant.model_name))
             raise model_error(request, name, variant.name, 500, CRASH_MESSAGE)
         model = variant.model
         if model is None:
             account("5xx", False, None)
+            logs.write(record, variant, internal_failure_line("no model is loaded"))
             raise AwsError("InternalFailure", "The variant has no model loaded.", 500)
         content_type = request.headers.get("content-type", "")
         try:
@@ -301,8 +323,10 @@ class Runtime:
         except PayloadError as error:
             status: Status = "4xx" if error.status < 500 else "5xx"
             account(status, True, time.perf_counter() - model_started)
+            logs.write(record, variant, rejection_line(error.status, error.message))
             raise model_error(request, name, variant.name, error.status, error.message) from None
         account("ok", False, time.perf_counter() - model_started)
+        logs.served(record, variant, len(encoded.body))
         self.capture.offer(
             account_id=request.account_id,
             region=request.region,

@@ -10,7 +10,9 @@ The middleware owns SageMaker's endpoint lifecycle, InvokeEndpoint, transform jo
 Model Monitor's schedules and executions (``sandbox/monitor.py``), CloudTrail's
 LookupEvents, Service Quotas for sagemaker, CloudWatch's metric operations (PutMetricData,
 GetMetricData, GetMetricStatistics, ListMetrics) and alarm history (DescribeAlarmHistory,
-SetAlarmState); moto keeps alarms, S3 and the rest, and hooks run after
+SetAlarmState), and CloudWatch Logs' FilterLogEvents (``sandbox/logs_api.py``: the endpoint
+containers' logs, ``sandbox/container_logs.py``, are written before every Logs read); moto
+keeps alarms, log events, S3 and the rest, and hooks run after
 moto's successful PutMetricAlarm and DeleteAlarms so that alarm history stays complete.
 Every call CloudTrail would log as a management event, whoever answers it, is recorded on
 the way out (``sandbox/cloudtrail_recorder.py``). Control-plane faults
@@ -71,9 +73,11 @@ from sandbox.capture import DataCapture
 from sandbox.cloudtrail import EventStore, LookupEventsApi, RateLimiter
 from sandbox.cloudtrail_recorder import Recorder
 from sandbox.cloudwatch_api import CloudWatchApi
+from sandbox.container_logs import ContainerLogs
 from sandbox.endpoint_metrics import EndpointMetrics
 from sandbox.endpoints import EndpointStore, Timings
 from sandbox.faults import FaultStore
+from sandbox.logs_api import LOGS, LogsApi
 from sandbox.metric_store import MetricStore
 from sandbox.model_data import ArtifactCache
 from sandbox.monitor import HOUR, MAX_CLOCK_SPEED, ModelMonitor, MonitorStore, ScheduleClock
@@ -117,6 +121,7 @@ class SandboxState:
         self.metrics = MetricStore()
         self.endpoint_metrics = EndpointMetrics(self.metrics, self.endpoints)
         self.capture = DataCapture()
+        self.container_logs = ContainerLogs(self.endpoints)
         self.alarm_history = AlarmHistory()
         self.evaluator = AlarmEvaluator(self.metrics, self.alarm_history)
         self.cloudtrail = EventStore(cloudtrail_lag_seconds)
@@ -145,6 +150,7 @@ class SandboxState:
         self.metrics.clear()
         self.endpoint_metrics.clear()
         self.capture.clear()
+        self.container_logs.clear()
         self.alarm_history.clear()
         self.cloudtrail.clear()
         self.lookup_limiter.clear()
@@ -153,9 +159,11 @@ class SandboxState:
         self.scenarios.clear()
 
     def housekeeping(self) -> None:
-        """Publish finished minutes of metrics and capture, as SageMaker does on its own."""
+        """Publish finished minutes of metrics and capture, and the containers' logs, as
+        SageMaker does on its own."""
         self.endpoint_metrics.flush()
         self.capture.flush()
+        self.container_logs.flush()
 
 
 class SandboxApp:
@@ -173,7 +181,13 @@ class SandboxApp:
         self.register(
             "sagemaker", SageMakerApi(state.endpoints, state.artifacts, state.quotas).operations()
         )
-        runtime = Runtime(state.endpoints, state.faults, state.endpoint_metrics, state.capture)
+        runtime = Runtime(
+            state.endpoints,
+            state.faults,
+            state.endpoint_metrics,
+            state.capture,
+            state.container_logs,
+        )
         self.register("sagemaker", runtime.operations())
         self.register("sagemaker", TransformApi(state.transforms, state.quotas).operations())
         self.register("sagemaker", MonitorApi(state.monitors, state.endpoints).operations())
@@ -182,6 +196,7 @@ class SandboxApp:
             APPLICATION_AUTOSCALING, AutoScalingApi(state.autoscaling, state.endpoints).operations()
         )
         self.register(CLOUDWATCH, CloudWatchApi(state.metrics).operations())
+        self.register(LOGS, LogsApi(state.container_logs).operations())
         self.register(
             "cloudtrail", LookupEventsApi(state.cloudtrail, state.lookup_limiter).operations()
         )
@@ -349,7 +364,8 @@ class SandboxServer:
 
     ``start()`` returns once the port is listening and the seed (if any) is in place; seeded
     endpoints are still ``Creating`` then and become InService after ``creating_seconds``.
-    While running, finished minutes of metrics and data capture are published every second,
+    While running, finished minutes of metrics and data capture, and the containers' log
+    lines, are published every second,
     alarms are evaluated every ``alarm_interval`` seconds, auto scaling acts on its alarms
     every second (``sandbox/scaling_loop.py``) and, with ``traffic`` > 0, every serving
     endpoint receives that many invocations per second. Transform jobs stay
