@@ -1,7 +1,6 @@
 """Template context every page needs: the user's role, which main-menu entries they may
-open, the navigation's badges (open incidents for everyone, changes waiting for an
-Approver's approval for Approvers), the stale-AWS-data banner and the stopped-worker
-banner."""
+open, the stale-AWS-data banner and the stopped-worker banner. (The navigation's badges
+load by themselves, `views.nav_badge`, so that no page pays their queries.)"""
 
 from __future__ import annotations
 
@@ -13,8 +12,6 @@ from audit import policy as audit_policy
 from core.roles import Role, role_of
 from core.sync_status import sync_outages
 from core.worker_health import worker_silent_since
-from shifts.selectors import pending_count
-from triage.incident_selectors import open_incident_count
 
 
 def portal(request: HttpRequest) -> dict[str, Any]:
@@ -22,10 +19,9 @@ def portal(request: HttpRequest) -> dict[str, Any]:
     role = role_of(user) if user is not None else Role.NONE
     return {
         "user_role": role,
+        "is_approver": role >= Role.APPROVER,
         "can_read_audit": audit_policy.refusal_for("read", user) is None,
         # Signed-out visitors learn nothing about the AWS accounts behind the portal.
         "aws_outages": sync_outages() if role >= Role.VIEWER else [],
         "worker_silent_since": worker_silent_since() if role >= Role.VIEWER else None,
-        "open_incidents": open_incident_count() if role >= Role.VIEWER else 0,
-        "pending_approvals": pending_count() if role >= Role.APPROVER else 0,
     }

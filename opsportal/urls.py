@@ -11,6 +11,7 @@ from opsportal.admin_site import admin_site
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("healthz", views.healthz, name="healthz"),
+    path("nav/badge/<slug:kind>", views.nav_badge, name="nav_badge"),
     path("readyz", views.readyz, name="readyz"),
     path("accounts/", include("opsportal.auth_urls")),
     path("", include("endpoints.urls")),

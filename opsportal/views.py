@@ -8,7 +8,7 @@ from typing import Any
 from axes.conf import settings as axes_settings
 from axes.helpers import get_client_username
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -16,10 +16,12 @@ from django.views.decorators.http import require_GET
 
 from core import health
 from core.login_limits import request_login_locks
-from core.roles import Role, role_required
+from core.roles import Role, role_of, role_required
 from endpoints import selectors
 from monitoring import selectors as monitoring_selectors
+from shifts.selectors import pending_count
 from triage.board import incidents_at_a_glance
+from triage.incident_selectors import open_incident_count
 
 
 @require_GET
@@ -112,3 +114,23 @@ def locked_out(
         context,
         status=axes_settings.AXES_HTTP_RESPONSE_CODE,
     )
+
+
+@require_GET
+@role_required(Role.VIEWER)
+def nav_badge(request: HttpRequest, kind: str) -> HttpResponse:
+    """One navigation badge (unresolved incidents; changes waiting for approval, for
+    Approvers), loaded by htmx after the page and refreshed every half minute: the badges
+    stay current on a page left open, and no page waits for their counts."""
+    if kind == "incidents":
+        number = open_incident_count()
+        label = f"{number} unresolved incident{'s' if number != 1 else ''}"
+        tone = "bad"
+    elif kind == "approvals":
+        number = pending_count() if role_of(request.user) >= Role.APPROVER else 0
+        label = f"{number} waiting for approval"
+        tone = "warn"
+    else:
+        raise Http404("No such badge.")
+    context = {"kind": kind, "number": number, "label": label, "tone": tone}
+    return render(request, "partials/_nav_badge.html", context)

@@ -28,6 +28,7 @@ class Rule:
 
 MATRIX: dict[str, Rule] = {
     "overview": Rule("Viewer"),
+    "nav_badge": Rule("Viewer", kwargs={"kind": "incidents"}),
     "endpoints:list": Rule("Viewer"),
     "endpoints:detail": Rule("Viewer", kwargs={"pk": "endpoint"}),
     "endpoints:refresh": Rule("Operator", method="post", kwargs={"pk": "endpoint"}, ok=(302,)),

@@ -108,8 +108,21 @@ def test_the_navigation_counts_open_incidents_and_pending_approvals(role_client,
     _alarm(endpoint, minutes_ago=2)
     incidents_sync()
     shift(endpoint, user_factory("proposer", "Operator"))
-    viewer_page = role_client("Viewer").get(reverse("overview")).content.decode()
-    assert 'data-testid="incident-badge" title="1 unresolved incident">1<' in viewer_page
-    assert 'data-testid="approval-badge"' not in viewer_page
-    approver_page = role_client("Approver").get(reverse("overview")).content.decode()
-    assert 'data-testid="approval-badge" title="1 waiting for approval">1<' in approver_page
+    viewer = role_client("Viewer")
+    page = viewer.get(reverse("overview")).content.decode()
+    # The page loads its badges by itself (and refreshes them), paying none of their queries.
+    assert reverse("nav_badge", args=["incidents"]) in page
+    assert reverse("nav_badge", args=["approvals"]) not in page
+    badge = viewer.get(reverse("nav_badge", args=["incidents"])).content.decode()
+    assert 'data-testid="incident-badge" title="1 unresolved incident">1<' in badge
+    assert 'hx-trigger="every 30s"' in badge
+    hidden = viewer.get(reverse("nav_badge", args=["approvals"])).content.decode()
+    assert "approval-badge" not in hidden
+    approver = role_client("Approver")
+    assert (
+        reverse("nav_badge", args=["approvals"])
+        in approver.get(reverse("overview")).content.decode()
+    )
+    badge = approver.get(reverse("nav_badge", args=["approvals"])).content.decode()
+    assert 'data-testid="approval-badge" title="1 waiting for approval">1<' in badge
+    assert viewer.get(reverse("nav_badge", args=["nonsense"])).status_code == 404
