@@ -53,3 +53,13 @@ def test_the_endpoint_list_refreshes_its_table_with_the_filters_it_shows(role_cl
     body = polled.content.decode()
     assert "<html" not in body and 'hx-trigger="every 15s"' in body
     assert 'hx-get="/endpoints/?status=InService"' in body and "checkout" in body
+
+
+def test_the_config_creation_time_reads_like_every_other_date(role_client):
+    endpoint = make_endpoint("checkout")
+    Endpoint.objects.filter(pk=endpoint.pk).update(
+        config_raw={"EndpointConfigName": "c1", "CreationTime": "2026-11-27T16:15:22.123+00:00"}
+    )
+    page = role_client("Viewer").get(reverse("endpoints:detail", args=[endpoint.pk]))
+    created = page.content.decode().split('data-testid="config-created">')[1].split("<")[0]
+    assert created == "2026-11-27 16:15:22 UTC"
