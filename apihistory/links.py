@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from apihistory.models import TrailEvent
+from apihistory.parameters import Parameter, readable_parameters
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,11 @@ class TrailRow:
     def outside_portal(self) -> bool:
         """A write nobody made through the portal (the CLI, CI, autoscaling, the console)."""
         return not self.event.read_only and self.portal is None
+
+    @property
+    def parameters(self) -> list[Parameter]:
+        """The request as words, without the endpoint name every row on its tab shares."""
+        return readable_parameters(self.event.request_parameters, leave_out=("endpointName",))
 
 
 Linker = Callable[[Sequence[TrailEvent]], dict[int, PortalLink]]

@@ -30,6 +30,24 @@ def ago(value: datetime | None) -> str:
 
 
 @register.filter
+def stamp(value: datetime | None, precision: str = "seconds") -> str:
+    """A time in UTC as `2026-12-04 15:20:19`, wrapping only between the date and the time:
+    a narrow table cell would otherwise break the date at a hyphen. Copied, it is the same
+    text as before; `precision="minutes"` drops the seconds."""
+    if not isinstance(value, datetime):
+        return "–"
+    if timezone.is_aware(value):
+        value = value.astimezone(UTC)
+    clock = value.strftime("%H:%M" if precision == "minutes" else "%H:%M:%S")
+    return format_html(
+        '<time class="stamp" datetime="{}"><span>{}</span> <span>{}</span></time>',
+        value.isoformat(),
+        value.strftime("%Y-%m-%d"),
+        clock,
+    )
+
+
+@register.filter
 def signed(value: float | None, digits: str = "1") -> str:
     """A difference with its sign, e.g. +1.5 or -0.3."""
     if value is None:

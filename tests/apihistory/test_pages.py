@@ -282,4 +282,4 @@ def test_changes_tab_lists_writes_on_the_endpoint_and_its_configs(history, tumor
     for absent in (history["describe"], unrelated, history["other_region"], history["weights"]):
         assert absent.event_id not in listed
     assert "ci-deployer" in body and "198.51.100.20" in body
-    assert "endpointConfigName" in body and "tumor-config-v2" in body
+    assert "endpoint config name" in body and "tumor-config-v2" in body

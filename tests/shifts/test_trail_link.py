@@ -113,7 +113,7 @@ def test_a_weight_change_made_outside_the_portal_is_marked_so(
     changes = role_client("Viewer").get(reverse("apihistory:endpoint_changes", args=[live.pk]))
     row = changes.content.decode().split(f'data-event="{event.event_id}"', 1)[1].split("</tr>")[0]
     assert 'data-testid="outside-portal"' in row
-    assert "desiredWeightsAndCapacities" in row
+    assert "desired weights and capacities" in row
 
 
 def test_a_deploys_config_and_update_are_found_as_the_change_requests_calls(
