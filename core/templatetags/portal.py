@@ -3,7 +3,6 @@ UTC, and the coloured pill every status, state and outcome is shown in."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 from django import template
@@ -77,16 +76,6 @@ def isotime(value: str | None) -> str:
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC)
     return f"{parsed:%Y-%m-%d %H:%M:%S} UTC"
-
-
-@register.filter
-def compact_json(value: object) -> str:
-    """A request parameter as one short line: scalars as they are, structures as JSON."""
-    if isinstance(value, str):
-        text = value
-    else:
-        text = json.dumps(value, separators=(", ", ": "), sort_keys=True, default=str)
-    return text if len(text) <= 300 else text[:299] + "…"
 
 
 # The one place a status, state or outcome gets its colour. Keys are the values as AWS or
