@@ -180,11 +180,15 @@ def endpoint_check_now(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @role_required(Role.VIEWER)
 def check_run_status(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
-    """One check's status and result; the tab polls it while the check runs."""
+    """One check's status and result; the tab polls it while the check runs, and the
+    Recent checks table beside it is swapped in the same answer so the two never disagree."""
     endpoint = endpoint_or_404(pk)
     run = selectors.check_run_for_endpoint(endpoint=endpoint, run_id=run_id)
     if run is None:
         raise Http404("No such check for this endpoint.")
-    return render(
-        request, "monitoring/partials/_check_run.html", {"endpoint": endpoint, "check": run}
-    )
+    context = {
+        "endpoint": endpoint,
+        "check": run,
+        "check_runs": selectors.endpoint_check_runs(endpoint=endpoint),
+    }
+    return render(request, "monitoring/partials/_check_status.html", context)

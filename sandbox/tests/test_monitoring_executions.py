@@ -308,6 +308,13 @@ def test_a_sped_up_clock_reads_only_the_last_3600_over_speed_real_seconds(
         == 20
     )
     assert (later.status.value, later.failure_reason) == ("Failed", NO_DATA)
+    # ScheduledTime is the wall clock's, never in the future, while each report keeps
+    # AWS's hour-folder layout on the fast clock (so every run's folder is its own).
+    assert recent.scheduled_time == pytest.approx(sent + 1.0)
+    assert later.scheduled_time == pytest.approx(sent + 180.0)
+    fast_hour = datetime.fromtimestamp(fast.clock.now(), tz=UTC).strftime("%Y/%m/%d/%H")
+    assert later.report_uri.rstrip("/").endswith(fast_hour)
+    assert recent.report_uri != later.report_uri
 
 
 # --- Listing executions and the run hook -----------------------------------------------------

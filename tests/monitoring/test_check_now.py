@@ -73,6 +73,12 @@ def test_check_with_the_schedules_baseline_finds_the_drifted_feature(
     page = status.content.decode()
     assert 'data-status="completed"' in page and "hx-trigger" not in page
     assert f'data-feature="{DRIFTED_FEATURE}" data-check="baseline_drift_check"' in page
+    # The Recent checks table comes in the same answer, swapped out of band, so it never
+    # says Running under a finished check.
+    recent = page.split('id="check-runs"', 1)[1]
+    assert recent.startswith(' data-testid="check-runs" hx-swap-oob="true"')
+    assert f'href="?check={run.pk}#check-now"' in recent and run.get_status_display() in recent
+    assert "Running" not in recent
     tab = client.get(
         reverse("monitoring:endpoint_monitoring", args=[endpoint.pk]), {"check": run.pk}
     )

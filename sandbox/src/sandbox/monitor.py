@@ -15,11 +15,12 @@ profiles the data (statistics.json, no violations), as on AWS.
 
 Time: AWS starts an execution at each scheduled hour (up to 20 minutes late). The sandbox's
 schedule clock can run ``speed`` times faster than the wall clock, so a demo sees an hourly
-schedule fire every 3600/speed real seconds. ScheduledTime and the report's hour folder are on
-that clock (they run ahead of the wall clock when speed > 1, which keeps every execution's
-folder distinct); the capture window is mapped back to real time, so an execution reads the
-last 3600/speed real seconds of capture, and metrics are stamped with the real start of that
-window. With speed 1 the two clocks are the same.
+schedule fire every 3600/speed real seconds. The report's hour folder and the processing job's
+name are on that clock (it runs ahead of the wall clock when speed > 1, which keeps every
+execution's folder distinct); ScheduledTime is the wall-clock moment that schedule time stands
+for, so no execution is ever dated in the future. The capture window is mapped back to real
+time, so an execution reads the last 3600/speed real seconds of capture, and metrics are
+stamped with the real start of that window. With speed 1 the two clocks are the same.
 """
 
 from __future__ import annotations
@@ -232,6 +233,7 @@ class Execution:
     monitoring_type: str
     job_definition_name: str | None
     definition: JobDefinition
+    # Wall-clock time (ScheduledTime); `window` is on the schedule clock.
     scheduled_time: float
     window: tuple[float, float]
     processing_job_name: str
@@ -603,7 +605,7 @@ class ModelMonitor:
             monitoring_type=schedule.monitoring_type,
             job_definition_name=schedule.job_definition_name,
             definition=schedule.definition,
-            scheduled_time=scheduled_time,
+            scheduled_time=self.clock.real_time(scheduled_time),
             window=window,
             processing_job_name=name,
             processing_job_arn=schedule.arn.split(":monitoring-schedule/")[0]
