@@ -1,5 +1,5 @@
-"""What other apps add to the endpoint pages: tabs, and panels in the header or on the
-Configuration tab.
+"""What other apps add to the endpoint pages: tabs, panels in the header or on the
+Configuration tab, and columns of the endpoint list.
 
 The endpoint pages belong to this app, but most of what an endpoint shows comes from apps
 above it (metrics, Model Monitor, shifts, CloudTrail, triage). Each of those registers its
@@ -43,9 +43,24 @@ class EndpointPanel:
     order: int
 
 
+@dataclass(frozen=True)
+class EndpointListColumn:
+    """A column of the endpoint list that another app fills after the page has loaded.
+
+    The list itself never waits on AWS: each row gets an empty cell `<key>-<pk>`, and one
+    request to `url_name` (reversed without arguments, given `?ids=` the page's endpoint
+    pks) answers every cell of the page at once, as htmx out-of-band swaps."""
+
+    key: str
+    label: str
+    url_name: str
+    order: int
+
+
 SLOTS = ("header", "detail")
 _tabs: dict[str, EndpointTab] = {}
 _panels: dict[str, EndpointPanel] = {}
+_list_columns: dict[str, EndpointListColumn] = {}
 
 
 def register_tab(tab: EndpointTab) -> None:
@@ -58,6 +73,15 @@ def register_panel(panel: EndpointPanel) -> None:
     if panel.slot not in SLOTS:
         raise ValueError(f"unknown endpoint panel slot {panel.slot!r}; use one of {SLOTS}")
     _panels[panel.key] = panel
+
+
+def register_list_column(column: EndpointListColumn) -> None:
+    """Add (or replace) a column of the endpoint list."""
+    _list_columns[column.key] = column
+
+
+def list_columns() -> list[EndpointListColumn]:
+    return sorted(_list_columns.values(), key=lambda c: (c.order, c.key))
 
 
 def tabs_for(user: Any) -> list[EndpointTab]:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.roles import Role, role_required
 from endpoints import selectors, services
 from endpoints.forms import EndpointFilterForm, TestInvokeForm
+from endpoints.registry import list_columns
 
 
 @require_GET
@@ -42,6 +43,8 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "query": query.urlencode(),
         "sync_states": states,
+        "list_columns": list_columns(),
+        "row_ids": ",".join(str(row.pk) for row in rows if not row.deleted),
     }
     template = (
         "endpoints/partials/_endpoint_table.html"

@@ -6,8 +6,18 @@ class MonitoringConfig(AppConfig):
     verbose_name = "Monitoring"
 
     def ready(self) -> None:
-        from endpoints.registry import EndpointTab, register_tab
+        from endpoints.registry import (
+            EndpointListColumn,
+            EndpointTab,
+            register_list_column,
+            register_tab,
+        )
 
+        register_list_column(
+            EndpointListColumn(
+                "health", "Health (last hour)", "monitoring:endpoint_list_health", 10
+            )
+        )
         register_tab(
             EndpointTab("metrics", "Metrics & alarms", "monitoring:endpoint_metrics", order=20)
         )

@@ -1,4 +1,5 @@
-"""The Metrics, Logs and Monitoring tabs of an endpoint, and what they load."""
+"""The Metrics, Logs and Monitoring tabs of an endpoint, what they load, and the endpoint
+list's health column."""
 
 from django.urls import path
 
@@ -7,6 +8,7 @@ from monitoring import logs_views, views
 app_name = "monitoring"
 
 urlpatterns = [
+    path("endpoints/health", views.endpoint_list_health, name="endpoint_list_health"),
     path("endpoints/<int:pk>/metrics", views.endpoint_metrics, name="endpoint_metrics"),
     path(
         "endpoints/<int:pk>/metrics/panel",

@@ -14,10 +14,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.forms import parse_id
 from core.roles import Role, role_required
-from endpoints.selectors import endpoint_or_404
+from endpoints.selectors import endpoint_or_404, endpoints_with_variants
 from monitoring import policy, selectors
 from monitoring.forms import CheckNowForm, RangeForm
 from monitoring.live import model_monitor as monitor_charts
+from monitoring.live.health import endpoints_health
 from monitoring.live.metrics import RANGES, metrics_panel, refresh_seconds
 from monitoring.services import check_now
 
@@ -192,3 +193,28 @@ def check_run_status(request: HttpRequest, pk: int, run_id: int) -> HttpResponse
         "check_runs": selectors.endpoint_check_runs(endpoint=endpoint),
     }
     return render(request, "monitoring/partials/_check_status.html", context)
+
+
+MAX_HEALTH_ROWS = 200
+
+
+@require_GET
+@role_required(Role.VIEWER)
+def endpoint_list_health(request: HttpRequest) -> HttpResponse:
+    """The endpoint list's health cells for one page of rows (`?ids=3,5,8`), as htmx
+    out-of-band swaps: the list renders without waiting on CloudWatch, then this fills it."""
+    raw = request.GET.get("ids", "")
+    parts = raw.split(",") if raw else []
+    ids = [parse_id(part) for part in parts[: MAX_HEALTH_ROWS + 1]]
+    if not ids or None in ids or len(ids) > MAX_HEALTH_ROWS:
+        return HttpResponse(
+            f"ids must be 1 to {MAX_HEALTH_ROWS} endpoint ids separated by commas.",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    endpoints = endpoints_with_variants(pks=[pk for pk in ids if pk is not None])
+    return render(
+        request,
+        "monitoring/partials/_endpoint_health.html",
+        {"healths": endpoints_health(endpoints=endpoints)},
+    )

@@ -7,6 +7,7 @@ from monitoring.selectors.alarms import (
     endpoint_alarms,
     endpoints_in_alarm,
     firing_alarms,
+    firing_alarms_by_endpoint,
     incident_started_at,
 )
 from monitoring.selectors.chart_marks import alarm_conditions, change_marks, chart_thresholds
@@ -54,6 +55,7 @@ __all__ = [
     "failing_schedules",
     "feature_history",
     "firing_alarms",
+    "firing_alarms_by_endpoint",
     "incident_started_at",
     "monitor_sync_status",
     "schedule_with_baseline",

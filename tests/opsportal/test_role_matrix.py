@@ -55,6 +55,7 @@ MATRIX: dict[str, Rule] = {
     "triage:release": Rule("Operator", method="post", kwargs={"pk": "endpoint"}, ok=(302,)),
     "apihistory:list": Rule("Viewer"),
     "apihistory:detail": Rule("Viewer", kwargs={"pk": "trail_event"}),
+    "monitoring:endpoint_list_health": Rule("Viewer", data={"ids": "999999"}),
     "monitoring:endpoint_metrics": Rule("Viewer", kwargs={"pk": "endpoint"}),
     "monitoring:endpoint_metrics_panel": Rule("Viewer", kwargs={"pk": "endpoint"}),
     "monitoring:endpoint_logs": Rule("Viewer", kwargs={"pk": "endpoint"}),

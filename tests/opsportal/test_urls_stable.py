@@ -23,6 +23,7 @@ PATHS = {
     "/endpoints/3/what-changed": "triage:what_changed",
     "/endpoints/3/changes": "apihistory:endpoint_changes",
     "/endpoints/3/timeline": "triage:endpoint_timeline",
+    "/endpoints/health": "monitoring:endpoint_list_health",
     "/endpoints/3/metrics": "monitoring:endpoint_metrics",
     "/endpoints/3/metrics/panel": "monitoring:endpoint_metrics_panel",
     "/endpoints/3/monitoring": "monitoring:endpoint_monitoring",

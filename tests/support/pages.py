@@ -14,6 +14,7 @@ GET_PAGES = {
     "endpoints:list": ({}, ["name", "account", "region", "status", "sort", "deleted", "page"]),
     "endpoints:detail": ({"pk": "endpoint"}, []),
     "endpoints:invoke": ({"pk": "endpoint"}, []),
+    "monitoring:endpoint_list_health": ({}, ["ids"]),
     "monitoring:endpoint_metrics": ({"pk": "endpoint"}, ["range", "start", "end"]),
     "monitoring:endpoint_metrics_panel": ({"pk": "endpoint"}, ["range", "start", "end"]),
     "monitoring:endpoint_logs": (
