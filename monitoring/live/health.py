@@ -67,6 +67,13 @@ class EndpointHealth:
         return f"{count(len(self.alarms), 'alarm')} firing"
 
     @property
+    def figures(self) -> str:
+        """The cell's short text beside the sparkline: "8,456 req · 5XX 0.2 %"."""
+        if not self.invocations:
+            return "no requests"
+        return f"{self.invocations:,} req · 5XX {self.error_rate or 0.0:.1f} %"
+
+    @property
     def summary(self) -> str:
         """The sparkline in words, for screen readers and the tooltip."""
         if self.invocations is None:
@@ -142,7 +149,8 @@ def _region_minutes(
     cached: _Answer | None = cache.get(key)
     if cached is not None:
         return cached
-    end = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    # Up to the last whole minute: the current one is still filling and would read as a drop.
+    end = now.replace(second=0, microsecond=0)
     start = end - timedelta(minutes=MINUTES)
     grid = period_grid(start=start, end=end, period=60, now=now)[-MINUTES:]
     try:

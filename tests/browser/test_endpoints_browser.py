@@ -91,3 +91,33 @@ def test_banner_when_the_sandbox_is_stopped(login, live_server, synced, sandbox_
         assert "fraud-detection" in page.locator("[data-testid=endpoint-table]").inner_text()
     finally:
         restart_sandbox(sandbox_server)
+
+
+def test_the_health_column_fills_after_the_list_and_survives_its_refresh(
+    login, live_server, synced
+):
+    page = login("Viewer")
+    page.goto(f"{live_server.url}/endpoints/?name=tumor")
+    row = page.locator("tr[data-endpoint=tumor-classifier]")
+    summary = row.locator("[data-testid=health-summary]")
+    summary.wait_for()
+    assert "req · 5XX" in summary.inner_text() or summary.inner_text() == "no requests"
+    shown = summary.inner_text()
+    # The list's own 15-second refresh swaps the table; the cell keeps what it showed
+    # (no blank flash) until the next health answer replaces it.
+    page.evaluate(
+        "() => { document.querySelector('[data-testid=endpoint-table]').dataset.old = '1'; }"
+    )
+    page.evaluate(
+        "() => htmx.ajax('GET', location.href, {target: '#endpoint-table', swap: 'innerHTML'})"
+    )
+    after_swap = page.wait_for_function(
+        """() => {
+            const table = document.querySelector('[data-testid=endpoint-table]');
+            if (!table || table.dataset.old) return false;
+            const cell = document.querySelector(
+                'tr[data-endpoint=tumor-classifier] [data-testid=health-summary]');
+            return cell ? cell.innerText : 'blank';
+        }"""
+    ).json_value()
+    assert after_swap == shown
