@@ -8,7 +8,6 @@ JSON as it came.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
@@ -35,13 +34,16 @@ def _short(text: str) -> str:
 
 
 def _scalar(value: object) -> str:
+    """A value inside a line: nested objects in words too, in parentheses."""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if value is None:
         return "–"
-    if isinstance(value, str | int | float):
-        return str(value)
-    return json.dumps(value, separators=(", ", ": "), sort_keys=True, default=str)
+    if isinstance(value, dict):
+        return "(" + ", ".join(f"{words(str(k))} {_scalar(v)}" for k, v in value.items()) + ")"
+    if isinstance(value, list):
+        return ", ".join(_scalar(item) for item in value) or "none"
+    return str(value)
 
 
 def _mapping(value: dict[str, object]) -> str:

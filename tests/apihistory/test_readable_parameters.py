@@ -98,3 +98,21 @@ def test_the_endpoint_tab_shows_the_shift_in_words(role_client):
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", cell)).strip()
     assert "A: desired weight 0.9" in text and "desired instance count 2" in text
     assert "{" not in text and "endpointName" not in text
+
+
+def test_nested_settings_read_as_words_not_json():
+    shown = as_dict(
+        {
+            "dataCaptureConfig": {
+                "enableCapture": True,
+                "captureOptions": [{"captureMode": "InputAndOutput"}],
+                "captureContentTypeHeader": {"csvContentTypes": ["text/csv"]},
+            }
+        }
+    )
+    assert shown == {
+        "data capture config": [
+            "enable capture yes, capture options (capture mode InputAndOutput), "
+            "capture content type header (csv content types text/csv)"
+        ]
+    }
