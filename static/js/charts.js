@@ -226,16 +226,20 @@
       marker: { size: 11, symbol: "diamond", color: markers.map(function (m) { return severityColor(m.severity); }) },
       hovertemplate: "%{text}<extra></extra>", showlegend: false
     });
+    // On a phone the chart is taller and the event lanes get more of it, so their six
+    // labels keep a line each.
+    var narrow = el.clientWidth < 600;
+    var top = narrow ? 0.62 : 0.72;
     Plotly.react(el, traces, {
-      height: 420, margin: { l: 55, r: 55, t: 20, b: 40 }, hovermode: "closest",
+      height: narrow ? 520 : 420, margin: { l: 55, r: 55, t: 20, b: 40 }, hovermode: "closest",
       legend: { orientation: "h", y: -0.15 },
       xaxis: { type: "date" },
-      yaxis: { domain: [0, 0.72], rangemode: "tozero", title: { text: "error rate %" } },
-      yaxis2: { domain: [0, 0.72], overlaying: "y", side: "right", rangemode: "tozero", title: { text: "p99 ms" } },
-      yaxis3: { domain: [0.78, 1], range: [-0.5, 5.5], showgrid: false, zeroline: false,
+      yaxis: { domain: [0, top], rangemode: "tozero", title: { text: "error rate %" } },
+      yaxis2: { domain: [0, top], overlaying: "y", side: "right", rangemode: "tozero", title: { text: "p99 ms" } },
+      yaxis3: { domain: [top + 0.06, 1], range: [-0.5, 5.5], showgrid: false, zeroline: false,
                 tickvals: [5, 4, 3, 2, 1, 0], ticktext: ["alarm", "change", "shift", "monitor", "status", "scaling"] },
       shapes: markers.filter(function (m) { return m.severity === "bad"; }).map(function (m) {
-        return { type: "line", xref: "x", yref: "paper", x0: m.time, x1: m.time, y0: 0, y1: 0.72,
+        return { type: "line", xref: "x", yref: "paper", x0: m.time, x1: m.time, y0: 0, y1: top,
                  line: { color: severityColor("bad"), width: 1, dash: "dot" } };
       })
     }, CONFIG);

@@ -138,6 +138,21 @@ def test_every_page_fits_a_phone(
         except AssertionError as exc:
             too_wide.append(f"{label}: {exc}")
     assert not too_wide, "\n".join(too_wide)
+
+    # Lists of things are one card per row on a phone, each value under its column's name.
+    for path, table in (
+        ("/endpoints/", "endpoint-table"),
+        ("/incidents/history/", "incident-table"),
+        ("/shifts/", "history-table"),
+        ("/transforms/", "transform-table"),
+    ):
+        page.goto(f"{live_server.url}{path}")
+        locator = page.locator(f"[data-testid={table}]")
+        assert not locator.locator("thead").is_visible(), path
+        cells = locator.locator("td[data-label]")
+        if cells.count():
+            label = cells.first.evaluate("td => getComputedStyle(td, '::before').content")
+            assert label.strip('"') == cells.first.get_attribute("data-label"), path
     if SHOTS:  # and the same pages on a laptop
         page.set_viewport_size({"width": 1366, "height": 800})
         for label, path in pages.items():
