@@ -47,6 +47,10 @@ class TestInvokeForm(forms.Form):
         ],
     )
     target_variant = forms.ChoiceField(required=False, label="Target variant")
+    stream = forms.BooleanField(
+        required=False,
+        label="Stream the answer (InvokeEndpointWithResponseStream)",
+    )
     payload = forms.CharField(widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}))
 
     def __init__(self, *args: Any, variants: list[str], **kwargs: Any) -> None:

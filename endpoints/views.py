@@ -124,6 +124,7 @@ def endpoint_invoke(request: HttpRequest, pk: int) -> HttpResponse:
                 content_type=form.cleaned_data["content_type"],
                 accept=form.cleaned_data["accept"],
                 target_variant=form.cleaned_data["target_variant"],
+                stream=form.cleaned_data["stream"],
                 request=request,
             )
         else:

@@ -1,4 +1,5 @@
-"""SageMaker Runtime: InvokeEndpoint for the test-invoke form.
+"""SageMaker Runtime: InvokeEndpoint and InvokeEndpointWithResponseStream for the
+test-invoke form.
 
 Never retried: InvokeEndpoint is not idempotent, and a ModelError (424) would only
 repeat. The read timeout exceeds the 60 s a container may take to answer.
@@ -25,6 +26,7 @@ def invoke_endpoint(
     content_type: str,
     accept: str = "",
     target_variant: str = "",
+    stream: bool = False,
 ) -> InvocationResult:
     # SageMaker allows a model 60 s to answer, and the user who asked is waiting for it:
     # this call is not held to a page's AWS budget.
@@ -42,12 +44,31 @@ def invoke_endpoint(
     if target_variant:
         kwargs["TargetVariant"] = target_variant
     started = time.perf_counter()
-    with translated("InvokeEndpoint"):
-        response = runtime.invoke_endpoint(**kwargs)
-        payload = response["Body"].read()
+    if not stream:
+        with translated("InvokeEndpoint"):
+            response = runtime.invoke_endpoint(**kwargs)
+            payload = response["Body"].read()
+        return InvocationResult(
+            body=payload,
+            content_type=response.get("ContentType", ""),
+            invoked_variant=response.get("InvokedProductionVariant", ""),
+            latency_ms=(time.perf_counter() - started) * 1000,
+        )
+    parts: list[bytes] = []
+    first: float | None = None
+    # A ModelStreamError or InternalStreamFailure arrives as an event and is raised while
+    # the stream is read, so reading is inside the translation too.
+    with translated("InvokeEndpointWithResponseStream"):
+        response = runtime.invoke_endpoint_with_response_stream(**kwargs)
+        for event in response["Body"]:
+            if "PayloadPart" in event:
+                first = first if first is not None else time.perf_counter()
+                parts.append(event["PayloadPart"].get("Bytes", b""))
     return InvocationResult(
-        body=payload,
+        body=b"".join(parts),
         content_type=response.get("ContentType", ""),
         invoked_variant=response.get("InvokedProductionVariant", ""),
         latency_ms=(time.perf_counter() - started) * 1000,
+        parts=tuple(parts),
+        first_part_ms=None if first is None else (first - started) * 1000,
     )

@@ -238,12 +238,15 @@ class AlarmHistoryItem:
 
 @dataclass(frozen=True)
 class InvocationResult:
-    """InvokeEndpoint's answer, with the round trip the portal measured."""
+    """InvokeEndpoint's answer, with the round trip the portal measured; a streamed answer
+    (InvokeEndpointWithResponseStream) also keeps its parts and when the first arrived."""
 
     body: bytes
     content_type: str
     invoked_variant: str
     latency_ms: float
+    parts: tuple[bytes, ...] = ()
+    first_part_ms: float | None = None
 
 
 @dataclass(frozen=True)

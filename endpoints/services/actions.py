@@ -4,7 +4,7 @@ request. Both are Operators' and audited."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -61,6 +61,9 @@ class TestInvocation:
     latency_ms: float
     error_code: str = ""
     error: str = ""
+    # A streamed answer: its parts as they came, and when the first one arrived.
+    parts: list[str] = field(default_factory=list)
+    first_part_ms: float | None = None
 
 
 def endpoint_test_invoke(
@@ -71,6 +74,7 @@ def endpoint_test_invoke(
     content_type: str,
     accept: str = "",
     target_variant: str = "",
+    stream: bool = False,
     request: HttpRequest | None = None,
 ) -> TestInvocation:
     """Send one payload to the endpoint (once: InvokeEndpoint is never retried) and audit
@@ -93,6 +97,7 @@ def endpoint_test_invoke(
             content_type=content_type,
             accept=accept,
             target_variant=target_variant,
+            stream=stream,
         )
     except AwsError as exc:
         outcome = TestInvocation(
@@ -111,6 +116,8 @@ def endpoint_test_invoke(
             content_type=result.content_type,
             invoked_variant=result.invoked_variant,
             latency_ms=result.latency_ms,
+            parts=[part.decode("utf-8", errors="replace") for part in result.parts],
+            first_part_ms=result.first_part_ms,
         )
     audit_record(
         actor=actor,
@@ -119,6 +126,7 @@ def endpoint_test_invoke(
         after={
             "content_type": content_type,
             "target_variant": target_variant or None,
+            "streamed": stream,
             "payload_bytes": len(payload.encode()),
             "invoked_variant": outcome.invoked_variant or None,
             "latency_ms": round(outcome.latency_ms, 1),

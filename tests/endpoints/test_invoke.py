@@ -54,6 +54,33 @@ def test_target_variant_is_honoured(role_client, tumor):
     assert response.context["result"].invoked_variant == "B"
 
 
+def test_a_streamed_answer_shows_each_part_and_when_the_first_came(role_client, tumor):
+    response = _post(
+        role_client("Operator"),
+        tumor,
+        content_type="text/csv",
+        target_variant="A",
+        stream="on",
+        payload=rows_to_csv(holdout_rows("tumor")[:4]),
+    )
+    result = response.context["result"]
+    assert result.ok and result.invoked_variant == "A"
+    assert len(result.parts) == 4 and "".join(result.parts) == result.body
+    assert 0 < result.first_part_ms <= result.latency_ms
+    page = response.content.decode()
+    assert "4 parts, the first after" in page and page.count("<li><pre>") == 4
+    entry = AuditEntry.objects.get(action="endpoint.test_invoke")
+    assert entry.after["streamed"] is True and entry.outcome == "ok"
+
+
+def test_a_streamed_invocation_fails_like_a_plain_one(role_client, tumor):
+    response = _post(
+        role_client("Operator"), tumor, content_type="text/csv", stream="on", payload="1,2,3"
+    )
+    result = response.context["result"]
+    assert not result.ok and result.error_code == "ModelError" and not result.parts
+
+
 def test_model_error_is_shown_and_audited_as_failed(role_client, tumor):
     response = _post(role_client("Operator"), tumor, content_type="text/csv", payload="1,2,3")
     result = response.context["result"]

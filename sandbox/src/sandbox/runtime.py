@@ -1,4 +1,5 @@
-"""InvokeEndpoint: SageMaker Runtime's ``POST /endpoints/{EndpointName}/invocations``.
+"""InvokeEndpoint: SageMaker Runtime's ``POST /endpoints/{EndpointName}/invocations``, and
+InvokeEndpointWithResponseStream (``.../invocations-response-stream``).
 
 moto answers every invocation with a static body, for endpoints that need not exist. Here a
 request is routed as SageMaker routes it: to the variant named in
@@ -22,6 +23,13 @@ During an UpdateEndpoint the new fleet serves its share of each variant's reques
 deployment's current step has it (``sandbox.deployments``: a canary's quarter, a linear
 step's half, all of it once traffic has moved), with its own model and its own failures;
 its requests count under the same VariantName, as on AWS.
+
+InvokeEndpointWithResponseStream is routed, served and accounted for the same way; the
+answer comes as AWS's event stream (``sandbox.eventstream``): one PayloadPart per line the
+model wrote (a CSV row per prediction), a single long line in parts of at most
+STREAM_PART_BYTES, the model's content type in ``X-Amzn-SageMaker-Content-Type``. Errors
+before the first byte (an unknown endpoint, a ModelError) are the plain HTTP errors, as on
+AWS.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from sandbox import eventstream
 from sandbox.aws_protocol import AwsError, AwsRequest, WsgiResponse
 from sandbox.capture import DataCapture, Exchange
 from sandbox.container_logs import (
@@ -53,7 +62,9 @@ MAX_PAYLOAD_BYTES = 6_291_456
 MAX_INFERENCE_ID_LENGTH = 64
 INVOKED_VARIANT_HEADER = "x-Amzn-Invoked-Production-Variant"
 CRASH_MESSAGE = "Internal server error: the model worker crashed."
+STREAM_PART_BYTES = 256
 _INVOCATION_PATH = re.compile(r"^/endpoints/([^/]+)/invocations$")
+_STREAM_PATH = re.compile(r"^/endpoints/([^/]+)/invocations-response-stream$")
 # An endpoint keeps serving on its current fleet while it is being updated.
 _SERVING = {
     EndpointStatus.IN_SERVICE,
@@ -68,6 +79,9 @@ def rest_operation(service: str | None, method: str, path: str) -> str | None:
     """The operation a REST request names by its path (SageMaker Runtime has no target header)."""
     if service == "sagemaker" and method == "POST" and _INVOCATION_PATH.match(path):
         return "InvokeEndpoint"
+    if service == "sagemaker" and method == "POST" and _STREAM_PATH.match(path):
+        return "InvokeEndpointWithResponseStream"
+    return None
     return None
 
 
@@ -171,7 +185,10 @@ class Runtime:
         self.rng = rng or random.Random()
 
     def operations(self) -> dict[str, Handler]:
-        return {"InvokeEndpoint": self.invoke_endpoint}
+        return {
+            "InvokeEndpoint": self.invoke_endpoint,
+            "InvokeEndpointWithResponseStream": self.invoke_endpoint_with_response_stream,
+        }
 
     def route(self, request: AwsRequest, name: str) -> Routed:
         """The variant that serves this request, or the ValidationError AWS answers."""
@@ -238,14 +255,35 @@ class Runtime:
         return pending.variant(variant.name) or variant
 
     def invoke_endpoint(self, request: AwsRequest) -> WsgiResponse:
-        started = time.perf_counter()
         match = _INVOCATION_PATH.match(request.path)
         assert match is not None
-        name = match.group(1)
+        return self._invoke(request, match.group(1), "InvokeEndpoint")
+
+    def invoke_endpoint_with_response_stream(self, request: AwsRequest) -> WsgiResponse:
+        match = _STREAM_PATH.match(request.path)
+        assert match is not None
+        answer = self._invoke(request, match.group(1), "InvokeEndpointWithResponseStream")
+        headers = dict(answer.headers)
+        stream = b"".join(
+            eventstream.event("PayloadPart", part) for part in stream_parts(answer.body)
+        )
+        return WsgiResponse(
+            status=200,
+            headers=[
+                ("Content-Type", "application/vnd.amazon.eventstream"),
+                ("X-Amzn-SageMaker-Content-Type", headers["Content-Type"]),
+                (INVOKED_VARIANT_HEADER, headers[INVOKED_VARIANT_HEADER]),
+                ("x-amzn-RequestId", request.request_id),
+            ],
+            body=stream,
+        )
+
+    def _invoke(self, request: AwsRequest, name: str, operation: str) -> WsgiResponse:
+        started = time.perf_counter()
         if len(request.body) > MAX_PAYLOAD_BYTES:
             raise _validation(
                 f"Received payload of {len(request.body)} bytes; the maximum payload size for "
-                f"InvokeEndpoint is {MAX_PAYLOAD_BYTES} bytes (6 MB)."
+                f"{operation} is {MAX_PAYLOAD_BYTES} bytes (6 MB)."
             )
         inference_id = request.headers.get("x-amzn-sagemaker-inference-id")
         if inference_id is not None and not 0 < len(inference_id) <= MAX_INFERENCE_ID_LENGTH:
@@ -351,3 +389,12 @@ class Runtime:
             ],
             body=encoded.body,
         )
+
+
+def stream_parts(body: bytes) -> list[bytes]:
+    """The model's answer as the parts a streaming container sends: a line each (newline
+    kept), a long line cut every STREAM_PART_BYTES."""
+    parts = []
+    for line in body.splitlines(keepends=True):
+        parts += [line[i : i + STREAM_PART_BYTES] for i in range(0, len(line), STREAM_PART_BYTES)]
+    return parts
