@@ -165,3 +165,19 @@ def test_unsupported_content_type_is_a_model_error_415(
         )
     error = _error(raised)
     assert (error["Error"]["Code"], error["OriginalStatusCode"]) == ("ModelError", 415)
+
+
+def test_a_target_model_for_a_single_model_endpoint_is_refused(
+    running_sandbox: SandboxServer, tumor_endpoint: str
+) -> None:
+    with pytest.raises(ClientError) as raised:
+        runtime_client(running_sandbox.url).invoke_endpoint(
+            EndpointName=tumor_endpoint,
+            ContentType="text/csv",
+            Body=rows_to_csv(TUMOR_ROWS[:1]),
+            TargetModel="model-a.tar.gz",
+        )
+    error = _error(raised)
+    assert error["Error"]["Code"] == "ValidationError"
+    assert "not a multi-model endpoint" in error["Error"]["Message"]
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400

@@ -291,6 +291,14 @@ class Runtime:
                 f"InferenceId must be 1 to {MAX_INFERENCE_ID_LENGTH} characters long."
             )
         routed = self.route(request, name)
+        if request.headers.get("x-amzn-sagemaker-target-model") is not None:
+            # Every endpoint the sandbox serves hosts one model per variant: SageMaker refuses
+            # a TargetModel for those rather than ignoring it.
+            raise _validation(
+                f"Endpoint {name} of account {request.account_id} is not a multi-model "
+                "endpoint: TargetModel can only be specified for an endpoint whose model's "
+                "container has Mode MultiModel."
+            )
         variant = routed.variant
         fault = self.faults.for_variant(request.region, name, variant.name)
 
