@@ -7,3 +7,11 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "Ops Portal core"
+
+    def ready(self) -> None:
+        from core import task_metrics  # noqa: F401  (connects the task-outcome counters)
+        from core.metrics import metrics_dir_clean
+
+        # Every process starts here (web, worker, beat, commands): the files of this host's
+        # processes that are gone go (core.metrics says why).
+        metrics_dir_clean()

@@ -10,6 +10,7 @@ onto PostgreSQL and Redis.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import os
 import re
@@ -123,6 +124,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.RequestIdMiddleware",
+    "core.middleware.RequestMetricsMiddleware",
     "core.middleware.AwsPageBudgetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -293,11 +295,28 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Log lines: `plain` text, or `json`, one object a line with time, level, logger, message
+# and the request id (core.log_context), for a log pipeline to parse.
+OPSPORTAL_LOG_FORMAT = env.str("OPSPORTAL_LOG_FORMAT", default="plain").strip().lower()
+if OPSPORTAL_LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(
+        f"OPSPORTAL_LOG_FORMAT={OPSPORTAL_LOG_FORMAT!r} is not a log format (use plain or json)."
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "core.log_context.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "core.log_context.JsonLogFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": OPSPORTAL_LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("OPSPORTAL_LOG_LEVEL", default="INFO")},
     "loggers": {
         # botocore logs request bodies and signing details at DEBUG: never let it through.
@@ -306,6 +325,49 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# --- The portal's own metrics (README "Metrics and logs") -------------------------------
+# /metrics answers a scrape with `Authorization: Bearer <token>`, or from an address in one
+# of the networks (CIDRs, comma-separated); with neither set it is off (404).
+OPSPORTAL_METRICS_TOKEN = env.str("OPSPORTAL_METRICS_TOKEN", default="").strip()
+if OPSPORTAL_METRICS_TOKEN and not re.fullmatch(
+    r"[\w.~+/=-]{24,256}", OPSPORTAL_METRICS_TOKEN, re.ASCII
+):
+    raise ImproperlyConfigured(
+        "OPSPORTAL_METRICS_TOKEN must be 24 to 256 letters, digits or _.~+/=- "
+        '(generate one with: python -c "import secrets; print(secrets.token_urlsafe(32))").'
+    )
+
+
+def _networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    networks = []
+    for raw in env.list(name, default=[]):
+        if not raw.strip():
+            continue
+        try:
+            networks.append(ipaddress.ip_network(raw.strip()))
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{name}: {raw.strip()!r} is not a network in CIDR form, e.g. 10.0.0.0/8 or "
+                f"127.0.0.1/32 ({exc})."
+            ) from None
+    return tuple(networks)
+
+
+OPSPORTAL_METRICS_ALLOWED_NETWORKS = _networks("OPSPORTAL_METRICS_ALLOWED_NETWORKS")
+# Where every process (web workers, Celery worker, beat) writes its counts for /metrics to
+# add up (core.metrics): PROMETHEUS_MULTIPROC_DIR, the client library's own variable, if set.
+OPSPORTAL_METRICS_DIR = Path(env.str("PROMETHEUS_MULTIPROC_DIR", default="") or VAR_DIR / "metrics")
+if not OPSPORTAL_METRICS_DIR.is_absolute():
+    raise ImproperlyConfigured(
+        f"PROMETHEUS_MULTIPROC_DIR={str(OPSPORTAL_METRICS_DIR)!r} must be an absolute path."
+    )
+try:
+    OPSPORTAL_METRICS_DIR.mkdir(parents=True, exist_ok=True)
+except OSError as exc:
+    raise ImproperlyConfigured(
+        f"PROMETHEUS_MULTIPROC_DIR={str(OPSPORTAL_METRICS_DIR)!r} cannot be created ({exc})."
+    ) from None
 
 # --- AWS -------------------------------------------------------------------------------
 try:

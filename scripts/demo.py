@@ -49,6 +49,8 @@ def demo_environment() -> dict[str, str]:
     env.setdefault("OPSPORTAL_TARGETS", "sandbox=123456789012:us-east-1,eu-west-1")
     # Sync more often than production's minute, so the demo shows endpoints coming up.
     env.setdefault("OPSPORTAL_SYNC_INTERVAL_SECONDS", "15")
+    # /metrics for a Prometheus on this machine (README "Metrics and logs").
+    env.setdefault("OPSPORTAL_METRICS_ALLOWED_NETWORKS", "127.0.0.1/32")
     env["PYTHONUNBUFFERED"] = "1"
     return env
 

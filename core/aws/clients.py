@@ -23,6 +23,7 @@ from django.conf import settings
 from core.aws.breaker import breaker_admit, breaker_record
 from core.aws.errors import THROTTLING_CODES
 from core.aws.page_budget import STEP_SECONDS, BudgetSpent, call_timeouts, current_budget
+from core.metrics import AWS_CALLS
 from core.targets import Target
 
 _lock = threading.Lock()
@@ -142,6 +143,8 @@ def _client(
     made.meta.events.register("before-call.*.*", _count_call)
     made.meta.events.register("after-call.*.*", partial(_record_answer, **where))
     made.meta.events.register("after-call-error.*.*", partial(_record_error, **where))
+    made.meta.events.register("after-call.*.*", partial(_measure_answer, service=service))
+    made.meta.events.register("after-call-error.*.*", partial(_measure_no_answer, service=service))
     return made
 
 
@@ -169,6 +172,27 @@ def _record_answer(
 def _record_error(*, target: str, region: str, service: str, **_: Any) -> None:
     """A transport failure (timeout, refused or reset connection): AWS did not answer."""
     breaker_record(target=target, region=region, service=service, ok=False)
+
+
+def _measure_answer(*, service: str, http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
+    """/metrics: one call answered (after botocore's retries), by how it ended."""
+    code = str((parsed or {}).get("Error", {}).get("Code", ""))
+    status = http_response.status_code
+    if code in THROTTLING_CODES:
+        outcome = "throttled"
+    elif status >= 500:
+        outcome = "server_error"
+    elif status >= 400 or code:
+        outcome = "client_error"
+    else:
+        outcome = "ok"
+    AWS_CALLS.labels(service, model.name, outcome).inc()
+
+
+def _measure_no_answer(*, service: str, event_name: str, **_: Any) -> None:
+    """A call that got no answer (timeout, refused or reset connection); botocore names
+    the operation only in the event's name."""
+    AWS_CALLS.labels(service, event_name.rsplit(".", 1)[-1], "no_answer").inc()
 
 
 def forget_clients() -> None:

@@ -15,6 +15,9 @@ from tests.support.world import check_run, incident, shift, trail_event, transfo
 
 ROLES = ["Viewer", "Operator", "Approver", "Admin"]
 PUBLIC = {"login", "healthz", "readyz", "logout"}
+# Routes for machines, not people: no session or role opens them, only their own credential
+# (/metrics: a bearer token or an allowed network), whatever role the caller signed in with.
+MACHINE = {"metrics"}
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,7 @@ def _route_names(resolver: URLResolver, prefix: str = "") -> set[str]:
 
 
 def test_every_route_has_an_entry():
-    missing = _route_names(get_resolver()) - set(MATRIX) - PUBLIC
+    missing = _route_names(get_resolver()) - set(MATRIX) - PUBLIC - MACHINE
     assert not missing, f"routes without a role-matrix entry: {sorted(missing)}"
 
 
@@ -172,3 +175,17 @@ def test_role_matrix(name, role, client, user_factory, endpoint, monkeypatch):
 def test_user_without_any_role_is_refused(client, user_factory):
     client.force_login(user_factory("nobody", None))
     assert client.get(reverse("overview")).status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [None, *ROLES])
+def test_metrics_open_to_its_token_never_to_a_role(role, client, user_factory, settings):
+    settings.OPSPORTAL_METRICS_TOKEN = "matrix-metrics-token-0123456789"
+    settings.OPSPORTAL_METRICS_ALLOWED_NETWORKS = ()
+    if role is not None:
+        client.force_login(user_factory(f"u-{role.lower()}", role))
+    assert client.get(reverse("metrics")).status_code == 403
+    authorised = client.get(
+        reverse("metrics"), HTTP_AUTHORIZATION="Bearer matrix-metrics-token-0123456789"
+    )
+    assert authorised.status_code == 200
