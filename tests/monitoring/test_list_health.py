@@ -49,7 +49,7 @@ def two_endpoints(sandbox):
     inventory_sync(target=TARGET, region="us-east-1")
     endpoints = {e.name: e for e in Endpoint.objects.filter(name__in=[healthy, failing])}
     Alarm.objects.create(
-        target=TARGET,
+        target=TARGET.name,
         account_id=endpoints[failing].account_id,
         region="us-east-1",
         name=f"{failing}-5xx",
