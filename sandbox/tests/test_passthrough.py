@@ -84,7 +84,7 @@ def test_unknown_json_operation_is_a_400_json_error(running_sandbox: SandboxServ
     )
     assert status == 400
     assert content_type.startswith("application/x-amz-json")
-    assert json.loads(body)["__type"] == "UnknownOperationException"
+    assert json.loads(body) == {"__type": "com.amazon.coral.service#UnknownOperationException"}
 
 
 def test_unknown_query_operation_is_a_400_xml_error(running_sandbox: SandboxServer) -> None:

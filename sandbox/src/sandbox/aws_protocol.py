@@ -8,6 +8,7 @@ serialised in the protocol the caller's SDK parses, or botocore reports garbage 
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
@@ -28,6 +29,8 @@ _QUERY_XMLNS = "https://sandbox.local/doc/2010-05-15/"
 # JSON services that spoke query before (botocore's ``awsQueryCompatible``), by signing name:
 # their errors keep their query codes in the x-amzn-query-error header.
 _QUERY_COMPATIBLE = frozenset({"monitoring"})
+# The namespace AWS's JSON front end puts before the codes of errors it raises itself.
+_CORAL = "com.amazon.coral.service"
 
 
 class AwsError(Exception):
@@ -37,6 +40,9 @@ class AwsError(Exception):
     OriginalStatusCode, OriginalMessage and LogStreamArn); JSON protocols put them in the body.
     ``query_code`` is the code a JSON service that used to speak query (CloudWatch) still
     reports in its ``x-amzn-query-error`` header, which botocore prefers to the body's.
+    ``wire_type`` is the ``__type`` a JSON body carries when AWS sends more than the code
+    (a namespace: botocore reports what follows the ``#``); an empty message is left out,
+    as AWS leaves it out of some errors.
     """
 
     def __init__(
@@ -47,6 +53,7 @@ class AwsError(Exception):
         fields: Mapping[str, Any] | None = None,
         *,
         query_code: str | None = None,
+        wire_type: str | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -54,6 +61,7 @@ class AwsError(Exception):
         self.status = status
         self.fields = dict(fields or {})
         self.query_code = query_code
+        self.wire_type = wire_type
 
 
 def validation_error(message: str) -> AwsError:
@@ -210,14 +218,50 @@ def json_response(
     )
 
 
+def answer_headers(request: AwsRequest, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Another backend's response headers as AWS sends them for the caller's protocol.
+
+    Every AWS answer names its request id (``x-amz-request-id`` and ``x-amz-id-2`` for S3,
+    ``x-amzn-RequestId`` elsewhere), which botocore reports as the RequestId and CloudTrail
+    records as the call's requestID; a JSON answer is ``application/x-amz-json-1.x`` and a
+    query answer ``text/xml``, whatever content type the backend put on it.
+    """
+    present = {name.lower() for name, _ in headers}
+    fixed = list(headers)
+    if request.protocol == "rest-xml":
+        # S3 sends no x-amzn-RequestId, and botocore would prefer it to S3's own header.
+        fixed = [(n, v) for n, v in fixed if n.lower() != "x-amzn-requestid"]
+        return fixed + [h for h in s3_request_id_headers(request) if h[0] not in present]
+    if "x-amzn-requestid" not in present:
+        fixed.append(("x-amzn-RequestId", request.request_id))
+    expected = {"json": _json_content_type(request), "query": "text/xml"}.get(request.protocol)
+    if expected is not None:
+        fixed = [(n, v) for n, v in fixed if n.lower() != "content-type"]
+        fixed.append(("Content-Type", expected))
+    return fixed
+
+
+def s3_request_id_headers(request: AwsRequest) -> list[tuple[str, str]]:
+    """S3's request id (16 upper-case hex digits) and extended request id headers."""
+    return [
+        ("x-amz-request-id", request.request_id.replace("-", "").upper()[:16]),
+        ("x-amz-id-2", base64.b64encode(request.request_id.encode()).decode()),
+    ]
+
+
+def _json_content_type(request: AwsRequest) -> str:
+    """The JSON protocol version the caller spoke, which AWS answers in."""
+    sent = request.headers.get("content-type", "")
+    return sent if sent.startswith("application/x-amz-json") else "application/x-amz-json-1.1"
+
+
 def error_response(request: AwsRequest, error: AwsError) -> WsgiResponse:
     """Serialise an error so that botocore raises ClientError with the right code and message."""
     if request.protocol in ("json", "rest-json"):
-        response = json_response(
-            request,
-            {"__type": error.code, "message": error.message, **error.fields},
-            status=error.status,
-        )
+        document: dict[str, Any] = {"__type": error.wire_type or error.code}
+        if error.message:
+            document["message"] = error.message
+        response = json_response(request, {**document, **error.fields}, status=error.status)
         response.headers.append(("x-amzn-ErrorType", error.code))
         if error.query_code and request.protocol == "json":
             side = "Sender" if error.status < 500 else "Receiver"
@@ -231,33 +275,45 @@ def error_response(request: AwsRequest, error: AwsError) -> WsgiResponse:
             f"<Code>{escape(error.code)}</Code><Message>{message}</Message></Error>"
             f"<RequestId>{request.request_id}</RequestId></ErrorResponse>"
         )
+        headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request.request_id)]
     else:
+        headers = [("Content-Type", "application/xml"), *s3_request_id_headers(request)]
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             f"<Error><Code>{escape(error.code)}</Code><Message>{message}</Message>"
-            f"<RequestId>{request.request_id}</RequestId></Error>"
+            f"<RequestId>{headers[1][1]}</RequestId></Error>"
         )
-    return WsgiResponse(
-        status=error.status,
-        headers=[("Content-Type", "text/xml"), ("x-amzn-RequestId", request.request_id)],
-        body=body.encode(),
-    )
+    return WsgiResponse(status=error.status, headers=headers, body=body.encode())
 
 
 def unknown_operation(request: AwsRequest) -> AwsError:
-    """What AWS answers for an operation it does not have, in the caller's protocol.
+    """What AWS answers for an operation it does not route, in the caller's protocol.
 
-    A 4xx matters: botocore retries a 500, so an unimplemented call would stall the caller
-    through every retry before failing with a misleading InternalError.
+    AWS's JSON front end (the one behind every ``X-Amz-Target`` service) answers a target it
+    does not know with HTTP 400 and nothing but ``{"__type":
+    "com.amazon.coral.service#UnknownOperationException"}``: SDK issues show exactly this from
+    CloudWatch Logs, Identity Store, OpsWorks and AppSync, and botocore reports it as
+    UnknownOperationException. AWS's "common errors" pages name InvalidAction instead, but
+    that is the query protocol's answer (``Action=`` unknown), which query services keep.
+    REST-JSON services answer a path they do not route with 404 and the same code in
+    ``x-amzn-ErrorType``; S3 answers NotImplemented (501), which botocore does not retry.
+    Any 4xx matters: botocore retries a 500, so an unimplemented call would stall the caller
+    through every retry before failing with a misleading InternalError. The body carries no
+    message, as AWS's does not; the sandbox logs the operation it lacks instead.
     """
     name = request.operation or f"{request.method} {request.path}"
-    service = request.service or "this service"
-    message = f"The sandbox does not implement {name} for {service}."
     if request.protocol == "query":
-        return AwsError("InvalidAction", message)
+        return AwsError("InvalidAction", f"Could not find operation {name}.")
     if request.protocol == "rest-xml":
-        return AwsError("NotImplemented", message, status=501)
-    return AwsError("UnknownOperationException", message)
+        return AwsError(
+            "NotImplemented",
+            "A header you provided implies functionality that is not implemented.",
+            status=501,
+        )
+    status = 404 if request.protocol == "rest-json" else 400
+    return AwsError(
+        "UnknownOperationException", "", status, wire_type=f"{_CORAL}#UnknownOperationException"
+    )
 
 
 def throttling_error(request: AwsRequest) -> AwsError:

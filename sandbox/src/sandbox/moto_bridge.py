@@ -87,10 +87,27 @@ def model_description(account_id: str, region: str, name: str) -> dict[str, Any]
     return copy.deepcopy(model.response_object) if model is not None else None
 
 
+# Where the sandbox keeps, on moto's endpoint config, the request fields moto does not store.
+_KEPT_FIELDS = "sandbox_kept_fields"
+
+
 def endpoint_config_description(account_id: str, region: str, name: str) -> dict[str, Any] | None:
     """DescribeEndpointConfig's fields for a config, or None when it does not exist."""
     config = _sagemaker(account_id, region).endpoint_configs.get(name)
-    return copy.deepcopy(config.response_object) if config is not None else None
+    if config is None:
+        return None
+    return copy.deepcopy({**config.response_object, **getattr(config, _KEPT_FIELDS, {})})
+
+
+def keep_endpoint_config_fields(
+    account_id: str, region: str, name: str, fields: dict[str, Any]
+) -> None:
+    """Remember request fields moto's CreateEndpointConfig drops (ExecutionRoleArn,
+    EnableNetworkIsolation, VpcConfig, ...) with the config, so they are described and
+    forgotten with it."""
+    config = _sagemaker(account_id, region).endpoint_configs.get(name)
+    if config is not None:
+        setattr(config, _KEPT_FIELDS, copy.deepcopy(fields))
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from sandbox.endpoints import (
 from sandbox.listing import Page, enum_error, paginate, parse_list_query, timestamp_param
 from sandbox.model_data import ArtifactCache, ContainerImage, prepare_variant
 from sandbox.models import SandboxModel
+from sandbox.output_shapes import aws_shaped, output_members
 from sandbox.quotas import QuotaStore, endpoint_quota, quota_message
 
 # A handler answers the request, or returns None to let moto answer it after its checks.
@@ -47,6 +48,17 @@ Handler = Callable[[AwsRequest], WsgiResponse | None]
 _NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _ENDPOINT_STATUSES = tuple(status.value for status in EndpointStatus)
 _RETAINABLE_PROPERTIES = ("DesiredInstanceCount", "DesiredWeight", "DataCaptureConfig")
+# The CreateEndpointConfig fields moto stores itself; DescribeEndpointConfig's other members
+# the sandbox keeps with the config (``after_create_endpoint_config``).
+_MOTO_STORES_IN_CONFIGS = frozenset(
+    {
+        "EndpointConfigName",
+        "ProductionVariants",
+        "AsyncInferenceConfig",
+        "DataCaptureConfig",
+        "KmsKeyId",
+    }
+)
 
 
 def partition(region: str) -> str:
@@ -215,7 +227,13 @@ class SageMakerApi:
             "ListEndpointConfigs": self.list_endpoint_configs,
             "CreateModel": self.create_model,
             "CreateEndpointConfig": self.create_endpoint_config,
+            "DescribeModel": self.describe_model,
+            "DescribeEndpointConfig": self.describe_endpoint_config,
         }
+
+    def after_moto(self) -> dict[str, Callable[[AwsRequest], None]]:
+        """Hooks run once moto has stored a new resource successfully."""
+        return {"CreateEndpointConfig": self.after_create_endpoint_config}
 
     def create_model(self, request: AwsRequest) -> WsgiResponse | None:
         """moto silently replaces a model of the same name; AWS refuses."""
@@ -226,13 +244,52 @@ class SageMakerApi:
         return None
 
     def create_endpoint_config(self, request: AwsRequest) -> WsgiResponse | None:
-        """moto silently replaces a config of the same name; AWS refuses."""
-        name = str(_required(request.json_body(), "EndpointConfigName"))
+        """Refuse what AWS refuses and moto takes: a negative variant weight, two variants of
+        one name, a config name already in use (moto silently replaces that config)."""
+        params = request.json_body()
+        name = str(_required(params, "EndpointConfigName"))
+        _check_variants(params)
         account, region = request.account_id, request.region
         if moto_bridge.endpoint_config_description(account, region, name) is not None:
             arn = sagemaker_arn(request, "endpoint-config", name)
             raise invalid(f'Cannot create already existing endpoint configuration "{arn}".')
         return None
+
+    def after_create_endpoint_config(self, request: AwsRequest) -> None:
+        """Keep what moto drops from the request (ExecutionRoleArn, EnableNetworkIsolation,
+        VpcConfig, shadow variants, ...): DescribeEndpointConfig returns it on AWS."""
+        params = request.json_body()
+        kept = {
+            key: value
+            for key, value in params.items()
+            if key in output_members("sagemaker", "DescribeEndpointConfig")
+            and key not in _MOTO_STORES_IN_CONFIGS
+        }
+        if kept:
+            moto_bridge.keep_endpoint_config_fields(
+                request.account_id, request.region, str(params["EndpointConfigName"]), kept
+            )
+
+    def describe_model(self, request: AwsRequest) -> WsgiResponse:
+        """The model as AWS describes it. A model has a PrimaryContainer or Containers (an
+        inference pipeline), never both: moto's empty Containers list is left out."""
+        name = str(_required(request.json_body(), "ModelName"))
+        found = moto_bridge.model_description(request.account_id, request.region, name)
+        if found is None:
+            raise invalid(f'Could not find model "{sagemaker_arn(request, "model", name)}".')
+        if not found.get("Containers"):
+            found.pop("Containers", None)
+        return json_response(request, aws_shaped("sagemaker", "DescribeModel", found))
+
+    def describe_endpoint_config(self, request: AwsRequest) -> WsgiResponse:
+        """The config as AWS describes it: no empty DataCaptureConfig for a config without
+        capture, and the request fields moto does not keep."""
+        name = str(_required(request.json_body(), "EndpointConfigName"))
+        found = moto_bridge.endpoint_config_description(request.account_id, request.region, name)
+        if found is None:
+            arn = sagemaker_arn(request, "endpoint-config", name)
+            raise invalid(f'Could not find endpoint configuration "{arn}".')
+        return json_response(request, aws_shaped("sagemaker", "DescribeEndpointConfig", found))
 
     def create_endpoint(self, request: AwsRequest) -> WsgiResponse:
         """Validate like AWS, load each variant's model data, and start the Creating phase."""
@@ -494,6 +551,41 @@ class SageMakerApi:
         if page.next_token:
             result["NextToken"] = page.next_token
         return json_response(request, result)
+
+
+def _check_variants(params: Mapping[str, Any]) -> None:
+    """AWS's validation of a config's variants that moto skips.
+
+    A negative InitialVariantWeight breaks the model's ``min: 0`` and gets the front end's
+    constraint message, which numbers list members from 1. Variant names must be unique
+    across the production and shadow variants (weights and invocations are addressed by
+    name); AWS's wording for that case is not published, so the message says what is wrong
+    in SageMaker's style.
+    """
+    seen: set[str] = set()
+    for field in ("ProductionVariants", "ShadowProductionVariants"):
+        variants = params.get(field) or []
+        if not isinstance(variants, list):
+            continue
+        member = field[0].lower() + field[1:]
+        for index, variant in enumerate(variants, start=1):
+            if not isinstance(variant, dict):
+                continue
+            weight = variant.get("InitialVariantWeight")
+            if isinstance(weight, int | float) and not isinstance(weight, bool) and weight < 0:
+                raise invalid(
+                    f"1 validation error detected: Value '{float(weight)}' at "
+                    f"'{member}.{index}.member.initialVariantWeight' failed to satisfy "
+                    "constraint: Member must have value greater than or equal to 0"
+                )
+            name = str(variant.get("VariantName", ""))
+            if name in seen:
+                raise invalid(
+                    f"Variant name '{name}' is used more than once in the endpoint "
+                    "configuration. Each production and shadow variant needs a unique "
+                    "VariantName."
+                )
+            seen.add(name)
 
 
 def _deployment_policy(document: Any) -> DeploymentPolicy:

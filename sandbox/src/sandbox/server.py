@@ -64,6 +64,7 @@ from sandbox.aws_protocol import (
     AwsRequest,
     StartResponse,
     WsgiApp,
+    answer_headers,
     error_response,
     parse_request,
     unknown_operation,
@@ -178,9 +179,10 @@ class SandboxApp:
         self.api_faults = ApiFaultInjector(state.api_faults)
         self.admin = AdminControls(state, self.reset)
         moto_bridge.accept_instance_types(endpoint_instance_types())
-        self.register(
-            "sagemaker", SageMakerApi(state.endpoints, state.artifacts, state.quotas).operations()
-        )
+        sagemaker = SageMakerApi(state.endpoints, state.artifacts, state.quotas)
+        self.register("sagemaker", sagemaker.operations())
+        for operation, hook in sagemaker.after_moto().items():
+            self.after_hooks[("sagemaker", operation)] = hook
         runtime = Runtime(
             state.endpoints,
             state.faults,
@@ -272,11 +274,11 @@ class SandboxApp:
             return lambda _data: None
 
         if not self._moto_knows_service(environ):
-            return error_response(request, unknown_operation(request)).send(start_response)
+            return error_response(request, _unknown(request)).send(start_response)
         try:
             body = self.moto_app(environ, capture)
         except (NotImplementedError, OperationNotFoundError):
-            return error_response(request, unknown_operation(request)).send(start_response)
+            return error_response(request, _unknown(request)).send(start_response)
         except Exception as crash:
             logger.exception("moto failed on %s %s", request.service, request.operation)
             return error_response(request, _backend_failure(crash)).send(start_response)
@@ -290,7 +292,7 @@ class SandboxApp:
         if status >= 400 and content_type.startswith("text/html") and not head_miss:
             if hasattr(body, "close"):
                 body.close()
-            error = unknown_operation(request) if status in (404, 405, 501) else None
+            error = _unknown(request) if status in (404, 405, 501) else None
             error = error or _backend_failure(None)
             return error_response(request, error).send(start_response)
         hook = self.after_hooks.get((request.service or "", request.operation or ""))
@@ -299,7 +301,7 @@ class SandboxApp:
                 hook(request)
             except Exception:
                 logger.exception("Sandbox hook after moto's %s failed", request.operation)
-        start_response(captured["status"], captured["headers"])
+        start_response(captured["status"], answer_headers(request, captured["headers"]))
         return body
 
     def _moto_knows_service(self, environ: dict[str, Any]) -> bool:
@@ -322,6 +324,17 @@ class SandboxApp:
             )
             self._known_hosts[host] = known
         return known
+
+
+def _unknown(request: AwsRequest) -> AwsError:
+    """AWS's answer for an operation nobody here implements; its body names nothing, so the
+    log does."""
+    logger.warning(
+        "The sandbox does not implement %s for %s; answering as AWS does for an unknown operation.",
+        request.operation or f"{request.method} {request.path}",
+        request.service or "an unknown service",
+    )
+    return unknown_operation(request)
 
 
 def _reset_connection(environ: dict[str, Any]) -> None:
