@@ -84,6 +84,15 @@ CI_DEPLOYER_KEY = "ASIA4Q7XABCIDEPLOYER"
 PORTAL_KEY = "AKIAOPSPORTALDEMO000"
 ROOT_KEY = "AKIAIOSFODNN7ROOTKEY"
 TEST_KEY = "testing"
+# The rest of the demo account's principals: the platform team's Terraform (which built the
+# demo world), a registry-sync Lambda, the ML lead signed in through IAM Identity Center,
+# and a contractor without SageMaker rights.
+TERRAFORM_KEY = "ASIA4Q7XTERRAFORMAPP"
+REGISTRY_SYNC_KEY = "ASIA4Q7XREGISTRYSYNC"
+LEAD_KEY = "ASIA4Q7XPRIYACONSOLE"
+CONTRACTOR_KEY = "AKIAIOSFODNN7CONTRAC"
+LAMBDA_USER_AGENT = "Boto3/1.35.90 md/Botocore#1.35.90 ua/2.0 os/linux#5.10.230 md/arch#x86_64 lang/python#3.12.8 md/pyimpl#CPython exec-env/AWS_Lambda_python3.12 cfg/retry-mode#legacy Botocore/1.35.90"  # noqa: E501
+CONSOLE_USER_AGENT = "AWS Internal"
 
 IDENTITIES: dict[str, Identity] = {
     MARIA_KEY: Identity("IAMUser", "maria.data-scientist", "AIDA6ON6E4XEGITEXMARIA"),
@@ -97,6 +106,26 @@ IDENTITIES: dict[str, Identity] = {
         "AssumedRole", "OpsPortal", "AROA6ON6E4XEOPSPORTAL:opsportal", session_name="opsportal"
     ),
     ROOT_KEY: Identity("Root", "root", ACCOUNT_ID),
+    TERRAFORM_KEY: Identity(
+        "AssumedRole",
+        "platform-terraform",
+        "AROA6ON6E4XETERRAFORM:terraform-apply",
+        session_name="terraform-apply",
+    ),
+    REGISTRY_SYNC_KEY: Identity(
+        "AssumedRole",
+        "model-registry-sync",
+        "AROA6ON6E4XEREGISTRY0:model-registry-sync",
+        session_name="model-registry-sync",
+    ),
+    LEAD_KEY: Identity(
+        "AssumedRole",
+        "AWSReservedSSO_MLLead_4f1c2a9e",
+        "AROA6ON6E4XEMLLEADSSO:priya.sharma@example.com",
+        session_name="priya.sharma@example.com",
+        path="/aws-reserved/sso.amazonaws.com/",
+    ),
+    CONTRACTOR_KEY: Identity("IAMUser", "dev.contractor", "AIDA6ON6E4XECONTRACTOR"),
     TEST_KEY: Identity("IAMUser", "sandbox-tester", "AIDA6ON6E4XESANDBOXTEST"),
 }
 

@@ -30,16 +30,23 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from sandbox.api_week import RegionWorld, background_week
 from sandbox.backfill import Incident, VariantHistory, measured_latency_us, write_history
 from sandbox.cloudtrail import EventStore
 from sandbox.cloudtrail_records import EVENT_SOURCES, Call, CallKind, is_read_only, resources_named
 from sandbox.identities import (
     CI_DEPLOYER_KEY,
     CLI_USER_AGENT,
+    CONSOLE_USER_AGENT,
+    CONTRACTOR_KEY,
     GITHUB_ACTIONS_USER_AGENT,
+    LAMBDA_USER_AGENT,
+    LEAD_KEY,
     MARIA_KEY,
     PORTAL_KEY,
     PORTAL_USER_AGENT,
+    REGISTRY_SYNC_KEY,
+    TERRAFORM_KEY,
     identity_for,
 )
 from sandbox.metric_store import MetricStore
@@ -58,7 +65,8 @@ from sandbox.transform_jobs import TransformStore
 
 ACCOUNT_ID = "123456789012"
 EXECUTION_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/SageMakerExecutionRole"
-DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+# The seed builds the demo world as the platform team's Terraform role would.
+DUMMY_CREDENTIALS = {"aws_access_key_id": TERRAFORM_KEY, "aws_secret_access_key": "testing"}
 BULK_WORKERS = 8
 
 # Accounts that publish SageMaker's first-party framework images, per region.
@@ -553,7 +561,9 @@ _WHERE = {
     MARIA_KEY: ("203.0.113.42", CLI_USER_AGENT),
     CI_DEPLOYER_KEY: ("198.51.100.23", GITHUB_ACTIONS_USER_AGENT),
     PORTAL_KEY: ("10.0.12.34", PORTAL_USER_AGENT),
-    "AKIAEXAMPLEUNKNOWN01": ("192.0.2.77", "Boto3/1.34.0 Python/3.11.4 Linux/5.15 Botocore/1.34.0"),
+    CONTRACTOR_KEY: ("192.0.2.77", "Boto3/1.34.0 Python/3.11.4 Linux/5.15 Botocore/1.34.0"),
+    REGISTRY_SYNC_KEY: ("198.51.100.61", LAMBDA_USER_AGENT),
+    LEAD_KEY: ("203.0.113.87", CONSOLE_USER_AGENT),
 }
 
 
@@ -773,7 +783,7 @@ def _demo_api_history() -> list[PastCall]:
         ),
         PastCall(
             10.0,
-            "AKIAEXAMPLEUNKNOWN01",
+            CONTRACTOR_KEY,
             "sagemaker",
             "DescribeEndpoint",
             {"EndpointName": "sentiment-legacy"},
@@ -787,9 +797,42 @@ def _demo_api_history() -> list[PastCall]:
     ]
 
 
+def _background(now: float) -> list[PastCall]:
+    """The week's everyday reads and refusals around the endpoints' stories (api_week)."""
+    worlds = tuple(
+        RegionWorld(
+            region=region,
+            endpoints=tuple(e.name for e in DEMO_ENDPOINTS if e.region == region),
+            models=tuple(m.name for m in DEMO_MODELS if m.region == region),
+            monitored=("tumor-classifier",) if region == MONITOR_REGION else (),
+        )
+        for region in sorted({e.region for e in DEMO_ENDPOINTS})
+    )
+    return [
+        PastCall(
+            call.hours_ago,
+            call.key,
+            "sagemaker",
+            call.operation,
+            dict(call.params),
+            error=call.error,
+            region=call.region,
+        )
+        for call in background_week(
+            worlds,
+            now=now,
+            lambda_key=REGISTRY_SYNC_KEY,
+            scientist_key=MARIA_KEY,
+            lead_key=LEAD_KEY,
+            ci_key=CI_DEPLOYER_KEY,
+            contractor_key=CONTRACTOR_KEY,
+        )
+    ]
+
+
 def backfill_demo_api_history(store: EventStore, *, now: float) -> int:
     """BACKFILL: record the demo's last week of API calls at their times; returns the count."""
-    history = _demo_api_history()
+    history = sorted(_demo_api_history() + _background(now), key=lambda past: -past.hours_ago)
     for number, past in enumerate(history):
         source_ip, user_agent = _WHERE[past.key]
         read_only = is_read_only(past.operation)
