@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 venv: $(STAMP)
 
-LOCAL_PACKAGES := dataquality dataprocessing sandbox
+LOCAL_PACKAGES := dataquality dataprocessing sandbox cli
 
 $(STAMP): requirements.lock requirements-sandbox.lock requirements-dev.lock \
 	  $(addsuffix /pyproject.toml,$(LOCAL_PACKAGES))

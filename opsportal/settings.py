@@ -24,6 +24,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from core.targets import TargetConfigError, parse_targets
+from opsportal.sso_config import sso_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("OPSPORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -117,6 +118,8 @@ INSTALLED_APPS = [
     "transforms",
     "apihistory",
     "triage",
+    "tokens",
+    "ninja",
     "opsportal",
 ]
 
@@ -294,6 +297,20 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     }
 }
+
+# --- Single sign-on (README "Single sign-on") --------------------------------------------
+# OpenID Connect beside local accounts, or instead of them with OPSPORTAL_LOCAL_LOGIN=false.
+# opsportal.sso_config checks every OPSPORTAL_OIDC_* variable and adds the backend and the
+# provider's origin to the CSP's form-action (signing out redirects there).
+vars().update(
+    sso_settings(
+        os.environ,
+        secure=SECURE,
+        local_login=_bool("OPSPORTAL_LOCAL_LOGIN", True),
+        backends=AUTHENTICATION_BACKENDS,
+        csp=CONTENT_SECURITY_POLICY,
+    )
+)
 
 # Log lines: `plain` text, or `json`, one object a line with time, level, logger, message
 # and the request id (core.log_context), for a log pipeline to parse.
@@ -576,6 +593,15 @@ CELERY_BEAT_SCHEDULE["audit-digest"] = {
 }
 # Seconds a metrics panel is served from cache before CloudWatch is asked again.
 OPSPORTAL_METRICS_CACHE_SECONDS = _int("OPSPORTAL_METRICS_CACHE_SECONDS", 60, minimum=0)
+
+# REST API: requests per personal token per window (/api/v1/), e.g. "120/min".
+OPSPORTAL_API_RATE = env.str("OPSPORTAL_API_RATE", default="120/min").strip()
+try:
+    from core.api.rate_limit import parse_rate
+
+    parse_rate(OPSPORTAL_API_RATE)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"OPSPORTAL_API_RATE: {exc}") from None
 
 # --- Traffic shifts --------------------------------------------------------------------
 # Two-person rule: approvals by people other than the proposer needed before a shift is

@@ -8,6 +8,7 @@ from django.urls import include, path
 
 from opsportal import metrics, views
 from opsportal.admin_site import admin_site
+from opsportal.api import api
 
 urlpatterns = [
     path("", views.overview, name="overview"),
@@ -23,6 +24,8 @@ urlpatterns = [
     path("", include("shifts.urls")),
     path("", include("transforms.urls")),
     path("", include("audit.urls")),
+    path("", include("tokens.urls")),
+    path("api/v1/", api.urls),
     path("admin/", admin_site.urls),
 ]
 

@@ -360,10 +360,12 @@ def web_args() -> list[str]:
         "opsportal.wsgi",
         "--bind",
         f"127.0.0.1:{WEB_PORT}",
+        # One process, many threads: without Redis the cache is the process's own memory,
+        # and API idempotency keys and rate limits must be seen by every request.
         "--workers",
-        "2",
+        "1",
         "--threads",
-        "4",
+        "8",
         "--access-logfile",
         "-",
     ]

@@ -14,7 +14,9 @@ from endpoints.models import Endpoint
 from tests.support.world import check_run, incident, shift, trail_event, transform_job
 
 ROLES = ["Viewer", "Operator", "Approver", "Admin"]
-PUBLIC = {"login", "healthz", "readyz", "logout"}
+# Signing in through the provider (start, callback, the no-access page) is as public as the
+# login page: tests/opsportal/test_sso.py covers their answers.
+PUBLIC = {"login", "healthz", "readyz", "logout", "sso_login", "sso_callback", "sso_no_access"}
 # Routes for machines, not people: no session or role opens them, only their own credential
 # (/metrics: a bearer token or an allowed network), whatever role the caller signed in with.
 MACHINE = {"metrics"}
@@ -105,6 +107,9 @@ MATRIX: dict[str, Rule] = {
     "transforms:status": Rule("Viewer", kwargs={"pk": "transform_job"}),
     "transforms:preview": Rule("Viewer", kwargs={"pk": "transform_job"}),
     "transforms:stop": Rule("Operator", method="post", kwargs={"pk": "transform_job"}, ok=(302,)),
+    "tokens:list": Rule("Viewer"),
+    # Someone else's token id: the refusal is a message and a redirect back to the list.
+    "tokens:revoke": Rule("Viewer", method="post", kwargs={"pk": 999999}, ok=(302,)),
 }
 
 
@@ -114,6 +119,8 @@ def _route_names(resolver: URLResolver, prefix: str = "") -> set[str]:
         if isinstance(pattern, URLResolver):
             if pattern.namespace == "admin":
                 continue  # the admin site has its own login; covered below
+            if pattern.namespace == "api":
+                continue  # the REST API has its own matrix: tests/api/test_role_matrix.py
             ns = f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix
             names |= _route_names(pattern, ns)
         elif isinstance(pattern, URLPattern) and pattern.name:

@@ -1,0 +1,3 @@
+from opsportal_cli.main import run
+
+run()
