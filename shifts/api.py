@@ -89,6 +89,18 @@ class ChangeIn(Schema):
     reason: str
 
 
+class PlanIn(Schema):
+    """A staged shift; `spec` as the plan form builds it and a template stores it:
+    `{"candidate": "B", "baseline": "A", "steps": [{"candidate_percent": 5,
+    "bake_seconds": 600, "manual": false}, ...], "gates": {"error_rate_margin": 0.01,
+    "latency_p99_ratio": 1.5, "min_invocations": 100, ...}, "on_failure": "rollback",
+    "alarms": null, "max_extensions": 2}`. Omitted gates take their defaults."""
+
+    endpoint_id: int
+    spec: dict[str, Any]
+    reason: str
+
+
 class CommentIn(Schema):
     comment: str = ""
 
@@ -225,6 +237,32 @@ def change_propose(request: HttpRequest, body: ChangeIn) -> HttpResponse:
             endpoint_id=body.endpoint_id,
             actor=request.user,
             change=body.change_type,
+            spec=body.spec,
+            reason=body.reason[:MAX_TEXT],
+            request=request,
+        )
+        return json_response(_detail(proposal.pk), status=201)
+
+    return idempotent(request, run)
+
+
+@router.post(
+    "/plans",
+    response={201: ShiftDetailOut},
+    summary="Propose a staged traffic shift (a plan with metric gates)",
+    openapi_extra=OPENAPI_EXTRA,
+)
+def plan_propose(request: HttpRequest, body: PlanIn) -> HttpResponse:
+    """Checked as the plan form checks it; approved once under the two-person rule, then
+    walked step by step by the portal, which rolls back or pauses on a failed gate."""
+    require_role(request, Role.OPERATOR, "Proposing a staged shift")
+
+    def run() -> HttpResponse:
+        if not 1 <= body.endpoint_id <= MAX_ID:
+            raise Http404("No such endpoint in the inventory.")
+        proposal = services.plan_propose(
+            endpoint_id=body.endpoint_id,
+            actor=request.user,
             spec=body.spec,
             reason=body.reason[:MAX_TEXT],
             request=request,

@@ -234,3 +234,48 @@ def test_token_posts_need_no_csrf_token(token_for, bearer, endpoint):
         "/api/v1/shifts", body, content_type="application/json", **bearer(token_for("Operator"))
     )
     assert response.status_code == 201, response.content
+
+
+PLAN = {
+    "candidate": "B",
+    "baseline": "A",
+    "steps": [
+        {"candidate_percent": 10, "bake_seconds": 300},
+        {"candidate_percent": 50, "bake_seconds": 300, "manual": True},
+        {"candidate_percent": 100, "bake_seconds": 300},
+    ],
+    "gates": {"error_rate_margin": 0.01, "min_invocations": 50},
+}
+
+
+def test_a_staged_shift_is_proposed_through_the_api_as_a_plan(api, token_for, bearer, endpoint):
+    token = token_for("Operator")
+    proposed = api.post(
+        "/api/v1/plans",
+        {"endpoint_id": endpoint.pk, "spec": PLAN, "reason": "canary B"},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="plan-1",
+        **bearer(token),
+    )
+    assert proposed.status_code == 201, proposed.content
+    body = proposed.json()
+    assert body["change_type"] == "plan" and body["state"] == "pending"
+    plan = ShiftProposal.objects.get(pk=body["id"])
+    assert [s["candidate_percent"] for s in plan.spec["steps"]] == [10, 50, 100]
+    assert plan.spec["steps"][1]["manual"] is True
+    assert AuditEntry.objects.filter(action="shift.propose", outcome="ok").count() == 1
+
+    # The plan's own checks answer as the form's do: nothing saved, the reason said.
+    bad = api.post(
+        "/api/v1/plans",
+        {
+            "endpoint_id": endpoint.pk,
+            "spec": {**PLAN, "steps": [{"candidate_percent": 50, "bake_seconds": 300}] * 2},
+            "reason": "again",
+        },
+        content_type="application/json",
+        **bearer(token),
+    )
+    assert bad.status_code in (400, 409)
+    assert bad["Content-Type"] == "application/problem+json" and bad.json()["detail"]
+    assert ShiftProposal.objects.count() == 1

@@ -42,6 +42,23 @@ MATRIX: dict[tuple[str, str], Rule] = {
             "reason": "m",
         },
     ),
+    # A two-step plan moving traffic from A to B: proposed, or refused by the plan's checks
+    # (400) or by a pending proposal on the endpoint (409) once the role check has passed.
+    ("POST", "/plans"): Rule(
+        "Operator",
+        ok=(201, 400, 409),
+        body={
+            "spec": {
+                "candidate": "B",
+                "baseline": "A",
+                "steps": [
+                    {"candidate_percent": 10, "bake_seconds": 300},
+                    {"candidate_percent": 100, "bake_seconds": 300},
+                ],
+            },
+            "reason": "matrix",
+        },
+    ),
     ("POST", "/shifts/{shift_id}/approve"): Rule("Approver", ok=(200, 409)),
     ("POST", "/shifts/{shift_id}/reject"): Rule("Approver", body={"comment": "no"}),
     ("POST", "/shifts/{shift_id}/cancel"): Rule("Operator"),
@@ -115,7 +132,7 @@ def test_api_role_matrix(route, role, api, token_for, bearer, endpoint, user_fac
     }
     url = "/api/v1" + path.format(**values)
     body = {**rule.body}
-    if method == "POST" and path in ("/shifts", "/changes"):
+    if method == "POST" and path in ("/shifts", "/changes", "/plans"):
         body["endpoint_id"] = endpoint.pk
     headers = bearer(token) if token else {}
     if method == "GET":
