@@ -194,6 +194,21 @@ def shift_get(request: HttpRequest, shift_id: int = Path(..., ge=1, le=MAX_ID)) 
     return _detail(shift_id)
 
 
+def _opened(
+    request: HttpRequest, *, endpoint_id: int, what: str, propose: Callable[[], ShiftProposal]
+) -> HttpResponse:
+    """The one path of every proposing route: the Operator role, an endpoint id that can
+    exist, the service's own checks, and the Idempotency-Key, so a retry opens nothing new."""
+    require_role(request, Role.OPERATOR, what)
+
+    def run() -> HttpResponse:
+        if not 1 <= endpoint_id <= MAX_ID:
+            raise Http404("No such endpoint in the inventory.")
+        return json_response(_detail(propose().pk), status=201)
+
+    return idempotent(request, run)
+
+
 @router.post(
     "/shifts",
     response={201: ShiftDetailOut},
@@ -203,21 +218,18 @@ def shift_get(request: HttpRequest, shift_id: int = Path(..., ge=1, le=MAX_ID)) 
 def shift_propose(request: HttpRequest, body: ProposeIn) -> HttpResponse:
     """Desired weight per production variant, and why; an Approver other than you must
     approve it before it is applied."""
-    require_role(request, Role.OPERATOR, "Proposing a traffic shift")
-
-    def run() -> HttpResponse:
-        if not 1 <= body.endpoint_id <= MAX_ID:
-            raise Http404("No such endpoint in the inventory.")
-        proposal = services.shift_propose(
+    return _opened(
+        request,
+        endpoint_id=body.endpoint_id,
+        what="Proposing a traffic shift",
+        propose=lambda: services.shift_propose(
             endpoint_id=body.endpoint_id,
             actor=request.user,
             desired=body.weights,
             reason=body.reason[:MAX_TEXT],
             request=request,
-        )
-        return json_response(_detail(proposal.pk), status=201)
-
-    return idempotent(request, run)
+        ),
+    )
 
 
 @router.post(
@@ -228,22 +240,19 @@ def shift_propose(request: HttpRequest, body: ProposeIn) -> HttpResponse:
 )
 def change_propose(request: HttpRequest, body: ChangeIn) -> HttpResponse:
     """Checked as the change's form checks it; approved and applied as a traffic shift is."""
-    require_role(request, Role.OPERATOR, "Proposing a change")
-
-    def run() -> HttpResponse:
-        if not 1 <= body.endpoint_id <= MAX_ID:
-            raise Http404("No such endpoint in the inventory.")
-        proposal = services.change_propose(
+    return _opened(
+        request,
+        endpoint_id=body.endpoint_id,
+        what="Proposing a change",
+        propose=lambda: services.change_propose(
             endpoint_id=body.endpoint_id,
             actor=request.user,
             change=body.change_type,
             spec=body.spec,
             reason=body.reason[:MAX_TEXT],
             request=request,
-        )
-        return json_response(_detail(proposal.pk), status=201)
-
-    return idempotent(request, run)
+        ),
+    )
 
 
 @router.post(
@@ -255,21 +264,18 @@ def change_propose(request: HttpRequest, body: ChangeIn) -> HttpResponse:
 def plan_propose(request: HttpRequest, body: PlanIn) -> HttpResponse:
     """Checked as the plan form checks it; approved once under the two-person rule, then
     walked step by step by the portal, which rolls back or pauses on a failed gate."""
-    require_role(request, Role.OPERATOR, "Proposing a staged shift")
-
-    def run() -> HttpResponse:
-        if not 1 <= body.endpoint_id <= MAX_ID:
-            raise Http404("No such endpoint in the inventory.")
-        proposal = services.plan_propose(
+    return _opened(
+        request,
+        endpoint_id=body.endpoint_id,
+        what="Proposing a staged shift",
+        propose=lambda: services.plan_propose(
             endpoint_id=body.endpoint_id,
             actor=request.user,
             spec=body.spec,
             reason=body.reason[:MAX_TEXT],
             request=request,
-        )
-        return json_response(_detail(proposal.pk), status=201)
-
-    return idempotent(request, run)
+        ),
+    )
 
 
 def _decide(
