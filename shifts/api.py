@@ -106,7 +106,7 @@ class CommentIn(Schema):
 
 
 class CancelIn(Schema):
-    """`reason` is accepted but not stored: the timeline records who cancelled and when."""
+    """`reason` goes on the request's timeline beside who cancelled it and when."""
 
     reason: str = ""
 
@@ -312,4 +312,4 @@ def shift_cancel(
 ) -> dict[str, Any]:
     """The proposer withdraws a pending request."""
     require_role(request, Role.OPERATOR, "Cancelling a change request")
-    return _decide(request, shift_id, services.shift_cancel)
+    return _decide(request, shift_id, services.shift_cancel, comment=body.reason[:MAX_TEXT])

@@ -153,10 +153,11 @@ def shift_cancel(
     *,
     proposal_id: int,
     actor: Any,
+    comment: str = "",
     request: HttpRequest | None = None,
     now: datetime | None = None,
 ) -> ShiftProposal:
-    """The proposer withdraws a pending proposal."""
+    """The proposer withdraws a pending proposal, with why if they say (on its timeline)."""
     now = now or timezone.now()
 
     def step(proposal: ShiftProposal) -> Conflict | None:
@@ -170,6 +171,7 @@ def shift_cancel(
             actor=actor,
             action="cancel",
             now=now,
+            comment=comment.strip(),
             request=request,
         )
         return None

@@ -34,11 +34,16 @@ def test_another_approver_decides_and_only_the_proposer_cancels(api, token_for, 
     assert again.status_code == 409 and again["Content-Type"] == "application/problem+json"
     second = _post(api, "/api/v1/shifts", body, operator, bearer).json()
     cancelled = _post(
-        api, f"/api/v1/shifts/{second['id']}/cancel", {"reason": "r"}, operator, bearer
+        api,
+        f"/api/v1/shifts/{second['id']}/cancel",
+        {"reason": "release postponed"},
+        operator,
+        bearer,
     )
     assert cancelled.json()["state"] == "cancelled"
     events = api.get(f"/api/v1/shifts/{second['id']}", **bearer(operator)).json()["events"]
     assert [e["to_state"] for e in events][-1] == "cancelled"
+    assert events[-1]["comment"] == "release postponed"  # the reason is kept, not dropped
     assert AuditEntry.objects.filter(action__startswith="shift.", username="ap").exists()
     listed = api.get("/api/v1/shifts", {"state": "cancelled"}, **bearer(operator)).json()
     assert [s["id"] for s in listed["items"]] == [second["id"]]
