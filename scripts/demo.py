@@ -46,7 +46,13 @@ def demo_environment() -> dict[str, str]:
     env.setdefault("AWS_ACCESS_KEY_ID", "AKIAOPSPORTALDEMO000")
     env.setdefault("AWS_SECRET_ACCESS_KEY", "sandbox-not-a-secret")
     env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    env.setdefault("OPSPORTAL_TARGETS", "sandbox=123456789012:us-east-1,eu-west-1")
+    # Production, and staging reached through its OpsPortalRead role (the sandbox's demo
+    # world has both accounts; the role trusts production).
+    env.setdefault(
+        "OPSPORTAL_TARGETS",
+        "sandbox=123456789012:us-east-1,eu-west-1 "
+        "staging=210987654321:us-east-1:arn:aws:iam::210987654321:role/OpsPortalRead",
+    )
     # Sync more often than production's minute, so the demo shows endpoints coming up.
     env.setdefault("OPSPORTAL_SYNC_INTERVAL_SECONDS", "15")
     # /metrics for a Prometheus on this machine (README "Metrics and logs").

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.aws_protocol import AwsError, AwsRequest, WsgiResponse, json_response
-from sandbox.cloudtrail_records import Call, Resource, build_record
+from sandbox.cloudtrail_records import Call, Resource, build_record, iso_time
 from sandbox.listing import timestamp_param
 
 MAX_EVENTS_PER_REGION = 200_000
@@ -121,6 +122,30 @@ class EventStore:
             if events is None:
                 events = self._events[key] = deque(maxlen=self.cap)
             events.append(event)
+
+    def retime(self, account_id: str, region: str, times: dict[str, float]) -> int:
+        """Move recorded events (by eventID) to the times they stand for, as backfilled
+        events: a seeded world's own calls, which happened before the sandbox started
+        (``sandbox/creation_story.py``). Returns how many moved."""
+        moved = 0
+        with self._lock:
+            events = self._events.get((account_id, region), deque())
+            for index, event in enumerate(events):
+                when = times.get(event.record["eventID"])
+                if when is None:
+                    continue
+                record = dict(event.record, eventTime=iso_time(when))
+                session = record["userIdentity"].get("sessionContext")
+                if session is not None:  # a session that began for the call began then too
+                    attributes = dict(session["attributes"], creationDate=iso_time(when))
+                    record["userIdentity"] = dict(
+                        record["userIdentity"], sessionContext=dict(session, attributes=attributes)
+                    )
+                events[index] = dataclasses.replace(
+                    event, time=when, backfilled=True, record=record
+                )
+                moved += 1
+        return moved
 
     def events(self, account_id: str, region: str) -> list[StoredEvent]:
         with self._lock:

@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
+from sandbox.assume_role import caller_identity, trail_copies
 from sandbox.aws_protocol import AwsRequest, StartResponse
 from sandbox.cloudtrail import EventStore
 from sandbox.cloudtrail_records import Call, CallKind, classify, error_from_body, resources_named
-from sandbox.identities import identity_for
 
 logger = logging.getLogger(__name__)
 _LOOPBACK = ("127.", "::1", "::ffff:127.")
@@ -124,7 +124,7 @@ class Recorder:
             region=request.region,
             account_id=request.account_id,
             access_key=request.access_key,
-            identity=identity_for(request.access_key, request.account_id),
+            identity=caller_identity(request.access_key, request.account_id),
             source_ip=source_ip(environ),
             user_agent=request.headers.get("user-agent", ""),
             request_parameters=params,
@@ -136,4 +136,5 @@ class Recorder:
         resources = resources_named(
             kind.service, params or {}, request.region, request.account_id, request.path
         )
-        self.store.record(call, resources)
+        for event, named in trail_copies(call, resources, body):
+            self.store.record(event, named)

@@ -209,6 +209,9 @@ class Call:
     error_message: str | None = None
     request_id: str = ""
     event_id: str = ""
+    # The GUID both copies of a cross-account call carry (AssumeRole of another account's
+    # role is logged in the caller's account and in the role's).
+    shared_event_id: str = ""
 
 
 def build_record(call: Call, resources: list[Resource]) -> dict[str, Any]:
@@ -241,6 +244,8 @@ def build_record(call: Call, resources: list[Resource]) -> dict[str, Any]:
     record["eventType"] = "AwsApiCall"
     record["managementEvent"] = True
     record["recipientAccountId"] = call.account_id
+    if call.shared_event_id:
+        record["sharedEventID"] = call.shared_event_id
     record["eventCategory"] = "Management"
     return record
 

@@ -268,6 +268,16 @@ class EndpointStore:
             record.advance(self.clock())
             return record.snapshot()
 
+    def backdate_creation(self, account_id: str, region: str, name: str, created: float) -> bool:
+        """Set a seeded endpoint's CreationTime: a seeded world was built before the sandbox
+        started, and its trail says when (``sandbox/creation_story.py``)."""
+        with self._lock:
+            record = self._region(account_id, region).get(name)
+            if record is None:
+                return False
+            record.creation_time = created
+            return True
+
     def summaries(self, account_id: str, region: str) -> list[EndpointSummary]:
         """Every endpoint in a region as ListEndpoints rows, transitions applied."""
         now = self.clock()

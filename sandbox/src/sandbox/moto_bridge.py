@@ -9,7 +9,9 @@ rest of the sandbox deals only in the AWS-shaped dicts these functions return.
 from __future__ import annotations
 
 import copy
+import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,13 +19,14 @@ from typing import Any
 
 from moto.cloudwatch.models import Alarm, CloudWatchBackend, cloudwatch_backends
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.iam.models import get_account_id_from
+from moto.iam.models import get_account_id_from, iam_backends
 from moto.logs.models import logs_backends
 from moto.moto_api._internal.models import moto_api_backend
 from moto.s3.exceptions import MissingBucket
 from moto.s3.models import s3_backends
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import FakeEndpointConfig, SageMakerModelBackend, sagemaker_backends
+from moto.sts.models import sts_backends
 from moto.utilities.utils import get_partition
 
 
@@ -496,3 +499,94 @@ def log_events(
     ]
     events.sort(key=lambda event: (event.timestamp, event.event_id))
     return [name for name, _ in searched], events
+
+
+# --- IAM roles and STS sessions, for cross-account AssumeRole (sandbox/assume_role.py) ----
+
+
+@dataclass(frozen=True)
+class RoleFacts:
+    """What AssumeRole checks of a role: that it exists, and who its trust policy names."""
+
+    account_id: str
+    name: str
+    role_id: str
+    path: str
+    arn: str
+    trust_policy: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RoleSession:
+    """A session moto's AssumeRole issued: whose temporary key it is."""
+
+    account_id: str
+    role_arn: str
+    session_name: str
+    role_id: str
+    path: str
+
+
+def role_by_arn(arn: str) -> RoleFacts | None:
+    """The role an ARN names, in its own account, or None when no such role exists."""
+    match = re.match(r"^arn:(aws[a-z-]*):iam::(\d{12}):role/(?:(.*)/)?([^/]+)$", arn)
+    if match is None:
+        return None
+    account_id, name = match.group(2), match.group(4)
+    backend = iam_backends[account_id][match.group(1)]
+    role = next((r for r in list(backend.roles.values()) if r.name == name), None)
+    if role is None or role.arn != arn:
+        return None
+    try:
+        trust = json.loads(role.assume_role_policy_document or "{}")
+    except ValueError:
+        trust = {}
+    return RoleFacts(account_id, role.name, role.id, role.path or "/", role.arn, trust)
+
+
+def role_session(access_key: str) -> RoleSession | None:
+    """The assumed-role session a temporary (ASIA) key belongs to, in any account."""
+    for account_id, partitions in list(sts_backends.items()):
+        for backend in list(partitions.values()):
+            found = backend.get_assumed_role_from_access_key(access_key)
+            if found is not None:
+                facts = role_by_arn(found.role_arn)
+                role_id = facts.role_id if facts else found.user_id.split(":", 1)[0]
+                return RoleSession(
+                    account_id=account_id,
+                    role_arn=found.role_arn,
+                    session_name=found.session_name,
+                    role_id=role_id,
+                    path=facts.path if facts else "/",
+                )
+    return None
+
+
+def create_role(account_id: str, name: str, trust_policy: dict[str, Any], path: str = "/") -> str:
+    """Create a role directly in an account's IAM (as an account vending process does before
+    anyone can sign in there); returns its ARN. An existing role is left as it is."""
+    backend = iam_backends[account_id]["aws"]
+    existing = next((r for r in list(backend.roles.values()) if r.name == name), None)
+    if existing is not None:
+        return str(existing.arn)
+    role = backend.create_role(
+        role_name=name,
+        assume_role_policy_document=json.dumps(trust_policy),
+        path=path,
+        permissions_boundary=None,
+        description="",
+        tags=[],
+        max_session_duration=None,
+    )
+    return str(role.arn)
+
+
+def backdate_creation(account_id: str, region: str, kind: str, name: str, epoch: float) -> bool:
+    """Set a model's or endpoint config's CreationTime (``kind`` "model" or
+    "endpoint-config"), for a seeded world whose resources were made before it started."""
+    backend = _sagemaker(account_id, region)
+    found = (backend._models if kind == "model" else backend.endpoint_configs).get(name)
+    if found is None:
+        return False
+    found.creation_time = datetime.fromtimestamp(epoch, UTC)
+    return True

@@ -60,6 +60,11 @@ from sandbox.models import (
     train_model,
 )
 from sandbox.monitor import HOUR, ModelMonitor
+from sandbox.seed_staging import (
+    backfill_staging_api_history,
+    backfill_staging_history,
+    seed_staging,
+)
 from sandbox.transform import build_transform_job
 from sandbox.transform_jobs import TransformStore
 
@@ -404,6 +409,7 @@ def seed_demo(*, endpoint_url: str) -> list[str]:
         if region == MONITOR_REGION:
             upload_tumor_baseline(s3)
             create_demo_schedule(sagemaker)
+    seed_staging(endpoint_url=endpoint_url)  # the second account, reached by AssumeRole
     return [endpoint.name for endpoint in DEMO_ENDPOINTS]
 
 
@@ -481,7 +487,7 @@ def backfill_demo_history(store: MetricStore, *, now: float) -> int:
                 incident=incident,
             )
             written += write_history(store, history, end=now)
-    return written
+    return written + backfill_staging_history(store, now=now)
 
 
 # --- BACKFILL: transform jobs ---------------------------------------------------------------
@@ -853,7 +859,7 @@ def backfill_demo_api_history(store: EventStore, *, now: float) -> int:
         )
         resources = resources_named(past.service, past.params, past.region, ACCOUNT_ID)
         store.record(call, resources, backfill=True)
-    return len(history)
+    return len(history) + backfill_staging_api_history(store, now=now)
 
 
 def seed_bulk(

@@ -52,6 +52,7 @@ from sandbox.admin import PREFIX as _ADMIN_PREFIX
 from sandbox.admin import AdminControls
 from sandbox.alarms import AlarmEvaluator, AlarmHistory, AlarmsApi
 from sandbox.api_faults import ApiFaultInjector, ApiFaultStore, ConnectionReset
+from sandbox.assume_role import STS, AssumeRoleApi
 from sandbox.autoscaling import ScalingStore
 from sandbox.autoscaling_api import (
     APPLICATION_AUTOSCALING,
@@ -75,6 +76,7 @@ from sandbox.cloudtrail import EventStore, LookupEventsApi, RateLimiter
 from sandbox.cloudtrail_recorder import Recorder
 from sandbox.cloudwatch_api import CloudWatchApi
 from sandbox.container_logs import ContainerLogs
+from sandbox.creation_story import tell_creation_stories
 from sandbox.endpoint_metrics import EndpointMetrics
 from sandbox.endpoints import EndpointStore, Timings
 from sandbox.faults import FaultStore
@@ -202,6 +204,7 @@ class SandboxApp:
         self.register(
             "cloudtrail", LookupEventsApi(state.cloudtrail, state.lookup_limiter).operations()
         )
+        self.register(STS, AssumeRoleApi().operations())
         self.recorder = Recorder(state.cloudtrail)
         alarms = AlarmsApi(state.evaluator)
         self.register(CLOUDWATCH, alarms.operations())
@@ -502,6 +505,9 @@ class SandboxServer:
                 backfill_demo_transforms(self.state.transforms)
                 backfill_demo_api_history(self.state.cloudtrail, now=time.time())
                 backfill_demo_monitoring(self.state.monitor, now=time.time())
+                tell_creation_stories(
+                    endpoints=self.state.endpoints, trail=self.state.cloudtrail, now=time.time()
+                )
                 self.state.evaluator.evaluate_all()
             for task in self._background:
                 task.start()
