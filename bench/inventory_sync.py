@@ -10,7 +10,7 @@ from django.conf import settings
 
 from core.aws import clients
 from endpoints.services import inventory_sync
-from sandbox.testing import SandboxServer, seed_bulk
+from sandbox.testing import SandboxServer, allow_endpoint_instances, seed_bulk
 
 COUNT = 1000
 
@@ -23,6 +23,8 @@ def run() -> None:
     with SandboxServer(port=0, seed=None, creating_seconds=0.0) as server:
         os.environ["AWS_ENDPOINT_URL"] = server.url
         clients.forget_clients()
+        # Three ml.m5.large instances an endpoint: far past a new account's quota of 20.
+        allow_endpoint_instances(server.url, "ml.m5.large", COUNT * 3, region="us-east-1")
         started = time.perf_counter()
         seed_bulk(endpoint_url=server.url, count=COUNT, region="us-east-1")
         seeded = time.perf_counter() - started
