@@ -130,3 +130,37 @@ def test_staging_was_built_by_production_terraform_assuming_its_role(
     )
     assert opened["requestParameters"]["roleArn"].startswith(f"arn:aws:iam::{STAGING}:role/")
     assert _at(opened) < first
+
+
+def _latest(cloudtrail: Any, event_name: str) -> dict[str, dict[str, Any]]:
+    """The last successful ``event_name`` per resource name (LookupEvents: newest first)."""
+    found: dict[str, dict[str, Any]] = {}
+    arguments: dict[str, Any] = {
+        "LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": event_name}]
+    }
+    while True:
+        time.sleep(0.5)
+        page = cloudtrail.lookup_events(**arguments)
+        for event in page["Events"]:
+            record = json.loads(event["CloudTrailEvent"])
+            if "errorCode" not in record:
+                for resource in event["Resources"]:
+                    found.setdefault(resource["ResourceName"], record)
+        if "NextToken" not in page:
+            return found
+        arguments["NextToken"] = page["NextToken"]
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1"])
+def test_the_weeks_last_update_of_each_endpoint_names_the_config_it_has(
+    running_sandbox: SandboxServer, aws: AwsFactory, region: str
+) -> None:
+    """A deploy in the week's history that the endpoint no longer shows was reverted in it."""
+    sagemaker, cloudtrail = _clients(running_sandbox.url, aws, "production", region)
+    updates = _latest(cloudtrail, "UpdateEndpoint")
+    assert updates, "the week holds deploys"
+    for name, record in updates.items():
+        if name not in SEEDED[("production", region)]:
+            continue
+        current = sagemaker.describe_endpoint(EndpointName=name)["EndpointConfigName"]
+        assert record["requestParameters"]["endpointConfigName"] == current, name

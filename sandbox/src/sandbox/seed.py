@@ -630,21 +630,6 @@ def _demo_api_history() -> list[PastCall]:
     target = f"endpoint/{tumor}/variant/A"
     return [
         PastCall(
-            167.0,
-            CI_DEPLOYER_KEY,
-            "sagemaker",
-            "CreateModel",
-            {
-                "ModelName": "tumor-model-v2",
-                "PrimaryContainer": {
-                    "Image": image_uri("sagemaker-xgboost", "us-east-1"),
-                    "ModelDataUrl": artifact_url("us-east-1", "tumor-model-v2"),
-                },
-                "ExecutionRoleArn": EXECUTION_ROLE_ARN,
-            },
-            {"ModelArn": _arn("us-east-1", "model", "tumor-model-v2")},
-        ),
-        PastCall(
             166.9,
             CI_DEPLOYER_KEY,
             "sagemaker",
@@ -669,6 +654,15 @@ def _demo_api_history() -> list[PastCall]:
             {"EndpointArn": tumor_arn},
         ),
         PastCall(166.7, CI_DEPLOYER_KEY, "sagemaker", "DescribeEndpoint", {"EndpointName": tumor}),
+        # B at half the traffic was more than the team meant: CI reverts to the config.
+        PastCall(
+            166.0,
+            CI_DEPLOYER_KEY,
+            "sagemaker",
+            "UpdateEndpoint",
+            {"EndpointName": tumor, "EndpointConfigName": "tumor-classifier-config"},
+            {"EndpointArn": tumor_arn},
+        ),
         PastCall(
             160.0,
             CI_DEPLOYER_KEY,
@@ -734,6 +728,15 @@ def _demo_api_history() -> list[PastCall]:
             {"EndpointName": fraud, "EndpointConfigName": "fraud-detection-config-v2"},
             {"EndpointArn": fraud_arn},
         ),
+        # The release pipeline's smoke test failed on v2: reverted within the hour.
+        PastCall(
+            95.2,
+            CI_DEPLOYER_KEY,
+            "sagemaker",
+            "UpdateEndpoint",
+            {"EndpointName": fraud, "EndpointConfigName": "fraud-detection-config"},
+            {"EndpointArn": fraud_arn},
+        ),
         PastCall(
             72.0,
             MARIA_KEY,
@@ -784,6 +787,15 @@ def _demo_api_history() -> list[PastCall]:
             "sagemaker",
             "UpdateEndpoint",
             {"EndpointName": "iris-classifier", "EndpointConfigName": "iris-classifier-config-v2"},
+            {"EndpointArn": _arn("eu-west-1", "endpoint", "iris-classifier")},
+            region="eu-west-1",
+        ),
+        PastCall(
+            23.0,
+            CI_DEPLOYER_KEY,
+            "sagemaker",
+            "UpdateEndpoint",
+            {"EndpointName": "iris-classifier", "EndpointConfigName": "iris-classifier-config"},
             {"EndpointArn": _arn("eu-west-1", "endpoint", "iris-classifier")},
             region="eu-west-1",
         ),
