@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import Http404, HttpRequest
-from ninja import Path, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 
 from apihistory.models import TrailEvent
 from apihistory.selectors import TRAIL_KEYSET, TrailFilters, trail_events_filtered
@@ -21,6 +21,7 @@ MAX_FILTER = 512
 
 class TrailEventOut(Schema):
     id: int
+    target: str
     event_id: str
     event_time: datetime
     event_name: str
@@ -52,6 +53,7 @@ class TrailQuery(PageQuery):
     event_name: list[str] = []
     principal: str = ""
     endpoint: str = ""
+    account: str = Field("", description="An account's target name (OPSPORTAL_TARGETS)")
     errors_only: bool = False
     writes_only: bool = False
     hide_portal: bool = False
@@ -76,6 +78,7 @@ def event_list(request: HttpRequest, query: Query[TrailQuery]) -> dict[str, Any]
         event_names=tuple(n[:MAX_FILTER] for n in query.event_name[:50]),
         principal=query.principal[:MAX_FILTER],
         endpoint=query.endpoint[:MAX_FILTER],
+        account=query.account[:MAX_FILTER],
         errors_only=query.errors_only,
         writes_only=query.writes_only,
         hide_portal=query.hide_portal,

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -94,6 +95,7 @@ class TrailFilterForm(forms.Form):
         required=False, max_length=512, label="Principal (user, role or ARN)"
     )
     endpoint = forms.CharField(required=False, max_length=63, label="Endpoint")
+    account = forms.ChoiceField(required=False, label="Account")
     failed = forms.BooleanField(required=False, label="Errors only")
     writes = writes_only_field()
     hide_portal = hide_portal_field()
@@ -106,6 +108,8 @@ class TrailFilterForm(forms.Form):
         chosen = self.data.getlist("event") if hasattr(self.data, "getlist") else []
         names = sorted({*(event_names or []), *(n for n in chosen if _EVENT_NAME.match(n))})
         set_choices(self, "event", [(n, n) for n in names])
+        accounts = [(t.name, f"{t.name} · {t.account_id}") for t in settings.OPSPORTAL_TARGETS]
+        set_choices(self, "account", [("", "All accounts"), *accounts])
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -134,4 +138,5 @@ class TrailFilterForm(forms.Form):
             writes_only=bool(data.get("writes")),
             hide_portal=bool(data.get("hide_portal")),
             text=(data.get("q") or "").strip(),
+            account=data.get("account") or "",
         )

@@ -50,6 +50,7 @@ class TrailFilters:
     writes_only: bool = False
     hide_portal: bool = False  # leave out the calls made as the portal's own principals
     text: str = ""
+    account: str = ""  # an OPSPORTAL_TARGETS name
 
     @property
     def any(self) -> bool:
@@ -64,6 +65,7 @@ class TrailFilters:
                 self.writes_only,
                 self.hide_portal,
                 self.text,
+                self.account,
             )
         )
 
@@ -87,6 +89,8 @@ def trail_events_filtered(*, filters: TrailFilters) -> QuerySet[TrailEvent]:
         qs = qs.filter(Q(principal_name=filters.principal) | Q(principal_arn=filters.principal))
     if filters.endpoint:
         qs = qs.filter(endpoint_name=filters.endpoint)
+    if filters.account:
+        qs = qs.filter(target=filters.account)
     if filters.errors_only:
         qs = qs.exclude(error_code="")
     if filters.writes_only:

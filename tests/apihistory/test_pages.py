@@ -14,6 +14,7 @@ from django.utils import timezone
 from apihistory.models import TrailEvent
 from apihistory.search import search_text_for
 from apihistory.selectors import TRAIL_KEYSET, TrailFilters, trail_events_page
+from core.targets import parse_targets
 from endpoints.models import Endpoint
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +39,7 @@ def event(
     region: str = "us-east-1",
     request_id: str = "",
     at: datetime | None = None,
+    target: str = "sandbox",
 ) -> TrailEvent:
     """A stored event as ingestion would store it (columns plus the record)."""
     number = next(_ids)
@@ -62,7 +64,7 @@ def event(
     words = [name, principal, arn, ip, endpoint, config, error, *map(str, params.values())]
     return TrailEvent.objects.create(
         event_id=f"ev-{number}",
-        target="sandbox",
+        target=target,
         account_id=ACCOUNT,
         region=region,
         event_time=when,
@@ -218,6 +220,7 @@ def test_several_event_names_filter_from_the_query_string(history, role_client):
         ({"start": "2026-11-27T10:00", "end": "2026-11-27T09:00"}, "From must be before To"),
         ({"range": "7d", "start": "2026-11-27T10:00"}, "either a preset range"),
         ({"range": "5y"}, "Select a valid choice"),
+        ({"account": "prod"}, "Select a valid choice"),
     ],
 )
 def test_bad_filters_are_explained_and_list_nothing(history, role_client, query, message):
@@ -226,6 +229,23 @@ def test_bad_filters_are_explained_and_list_nothing(history, role_client, query,
     body = response.content.decode()
     assert message in body
     assert "data-event=" not in body
+
+
+def test_the_account_filter_shows_one_accounts_calls(history, role_client, settings):
+    settings.OPSPORTAL_TARGETS = parse_targets(
+        "sandbox=123456789012:us-east-1 staging=210987654321:us-east-1"
+    )
+    staging = event("UpdateEndpoint", endpoint="fraud-detection", target="staging")
+    client = role_client("Viewer")
+
+    body = client.get(reverse("apihistory:list"), {"account": "staging"}).content.decode()
+
+    assert f'data-event="{staging.event_id}"' in body
+    assert body.count("data-event=") == 1
+    assert "staging · 210987654321" in body  # the filter names each account
+    everyone = client.get(reverse("apihistory:list")).content.decode()
+    for shown in (staging, history["update"], history["denied"]):
+        assert f'data-event="{shown.event_id}"' in everyone
 
 
 def test_detail_shows_the_pretty_printed_record(history, role_client):
