@@ -47,14 +47,23 @@ class TestInvokeForm(forms.Form):
         ],
     )
     target_variant = forms.ChoiceField(required=False, label="Target variant")
+    # An endpoint hosting inference components answers only a request naming one.
+    inference_component = forms.ChoiceField(required=False, label="Inference component")
     stream = forms.BooleanField(
         required=False,
         label="Stream the answer (InvokeEndpointWithResponseStream)",
     )
     payload = forms.CharField(widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}))
 
-    def __init__(self, *args: Any, variants: list[str], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, variants: list[str], components: list[str] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if components:
+            set_choices(self, "inference_component", [(c, c) for c in components])
+            self.fields["inference_component"].required = True
+        else:
+            del self.fields["inference_component"]
         set_choices(
             self,
             "target_variant",

@@ -52,6 +52,11 @@ class Endpoint(models.Model):
     config_raw = models.JSONField(default=dict, help_text="Last DescribeEndpointConfig response.")
     autoscaling = models.JSONField(default=list, help_text="Scalable targets and policies.")
     tags = models.JSONField(default=dict, blank=True, help_text="The endpoint's tags (ListTags).")
+    inference_components = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The inference components an endpoint without model variants hosts.",
+    )
     synced_at = models.DateTimeField()
     deleted_at = models.DateTimeField(null=True, blank=True)
 

@@ -112,7 +112,8 @@ def endpoint_invoke(request: HttpRequest, pk: int) -> HttpResponse:
     htmx or as the whole page without JavaScript)."""
     endpoint = selectors.endpoint_or_404(pk)
     variants = [v.name for v in endpoint.variants.all() if not v.is_shadow]
-    form = TestInvokeForm(request.POST or None, variants=variants)
+    components = [str(c["name"]) for c in endpoint.inference_components]
+    form = TestInvokeForm(request.POST or None, variants=variants, components=components)
     result = None
     status = 200
     if request.method == "POST":
@@ -124,6 +125,7 @@ def endpoint_invoke(request: HttpRequest, pk: int) -> HttpResponse:
                 content_type=form.cleaned_data["content_type"],
                 accept=form.cleaned_data["accept"],
                 target_variant=form.cleaned_data["target_variant"],
+                inference_component=form.cleaned_data.get("inference_component") or "",
                 stream=form.cleaned_data["stream"],
                 request=request,
             )

@@ -26,6 +26,7 @@ def invoke_endpoint(
     content_type: str,
     accept: str = "",
     target_variant: str = "",
+    inference_component: str = "",
     stream: bool = False,
 ) -> InvocationResult:
     # SageMaker allows a model 60 s to answer, and the user who asked is waiting for it:
@@ -43,6 +44,8 @@ def invoke_endpoint(
         kwargs["Accept"] = accept
     if target_variant:
         kwargs["TargetVariant"] = target_variant
+    if inference_component:
+        kwargs["InferenceComponentName"] = inference_component
     started = time.perf_counter()
     if not stream:
         with translated("InvokeEndpoint"):

@@ -13,6 +13,7 @@ from core.aws.types import (
     EndpointConfigDescription,
     EndpointDescription,
     EndpointSummary,
+    InferenceComponent,
     ServerlessConfig,
     VariantConfig,
     VariantState,
@@ -40,6 +41,53 @@ def list_endpoints(*, target: Target, region: str) -> Iterator[EndpointSummary]:
                     creation_time=item["CreationTime"],
                     last_modified_time=item["LastModifiedTime"],
                 )
+
+
+def list_inference_components(
+    *, target: Target, region: str, endpoint_name: str
+) -> tuple[InferenceComponent, ...]:
+    """The endpoint's inference components, each described: the list alone names neither
+    the model nor the copies the endpoint page shows."""
+    sm = _sm(target, region)
+    names: list[str] = []
+    with translated("ListInferenceComponents"):
+        paginator = sm.get_paginator("list_inference_components")
+        for page in paginator.paginate(
+            EndpointNameEquals=endpoint_name, PaginationConfig={"PageSize": LIST_PAGE_SIZE}
+        ):
+            names += [item["InferenceComponentName"] for item in page["InferenceComponents"]]
+    return tuple(
+        describe_inference_component(target=target, region=region, name=name)
+        for name in sorted(names)
+    )
+
+
+def describe_inference_component(*, target: Target, region: str, name: str) -> InferenceComponent:
+    with translated("DescribeInferenceComponent"):
+        data = _sm(target, region).describe_inference_component(InferenceComponentName=name)
+    specification = data.get("Specification") or {}
+    compute = specification.get("ComputeResourceRequirements") or {}
+    runtime = data.get("RuntimeConfig") or {}
+    cores = compute.get("NumberOfCpuCoresRequired")
+    accelerators = compute.get("NumberOfAcceleratorDevicesRequired")
+    memory = compute.get("MinMemoryRequiredInMb")
+    return InferenceComponent(
+        name=data["InferenceComponentName"],
+        arn=data["InferenceComponentArn"],
+        endpoint_name=data["EndpointName"],
+        variant_name=data.get("VariantName", ""),
+        status=data["InferenceComponentStatus"],
+        model_name=specification.get("ModelName", ""),
+        current_copies=int(runtime.get("CurrentCopyCount") or 0),
+        desired_copies=int(runtime.get("DesiredCopyCount") or 0),
+        cpu_cores=float(cores) if cores is not None else None,
+        accelerators=int(accelerators) if accelerators is not None else None,
+        memory_mb=int(memory) if memory is not None else None,
+        failure_reason=data.get("FailureReason", ""),
+        creation_time=data["CreationTime"],
+        last_modified_time=data["LastModifiedTime"],
+        raw=json_safe(data),
+    )
 
 
 def _serverless(data: dict[str, Any] | None) -> ServerlessConfig | None:

@@ -43,6 +43,28 @@ BAD_STATUSES = (
 
 
 @dataclass(frozen=True)
+class InferenceComponent:
+    """One inference component of an endpoint: a model placed as copies on its instances,
+    each copy taking ``cpu_cores`` and ``memory_mb`` (DescribeInferenceComponent)."""
+
+    name: str
+    arn: str
+    endpoint_name: str
+    variant_name: str
+    status: str
+    model_name: str
+    current_copies: int
+    desired_copies: int
+    cpu_cores: float | None
+    accelerators: int | None
+    memory_mb: int | None
+    failure_reason: str
+    creation_time: datetime
+    last_modified_time: datetime
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
 class EndpointSummary:
     """One row of ListEndpoints."""
 

@@ -74,6 +74,7 @@ def endpoint_test_invoke(
     content_type: str,
     accept: str = "",
     target_variant: str = "",
+    inference_component: str = "",
     stream: bool = False,
     request: HttpRequest | None = None,
 ) -> TestInvocation:
@@ -97,6 +98,7 @@ def endpoint_test_invoke(
             content_type=content_type,
             accept=accept,
             target_variant=target_variant,
+            inference_component=inference_component,
             stream=stream,
         )
     except AwsError as exc:
@@ -126,6 +128,7 @@ def endpoint_test_invoke(
         after={
             "content_type": content_type,
             "target_variant": target_variant or None,
+            "inference_component": inference_component or None,
             "streamed": stream,
             "payload_bytes": len(payload.encode()),
             "invoked_variant": outcome.invoked_variant or None,

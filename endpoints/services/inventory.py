@@ -186,9 +186,46 @@ def _describe_and_store(*, target: Target, region: str, name: str) -> str:
         )
     except (AccessDenied, ValidationFailed, NotFound):
         tags = None  # without sagemaker:ListTags the tags stay as last read
+    components = _components(target=target, region=region, name=name, config=config)
     return _store(
-        target=target, region=region, described=described, config=config, scaling=scaling, tags=tags
+        target=target,
+        region=region,
+        described=described,
+        config=config,
+        scaling=scaling,
+        tags=tags,
+        components=components,
     )
+
+
+def _components(
+    *, target: Target, region: str, name: str, config: EndpointConfigDescription | None
+) -> list[dict[str, Any]] | None:
+    """The components an endpoint built for them hosts (its variants name no model), as
+    stored for the endpoint page; None when they could not be read (kept as last read)."""
+    if config is None or any(v.model_name for v in config.variants if not v.is_shadow):
+        return []
+    try:
+        found = aws_sagemaker.list_inference_components(
+            target=target, region=region, endpoint_name=name
+        )
+    except (AccessDenied, ValidationFailed):
+        return None
+    return [
+        {
+            "name": c.name,
+            "variant": c.variant_name,
+            "model": c.model_name,
+            "status": c.status,
+            "current_copies": c.current_copies,
+            "desired_copies": c.desired_copies,
+            "cpu_cores": c.cpu_cores,
+            "accelerators": c.accelerators,
+            "memory_mb": c.memory_mb,
+            "failure_reason": c.failure_reason,
+        }
+        for c in found
+    ]
 
 
 def _serverless_json(value: Any) -> dict[str, Any] | None:
@@ -214,6 +251,7 @@ def _store(
     config: EndpointConfigDescription | None,
     scaling: list[VariantScaling] | str,
     tags: dict[str, str] | None,
+    components: list[dict[str, Any]] | None = None,
 ) -> str:
     now = timezone.now()
     endpoint = (
@@ -258,6 +296,8 @@ def _store(
     )
     if tags is not None:
         endpoint.tags = tags
+    if components is not None:
+        endpoint.inference_components = components
     endpoint.synced_at = now
     endpoint.deleted_at = None
     endpoint.save()

@@ -167,6 +167,62 @@ def _list_tags(world: World) -> str:
     return "ListTags"
 
 
+def _inference_component(world: World) -> str:
+    """An InService component on an endpoint of its own whose variant names no model."""
+    sagemaker = aws_client(world.url, "sagemaker", REGION)
+    host = unique("conformance-ic-host")
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=host,
+        ExecutionRoleArn=EXECUTION_ROLE_ARN,
+        ProductionVariants=[
+            {"VariantName": "AllTraffic", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
+        ],
+    )
+    sagemaker.create_endpoint(EndpointName=host, EndpointConfigName=host)
+    wait_for_status(world.url, REGION, host, "InService")
+    name = unique("conformance-ic")
+    sagemaker.create_inference_component(
+        InferenceComponentName=name,
+        EndpointName=host,
+        VariantName="AllTraffic",
+        Specification={
+            "ModelName": world.model,
+            "ComputeResourceRequirements": {
+                "NumberOfCpuCoresRequired": 1,
+                "MinMemoryRequiredInMb": 1024,
+            },
+        },
+        RuntimeConfig={"CopyCount": 1},
+    )
+    deadline = time.monotonic() + 15
+    while (
+        sagemaker.describe_inference_component(InferenceComponentName=name)[
+            "InferenceComponentStatus"
+        ]
+        == "Creating"
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return name
+
+
+@calls("sagemaker", "DescribeInferenceComponent")
+def _describe_inference_component(world: World) -> str:
+    name = _inference_component(world)
+    world.client("sagemaker").describe_inference_component(InferenceComponentName=name)
+    return "DescribeInferenceComponent"
+
+
+@calls("sagemaker", "ListInferenceComponents")
+def _list_inference_components(world: World) -> str:
+    name = _inference_component(world)
+    endpoint = aws_client(world.url, "sagemaker", REGION).describe_inference_component(
+        InferenceComponentName=name
+    )["EndpointName"]
+    world.client("sagemaker").list_inference_components(EndpointNameEquals=endpoint)
+    return "ListInferenceComponents"
+
+
 def _new_config(world: World, weights: tuple[float, float] = (1.0, 1.0)) -> str:
     name = unique("conformance-config")
     world.client("sagemaker").create_endpoint_config(

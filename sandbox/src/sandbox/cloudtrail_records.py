@@ -143,6 +143,7 @@ _SAGEMAKER_RESOURCES = (
     ("TransformJobName", "AWS::SageMaker::TransformJob", "transform-job"),
     ("MonitoringScheduleName", "AWS::SageMaker::MonitoringSchedule", "monitoring-schedule"),
     ("ProcessingJobName", "AWS::SageMaker::ProcessingJob", "processing-job"),
+    ("InferenceComponentName", "AWS::SageMaker::InferenceComponent", "inference-component"),
 )
 
 

@@ -72,6 +72,19 @@ def accept_instance_types(valid: frozenset[str]) -> None:
     FakeEndpointConfig.validate_instance_type = validate_instance_type  # type: ignore[method-assign]
 
 
+def accept_component_variants() -> None:
+    """Let a production variant without ModelName through, as SageMaker does for a variant
+    that will host inference components; moto looks the missing name up and crashes."""
+    original = SageMakerModelBackend.validate_production_variants
+
+    def validate_production_variants(
+        self: SageMakerModelBackend, production_variants: list[dict[str, Any]]
+    ) -> None:
+        original(self, [v for v in production_variants if v.get("ModelName")])
+
+    SageMakerModelBackend.validate_production_variants = validate_production_variants  # type: ignore[method-assign]
+
+
 def _sagemaker(account_id: str, region: str) -> SageMakerModelBackend:
     return sagemaker_backends[account_id][region]
 

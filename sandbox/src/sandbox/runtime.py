@@ -54,6 +54,12 @@ from sandbox.container_logs import (
 from sandbox.endpoint_metrics import EndpointMetrics, Outcome, Status
 from sandbox.endpoints import EndpointRecord, EndpointStatus, EndpointStore, VariantState
 from sandbox.faults import Fault, FaultStore
+from sandbox.inference_components import (
+    COMPONENT_HEADER,
+    NAME_REQUIRED,
+    InferenceComponentsApi,
+    is_component_host,
+)
 from sandbox.inference_io import PayloadError, decode_rows, encode_predictions, response_format
 
 Handler = Callable[[AwsRequest], WsgiResponse | None]
@@ -175,7 +181,9 @@ class Runtime:
         *,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        components: InferenceComponentsApi | None = None,
     ) -> None:
+        self.components = components
         self.endpoints = endpoints
         self.faults = faults
         self.metrics = metrics
@@ -193,6 +201,10 @@ class Runtime:
     def route(self, request: AwsRequest, name: str) -> Routed:
         """The variant that serves this request, or the ValidationError AWS answers."""
         record = self.serving(request.account_id, request.region, name)
+        if self.components is not None and request.headers.get(COMPONENT_HEADER):
+            return Routed(record, self.components.serving_variant(request, record))
+        if is_component_host(record):
+            raise _validation(NAME_REQUIRED)
         return self.pick(record, request.headers.get("x-amzn-sagemaker-target-variant"))
 
     def serving(self, account: str, region: str, name: str) -> EndpointRecord:
@@ -313,6 +325,8 @@ class Runtime:
                 variant,
                 Outcome(status, model_error, model_us, overhead_us),
             )
+            if self.components is not None and request.headers.get(COMPONENT_HEADER):
+                self.components.count(request, status, model_seconds)
 
         try:
             return self._serve(request, routed, fault, inference_id, account)

@@ -344,6 +344,10 @@ class SageMakerApi:
         failure: str | None = None
         for spec in config.get("ProductionVariants") or []:
             model_name = str(spec.get("ModelName", ""))
+            if not model_name:
+                # A variant for inference components: instances only, models come later.
+                variants.append(self._new_variant(spec, None, (), now))
+                continue
             description = moto_bridge.model_description(account, region, model_name)
             if description is None:
                 raise invalid(

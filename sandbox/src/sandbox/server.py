@@ -80,6 +80,7 @@ from sandbox.creation_story import tell_creation_stories
 from sandbox.endpoint_metrics import EndpointMetrics
 from sandbox.endpoints import EndpointStore, Timings
 from sandbox.faults import FaultStore
+from sandbox.inference_components import ComponentStore, InferenceComponentsApi
 from sandbox.logs_api import LOGS, LogsApi
 from sandbox.metric_store import MetricStore
 from sandbox.model_data import ArtifactCache
@@ -116,6 +117,7 @@ class SandboxState:
         clock_speed: float = 1.0,
     ) -> None:
         self.endpoints = EndpointStore(timings)
+        self.components = ComponentStore(self.endpoints)
         self.artifacts = ArtifactCache()
         self.quotas = QuotaStore()
         self.transforms = TransformStore(self.artifacts, transform_seconds)
@@ -147,6 +149,7 @@ class SandboxState:
         self.transforms.clear()
         self.quotas.clear()
         self.endpoints.clear()
+        self.components.clear()
         self.artifacts.clear()
         self.faults.clear()
         self.api_faults.clear()
@@ -181,16 +184,20 @@ class SandboxApp:
         self.api_faults = ApiFaultInjector(state.api_faults)
         self.admin = AdminControls(state, self.reset)
         moto_bridge.accept_instance_types(endpoint_instance_types())
+        moto_bridge.accept_component_variants()
         sagemaker = SageMakerApi(state.endpoints, state.artifacts, state.quotas)
         self.register("sagemaker", sagemaker.operations())
         for operation, hook in sagemaker.after_moto().items():
             self.after_hooks[("sagemaker", operation)] = hook
+        components = InferenceComponentsApi(state.components, state.artifacts, state.metrics)
+        self.register("sagemaker", components.operations())
         runtime = Runtime(
             state.endpoints,
             state.faults,
             state.endpoint_metrics,
             state.capture,
             state.container_logs,
+            components=components,
         )
         self.register("sagemaker", runtime.operations())
         self.register("sagemaker", TransformApi(state.transforms, state.quotas).operations())
