@@ -30,6 +30,27 @@ class EndpointFilterForm(forms.Form):
 
 
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # InvokeEndpoint's limit
+MAX_TARGET_MODEL_LENGTH = 1024  # InvokeEndpoint's TargetModel: 1 to 1024 characters
+_PRINTABLE = frozenset(chr(c) for c in range(0x20, 0x7F))
+
+
+def checked_target_model(value: str) -> str:
+    r"""A TargetModel as SageMaker takes it (pattern \A\S[\p{Print}]*\z: printable ASCII,
+    not starting with a space, at most 1024 characters), or a ValidationError saying why not."""
+    if len(value) > MAX_TARGET_MODEL_LENGTH:
+        raise forms.ValidationError(
+            f"The target model is {len(value)} characters long; SageMaker takes at most "
+            f"{MAX_TARGET_MODEL_LENGTH}."
+        )
+    if value and value[0] == " ":
+        raise forms.ValidationError("The target model cannot start with a space.")
+    unprintable = sorted({c for c in value if c not in _PRINTABLE})
+    if unprintable:
+        shown = ", ".join(repr(c) for c in unprintable[:5])
+        raise forms.ValidationError(
+            f"The target model may hold only printable ASCII characters, not {shown}."
+        )
+    return value
 
 
 class TestInvokeForm(forms.Form):
@@ -49,6 +70,13 @@ class TestInvokeForm(forms.Form):
     target_variant = forms.ChoiceField(required=False, label="Target variant")
     # An endpoint hosting inference components answers only a request naming one.
     inference_component = forms.ChoiceField(required=False, label="Inference component")
+    # A multi-model endpoint answers only a request naming the model under its prefix.
+    target_model = forms.CharField(
+        required=False,
+        strip=False,
+        label="Target model",
+        help_text="The model's path under the endpoint's S3 prefix, e.g. model-a.tar.gz.",
+    )
     stream = forms.BooleanField(
         required=False,
         label="Stream the answer (InvokeEndpointWithResponseStream)",
@@ -56,9 +84,22 @@ class TestInvokeForm(forms.Form):
     payload = forms.CharField(widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}))
 
     def __init__(
-        self, *args: Any, variants: list[str], components: list[str] | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        variants: list[str],
+        components: list[str] | None = None,
+        multi_model: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if multi_model:
+            self.fields["target_model"].required = True
+            self.fields["target_model"].error_messages["required"] = (
+                "A multi-model endpoint needs a target model: the path of a model under its "
+                "S3 prefix."
+            )
+        else:
+            del self.fields["target_model"]
         if components:
             set_choices(self, "inference_component", [(c, c) for c in components])
             self.fields["inference_component"].required = True
@@ -72,6 +113,9 @@ class TestInvokeForm(forms.Form):
                 *[(v, v) for v in variants],
             ],
         )
+
+    def clean_target_model(self) -> str:
+        return checked_target_model(self.cleaned_data["target_model"])
 
     def clean_payload(self) -> str:
         payload = self.cleaned_data["payload"]

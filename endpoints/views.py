@@ -12,7 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.roles import Role, role_required
 from endpoints import selectors, services
 from endpoints.forms import EndpointFilterForm, TestInvokeForm
+from endpoints.live import prefix_models
 from endpoints.registry import list_columns
+from endpoints.selectors.multi_model import describe_raw_as_read, multi_model_variants
 
 
 @require_GET
@@ -80,7 +82,10 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "variants": variants,
         "config_variants": config_variants,
         "config_capture": (endpoint.config_raw or {}).get("DataCaptureConfig"),
-        "describe_json": json.dumps(endpoint.describe_raw, indent=2, sort_keys=True),
+        "describe_json": json.dumps(describe_raw_as_read(endpoint), indent=2, sort_keys=True),
+        "multi_model": [
+            prefix_models(endpoint=endpoint, variant=v) for v in multi_model_variants(endpoint)
+        ],
         "config_json": json.dumps(endpoint.config_raw, indent=2, sort_keys=True),
         "tab": "detail",
     }
@@ -113,7 +118,13 @@ def endpoint_invoke(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = selectors.endpoint_or_404(pk)
     variants = [v.name for v in endpoint.variants.all() if not v.is_shadow]
     components = [str(c["name"]) for c in endpoint.inference_components]
-    form = TestInvokeForm(request.POST or None, variants=variants, components=components)
+    multi_model = multi_model_variants(endpoint)
+    form = TestInvokeForm(
+        request.POST or None,
+        variants=variants,
+        components=components,
+        multi_model=bool(multi_model),
+    )
     result = None
     status = 200
     if request.method == "POST":
@@ -126,12 +137,28 @@ def endpoint_invoke(request: HttpRequest, pk: int) -> HttpResponse:
                 accept=form.cleaned_data["accept"],
                 target_variant=form.cleaned_data["target_variant"],
                 inference_component=form.cleaned_data.get("inference_component") or "",
+                target_model=form.cleaned_data.get("target_model") or "",
                 stream=form.cleaned_data["stream"],
                 request=request,
             )
         else:
             status = 400
-    context = {"endpoint": endpoint, "form": form, "result": result, "tab": "invoke"}
+    context = {
+        "endpoint": endpoint,
+        "form": form,
+        "result": result,
+        "tab": "invoke",
+        # Suggestions for the target model: what the endpoint page listed (cached there).
+        "target_models": sorted(
+            {
+                m.target_model
+                for v in multi_model
+                for m in prefix_models(endpoint=endpoint, variant=v).models
+            }
+        )
+        if multi_model and request.method == "GET"
+        else [],
+    }
     if request.headers.get("HX-Request"):
         return render(request, "endpoints/partials/_invoke_result.html", context, status=status)
     return render(request, "endpoints/endpoint_invoke.html", context, status=status)

@@ -27,6 +27,7 @@ def invoke_endpoint(
     accept: str = "",
     target_variant: str = "",
     inference_component: str = "",
+    target_model: str = "",
     stream: bool = False,
 ) -> InvocationResult:
     # SageMaker allows a model 60 s to answer, and the user who asked is waiting for it:
@@ -46,6 +47,8 @@ def invoke_endpoint(
         kwargs["TargetVariant"] = target_variant
     if inference_component:
         kwargs["InferenceComponentName"] = inference_component
+    if target_model:
+        kwargs["TargetModel"] = target_model  # a multi-model endpoint's model under its prefix
     started = time.perf_counter()
     if not stream:
         with translated("InvokeEndpoint"):

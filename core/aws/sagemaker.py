@@ -14,6 +14,7 @@ from core.aws.types import (
     EndpointDescription,
     EndpointSummary,
     InferenceComponent,
+    ModelContainer,
     ServerlessConfig,
     VariantConfig,
     VariantState,
@@ -199,6 +200,19 @@ def describe_model_image(*, target: Target, region: str, name: str) -> str:
         data = _sm(target, region).describe_model(ModelName=name)
     container = data.get("PrimaryContainer") or (data.get("Containers") or [{}])[0]
     return str(container.get("Image", ""))
+
+
+def describe_model_container(*, target: Target, region: str, name: str) -> ModelContainer:
+    """A model's primary container (or the first of an inference pipeline's): its image,
+    its Mode (SingleModel unless MultiModel) and its ModelDataUrl."""
+    with translated("DescribeModel"):
+        data = _sm(target, region).describe_model(ModelName=name)
+    container = data.get("PrimaryContainer") or (data.get("Containers") or [{}])[0]
+    return ModelContainer(
+        image=str(container.get("Image", "")),
+        mode=str(container.get("Mode") or "SingleModel"),
+        model_data_url=str(container.get("ModelDataUrl", "")),
+    )
 
 
 def list_tags(*, target: Target, region: str, arn: str) -> dict[str, str]:

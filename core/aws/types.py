@@ -43,6 +43,20 @@ BAD_STATUSES = (
 
 
 @dataclass(frozen=True)
+class ModelContainer:
+    """A model's (primary) container as DescribeModel has it: a ``MultiModel`` mode means
+    ModelDataUrl is an S3 prefix and each request names its model (TargetModel)."""
+
+    image: str
+    mode: str
+    model_data_url: str
+
+    @property
+    def is_multi_model(self) -> bool:
+        return self.mode == "MultiModel"
+
+
+@dataclass(frozen=True)
 class InferenceComponent:
     """One inference component of an endpoint: a model placed as copies on its instances,
     each copy taking ``cpu_cores`` and ``memory_mb`` (DescribeInferenceComponent)."""

@@ -75,6 +75,7 @@ def endpoint_test_invoke(
     accept: str = "",
     target_variant: str = "",
     inference_component: str = "",
+    target_model: str = "",
     stream: bool = False,
     request: HttpRequest | None = None,
 ) -> TestInvocation:
@@ -99,6 +100,7 @@ def endpoint_test_invoke(
             accept=accept,
             target_variant=target_variant,
             inference_component=inference_component,
+            target_model=target_model,
             stream=stream,
         )
     except AwsError as exc:
@@ -129,6 +131,7 @@ def endpoint_test_invoke(
             "content_type": content_type,
             "target_variant": target_variant or None,
             "inference_component": inference_component or None,
+            "target_model": target_model or None,
             "streamed": stream,
             "payload_bytes": len(payload.encode()),
             "invoked_variant": outcome.invoked_variant or None,

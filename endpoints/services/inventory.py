@@ -8,7 +8,7 @@ described. A steady-state sync of N endpoints therefore costs ceil(N/100) calls.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,8 @@ from core.models import SyncKind
 from core.sync_status import sync_failed, sync_succeeded
 from core.targets import Target, target_by_name, target_regions
 from endpoints.models import Endpoint, Variant
+from endpoints.selectors.multi_model import MODEL_CONTAINERS_KEY, model_containers
+from endpoints.services.model_containers import model_containers_read
 from endpoints.services.snapshots import snapshot_record
 
 logger = logging.getLogger(__name__)
@@ -187,10 +189,18 @@ def _describe_and_store(*, target: Target, region: str, name: str) -> str:
     except (AccessDenied, ValidationFailed, NotFound):
         tags = None  # without sagemaker:ListTags the tags stay as last read
     components = _components(target=target, region=region, name=name, config=config)
+    stored = Endpoint.objects.filter(account_id=target.account_id, region=region, name=name).first()
+    containers = model_containers_read(
+        target=target,
+        region=region,
+        config=config,
+        known=model_containers(stored) if stored is not None else {},
+    )
     return _store(
         target=target,
         region=region,
-        described=described,
+        # Kept beside DescribeEndpoint's answer (endpoints/selectors/multi_model.py).
+        described=replace(described, raw={**described.raw, MODEL_CONTAINERS_KEY: containers}),
         config=config,
         scaling=scaling,
         tags=tags,

@@ -17,8 +17,9 @@ INSTANCE = "/aws/sagemaker/Endpoints"
 
 # Which variants publish a chart's metrics: serverless variants have no instances, so no
 # CPUUtilization, DiskUtilization or InvocationsPerInstance, and only they publish
-# ModelSetupTime (the cold start of new compute).
-Emitters = Literal["all", "instances", "serverless"]
+# ModelSetupTime (the cold start of new compute); only multi-model variants (a container of
+# Mode MultiModel) publish the model loading metrics (ModelCacheHit, ModelLoadingWaitTime ...).
+Emitters = Literal["all", "instances", "serverless", "multi_model"]
 # What a statistic's value is: a level in the metric's own unit (Average, Maximum, p99 ...),
 # a sum over the period, or a count of datapoints.
 Quantity = Literal["level", "sum", "count"]
@@ -48,8 +49,10 @@ class Chart:
     lines: tuple[Line, ...]
     emitters: Emitters = "all"
 
-    def emitted_by(self, *, serverless: bool) -> bool:
+    def emitted_by(self, *, serverless: bool, multi_model: bool = False) -> bool:
         """Whether a variant of that kind publishes this chart's metrics at all."""
+        if self.emitters == "multi_model":
+            return multi_model
         if self.emitters == "instances":
             return not serverless
         if self.emitters == "serverless":
@@ -99,6 +102,32 @@ CHARTS: tuple[Chart, ...] = (
             Line("msmax", SAGEMAKER, "ModelSetupTime", "Maximum", 1e-3, "solid", " max"),
         ),
         emitters="serverless",
+    ),
+    Chart(
+        "modelcachehit",
+        "Model cache hit rate",
+        "%",
+        (Line("mch", SAGEMAKER, "ModelCacheHit", "Average", scale=100),),
+        emitters="multi_model",
+    ),
+    Chart(
+        "modelloading",
+        "Model loading (first request of a model)",
+        "ms",
+        (
+            Line("mlw", SAGEMAKER, "ModelLoadingWaitTime", "Average", 1e-3, "solid", " wait"),
+            Line("mdl", SAGEMAKER, "ModelDownloadingTime", "Average", 1e-3, "dash", " download"),
+            Line("mld", SAGEMAKER, "ModelLoadingTime", "Average", 1e-3, "dot", " load"),
+            Line("mul", SAGEMAKER, "ModelUnloadingTime", "Average", 1e-3, "dashdot", " unload"),
+        ),
+        emitters="multi_model",
+    ),
+    Chart(
+        "loadedmodels",
+        "Loaded models per instance",
+        "models",
+        (Line("lmc", SAGEMAKER, "LoadedModelCount", "Maximum"),),
+        emitters="multi_model",
     ),
     Chart(
         "perinstance",

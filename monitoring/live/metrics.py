@@ -22,6 +22,7 @@ from core.aws import cloudwatch as aws_cloudwatch
 from core.aws.errors import AwsError
 from core.aws.types import MetricQuery, MetricSeries
 from core.targets import target_by_name
+from endpoints.selectors.multi_model import multi_model_variants
 from monitoring.live.chart_specs import CHARTS, SUMMARY, TOTALS
 from monitoring.live.grid import on_grid, period_grid, with_requests
 
@@ -90,16 +91,21 @@ def panel_queries(
     period: int,
     range_seconds: int,
     serverless: Collection[str] = (),
+    multi_model: Collection[str] = (),
 ) -> list[MetricQuery]:
     """Every query of the panel: charts and totals per period, latency percentiles over
     the whole range (its own period) for the comparison table. A variant in `serverless`
     is not asked for instance metrics it never publishes, and only it is asked for
-    ModelSetupTime."""
+    ModelSetupTime; only a variant in `multi_model` is asked for the model loading metrics."""
     whole = math.ceil(range_seconds / 60) * 60
     queries = []
     for index, variant in enumerate(variant_names):
         dims = (("EndpointName", endpoint_name), ("VariantName", variant))
-        charts = [c for c in CHARTS if c.emitted_by(serverless=variant in serverless)]
+        charts = [
+            c
+            for c in CHARTS
+            if c.emitted_by(serverless=variant in serverless, multi_model=variant in multi_model)
+        ]
         lines = [line for chart in charts for line in chart.lines] + list(TOTALS)
         for line in lines:
             queries.append(
@@ -169,6 +175,7 @@ def metrics_panel(*, endpoint: Endpoint, time_range: TimeRange) -> Panel:
         cached.from_cache = True
         return cached
     variants = [v for v in endpoint.variants.all() if not v.is_shadow]
+    multi_model = {v.name for v in multi_model_variants(endpoint)}
     try:
         series = aws_cloudwatch.get_metric_data(
             target=target_by_name(endpoint.target),
@@ -179,6 +186,7 @@ def metrics_panel(*, endpoint: Endpoint, time_range: TimeRange) -> Panel:
                 period=period,
                 range_seconds=time_range.seconds,
                 serverless={v.name for v in variants if v.serverless},
+                multi_model=multi_model,
             ),
             start=time_range.start,
             end=time_range.end,
@@ -200,14 +208,25 @@ def metrics_panel(*, endpoint: Endpoint, time_range: TimeRange) -> Panel:
         last_good.stale_since = last_good.stale_since or last_good.fetched_at
         last_good.error = str(exc)
         return last_good
-    panel = _build_panel(time_range=time_range, period=period, variants=variants, series=series)
+    panel = _build_panel(
+        time_range=time_range,
+        period=period,
+        variants=variants,
+        series=series,
+        multi_model=multi_model,
+    )
     cache.set(key, panel, settings.OPSPORTAL_METRICS_CACHE_SECONDS)
     cache.set(_cache_key(endpoint, time_range, period, last_good=True), panel, LAST_GOOD_SECONDS)
     return panel
 
 
 def _build_panel(
-    *, time_range: TimeRange, period: int, variants: list[Any], series: list[MetricSeries]
+    *,
+    time_range: TimeRange,
+    period: int,
+    variants: list[Any],
+    series: list[MetricSeries],
+    multi_model: Collection[str] = (),
 ) -> Panel:
     """The charts of the variants that publish them (a chart no variant publishes is left
     out: serverless variants have no CPU, instance-based ones no ModelSetupTime), each
@@ -224,7 +243,7 @@ def _build_panel(
         emitting = [
             (index, v)
             for index, v in enumerate(variants)
-            if chart.emitted_by(serverless=bool(v.serverless))
+            if chart.emitted_by(serverless=bool(v.serverless), multi_model=v.name in multi_model)
         ]
         if not emitting and (variants or chart.emitters != "all"):
             continue

@@ -472,7 +472,9 @@ def test_a_deploy_costs_one_create_and_one_update_and_polls_read_only_the_endpoi
         if svc == "sagemaker" and n != before[(svc, op)]
     }
     assert spent["CreateEndpointConfig"] == 1 and spent["UpdateEndpoint"] == 1
-    assert spent["DescribeModel"] == 1  # the proposal's check that the model exists
+    # The proposal's check that the model exists, and the inventory refresh after the outcome
+    # reading the new model's container once (is it multi-model?); never on a poll.
+    assert spent["DescribeModel"] == 2
     # The config and its tags are read once to clone them (and once by the inventory
     # refresh after the outcome), not on every poll.
     assert spent["DescribeEndpointConfig"] == 2 and spent["ListTags"] == 2

@@ -8,7 +8,8 @@ values and counts (Values/Counts) so that percentiles of the latencies stay exac
 ``AWS/SageMaker`` (dimensions EndpointName, VariantName)
     Invocations (1 per request; Sum = requests), InvocationsPerInstance (1/instances per
     request), Invocation4XXErrors, Invocation5XXErrors, InvocationModelErrors (1 or 0 per
-    request, so Average is the rate), ModelLatency and OverheadLatency (Microseconds).
+    request, so Average is the rate), ModelLatency and OverheadLatency (Microseconds); for a
+    multi-model variant also its model loading metrics (``sandbox.multi_model``).
 ``/aws/sagemaker/Endpoints`` (same dimensions, Percent)
     CPUUtilization (summed over cores, so up to 100 x vCPUs), MemoryUtilization,
     DiskUtilization, every minute for instance-based variants whether or not there was
@@ -26,6 +27,7 @@ from typing import Literal
 
 from sandbox.endpoints import EndpointStatus, EndpointStore, VariantState
 from sandbox.metric_store import MINUTE, MetricDatum, MetricStore
+from sandbox.multi_model import ModelLoad, loading_data
 
 SAGEMAKER_NAMESPACE = "AWS/SageMaker"
 INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
@@ -91,6 +93,8 @@ class Outcome:
     model_error: bool
     model_latency_us: int | None
     overhead_latency_us: int
+    # How a multi-model variant found the request's TargetModel; None on a single model.
+    model_load: ModelLoad | None = None
 
 
 @dataclass
@@ -105,8 +109,11 @@ class MinuteLoad:
     model_errors: int = 0
     model_latency: dict[int, int] = field(default_factory=dict)
     overhead_latency: dict[int, int] = field(default_factory=dict)
+    model_loads: list[ModelLoad] = field(default_factory=list)
 
     def add(self, outcome: Outcome) -> None:
+        if outcome.model_load is not None:
+            self.model_loads.append(outcome.model_load)
         self.invocations += 1
         self.errors_4xx += outcome.status == "4xx"
         self.errors_5xx += outcome.status == "5xx"
@@ -164,6 +171,7 @@ def invocation_data(load: MinuteLoad, dimensions: tuple[tuple[str, str], ...]) -
         )
     if load.model_latency:
         data.append(_histogram("ModelLatency", load.model_latency, dimensions))
+    data += loading_data(load.model_loads, load.instance_count, dimensions)
     return data
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from sandbox import moto_bridge
 from sandbox.models import ArtifactError, SandboxModel, load_artifact
+from sandbox.multi_model import multi_model_prefix, split_prefix
 
 _CACHE_SIZE = 256
 FAILURE_RATE_VARIABLE = "SANDBOX_FAILURE_RATE"
@@ -42,6 +43,7 @@ class VariantModel:
     images: tuple[ContainerImage, ...]
     failure_reason: str | None
     failure_rate: float = 0.0
+    multi_model_prefix: str | None = None
 
 
 class ArtifactCache:
@@ -146,6 +148,16 @@ def prepare_variant(
     )
     served: SandboxModel | None = None
     failure_rate = 0.0
+    prefix = multi_model_prefix(model_description)
+    if prefix is not None:
+        # A multi-model container downloads nothing at creation: each request's TargetModel
+        # is loaded then (``sandbox.multi_model``), so even an empty prefix serves.
+        if split_prefix(prefix) is None:
+            return VariantModel(None, images, download_failure(1, prefix))
+        rates = [container_failure_rate(container) for container in containers]
+        if None in rates:
+            return VariantModel(None, images, health_check_failure(variant_name))
+        return VariantModel(None, images, None, max(r or 0.0 for r in rates), prefix)
     for index, container in enumerate(containers, start=1):
         rate = container_failure_rate(container)
         if rate is None:

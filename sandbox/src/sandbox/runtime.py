@@ -6,7 +6,9 @@ request is routed as SageMaker routes it: to the variant named in
 ``X-Amzn-SageMaker-Target-Variant`` if given (whatever its weight), otherwise at random in
 proportion to the variants' CurrentWeight (a variant of weight 0 gets nothing). The variant's
 real model, loaded once when the endpoint was created, answers the body (formats in
-``sandbox.inference_io``), and ``x-Amzn-Invoked-Production-Variant`` names who answered.
+``sandbox.inference_io``), and ``x-Amzn-Invoked-Production-Variant`` names who answered. On a
+multi-model variant the request's TargetModel answers, loaded from the variant's S3 prefix on
+its first request (``sandbox.multi_model``).
 
 Errors have the runtime's real shapes: ValidationError (400) for an unknown endpoint or
 variant, an endpoint that is not serving, or a body over 6 MB; ModelError (424, with
@@ -61,6 +63,8 @@ from sandbox.inference_components import (
     is_component_host,
 )
 from sandbox.inference_io import PayloadError, decode_rows, encode_predictions, response_format
+from sandbox.models import ArtifactError
+from sandbox.multi_model import TARGET_MODEL_HEADER, ModelLoad, MultiModelHost, not_multi_model
 
 Handler = Callable[[AwsRequest], WsgiResponse | None]
 
@@ -182,8 +186,10 @@ class Runtime:
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         components: InferenceComponentsApi | None = None,
+        multi_model: MultiModelHost | None = None,
     ) -> None:
         self.components = components
+        self.multi_model = multi_model or MultiModelHost()
         self.endpoints = endpoints
         self.faults = faults
         self.metrics = metrics
@@ -303,14 +309,11 @@ class Runtime:
                 f"InferenceId must be 1 to {MAX_INFERENCE_ID_LENGTH} characters long."
             )
         routed = self.route(request, name)
-        if request.headers.get("x-amzn-sagemaker-target-model") is not None:
-            # Every endpoint the sandbox serves hosts one model per variant: SageMaker refuses
-            # a TargetModel for those rather than ignoring it.
-            raise _validation(
-                f"Endpoint {name} of account {request.account_id} is not a multi-model "
-                "endpoint: TargetModel can only be specified for an endpoint whose model's "
-                "container has Mode MultiModel."
-            )
+        target = request.headers.get(TARGET_MODEL_HEADER)
+        model_load: ModelLoad | None = None
+        if routed.variant.model_data_prefix is None and target is not None:
+            # SageMaker refuses a TargetModel for a single-model endpoint rather than ignore it.
+            raise not_multi_model(name)
         variant = routed.variant
         fault = self.faults.for_variant(request.region, name, variant.name)
 
@@ -323,11 +326,28 @@ class Runtime:
                 request.region,
                 name,
                 variant,
-                Outcome(status, model_error, model_us, overhead_us),
+                Outcome(status, model_error, model_us, overhead_us, model_load),
             )
             if self.components is not None and request.headers.get(COMPONENT_HEADER):
                 self.components.count(request, status, model_seconds)
 
+        if variant.model_data_prefix is not None:
+            try:
+                served, model_load = self.multi_model.serve(
+                    account_id=request.account_id,
+                    region=request.region,
+                    endpoint=name,
+                    created=routed.record.creation_time,
+                    variant=variant,
+                    target=target,
+                    request_id=request.request_id,
+                )
+            except ArtifactError:
+                account("5xx", True, None)
+                message = f"Failed to load model {target}: the model artifact is not readable."
+                self.container_logs.write(routed.record, variant, rejection_line(500, message))
+                raise model_error(request, name, variant.name, 500, message) from None
+            routed = Routed(routed.record, served)
         try:
             return self._serve(request, routed, fault, inference_id, account)
         except AwsError:

@@ -363,6 +363,7 @@ class SageMakerApi:
             failure = failure or prepared.failure_reason
             variant = self._new_variant(spec, prepared.model, prepared.images, now)
             variant.failure_rate = prepared.failure_rate
+            variant.model_data_prefix = prepared.multi_model_prefix
             variants.append(variant)
         return variants, failure
 

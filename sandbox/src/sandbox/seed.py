@@ -60,6 +60,7 @@ from sandbox.models import (
     train_model,
 )
 from sandbox.monitor import HOUR, ModelMonitor
+from sandbox.seed_multi_model import seed_multi_model
 from sandbox.seed_staging import (
     backfill_staging_api_history,
     backfill_staging_history,
@@ -410,7 +411,8 @@ def seed_demo(*, endpoint_url: str) -> list[str]:
             upload_tumor_baseline(s3)
             create_demo_schedule(sagemaker)
     seed_staging(endpoint_url=endpoint_url)  # the second account, reached by AssumeRole
-    return [endpoint.name for endpoint in DEMO_ENDPOINTS]
+    multi_model = seed_multi_model(endpoint_url=endpoint_url)  # sandbox/seed_multi_model.py
+    return [endpoint.name for endpoint in DEMO_ENDPOINTS] + multi_model
 
 
 # The nightly tumor scoring batch: held-out rows behind an ID column, no header, as the

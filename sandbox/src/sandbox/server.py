@@ -86,6 +86,7 @@ from sandbox.metric_store import MetricStore
 from sandbox.model_data import ArtifactCache
 from sandbox.monitor import HOUR, MAX_CLOCK_SPEED, ModelMonitor, MonitorStore, ScheduleClock
 from sandbox.monitor_api import MonitorApi
+from sandbox.multi_model import MultiModelHost
 from sandbox.quotas import QuotaStore, endpoint_instance_types
 from sandbox.runtime import Runtime, rest_operation
 from sandbox.sagemaker_api import Handler, SageMakerApi
@@ -119,6 +120,7 @@ class SandboxState:
         self.endpoints = EndpointStore(timings)
         self.components = ComponentStore(self.endpoints)
         self.artifacts = ArtifactCache()
+        self.multi_model = MultiModelHost()
         self.quotas = QuotaStore()
         self.transforms = TransformStore(self.artifacts, transform_seconds)
         self.faults = FaultStore()
@@ -151,6 +153,7 @@ class SandboxState:
         self.endpoints.clear()
         self.components.clear()
         self.artifacts.clear()
+        self.multi_model.clear()
         self.faults.clear()
         self.api_faults.clear()
         self.metrics.clear()
@@ -198,6 +201,7 @@ class SandboxApp:
             state.capture,
             state.container_logs,
             components=components,
+            multi_model=state.multi_model,
         )
         self.register("sagemaker", runtime.operations())
         self.register("sagemaker", TransformApi(state.transforms, state.quotas).operations())

@@ -39,6 +39,9 @@ class VariantState:
     model: SandboxModel | None = None
     # The fraction of requests the variant's container fails by itself (a broken model build).
     failure_rate: float = 0.0
+    # A multi-model container's S3 prefix: each request's TargetModel is loaded from under it
+    # (``sandbox.multi_model``); None for a variant that serves one model.
+    model_data_prefix: str | None = None
 
     @property
     def is_serverless(self) -> bool:
