@@ -84,8 +84,9 @@ def _settled(url: str, name: str, timeout: float = 15.0) -> dict[str, Any]:
 
 
 def test_a_component_comes_into_service_with_its_copies(
-    running_sandbox: SandboxServer, host: str, model: str
+    running_sandbox: SandboxServer, host: str, model: str, slow_creation: float
 ) -> None:
+    """The host is InService before ``slow_creation`` holds new things in Creating."""
     url = running_sandbox.url
     name = _create(url, host, model, copies=2)
     first = _sagemaker(url).describe_inference_component(InferenceComponentName=name)
