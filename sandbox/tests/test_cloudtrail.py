@@ -321,7 +321,7 @@ def test_the_seeded_week_of_history(running_sandbox: SandboxServer, fast_lookups
         ],
     }
     assert shift["userAgent"].startswith("aws-cli/2.")
-    tumor = trail.lookup_events(LookupAttributes=by("ResourceName", "tumor-classifier"))["Events"]
+    tumor = every_event(trail, LookupAttributes=by("ResourceName", "tumor-classifier"))
     oldest = min(e["EventTime"] for e in tumor)
     assert datetime.now(UTC) - oldest > timedelta(days=6)
     writes = {e["EventName"] for e in tumor if e["ReadOnly"] == "false"}

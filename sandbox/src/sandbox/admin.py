@@ -260,8 +260,8 @@ class AdminControls:
         where = f" in {fault.region}" if fault.region else ""
         if not records:
             raise FaultError(f"No endpoint named {fault.endpoint}{where}.")
-        if fault.variant and not any(r.variant(fault.variant) for r in records):
-            names = sorted({v.name for r in records for v in r.variants})
+        if fault.variant and not any(r.any_variant(fault.variant) for r in records):
+            names = sorted({v.name for r in records for v in r.all_variants})
             raise FaultError(
                 f"Endpoint {fault.endpoint} has no variant {fault.variant}; its variants are "
                 f"{', '.join(names)}."
@@ -269,7 +269,7 @@ class AdminControls:
         if fault.features is None:
             return fault
         columns = next(
-            (v.model.feature_names for r in records for v in r.variants if v.model is not None),
+            (v.model.feature_names for r in records for v in r.all_variants if v.model is not None),
             None,
         )
         if columns is None:

@@ -318,7 +318,7 @@ def _running_fleets(
     earliest its instances can have started: the live config's while the endpoint serves,
     and a deployment's new fleet once it takes traffic."""
     if record.status in _SERVING:
-        for variant in record.variants:
+        for variant in record.all_variants:
             key = FleetKey(
                 record.account_id, record.region, record.name, record.config_name, variant.name
             )

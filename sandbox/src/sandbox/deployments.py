@@ -46,6 +46,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from sandbox import moto_bridge
 from sandbox.deployment_config import (
@@ -161,6 +162,9 @@ class PendingDeployment:
     full: bool = False
     pace: Pace = Pace(0.0, 0.0)
     live_units: dict[str, int] = field(default_factory=dict)
+    # The new config's shadow variants and AsyncInferenceConfig, live once it has won.
+    shadow_variants: list[VariantState] = field(default_factory=list)
+    async_config: dict[str, Any] | None = None
 
     def schedule(self, live: Sequence[VariantState], pace: Pace) -> None:
         """Plan the deployment from its start: called once, when the store accepts it."""
@@ -209,7 +213,10 @@ class PendingDeployment:
 
     def snapshot(self) -> PendingDeployment:
         return dataclasses.replace(
-            self, variants=[copy_variant(v) for v in self.variants], shares=dict(self.shares)
+            self,
+            variants=[copy_variant(v) for v in self.variants],
+            shadow_variants=[copy_variant(v) for v in self.shadow_variants],
+            shares=dict(self.shares),
         )
 
     def _watch(self, now: float, account_id: str, region: str) -> None:

@@ -287,7 +287,7 @@ class EndpointMetrics:
                 and record.status != EndpointStatus.UPDATING
             ):
                 continue
-            for variant in record.variants:
+            for variant in record.all_variants:
                 key = (record.account_id, record.region, record.name, variant.name)
                 with self._lock:
                     start = self._utilization_until.get(key, current)

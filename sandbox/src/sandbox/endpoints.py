@@ -100,6 +100,11 @@ class EndpointRecord:
     pending_deployment: PendingDeployment | None = None
     # The DeploymentConfig of the last CreateEndpoint or UpdateEndpoint that gave one.
     deployment_config: dict[str, Any] | None = None
+    # ShadowProductionVariants: each is sent a copy of a share of the production variant's
+    # requests, and its answers are dropped (``sandbox.shadow_copies``).
+    shadow_variants: list[VariantState] = dataclasses.field(default_factory=list)
+    # The config's AsyncInferenceConfig, for InvokeEndpointAsync (``sandbox.async_inference``).
+    async_config: dict[str, Any] | None = None
 
     def advance(self, now: float) -> None:
         """Apply the pending transition if its time has come."""
@@ -112,10 +117,10 @@ class EndpointRecord:
         self.last_modified_time = self.transition_at
         if self.status == EndpointStatus.FAILED:
             self.failure_reason = self.pending_failure_reason
-            for variant in self.variants:
+            for variant in self.all_variants:
                 variant.status = []
         else:
-            for variant in self.variants:
+            for variant in self.all_variants:
                 variant.go_live()
         self.transition_at = None
         self.transition_to = None
@@ -151,11 +156,23 @@ class EndpointRecord:
         self.config_name = deployment.config_name
         self.data_capture = deployment.data_capture
         self.variants = deployment.variants
-        for variant in self.variants:
+        self.shadow_variants = deployment.shadow_variants
+        self.async_config = deployment.async_config
+        for variant in self.all_variants:
             variant.go_live()
 
+    @property
+    def all_variants(self) -> list[VariantState]:
+        """Production variants, then shadow variants: every fleet the endpoint runs."""
+        return [*self.variants, *self.shadow_variants]
+
     def variant(self, name: str) -> VariantState | None:
+        """A production variant: only these take requests of their own."""
         return next((v for v in self.variants if v.name == name), None)
+
+    def any_variant(self, name: str) -> VariantState | None:
+        """A production or shadow variant: weights and capacities can change either."""
+        return next((v for v in self.all_variants if v.name == name), None)
 
     def snapshot(self) -> EndpointRecord:
         """A copy safe to read outside the store's lock while other requests change state."""
@@ -163,6 +180,8 @@ class EndpointRecord:
         return dataclasses.replace(
             self,
             variants=[copy_variant(v) for v in self.variants],
+            shadow_variants=[copy_variant(v) for v in self.shadow_variants],
+            async_config=dict(self.async_config) if self.async_config else None,
             pending_deployment=pending,
             deployment_config=dict(self.deployment_config) if self.deployment_config else None,
         )
@@ -347,7 +366,7 @@ class EndpointStore:
             record.transition_at = now + self.timings.update_duration
             record.transition_to = EndpointStatus.IN_SERVICE
             for change in changes:
-                variant = record.variant(change.variant_name)
+                variant = record.any_variant(change.variant_name)
                 assert variant is not None
                 _apply_change(variant, change, now)
             return record.snapshot()
@@ -406,7 +425,7 @@ def _instances_held(record: EndpointRecord) -> Counter[str]:
     besides while both run. A Failed endpoint holds none."""
     if record.status == EndpointStatus.FAILED:
         return Counter()
-    held = _fleet(record.variants)
+    held = _fleet(record.all_variants)
     if record.pending_deployment is not None:
         held.update(record.pending_deployment.instances_held())
     return held
@@ -416,7 +435,7 @@ def _instances_added(record: EndpointRecord, changes: list[VariantChange]) -> Co
     """The instances a capacity change asks for beyond what each variant already holds."""
     added: Counter[str] = Counter()
     for change in changes:
-        variant = record.variant(change.variant_name)
+        variant = record.any_variant(change.variant_name)
         if variant is None or variant.instance_type is None:
             continue
         if change.desired_instance_count is None or variant.is_serverless:
@@ -449,7 +468,7 @@ def _check_changes(record: EndpointRecord, changes: list[VariantChange]) -> None
                 f'The variant name "{change.variant_name}" was non-unique within the request.'
             )
         seen.add(change.variant_name)
-    missing = [c.variant_name for c in changes if record.variant(c.variant_name) is None]
+    missing = [c.variant_name for c in changes if record.any_variant(c.variant_name) is None]
     if missing:
         names = ", ".join(missing)
         raise EndpointError(
@@ -457,7 +476,7 @@ def _check_changes(record: EndpointRecord, changes: list[VariantChange]) -> None
             f'"{record.config_name}".'
         )
     for change in changes:
-        variant = record.variant(change.variant_name)
+        variant = record.any_variant(change.variant_name)
         assert variant is not None
         serverless_change = (
             change.max_concurrency is not None or change.provisioned_concurrency is not None

@@ -36,6 +36,7 @@ AWS.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import time
@@ -65,6 +66,7 @@ from sandbox.inference_components import (
 from sandbox.inference_io import PayloadError, decode_rows, encode_predictions, response_format
 from sandbox.models import ArtifactError
 from sandbox.multi_model import TARGET_MODEL_HEADER, ModelLoad, MultiModelHost, not_multi_model
+from sandbox.shadow_copies import ShadowCopies, shadows_to_copy
 
 Handler = Callable[[AwsRequest], WsgiResponse | None]
 
@@ -187,8 +189,10 @@ class Runtime:
         rng: random.Random | None = None,
         components: InferenceComponentsApi | None = None,
         multi_model: MultiModelHost | None = None,
+        shadow_copies: ShadowCopies | None = None,
     ) -> None:
         self.components = components
+        self.shadow_copies = shadow_copies or ShadowCopies()
         self.multi_model = multi_model or MultiModelHost()
         self.endpoints = endpoints
         self.faults = faults
@@ -316,20 +320,12 @@ class Runtime:
             raise not_multi_model(name)
         variant = routed.variant
         fault = self.faults.for_variant(request.region, name, variant.name)
+        self._copy_to_shadows(request, routed, inference_id)
 
         def account(status: Status, model_error: bool, model_seconds: float | None) -> None:
-            total = time.perf_counter() - started
-            model_us = round(model_seconds * 1e6) if model_seconds is not None else None
-            overhead_us = max(0, round(total * 1e6) - (model_us or 0))
-            self.metrics.record(
-                request.account_id,
-                request.region,
-                name,
-                variant,
-                Outcome(status, model_error, model_us, overhead_us, model_load),
+            self._account(request, name, variant, started, model_load)(
+                status, model_error, model_seconds
             )
-            if self.components is not None and request.headers.get(COMPONENT_HEADER):
-                self.components.count(request, status, model_seconds)
 
         if variant.model_data_prefix is not None:
             try:
@@ -352,6 +348,63 @@ class Runtime:
             return self._serve(request, routed, fault, inference_id, account)
         except AwsError:
             raise
+        except Exception:
+            account("5xx", False, None)
+            raise
+
+    def _account(
+        self,
+        request: AwsRequest,
+        name: str,
+        variant: VariantState,
+        started: float,
+        model_load: ModelLoad | None,
+    ) -> Callable[[Status, bool, float | None], None]:
+        """What records one request's outcome for ``variant``: its CloudWatch data point,
+        and its inference component's counts when the request named one."""
+
+        def account(status: Status, model_error: bool, model_seconds: float | None) -> None:
+            total = time.perf_counter() - started
+            model_us = round(model_seconds * 1e6) if model_seconds is not None else None
+            overhead_us = max(0, round(total * 1e6) - (model_us or 0))
+            self.metrics.record(
+                request.account_id,
+                request.region,
+                name,
+                variant,
+                Outcome(status, model_error, model_us, overhead_us, model_load),
+            )
+            if self.components is not None and request.headers.get(COMPONENT_HEADER):
+                self.components.count(request, status, model_seconds)
+
+        return account
+
+    def _copy_to_shadows(
+        self, request: AwsRequest, routed: Routed, inference_id: str | None
+    ) -> None:
+        """Send the request's copy to each shadow variant its sampling picks, off this thread."""
+        record = routed.record
+        if not record.shadow_variants or request.headers.get(COMPONENT_HEADER):
+            return
+        for shadow in shadows_to_copy(record, routed.variant, self.rng):
+            self.shadow_copies.send(
+                functools.partial(self._serve_shadow, request, record, shadow, inference_id)
+            )
+
+    def _serve_shadow(
+        self,
+        request: AwsRequest,
+        record: EndpointRecord,
+        shadow: VariantState,
+        inference_id: str | None,
+    ) -> None:
+        """Serve a shadow's copy: counted, logged and captured under its name, answer dropped."""
+        account = self._account(request, record.name, shadow, time.perf_counter(), None)
+        fault = self.faults.for_variant(request.region, record.name, shadow.name)
+        try:
+            self._serve(request, Routed(record, shadow), fault, inference_id, account)
+        except AwsError:
+            return
         except Exception:
             account("5xx", False, None)
             raise

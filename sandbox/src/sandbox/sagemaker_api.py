@@ -131,6 +131,12 @@ def render_endpoint(record: EndpointRecord) -> dict[str, Any]:
         described["FailureReason"] = record.failure_reason
     if record.deployment_config:
         described["LastDeploymentConfig"] = record.deployment_config
+    if record.shadow_variants:
+        described["ShadowProductionVariants"] = [
+            _render_variant(v, record.creation_time) for v in record.shadow_variants
+        ]
+    if record.async_config:
+        described["AsyncInferenceConfig"] = record.async_config
     return described
 
 
@@ -307,7 +313,10 @@ class SageMakerApi:
             config_arn = sagemaker_arn(request, "endpoint-config", config_name)
             raise invalid(f'Could not find endpoint configuration "{config_arn}".')
         now = self.store.clock()
-        variants, failure = self._prepare_variants(request, config, now)
+        variants, failure = self._prepare_variants(request, config.get("ProductionVariants"), now)
+        shadows, shadow_failure = self._prepare_variants(
+            request, config.get("ShadowProductionVariants"), now
+        )
         record = EndpointRecord(
             account_id=account,
             region=region,
@@ -320,9 +329,13 @@ class SageMakerApi:
             last_modified_time=now,
             status=EndpointStatus.CREATING,
             transition_at=now + self.store.timings.creating_seconds,
-            transition_to=EndpointStatus.FAILED if failure else EndpointStatus.IN_SERVICE,
-            pending_failure_reason=failure,
+            transition_to=(
+                EndpointStatus.FAILED if failure or shadow_failure else EndpointStatus.IN_SERVICE
+            ),
+            pending_failure_reason=failure or shadow_failure,
             deployment_config=dict(deployment_config) if deployment_config else None,
+            shadow_variants=shadows,
+            async_config=dict(config.get("AsyncInferenceConfig") or {}) or None,
         )
         try:
             self.store.add(record, limit=self._limit(request))
@@ -336,13 +349,14 @@ class SageMakerApi:
         return json_response(request, {"EndpointArn": arn})
 
     def _prepare_variants(
-        self, request: AwsRequest, config: Mapping[str, Any], now: float
+        self, request: AwsRequest, specs: list[Mapping[str, Any]] | None, now: float
     ) -> tuple[list[VariantState], str | None]:
-        """Each variant of a config with its model loaded, and the first failure reason."""
+        """Each variant of a config's list (production or shadow) with its model loaded,
+        and the first failure reason."""
         account, region = request.account_id, request.region
         variants: list[VariantState] = []
         failure: str | None = None
-        for spec in config.get("ProductionVariants") or []:
+        for spec in specs or []:
             model_name = str(spec.get("ModelName", ""))
             if not model_name:
                 # A variant for inference components: instances only, models come later.
@@ -395,7 +409,10 @@ class SageMakerApi:
             raise invalid(f'Could not find endpoint configuration "{config_arn}".')
         excluded = _excluded_properties(params)
         now = self.store.clock()
-        variants, failure = self._prepare_variants(request, config, now)
+        variants, failure = self._prepare_variants(request, config.get("ProductionVariants"), now)
+        shadows, shadow_failure = self._prepare_variants(
+            request, config.get("ShadowProductionVariants"), now
+        )
         capture = dict(config.get("DataCaptureConfig") or {}) or None
         if params.get("RetainAllVariantProperties") is True:
             _retain(current, variants, excluded)
@@ -405,7 +422,16 @@ class SageMakerApi:
             policy = fit_to_fleets(policy, current.variants, variants, config_name)
         except DeploymentConfigError as error:
             raise invalid(str(error)) from None
-        deployment = PendingDeployment(config_name, variants, capture, now, failure, policy=policy)
+        deployment = PendingDeployment(
+            config_name,
+            variants,
+            capture,
+            now,
+            failure or shadow_failure,
+            policy=policy,
+            shadow_variants=shadows,
+            async_config=dict(config.get("AsyncInferenceConfig") or {}) or None,
+        )
         try:
             self.store.update_endpoint(
                 account,
@@ -567,6 +593,13 @@ def _check_variants(params: Mapping[str, Any]) -> None:
     name); AWS's wording for that case is not published, so the message says what is wrong
     in SageMaker's style.
     """
+    shadows = params.get("ShadowProductionVariants") or []
+    production = params.get("ProductionVariants") or []
+    if shadows and (len(shadows) != 1 or len(production) != 1):
+        raise invalid(
+            "An endpoint configuration with ShadowProductionVariants must have exactly one "
+            "production variant and one shadow variant."
+        )
     seen: set[str] = set()
     for field in ("ProductionVariants", "ShadowProductionVariants"):
         variants = params.get(field) or []

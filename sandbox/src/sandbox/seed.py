@@ -156,6 +156,8 @@ class EndpointSpec:
     data_capture: dict[str, Any] | None = None
     scaling: tuple[ScalingSpec, ...] = field(default_factory=tuple)
     history_rpm: float = 60.0
+    # ShadowProductionVariants: a copy of a share of the production variant's requests.
+    shadows: tuple[VariantSpec, ...] = ()
 
     @property
     def config_name(self) -> str:
@@ -205,6 +207,14 @@ DEMO_ENDPOINTS: tuple[EndpointSpec, ...] = (
         # minimum of 1, auto scaling would take an instance away right after seeding.
         scaling=(ScalingSpec("A", 2, 4, 70.0),),
         history_rpm=90.0,
+    ),
+    # A shadow test: tumor-model-v2 answers copies of half of v1's requests, unseen by callers.
+    EndpointSpec(
+        "tumor-screening",
+        "us-east-1",
+        (VariantSpec("v1", "tumor-model-v1", "ml.m5.large", 1, 1.0),),
+        shadows=(VariantSpec("v2-shadow", "tumor-model-v2", "ml.m5.large", 1, 0.5),),
+        history_rpm=30.0,
     ),
     EndpointSpec(
         "churn-serverless",
@@ -306,6 +316,8 @@ def create_endpoint(sagemaker: BaseClient, autoscaling: BaseClient, spec: Endpoi
         "EndpointConfigName": spec.config_name,
         "ProductionVariants": [_variant_config(v) for v in spec.variants],
     }
+    if spec.shadows:
+        config["ShadowProductionVariants"] = [_variant_config(v) for v in spec.shadows]
     if spec.data_capture is not None:
         config["DataCaptureConfig"] = spec.data_capture
     sagemaker.create_endpoint_config(**config)
@@ -385,7 +397,8 @@ def put_endpoint_alarms(cloudwatch: BaseClient, endpoint: str, variant: str) -> 
 def _serves(endpoint: EndpointSpec) -> bool:
     """Whether every variant's model has an artifact, so the endpoint will be InService."""
     kinds = {model.name: model.kind for model in DEMO_MODELS}
-    return all(kinds.get(variant.model) is not None for variant in endpoint.variants)
+    variants = (*endpoint.variants, *endpoint.shadows)
+    return all(kinds.get(variant.model) is not None for variant in variants)
 
 
 def seed_demo(*, endpoint_url: str) -> list[str]:
@@ -470,7 +483,7 @@ def backfill_demo_history(store: MetricStore, *, now: float) -> int:
         if not _serves(endpoint):
             continue
         total_weight = sum(v.weight for v in endpoint.variants) or 1.0
-        for variant in endpoint.variants:
+        for variant, share in _history_shares(endpoint, total_weight):
             spec = models[variant.model]
             assert spec.kind is not None
             trained = train_model(spec.kind, regularization=spec.regularization)
@@ -484,12 +497,21 @@ def backfill_demo_history(store: MetricStore, *, now: float) -> int:
                 variant=variant.name,
                 instance_type=variant.instance_type,
                 instance_count=None if variant.serverless else variant.instance_count,
-                requests_per_minute=endpoint.history_rpm * variant.weight / total_weight,
+                requests_per_minute=endpoint.history_rpm * share,
                 model_latency_us=measured_latency_us(trained, holdout_rows(spec.kind)[0]),
                 incident=incident,
             )
             written += write_history(store, history, end=now)
     return written + backfill_staging_history(store, now=now)
+
+
+def _history_shares(endpoint: EndpointSpec, total_weight: float) -> list[tuple[VariantSpec, float]]:
+    """Each variant's share of the endpoint's requests: by weight for production variants;
+    a shadow's copies are its weight relative to the (one) production variant's."""
+    shares = [(variant, variant.weight / total_weight) for variant in endpoint.variants]
+    production = endpoint.variants[0].weight or 1.0
+    shares += [(shadow, min(1.0, shadow.weight / production)) for shadow in endpoint.shadows]
+    return shares
 
 
 # --- BACKFILL: transform jobs ---------------------------------------------------------------
