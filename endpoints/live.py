@@ -10,21 +10,17 @@ listing marked stale, or says that the prefix could not be read. It never fails 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.core.cache import cache
-from django.utils import timezone
-
 from core.aws import s3 as aws_s3
-from core.aws.errors import AwsError
+from core.live_cache import read_through
 from core.targets import target_by_name
 from endpoints.models import Endpoint
 from endpoints.selectors.multi_model import MultiModelVariant
 
 MAX_MODELS = 100
 CACHE_SECONDS = 30
-LAST_GOOD_SECONDS = 86400
 
 
 @dataclass(frozen=True)
@@ -47,29 +43,23 @@ class PrefixListing:
     error: str = ""
 
 
-def _cache_key(endpoint: Endpoint, variant: MultiModelVariant, *, last_good: bool) -> str:
+def _cache_key(endpoint: Endpoint, variant: MultiModelVariant) -> str:
     digest = hashlib.sha256(variant.prefix_url.encode()).hexdigest()
-    kind = "mme-models-last-good" if last_good else "mme-models"
-    return f"{kind}:{endpoint.pk}:{variant.name}:{digest}"
+    return f"mme-models:{endpoint.pk}:{variant.name}:{digest}"
 
 
 def prefix_models(*, endpoint: Endpoint, variant: MultiModelVariant) -> PrefixListing:
     """The artifacts under the variant's prefix, from the cache, S3, or the last good
     listing marked stale."""
-    key = _cache_key(endpoint, variant, last_good=False)
-    cached: PrefixListing | None = cache.get(key)
-    if cached is not None:
-        return cached
-    listing = PrefixListing(variant=variant)
     try:
         location = aws_s3.parse_s3_uri(variant.prefix_url)
     except ValueError as exc:
-        listing.error = str(exc)
-        return listing
+        return PrefixListing(variant=variant, error=str(exc))
     prefix = location.key
     if prefix and not prefix.endswith("/"):
         prefix += "/"  # SageMaker joins the prefix and the TargetModel with a slash
-    try:
+
+    def list_prefix() -> tuple[list[PrefixModel], bool]:
         found = aws_s3.list_objects(
             target=target_by_name(endpoint.target),
             region=endpoint.region,
@@ -77,23 +67,22 @@ def prefix_models(*, endpoint: Endpoint, variant: MultiModelVariant) -> PrefixLi
             prefix=prefix,
             limit=MAX_MODELS + 1,
         )
-    except AwsError as exc:
-        last_good: PrefixListing | None = cache.get(_cache_key(endpoint, variant, last_good=True))
-        if last_good is None:
-            listing.error = str(exc)
-            listing.stale_since = timezone.now()
-            return listing
-        return replace(
-            last_good, error=str(exc), stale_since=last_good.stale_since or last_good.fetched_at
-        )
-    models = [
-        PrefixModel(target_model=o.key[len(prefix) :], size=o.size)
-        for o in found
-        if not o.key.endswith("/")  # a "folder" marker is no model
-    ]
-    listing.models = models[:MAX_MODELS]
-    listing.more = len(found) > MAX_MODELS
-    listing.fetched_at = timezone.now()
-    cache.set(key, listing, CACHE_SECONDS)
-    cache.set(_cache_key(endpoint, variant, last_good=True), listing, LAST_GOOD_SECONDS)
-    return listing
+        models = [
+            PrefixModel(target_model=o.key[len(prefix) :], size=o.size)
+            for o in found
+            if not o.key.endswith("/")  # a "folder" marker is no model
+        ]
+        return models[:MAX_MODELS], len(found) > MAX_MODELS
+
+    read = read_through(
+        key=_cache_key(endpoint, variant), fresh_seconds=CACHE_SECONDS, read=list_prefix
+    )
+    models, more = read.value if read.value is not None else ([], False)
+    return PrefixListing(
+        variant=variant,
+        models=models,
+        more=more,
+        fetched_at=read.fetched_at,
+        stale_since=read.stale_since,
+        error=read.error,
+    )

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
 
+from endpoints import live as live_prefix
 from endpoints.models import Endpoint
 from endpoints.selectors.multi_model import multi_model_variants
 from endpoints.services import inventory_sync
@@ -16,7 +17,7 @@ from monitoring.live.metrics import TimeRange, metrics_panel
 from sandbox.models import holdout_rows, rows_to_csv
 from sandbox.seed import EXECUTION_ROLE_ARN, image_uri
 from sandbox.seed_multi_model import MULTI_MODEL_ENDPOINT, MULTI_MODEL_PREFIX, REGIONAL_MODELS
-from sandbox.testing import aws_client, unique, wait_for_status
+from sandbox.testing import api_fault, aws_client, clear_api_faults, unique, wait_for_status
 from tests.aws_actor import flush_metrics
 
 pytestmark = pytest.mark.django_db
@@ -101,6 +102,24 @@ def test_a_prefix_that_cannot_be_listed_is_said_so(sandbox, role_client) -> None
     html = page.content.decode()
     assert "The prefix could not be listed" in html
     assert "NoSuchBucket" in html or "does not exist" in html
+
+
+def test_when_s3_fails_the_page_keeps_the_last_listing_and_says_so(
+    sandbox, regional, role_client
+) -> None:
+    client = role_client("Viewer")
+    page_url = reverse("endpoints:detail", args=[regional.pk])
+    assert "3 models</strong> under" in client.get(page_url).content.decode()
+    (variant,) = multi_model_variants(regional)
+    cache.delete(live_prefix._cache_key(regional, variant))  # the listing is no longer fresh
+    api_fault(sandbox.url, "s3:ListObjectsV2", error_rate=1.0)
+    try:
+        html = client.get(page_url).content.decode()
+    finally:
+        clear_api_faults(sandbox.url)
+    assert "S3 did not answer now" in html
+    for target in REGIONAL_MODELS:
+        assert f'data-target-model="{target}"' in html
 
 
 def test_test_invoke_sends_the_target_model(regional, role_client) -> None:
