@@ -83,6 +83,12 @@ class Endpoint(models.Model):
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
 
+    @property
+    def has_traffic_to_shift(self) -> bool:
+        """Two or more production variants: only then can weights move traffic (a shadow
+        variant takes copies, never a share). Uses prefetched variants when there are."""
+        return sum(1 for v in self.variants.all() if not v.is_shadow) >= 2
+
 
 class Variant(models.Model):
     """A production (or shadow) variant, merged from DescribeEndpoint and its config."""

@@ -80,7 +80,8 @@ class ChangeIn(Schema):
     """A change other than traffic weights; `spec` as the change's form builds it:
     capacity `{"capacity": {"A": {"instances": 3}}}`; autoscaling `{"variant": "A",
     "action": ..., "min_capacity": 1, "max_capacity": 4}`; deploy `{"variant": "A",
-    "model": "m-v2", "instance_type": "", "instance_count": null}`; rollback
+    "model": "m-v2", "instance_type": "", "instance_count": null, "end_shadow_test": false}`
+    (true promotes a shadow: the new config has no shadow variant); rollback
     `{"config_name": "..."}`."""
 
     endpoint_id: int

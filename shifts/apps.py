@@ -24,6 +24,15 @@ class ShiftsConfig(AppConfig):
         )
         register_panel(
             EndpointPanel(
+                "shadow-test",
+                slot="detail",
+                template="shifts/partials/_shadow_test.html",
+                context=panels.shadow_test,
+                order=5,
+            )
+        )
+        register_panel(
+            EndpointPanel(
                 "shift-summary",
                 slot="detail",
                 template="shifts/partials/_endpoint_shifts.html",

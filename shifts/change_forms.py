@@ -399,16 +399,25 @@ class DeployForm(DeploymentFields, ChangeForm):
         required=False, max_length=64, label="New instance type", help_text="Blank: keep it."
     )
     instance_count = number("New instance count", help_text="Blank: keep it.")
+    end_shadow_test = forms.BooleanField(
+        required=False,
+        label="End the shadow test",
+        help_text="The new config has no shadow variant (to promote a shadow, deploy its model "
+        "to the production variant and tick this).",
+    )
 
     def __init__(
         self,
         *args: Any,
         variants: list[str],
         models: list[str] | None,
+        has_shadow: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         set_choices(self, "variant", [(v, v) for v in variants])
+        if not has_shadow:
+            del self.fields["end_shadow_test"]
         # Typed or picked from the region's models: a model created a minute ago may not be
         # in the (cached) list yet, and the proposal checks the name with DescribeModel.
         self.model_choices = models or []
@@ -423,6 +432,7 @@ class DeployForm(DeploymentFields, ChangeForm):
             "model": (data.get("model") or "").strip(),
             "instance_type": (data.get("instance_type") or "").strip(),
             "instance_count": data.get("instance_count"),
+            "end_shadow_test": bool(data.get("end_shadow_test")),
             "deployment": self.deployment(),
         }
 

@@ -144,9 +144,22 @@ def _deployment_setup(form: DeployForm | RollbackForm, endpoint: Endpoint) -> di
 
 def _deploy_page(request: HttpRequest, endpoint: Endpoint) -> FormPage:
     models, models_error = live.model_names(endpoint=endpoint)
-    variants = [v.name for v in endpoint.variants.all() if not v.is_shadow]
-    initial = {"variant": request.GET.get("variant", "")} if request.method == "GET" else {}
-    form = DeployForm(request.POST or None, variants=variants, models=models, initial=initial)
+    all_variants = list(endpoint.variants.all())
+    variants = [v.name for v in all_variants if not v.is_shadow]
+    # The shadow test's "Propose promoting" link fills the form in; the person still chooses.
+    prefilled = ("variant", "model", "instance_type", "instance_count", "end_shadow_test")
+    initial = (
+        {k: request.GET[k] for k in prefilled if k in request.GET}
+        if request.method == "GET"
+        else {}
+    )
+    form = DeployForm(
+        request.POST or None,
+        variants=variants,
+        models=models,
+        has_shadow=any(v.is_shadow for v in all_variants),
+        initial=initial,
+    )
     extra = {"models_error": models_error, "model_count": len(models or [])}
     extra.update(_deployment_setup(form, endpoint))
     return FormPage(form, extra)

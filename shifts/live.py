@@ -181,13 +181,16 @@ def deployed_config_raw(*, endpoint: Endpoint, spec: dict[str, Any]) -> dict[str
         changed["InstanceType"] = spec["instance_type"]
     if spec.get("instance_count") is not None:
         changed["InitialInstanceCount"] = spec["instance_count"]
-    return {
+    deployed = {
         **config_raw,
         "ProductionVariants": [
             {**item, **changed} if item.get("VariantName") == variant else item
             for item in config_raw.get("ProductionVariants", [])
         ],
     }
+    if spec.get("end_shadow_test"):
+        deployed.pop("ShadowProductionVariants", None)
+    return deployed
 
 
 def _plan(preview: ChangePreview, *, endpoint: Endpoint, change: str, spec: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from shifts import policy, selectors
 from shifts.reversions import latest_reversion
+from shifts.shadow_test import shadow_comparisons
 
 # How long after it was applied a change's reversion is bannered on every tab (its own
 # page says it for good).
@@ -34,5 +35,16 @@ def shift_summary(endpoint: Any, user: Any) -> dict[str, Any]:
     """Open shifts and the last one applied, on the Configuration tab."""
     return {
         "shift_summary": selectors.endpoint_shifts(endpoint_id=endpoint.pk),
+        "can_propose": policy.refusal_for("propose", user) is None,
+    }
+
+
+def shadow_test(endpoint: Any, user: Any) -> dict[str, Any] | None:
+    """A shadow variant against production, and the way to promote it (Configuration tab)."""
+    comparisons = shadow_comparisons(endpoint=endpoint)
+    if not comparisons:
+        return None
+    return {
+        "comparisons": comparisons,
         "can_propose": policy.refusal_for("propose", user) is None,
     }

@@ -65,6 +65,12 @@ def ms(value: float | None) -> str:
 
 
 @register.filter
+def us_ms(value: float | None) -> str:
+    """Microseconds (SageMaker's unit for ModelLatency and OverheadLatency) in milliseconds."""
+    return ms(None if value is None else float(value) / 1000.0)
+
+
+@register.filter
 def isotime(value: str | None) -> str:
     """An ISO timestamp stored in JSON, shown like every other time: 2026-11-27 16:15:22 UTC."""
     if not value:

@@ -337,10 +337,15 @@ def prepare_deploy(*, endpoint: Endpoint, spec: dict[str, Any]) -> Prepared:
         raise Invalid(f"{variant} is serverless: it has no instance type or count to change.")
     if instance_type and not INSTANCE_TYPE.match(instance_type):
         raise Invalid("The instance type must look like ml.m5.xlarge.")
+    shadows = config_raw.get("ShadowProductionVariants") or []
+    end_shadow_test = spec.get("end_shadow_test") in (True, "true", "on", "1", 1)
+    if end_shadow_test and not shadows:
+        raise Invalid("This endpoint runs no shadow test to end.")
     if (
         model == current.get("ModelName")
         and instance_type in ("", current.get("InstanceType"))
         and count in (None, current.get("InitialInstanceCount"))
+        and not end_shadow_test
     ):
         raise Invalid(f"Nothing would change: {variant} already serves {model}.")
     target = target_by_name(endpoint.target)
@@ -368,6 +373,8 @@ def prepare_deploy(*, endpoint: Endpoint, spec: dict[str, Any]) -> Prepared:
             for item in config_raw.get("ProductionVariants", [])
         ],
     }
+    if end_shadow_test:
+        new_raw.pop("ShadowProductionVariants", None)
     deployment = _deployment(spec.get("deployment"))
     marketplace = any(":aws-marketplace:" in arn for arn in packages)
     notes = _plan_notes(deployment, new_raw, variant, marketplace=marketplace)
@@ -388,6 +395,16 @@ def prepare_deploy(*, endpoint: Endpoint, spec: dict[str, Any]) -> Prepared:
         "deployment": deployment,
         "from_model": current.get("ModelName", ""),
         "marketplace": marketplace,
+        "end_shadow_test": end_shadow_test,
+        # The shadow whose model this deploys, when it ends the test: a promotion.
+        "promoted_shadow": next(
+            (
+                str(s.get("VariantName"))
+                for s in shadows
+                if end_shadow_test and s.get("ModelName") == model
+            ),
+            "",
+        ),
     }
     return Prepared(
         spec=cleaned, before_state={"config_name": endpoint.config_name}, warnings=tuple(warnings)

@@ -59,15 +59,19 @@ def cloned_config(
     model: str,
     instance_type: str = "",
     instance_count: int | None = None,
+    end_shadow_test: bool = False,
 ) -> dict[str, Any]:
     """CreateEndpointConfig parameters: the described config as it is, under `name`, with
-    only `variant`'s model (and type/count when given) changed."""
+    only `variant`'s model (and type/count when given) changed, and without its shadow
+    variants when the deploy ends a shadow test."""
     params = {
         k: copy.deepcopy(v)
         for k, v in config.raw.items()
         if k not in READ_ONLY_KEYS and v not in (None, {}, [])
     }
     params["EndpointConfigName"] = name
+    if end_shadow_test:
+        params.pop("ShadowProductionVariants", None)
     found = False
     for item in params.get("ProductionVariants", []):
         if item.get("VariantName") == variant:
@@ -215,6 +219,7 @@ class DeployChange(_ConfigUpdate):
             model=spec["model"],
             instance_type=spec.get("instance_type") or "",
             instance_count=spec.get("instance_count"),
+            end_shadow_test=bool(spec.get("end_shadow_test")),
         )
 
     @classmethod
@@ -246,7 +251,13 @@ class DeployChange(_ConfigUpdate):
         extra = f" on {fleet.strip()}" if fleet.strip() else ""
         strategy = (spec.get("deployment") or {}).get("strategy", "ALL_AT_ONCE")
         how = strategy.replace("_", " ").lower()
-        return f"Deploy model {spec['model']} to {spec['variant']}{extra} ({how})"
+        if spec.get("promoted_shadow"):
+            return (
+                f"Promote shadow {spec['promoted_shadow']}: deploy model {spec['model']} to "
+                f"{spec['variant']}{extra} and end the shadow test ({how})"
+            )
+        ending = " and end the shadow test" if spec.get("end_shadow_test") else ""
+        return f"Deploy model {spec['model']} to {spec['variant']}{extra}{ending} ({how})"
 
 
 class RollbackChange(_ConfigUpdate):
