@@ -14,6 +14,7 @@ from core.aws.types import (
     EndpointDescription,
     EndpointSummary,
     InferenceComponent,
+    InferenceComponentSummary,
     ModelContainer,
     ServerlessConfig,
     VariantConfig,
@@ -61,6 +62,28 @@ def list_inference_components(
         describe_inference_component(target=target, region=region, name=name)
         for name in sorted(names)
     )
+
+
+def inference_component_summaries(
+    *, target: Target, region: str
+) -> tuple[InferenceComponentSummary, ...]:
+    """Every inference component of a region, from ListInferenceComponents alone (one call
+    per 100): what the inventory sync compares to learn which endpoints' components changed
+    without describing any."""
+    found: list[InferenceComponentSummary] = []
+    with translated("ListInferenceComponents"):
+        paginator = _sm(target, region).get_paginator("list_inference_components")
+        for page in paginator.paginate(PaginationConfig={"PageSize": LIST_PAGE_SIZE}):
+            found += [
+                InferenceComponentSummary(
+                    name=item["InferenceComponentName"],
+                    endpoint_name=item["EndpointName"],
+                    status=item["InferenceComponentStatus"],
+                    last_modified_time=item["LastModifiedTime"],
+                )
+                for item in page["InferenceComponents"]
+            ]
+    return tuple(found)
 
 
 def describe_inference_component(*, target: Target, region: str, name: str) -> InferenceComponent:

@@ -79,6 +79,16 @@ class InferenceComponent:
 
 
 @dataclass(frozen=True)
+class InferenceComponentSummary:
+    """One row of ListInferenceComponents: enough to tell that a component changed."""
+
+    name: str
+    endpoint_name: str
+    status: str
+    last_modified_time: datetime
+
+
+@dataclass(frozen=True)
 class EndpointSummary:
     """One row of ListEndpoints."""
 

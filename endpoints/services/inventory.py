@@ -88,10 +88,12 @@ def inventory_sync(*, target: Target, region: str) -> SyncReport:
                 "id", "name", "status", "last_modified_time", "deleted_at"
             )
         }
+        described: set[str] = set()
         for summary in summaries:
             existing = known.get(summary.name)
             if not _needs_describe(summary, existing):
                 continue
+            described.add(summary.name)
             outcome = _describe_and_store(target=target, region=region, name=summary.name)
             report.described += 1
             if outcome == "created":
@@ -105,6 +107,7 @@ def inventory_sync(*, target: Target, region: str) -> SyncReport:
             if name not in listed_names and endpoint.deleted_at is None:
                 _mark_deleted(endpoint_id=endpoint.id, at=started)
                 report.deleted.append(name)
+        report.updated += _refresh_changed_components(target=target, region=region, skip=described)
     except AwsError as exc:
         report.error = str(exc)
         sync_failed(kind=SyncKind.INVENTORY, target=target, region=region, error=exc, at=started)
@@ -188,7 +191,10 @@ def _describe_and_store(*, target: Target, region: str, name: str) -> str:
         )
     except (AccessDenied, ValidationFailed, NotFound):
         tags = None  # without sagemaker:ListTags the tags stay as last read
-    components = _components(target=target, region=region, name=name, config=config)
+    hosts_components = config is not None and not any(
+        v.model_name for v in config.variants if not v.is_shadow
+    )
+    components = _components(target=target, region=region, name=name) if hosts_components else []
     stored = Endpoint.objects.filter(account_id=target.account_id, region=region, name=name).first()
     containers = model_containers_read(
         target=target,
@@ -208,13 +214,9 @@ def _describe_and_store(*, target: Target, region: str, name: str) -> str:
     )
 
 
-def _components(
-    *, target: Target, region: str, name: str, config: EndpointConfigDescription | None
-) -> list[dict[str, Any]] | None:
+def _components(*, target: Target, region: str, name: str) -> list[dict[str, Any]] | None:
     """The components an endpoint built for them hosts (its variants name no model), as
     stored for the endpoint page; None when they could not be read (kept as last read)."""
-    if config is None or any(v.model_name for v in config.variants if not v.is_shadow):
-        return []
     try:
         found = aws_sagemaker.list_inference_components(
             target=target, region=region, endpoint_name=name
@@ -233,9 +235,60 @@ def _components(
             "accelerators": c.accelerators,
             "memory_mb": c.memory_mb,
             "failure_reason": c.failure_reason,
+            "last_modified": _iso(c.last_modified_time),
         }
         for c in found
     ]
+
+
+def _component_hosts(*, target: Target, region: str) -> list[Endpoint]:
+    """The region's live endpoints built for inference components (their production
+    variants name no model), or that the inventory last saw hosting some."""
+    endpoints = Endpoint.objects.filter(
+        account_id=target.account_id, region=region, deleted_at__isnull=True
+    ).only("id", "name", "config_raw", "inference_components")
+    hosts = []
+    for endpoint in endpoints:
+        variants = (endpoint.config_raw or {}).get("ProductionVariants") or []
+        if endpoint.inference_components or (
+            variants and not any(v.get("ModelName") for v in variants)
+        ):
+            hosts.append(endpoint)
+    return hosts
+
+
+def _refresh_changed_components(*, target: Target, region: str, skip: set[str]) -> list[str]:
+    """Re-read the components of endpoints whose components changed while the endpoint
+    did not: creating, scaling or deleting a component leaves the endpoint's
+    LastModifiedTime alone, so the incremental sync would never see it. One
+    ListInferenceComponents for the region (only when it has component endpoints) tells
+    which changed; only those are described. Returns the endpoints updated."""
+    hosts = [h for h in _component_hosts(target=target, region=region) if h.name not in skip]
+    if not hosts:
+        return []
+    try:
+        summaries = aws_sagemaker.inference_component_summaries(target=target, region=region)
+    except (AccessDenied, ValidationFailed):
+        return []  # a role without ListInferenceComponents: components stay as last read
+    listed: dict[str, set[tuple[str, str, str | None]]] = {}
+    for s in summaries:
+        listed.setdefault(s.endpoint_name, set()).add(
+            (s.name, s.status, _iso(s.last_modified_time))
+        )
+    updated = []
+    for host in hosts:
+        stored = {
+            (c.get("name"), c.get("status"), c.get("last_modified"))
+            for c in host.inference_components or []
+        }
+        if listed.get(host.name, set()) == stored:
+            continue
+        components = _components(target=target, region=region, name=host.name)
+        if components is None:
+            continue
+        Endpoint.objects.filter(pk=host.pk).update(inference_components=components)
+        updated.append(host.name)
+    return updated
 
 
 def _serverless_json(value: Any) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ import time
 import pytest
 from django.urls import reverse
 
+from core.aws import clients
 from core.aws import sagemaker as aws_sagemaker
 from core.targets import target_by_name
 from endpoints.models import Endpoint
@@ -114,6 +115,39 @@ def test_sync_stores_the_components_and_the_page_shows_them(sandbox, role_client
     assert f'data-component="{component}"' in html
     assert "2 / 2" in html
     assert "1 CPU cores, 2048 MB memory" in html
+
+
+def test_the_next_sync_sees_components_change_while_the_endpoint_does_not(sandbox) -> None:
+    endpoint, component, _model = _component_endpoint(sandbox.url)
+    target = target_by_name("sandbox")
+    assert inventory_sync(target=target, region=REGION).ok
+    sagemaker = aws_client(sandbox.url, "sagemaker", REGION)
+    before = sagemaker.describe_endpoint(EndpointName=endpoint)["LastModifiedTime"]
+    sagemaker.update_inference_component(
+        InferenceComponentName=component, RuntimeConfig={"CopyCount": 1}
+    )
+    wait_until = time.monotonic() + 15
+    while (
+        sagemaker.describe_inference_component(InferenceComponentName=component)["RuntimeConfig"][
+            "CurrentCopyCount"
+        ]
+        != 1
+    ):
+        assert time.monotonic() < wait_until
+        time.sleep(0.05)
+    assert sagemaker.describe_endpoint(EndpointName=endpoint)["LastModifiedTime"] == before
+    report = inventory_sync(target=target, region=REGION)
+    assert report.ok, report.error
+    assert endpoint in report.updated
+    (row,) = Endpoint.objects.get(region=REGION, name=endpoint).inference_components
+    assert (row["current_copies"], row["desired_copies"]) == (1, 1)
+    # Nothing changed since: one ListInferenceComponents for the region, nothing described.
+    calls = clients.call_counts()
+    assert inventory_sync(target=target, region=REGION).updated == []
+    made = clients.call_counts() - calls
+    assert made[("sagemaker", "ListInferenceComponents")] == 1
+    assert made[("sagemaker", "DescribeInferenceComponent")] == 0
+    assert made[("sagemaker", "DescribeEndpoint")] == 0
 
 
 def test_a_model_endpoint_stores_no_components(sandbox) -> None:
