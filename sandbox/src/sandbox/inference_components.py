@@ -25,7 +25,7 @@ from sandbox.aws_protocol import AwsError, AwsRequest, WsgiResponse, json_respon
 from sandbox.aws_protocol import validation_error as invalid
 from sandbox.endpoint_metrics import vcpus
 from sandbox.endpoints import EndpointRecord, EndpointStore, VariantState
-from sandbox.listing import enum_error, paginate, parse_list_query, timestamp_param
+from sandbox.listing import TimeBounds, enum_error, paginate, parse_list_query
 from sandbox.metric_store import MetricStore, SeriesKey, dimensions_key
 from sandbox.model_data import ArtifactCache, prepare_variant
 from sandbox.models import SandboxModel
@@ -152,8 +152,8 @@ class ComponentStore:
         if variant is None:
             return 0
         count = variant.current_instance_count or variant.desired_instance_count or 0
-        free_cores = vcpus(variant.instance_type) * count
-        free_memory = memory_mb(variant.instance_type) * count
+        free_cores: float = vcpus(variant.instance_type) * count
+        free_memory: float = memory_mb(variant.instance_type) * count
         for other in self._components.values():
             same_host = (other.account_id, other.region, other.endpoint_name) == (
                 component.account_id,
@@ -329,34 +329,16 @@ class InferenceComponentsApi:
         if status is not None and status not in STATUSES:
             raise enum_error(status, "statusEquals", STATUSES)
         now = self.store.endpoints.clock()
-        bounds = {
-            key: timestamp_param(params, key)
-            for key in (
-                "CreationTimeBefore",
-                "CreationTimeAfter",
-                "LastModifiedTimeBefore",
-                "LastModifiedTimeAfter",
-            )
-        }
+        bounds = TimeBounds.parse(params)
 
         def matches(c: Component) -> bool:
-            checks = [
-                query.name_contains is None or query.name_contains.lower() in c.name.lower(),
-                not params.get("EndpointNameEquals")
-                or c.endpoint_name == params["EndpointNameEquals"],
-                not params.get("VariantNameEquals")
-                or c.variant_name == params["VariantNameEquals"],
-                status is None or c.status(now) == status,
-                bounds["CreationTimeBefore"] is None
-                or c.creation_time < bounds["CreationTimeBefore"],
-                bounds["CreationTimeAfter"] is None
-                or c.creation_time > bounds["CreationTimeAfter"],
-                bounds["LastModifiedTimeBefore"] is None
-                or c.last_modified_time < bounds["LastModifiedTimeBefore"],
-                bounds["LastModifiedTimeAfter"] is None
-                or c.last_modified_time > bounds["LastModifiedTimeAfter"],
-            ]
-            return all(checks)
+            return (
+                (query.name_contains is None or query.name_contains.lower() in c.name.lower())
+                and c.endpoint_name == (params.get("EndpointNameEquals") or c.endpoint_name)
+                and c.variant_name == (params.get("VariantNameEquals") or c.variant_name)
+                and (status is None or c.status(now) == status)
+                and bounds.admit(created=c.creation_time, modified=c.last_modified_time)
+            )
 
         def sort_value(c: Component) -> str | float:
             if query.sort_by == "Name":

@@ -105,6 +105,36 @@ def timestamp_param(params: Mapping[str, Any], name: str) -> float | None:
     raise validation_error(f"Value '{value}' at '{name[0].lower() + name[1:]}' is not a timestamp.")
 
 
+@dataclass(frozen=True)
+class TimeBounds:
+    """The CreationTime/LastModifiedTime Before/After filters SageMaker's List* calls share
+    (each bound exclusive, as on AWS)."""
+
+    created_before: float | None
+    created_after: float | None
+    modified_before: float | None
+    modified_after: float | None
+
+    @classmethod
+    def parse(cls, params: Mapping[str, Any]) -> TimeBounds:
+        return cls(
+            created_before=timestamp_param(params, "CreationTimeBefore"),
+            created_after=timestamp_param(params, "CreationTimeAfter"),
+            modified_before=timestamp_param(params, "LastModifiedTimeBefore"),
+            modified_after=timestamp_param(params, "LastModifiedTimeAfter"),
+        )
+
+    def admit(self, *, created: float, modified: float | None = None) -> bool:
+        """Whether a resource created (and last modified) then passes every bound given."""
+        checks = [(created, self.created_before, self.created_after)]
+        if modified is not None:
+            checks.append((modified, self.modified_before, self.modified_after))
+        return all(
+            (before is None or value < before) and (after is None or value > after)
+            for value, before, after in checks
+        )
+
+
 def paginate(
     items: Sequence[T],
     query: ListQuery,

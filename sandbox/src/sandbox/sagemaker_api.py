@@ -37,7 +37,7 @@ from sandbox.endpoints import (
     VariantState,
     VariantStatusEntry,
 )
-from sandbox.listing import Page, enum_error, paginate, parse_list_query, timestamp_param
+from sandbox.listing import Page, TimeBounds, enum_error, paginate, parse_list_query
 from sandbox.model_data import ArtifactCache, ContainerImage, prepare_variant
 from sandbox.models import SandboxModel
 from sandbox.output_shapes import aws_shaped, output_members
@@ -489,19 +489,13 @@ class SageMakerApi:
         status_equals = params.get("StatusEquals")
         if status_equals is not None and status_equals not in _ENDPOINT_STATUSES:
             raise enum_error(status_equals, "statusEquals", _ENDPOINT_STATUSES)
-        created_before = timestamp_param(params, "CreationTimeBefore")
-        created_after = timestamp_param(params, "CreationTimeAfter")
-        modified_before = timestamp_param(params, "LastModifiedTimeBefore")
-        modified_after = timestamp_param(params, "LastModifiedTimeAfter")
+        bounds = TimeBounds.parse(params)
         rows = [
             row
             for row in self.store.summaries(request.account_id, request.region)
             if (query.name_contains is None or query.name_contains in row.name)
             and (status_equals is None or row.status == status_equals)
-            and (created_before is None or row.creation_time < created_before)
-            and (created_after is None or row.creation_time > created_after)
-            and (modified_before is None or row.last_modified_time < modified_before)
-            and (modified_after is None or row.last_modified_time > modified_after)
+            and bounds.admit(created=row.creation_time, modified=row.last_modified_time)
         ]
         sort_values: dict[str, Callable[[Any], str | float]] = {
             "Name": lambda row: row.name,
@@ -646,14 +640,12 @@ def _page_resources(
 ) -> Page[moto_bridge.ResourceSummary]:
     """ListModels and ListEndpointConfigs share SageMaker's filters and paging."""
     query = parse_list_query(params, sort_fields=("Name", "CreationTime"))
-    before = timestamp_param(params, "CreationTimeBefore")
-    after = timestamp_param(params, "CreationTimeAfter")
+    bounds = TimeBounds.parse(params)
     kept = [
         s
         for s in summaries
         if (query.name_contains is None or query.name_contains in s.name)
-        and (before is None or s.creation_time < before)
-        and (after is None or s.creation_time > after)
+        and bounds.admit(created=s.creation_time)
     ]
     if query.sort_by == "Name":
         return paginate(kept, query, sort_value=lambda s: s.name, name=lambda s: s.name)
