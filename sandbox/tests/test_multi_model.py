@@ -15,6 +15,7 @@ from sandbox.testing import (
     TRAFFIC_REGION,
     aws_client,
     control,
+    multi_model_endpoint,
     unique,
     wait_for_status,
 )
@@ -29,33 +30,10 @@ def _multi_model_endpoint(url: str, prefix_objects: dict[str, bytes]) -> tuple[s
     (endpoint, bucket, key prefix)."""
     s3 = aws_client(url, "s3", TRAFFIC_REGION)
     bucket = ensure_bucket(s3, TRAFFIC_REGION)
-    name = unique("mme")
-    prefix = f"multi-model/{name}/"
+    prefix = f"multi-model/{unique('prefix')}/"
     for key, body in prefix_objects.items():
         s3.put_object(Bucket=bucket, Key=prefix + key, Body=body)
-    sagemaker = aws_client(url, "sagemaker", TRAFFIC_REGION)
-    sagemaker.create_model(
-        ModelName=name,
-        PrimaryContainer={
-            "Image": image_uri("sagemaker-xgboost", TRAFFIC_REGION),
-            "Mode": "MultiModel",
-            "ModelDataUrl": f"s3://{bucket}/{prefix}",
-        },
-        ExecutionRoleArn=EXECUTION_ROLE_ARN,
-    )
-    sagemaker.create_endpoint_config(
-        EndpointConfigName=name,
-        ProductionVariants=[
-            {
-                "VariantName": "AllTraffic",
-                "ModelName": name,
-                "InstanceType": "ml.m5.large",
-                "InitialInstanceCount": 2,
-            }
-        ],
-    )
-    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
-    wait_for_status(url, TRAFFIC_REGION, name, "InService")
+    name = multi_model_endpoint(url, TRAFFIC_REGION, model_data_url=f"s3://{bucket}/{prefix}")
     return name, bucket, prefix
 
 

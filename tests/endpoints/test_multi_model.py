@@ -15,9 +15,14 @@ from endpoints.selectors.multi_model import multi_model_variants
 from endpoints.services import inventory_sync
 from monitoring.live.metrics import TimeRange, metrics_panel
 from sandbox.models import holdout_rows, rows_to_csv
-from sandbox.seed import EXECUTION_ROLE_ARN, image_uri
 from sandbox.seed_multi_model import MULTI_MODEL_ENDPOINT, MULTI_MODEL_PREFIX, REGIONAL_MODELS
-from sandbox.testing import api_fault, aws_client, clear_api_faults, unique, wait_for_status
+from sandbox.testing import (
+    api_fault,
+    clear_api_faults,
+    multi_model_endpoint,
+    unique,
+    wait_for_status,
+)
 from tests.aws_actor import flush_metrics
 
 pytestmark = pytest.mark.django_db
@@ -71,30 +76,12 @@ def test_a_single_model_endpoint_page_has_no_multi_model_section(sandbox, role_c
 
 
 def test_a_prefix_that_cannot_be_listed_is_said_so(sandbox, role_client) -> None:
-    sagemaker = aws_client(sandbox.url, "sagemaker", OWN_REGION)
-    name = unique("mme-nowhere")
-    sagemaker.create_model(
-        ModelName=name,
-        PrimaryContainer={
-            "Image": image_uri("sagemaker-scikit-learn", OWN_REGION),
-            "Mode": "MultiModel",
-            "ModelDataUrl": f"s3://{name}-missing-bucket/models/",
-        },
-        ExecutionRoleArn=EXECUTION_ROLE_ARN,
+    name = multi_model_endpoint(
+        sandbox.url,
+        OWN_REGION,
+        model_data_url=f"s3://{unique('mme-nowhere')}-missing-bucket/models/",
+        repository="sagemaker-scikit-learn",
     )
-    sagemaker.create_endpoint_config(
-        EndpointConfigName=name,
-        ProductionVariants=[
-            {
-                "VariantName": "AllTraffic",
-                "ModelName": name,
-                "InstanceType": "ml.m5.large",
-                "InitialInstanceCount": 1,
-            }
-        ],
-    )
-    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
-    wait_for_status(sandbox.url, OWN_REGION, name, "InService")
     assert inventory_sync(target=TARGET, region=OWN_REGION).ok
     stored = Endpoint.objects.get(region=OWN_REGION, name=name)
     page = role_client("Viewer").get(reverse("endpoints:detail", args=[stored.pk]))

@@ -12,7 +12,8 @@ of the package can change freely:
 - the identities calls are recorded under (access keys, ``identity_for``) and the CloudTrail
   record building blocks (``Call``, ``CallKind``, ``EVENT_SOURCES``, ``resources_named``);
 - helpers that drive a running sandbox through the AWS API and its ``/_sandbox/`` controls
-  only (``aws_client``, ``keyed_client``, ``control``, ``live_endpoint``). The sandbox's own
+  only (``aws_client``, ``keyed_client``, ``control``, ``live_endpoint``,
+  ``multi_model_endpoint``). The sandbox's own
   tests build on them too;
 - ``api_fault`` and ``clear_api_faults``: make an AWS API throttle, fail, slow down or hang,
   to test how a caller copes with an AWS incident (``sandbox/api_faults.py``);
@@ -260,5 +261,39 @@ def live_endpoint(
 ) -> str:
     """A new endpoint on the model, waited for until InService."""
     name = create_endpoint(url, region, model, weights=weights, counts=(1,) * len(weights))
+    wait_for_status(url, region, name, "InService")
+    return name
+
+
+def multi_model_endpoint(
+    url: str, region: str, *, model_data_url: str, repository: str = "sagemaker-xgboost"
+) -> str:
+    """A new multi-model endpoint (one variant, two instances) serving whatever artifacts are
+    under ``model_data_url``, an S3 prefix; returns its name once it is InService."""
+    from sandbox.seed import EXECUTION_ROLE_ARN, image_uri
+
+    sagemaker = aws_client(url, "sagemaker", region)
+    name = unique("mme")
+    sagemaker.create_model(
+        ModelName=name,
+        PrimaryContainer={
+            "Image": image_uri(repository, region),
+            "Mode": "MultiModel",
+            "ModelDataUrl": model_data_url,
+        },
+        ExecutionRoleArn=EXECUTION_ROLE_ARN,
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=name,
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": name,
+                "InstanceType": "ml.m5.large",
+                "InitialInstanceCount": 2,
+            }
+        ],
+    )
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
     wait_for_status(url, region, name, "InService")
     return name
