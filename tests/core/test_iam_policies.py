@@ -41,8 +41,10 @@ IAM_ACTION = {
 }
 # Actions AWS checks besides the called operation's own (Application Auto Scaling's "Permissions
 # required for API actions": registering a SageMaker variant creates the service-linked role
-# on first use; target tracking policies create, and their removal deletes, CloudWatch alarms).
+# on first use; target tracking policies create, and their removal deletes, CloudWatch alarms;
+# an endpoint config with an ExecutionRoleArn, which a deploy's clone keeps, passes that role).
 DEPENDENT = {
+    "sagemaker:CreateEndpointConfig": {"iam:PassRole"},
     "application-autoscaling:RegisterScalableTarget": {"iam:CreateServiceLinkedRole"},
     "application-autoscaling:PutScalingPolicy": {
         "cloudwatch:PutMetricAlarm",
@@ -241,3 +243,26 @@ def test_no_policy_allows_what_the_portal_never_calls(name, reads_only):
             f"{name}: {pattern}: name actions one by one"
         )
         assert pattern in wanted, f"{name}: {pattern} is not an action the portal needs"
+
+
+def test_roles_are_passed_to_sagemaker_only_and_created_for_auto_scaling_only():
+    """The IAM actions are held to the one service each is for: a role passed on by a
+    deploy's cloned config goes to SageMaker, and the service-linked role created is
+    Application Auto Scaling's for SageMaker."""
+    statements = {
+        s["Action"]: s
+        for s in _policy("operator.json")["Statement"]
+        if isinstance(s["Action"], str) and s["Action"] in IAM_ONLY
+    }
+    assert set(statements) == set(IAM_ONLY)
+    for action, (key, value) in IAM_ONLY.items():
+        assert statements[action]["Condition"] == {"StringEquals": {key: value}}
+
+
+IAM_ONLY = {
+    "iam:PassRole": ("iam:PassedToService", "sagemaker.amazonaws.com"),
+    "iam:CreateServiceLinkedRole": (
+        "iam:AWSServiceName",
+        "sagemaker.application-autoscaling.amazonaws.com",
+    ),
+}
