@@ -66,6 +66,13 @@ TASKS = Counter(
     "Celery tasks run to an end, by task name and outcome (success, failure, retry, revoked).",
     ["task", "outcome"],
 )
+AWS_THROTTLED_ATTEMPTS = Counter(
+    "opsportal_aws_throttled_attempts",
+    "Attempts AWS answered with a throttling error, by service and operation: each of a "
+    "call's attempts, including those that botocore's retries then got through (which "
+    "opsportal_aws_calls counts as ok).",
+    ["service", "operation"],
+)
 AWS_CALLS = Counter(
     "opsportal_aws_calls",
     "AWS API calls the portal made (after botocore's retries), by service, operation and "

@@ -23,7 +23,7 @@ from django.conf import settings
 from core.aws.breaker import breaker_admit, breaker_record
 from core.aws.errors import THROTTLING_CODES
 from core.aws.page_budget import STEP_SECONDS, BudgetSpent, call_timeouts, current_budget
-from core.metrics import AWS_CALLS
+from core.metrics import AWS_CALLS, AWS_THROTTLED_ATTEMPTS
 from core.targets import Target
 
 _lock = threading.Lock()
@@ -144,6 +144,7 @@ def _client(
     made.meta.events.register("after-call.*.*", partial(_record_answer, **where))
     made.meta.events.register("after-call-error.*.*", partial(_record_error, **where))
     made.meta.events.register("after-call.*.*", partial(_measure_answer, service=service))
+    made.meta.events.register("needs-retry.*.*", partial(_measure_attempt, service=service))
     made.meta.events.register("after-call-error.*.*", partial(_measure_no_answer, service=service))
     return made
 
@@ -187,6 +188,17 @@ def _measure_answer(*, service: str, http_response: Any, parsed: Any, model: Any
     else:
         outcome = "ok"
     AWS_CALLS.labels(service, model.name, outcome).inc()
+
+
+def _measure_attempt(*, service: str, response: Any, operation: Any, **_: Any) -> None:
+    """/metrics: one attempt throttled, whether or not a retry then succeeded. Botocore
+    asks every attempt whether to retry it; this answers nothing (None), so it decides
+    nothing."""
+    if response is None:
+        return
+    code = str((response[1] or {}).get("Error", {}).get("Code", ""))
+    if code in THROTTLING_CODES:
+        AWS_THROTTLED_ATTEMPTS.labels(service, operation.name).inc()
 
 
 def _measure_no_answer(*, service: str, event_name: str, **_: Any) -> None:

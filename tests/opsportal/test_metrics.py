@@ -16,6 +16,7 @@ from ipaddress import ip_network
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.http import HttpResponse
 from django.urls import reverse
 from prometheus_client.parser import text_string_to_metric_families
@@ -96,6 +97,11 @@ def test_aws_calls_are_counted_by_service_operation_and_outcome(scraping, client
     inventory_sync_configured()
     after = scrape(client)
     assert value(after, name, **throttled) - value(middle, name, **throttled) >= 2
+    # Every attempt is counted, botocore's retries included.
+    attempts = "opsportal_aws_throttled_attempts_total"
+    labels = {"service": "sagemaker", "operation": "ListEndpoints"}
+    made = value(after, attempts, **labels) - value(middle, attempts, **labels)
+    assert made >= 2 * settings.AWS_MAX_ATTEMPTS
 
 
 def test_task_outcomes_show_in_the_scrape(scraping, client):
