@@ -28,6 +28,8 @@ class EndpointTab:
     order: int
     # Whether a user may open it (the owning app's policy); everyone who may read may.
     allowed: Callable[[Any], bool] = lambda user: has_role(user, Role.VIEWER)
+    # Whether the endpoint has it at all (no real-time test invoke on an asynchronous one).
+    shown: Callable[[Any], bool] = lambda endpoint: True
 
 
 @dataclass(frozen=True)
@@ -84,9 +86,12 @@ def list_columns() -> list[EndpointListColumn]:
     return sorted(_list_columns.values(), key=lambda c: (c.order, c.key))
 
 
-def tabs_for(user: Any) -> list[EndpointTab]:
-    """The tabs `user` may open, in order."""
-    return sorted((t for t in _tabs.values() if t.allowed(user)), key=lambda t: (t.order, t.key))
+def tabs_for(user: Any, endpoint: Any = None) -> list[EndpointTab]:
+    """The tabs `user` may open (of `endpoint`'s, when given), in order."""
+    return sorted(
+        (t for t in _tabs.values() if t.allowed(user) and (endpoint is None or t.shown(endpoint))),
+        key=lambda t: (t.order, t.key),
+    )
 
 
 def panels_for(slot: str) -> list[EndpointPanel]:

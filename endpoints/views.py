@@ -13,7 +13,9 @@ from core.roles import Role, role_required
 from endpoints import selectors, services
 from endpoints.forms import EndpointFilterForm, TestInvokeForm
 from endpoints.live import prefix_models
+from endpoints.live_async import endpoint_backlog
 from endpoints.registry import list_columns
+from endpoints.selectors.async_inference import async_inference, real_time_refusal
 from endpoints.selectors.multi_model import describe_raw_as_read, multi_model_variants
 
 
@@ -77,6 +79,7 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
         for v in (endpoint.config_raw or {}).get("ProductionVariants", [])
         + (endpoint.config_raw or {}).get("ShadowProductionVariants", [])
     }
+    asynchronous = async_inference(endpoint)
     context = {
         "endpoint": endpoint,
         "variants": variants,
@@ -87,6 +90,9 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
             prefix_models(endpoint=endpoint, variant=v) for v in multi_model_variants(endpoint)
         ],
         "config_json": json.dumps(endpoint.config_raw, indent=2, sort_keys=True),
+        "async_inference": asynchronous,
+        # The queue is only in CloudWatch: read (cached) for asynchronous endpoints alone.
+        "backlog": endpoint_backlog(endpoint=endpoint) if asynchronous else None,
         "tab": "detail",
     }
     return render(request, "endpoints/endpoint_detail.html", context)
@@ -116,6 +122,16 @@ def endpoint_invoke(request: HttpRequest, pk: int) -> HttpResponse:
     """Test invoke: the form (GET) and one invocation (POST, answered as a fragment for
     htmx or as the whole page without JavaScript)."""
     endpoint = selectors.endpoint_or_404(pk)
+    refusal = real_time_refusal(endpoint)
+    if refusal:
+        # Nothing to send, whatever was posted: the page (or htmx's fragment) says why.
+        context = {"endpoint": endpoint, "tab": "invoke", "real_time_refusal": refusal}
+        template = (
+            "endpoints/partials/_invoke_result.html"
+            if request.headers.get("HX-Request")
+            else "endpoints/endpoint_invoke.html"
+        )
+        return render(request, template, context, status=409 if request.method == "POST" else 200)
     variants = [v.name for v in endpoint.variants.all() if not v.is_shadow]
     components = [str(c["name"]) for c in endpoint.inference_components]
     multi_model = multi_model_variants(endpoint)

@@ -734,6 +734,10 @@ CELERY_BEAT_SCHEDULE["check-run-sweep"] = {
 # The incident board's likely cause: the last change to the endpoint at most this many
 # minutes before its first symptom (older changes are not blamed: the endpoint ran fine).
 OPSPORTAL_CAUSE_WINDOW_MINUTES = _int("OPSPORTAL_CAUSE_WINDOW_MINUTES", 60, minimum=1)
+# An asynchronous endpoint's queue is a symptom on the board when it has grown over the last
+# 15 minutes and its oldest request has waited at least this many minutes (or when requests
+# wait with no instance running, whatever their age).
+OPSPORTAL_BACKLOG_OLDEST_MINUTES = _int("OPSPORTAL_BACKLOG_OLDEST_MINUTES", 5, minimum=1)
 # Live pages (the board, the overview) refresh themselves this often.
 OPSPORTAL_LIVE_REFRESH_SECONDS = _int("OPSPORTAL_LIVE_REFRESH_SECONDS", 10, minimum=2)
 # Paging: incidents opening, changing state, or without an owner for UNOWNED minutes are

@@ -3,8 +3,10 @@
 Signals come from what the portal already keeps in its database: alarms in ALARM (their
 thresholds are the team's definition of "error rate or latency too high"), failed or
 stuck endpoint updates, recent Model Monitor violations, and emergency shifts nobody has
-acknowledged. The likely cause is the last change to the endpoint before its first signal:
-on call, "what changed just before this started?" is the first question.
+acknowledged; and, from CloudWatch, asynchronous endpoints whose queue is growing (one
+cached GetMetricData per account-region for all of them, see `endpoints.live_async`).
+The likely cause is the last change to the endpoint before its first signal: on call,
+"what changed just before this started?" is the first question.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from django.utils import timezone
 
 from apihistory.selectors import endpoint_change_events
 from core.text import is_web_url
+from endpoints.live_async import Backlog, endpoint_backlogs
 from endpoints.selectors import (
     deploy_states,
     endpoint_problems,
     live_endpoints_by_key,
     previous_config,
 )
+from endpoints.selectors.async_inference import async_endpoints
 from endpoints.state_diff import state_diff
 from monitoring.selectors import endpoints_with_violations, firing_alarms
 from shifts.selectors import plans_for_board, unacknowledged_emergencies
@@ -47,10 +51,12 @@ def cause_window() -> timedelta:
 
 
 # Signal weights: what pages first. An alarm is a customer-facing symptom; a failed
-# endpoint or an unacknowledged emergency shift needs a person; drift can wait an hour.
+# endpoint, requests piling up unanswered or an unacknowledged emergency shift needs a
+# person; drift can wait an hour.
 _WEIGHTS = {
     "alarm": 100,
     "failed": 80,
+    "backlog": 70,
     "plan": 60,
     "emergency": 50,
     "stuck": 40,
@@ -61,7 +67,7 @@ _WEIGHTS = {
 
 @dataclass(frozen=True)
 class Signal:
-    kind: str  # alarm | failed | stuck | plan | emergency | violations | cleared
+    kind: str  # alarm | failed | stuck | backlog | plan | emergency | violations | cleared
     text: str
     since: datetime
 
@@ -74,6 +80,8 @@ class Signal:
             return f"it became {self.text.split(':', 1)[0]}"
         if self.kind == "plan":
             return self.text.split(":", 1)[0]
+        if self.kind == "backlog":
+            return "its queue began to grow"
         return self.text
 
 
@@ -123,7 +131,7 @@ class BoardEntry:
     @property
     def first_symptom(self) -> Signal:
         """The earliest signal that is a symptom (an alarm or a failure), else the earliest."""
-        symptoms = [s for s in self.signals if s.kind in ("alarm", "failed", "stuck")]
+        symptoms = [s for s in self.signals if s.kind in ("alarm", "failed", "stuck", "backlog")]
         return min(symptoms or self.signals, key=lambda s: s.since)
 
 
@@ -183,6 +191,8 @@ def _entries(*, violating: list[EndpointViolations] | None = None) -> dict[int, 
             text = f"staged shift #{proposal.pk} paused: {run.pause_reason}"
             since = proposal.updated_at
         entry(proposal.endpoint).signals.append(Signal("plan", text, since))
+    for endpoint, text, since in backlog_signals():
+        entry(endpoint).signals.append(Signal("backlog", text, since))
     if violating is None:
         violating = endpoints_with_violations(hours=24)
     for endpoint, text, since in violation_signals(violating):
@@ -219,6 +229,41 @@ def violation_signals(
         )
         found.append((item.endpoint, text, item.last_at))
     return found
+
+
+def backlog_signals() -> list[tuple[Endpoint, str, datetime]]:
+    """A signal for each asynchronous endpoint whose requests pile up (see
+    `backlog_symptom_since`), its text the numbers in words ("backlog 240 requests (up
+    from 12), oldest 9 min, no instances running")."""
+    endpoints = async_endpoints()
+    if not endpoints:
+        return []
+    backlogs = endpoint_backlogs(endpoints=endpoints)
+    oldest = settings.OPSPORTAL_BACKLOG_OLDEST_MINUTES * 60
+    found = []
+    for endpoint in endpoints:
+        backlog = backlogs[endpoint.pk]
+        since = backlog_symptom_since(backlog, oldest_seconds=oldest)
+        if since is not None:
+            found.append((endpoint, backlog.words, since))
+    return found
+
+
+def backlog_symptom_since(backlog: Backlog, *, oldest_seconds: int) -> datetime | None:
+    """When an asynchronous endpoint's queue became a symptom, or None while it is not one.
+
+    A queue is a symptom when it is longer now than at the start of the window and its
+    oldest request has waited `oldest_seconds` (a queue that grows while answers come quickly is
+    the endpoint doing its job), or when requests wait and no instance runs (nothing will
+    answer them until it scales out, however young they are). It starts at the queue's low,
+    or when capacity ran out, whichever came first."""
+    starts = []
+    rise = backlog.rise
+    if rise is not None and (backlog.oldest_seconds or 0) >= oldest_seconds:
+        starts.append(rise[0].at)
+    if backlog.idle_since is not None:
+        starts.append(backlog.idle_since)
+    return min(starts) if starts else None
 
 
 def likely_cause(*, endpoint: Endpoint, before: datetime, signal: str) -> LikelyCause | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import QuerySet
+from django.urls import reverse
 
 from shifts.changes import change_summary
 from shifts.selectors import endpoint_history
@@ -58,6 +59,7 @@ def incident_actions(*, incident: Incident, now: datetime) -> list[Action]:
                     proposal.proposer.get_username(),
                     f"{kind} #{proposal.pk} ({proposal.state}): "
                     f"{change_summary(proposal=proposal)}",
+                    reverse("shifts:detail", args=[proposal.pk]),
                 )
             )
     return sorted(actions, key=lambda a: a.at)
@@ -66,3 +68,32 @@ def incident_actions(*, incident: Incident, now: datetime) -> list[Action]:
 def open_incident_count() -> int:
     """Unresolved incidents, for the navigation's badge (one query)."""
     return Incident.objects.filter(state__in=UNRESOLVED).count()
+
+
+# Signals a staged shift raises about itself (its rollback, a troubled pause): the plan's
+# own page and controls deal with those, and an incident made of them alone must not stop
+# the resume an Approver chose after reading it.
+PLAN_OWN_KINDS = frozenset({"plan"})
+
+
+def open_incident_words(endpoint_id: int) -> str | None:
+    """The endpoint's unresolved incident in a few words, for holding a staged shift back
+    (registered with shifts.registry), or None: open, acknowledged or mitigated holds, even
+    after its alarm has cleared, until a person resolves it."""
+    incident = (
+        Incident.objects.filter(endpoint_id=endpoint_id, state__in=UNRESOLVED)
+        .order_by("-opened_at", "-id")
+        .first()
+    )
+    if incident is None:
+        return None
+    kinds = {str(row.get("kind", "")) for row in incident.signals if isinstance(row, dict)}
+    if kinds and kinds <= PLAN_OWN_KINDS:
+        return None
+    first = (
+        incident.first_signal
+        if len(incident.first_signal) <= 120
+        else (f"{incident.first_signal[:119]}…")
+    )
+    cleared = ", symptoms cleared" if incident.signals_cleared_at is not None else ""
+    return f"incident #{incident.pk}, {incident.state}{cleared}: {first}"

@@ -36,10 +36,13 @@ from triage.models import (
 if TYPE_CHECKING:
     from triage.board import BoardEntry
 
-# Signals that make an incident: customer-facing symptoms and a staged shift's automatic
-# rollback or troubled pause. Drift and unacknowledged emergencies need attention, not an
-# incident of their own.
-INCIDENT_KINDS = ("alarm", "failed", "stuck", "plan")
+# Signals that make an incident: customer-facing symptoms (an asynchronous endpoint's
+# growing queue among them) and a staged shift's automatic rollback or troubled pause.
+# Drift and unacknowledged emergencies need attention, not an incident of their own.
+INCIDENT_KINDS = ("alarm", "failed", "stuck", "backlog", "plan")
+# Signals whose text carries numbers that change at every sync: one row each, its text the
+# latest, rather than a row per number seen.
+MOVING_KINDS = ("backlog",)
 MAX_NOTE = 2000
 # The moves people make (reopening is the sync's, when symptoms come back), and the ones
 # that need a note saying what was done.
@@ -83,12 +86,17 @@ def _event(
 
 def _signal_rows(entry: BoardEntry, known: list[dict[str, Any]], now: datetime) -> list[Any]:
     """Every signal the incident has seen, each with when it was last seen."""
-    rows = {(row["kind"], row["text"]): dict(row) for row in known}
+
+    def key(kind: str, text: str) -> tuple[str, str]:
+        return (kind, "" if kind in MOVING_KINDS else text)
+
+    rows = {key(row["kind"], row["text"]): dict(row) for row in known}
     for signal in entry.signals:
         row = rows.setdefault(
-            (signal.kind, signal.text),
+            key(signal.kind, signal.text),
             {"kind": signal.kind, "text": signal.text, "since": signal.since.isoformat()},
         )
+        row["text"] = signal.text
         row["last_seen"] = now.isoformat()
     return list(rows.values())
 
@@ -201,8 +209,8 @@ def incidents_sync(*, now: datetime | None = None) -> IncidentSyncReport:
                     locked,
                     action="symptoms cleared",
                     now=now,
-                    note="No alarm in ALARM, failure or troubled plan on the board any more; "
-                    "resolve it once the cause is dealt with.",
+                    note="No alarm in ALARM, failure, growing queue or troubled plan on the "
+                    "board any more; resolve it once the cause is dealt with.",
                 )
                 report.cleared += 1
     return report

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.text import markdown_code as code
 from core.text import markdown_text as md
 from triage.models import Incident
 
@@ -26,9 +27,13 @@ class Impact:
 
 @dataclass(frozen=True)
 class Action:
+    """One thing a person did; `url` is the page of the change request it names (a path,
+    so the incident page links it and the post-mortem gives it wherever the portal runs)."""
+
     at: datetime
     who: str
     what: str
+    url: str = ""
 
 
 def _when(at: datetime | None) -> str:
@@ -74,7 +79,10 @@ def postmortem_markdown(
         lines.append(f"- {_when(event.at)} — {md(event.username)} — {event.action}{note}")
     lines += ["", "## Actions taken", ""]
     if actions:
-        lines += [f"- {_when(a.at)} — {md(a.who)} — {md(a.what)}" for a in actions]
+        lines += [
+            f"- {_when(a.at)} — {md(a.who)} — {md(a.what)}" + (f" ({code(a.url)})" if a.url else "")
+            for a in actions
+        ]
     else:
         lines.append("- None recorded in the portal.")
     lines += [

@@ -29,6 +29,7 @@ from triage.wording import requested_models, requested_weights
 if TYPE_CHECKING:
     from apihistory.models import TrailEvent
     from endpoints.models import Endpoint
+    from monitoring.live.metrics import Panel
     from shifts.models import ShiftEvent
 
 
@@ -37,7 +38,7 @@ class Marker:
     """One thing that happened, as the timeline and the incident summary show it."""
 
     time: datetime
-    kind: str  # alarm | change | shift | monitor | status | scaling
+    kind: str  # alarm | spike | change | shift | monitor | status | scaling
     title: str
     detail: str = ""
     who: str = ""
@@ -51,7 +52,7 @@ class Marker:
             "kind": self.kind,
             "title": self.title,
             "who": self.who,
-            "url": self.url,
+            "url": self.url or self.logs_url,
             "severity": self.severity,
         }
 
@@ -66,17 +67,78 @@ def _parse_time(value: str) -> datetime | None:
         return None
 
 
+def logs_between(endpoint: Endpoint, start: datetime, end: datetime, variant: str = "") -> str:
+    """The Logs tab over [start, end) in whole UTC minutes, of one variant when given."""
+    window = {
+        "range": "custom",
+        "start": f"{_minute(start):%Y-%m-%dT%H:%M}",
+        "end": f"{_minute(end):%Y-%m-%dT%H:%M}",
+    }
+    if variant:
+        window["variant"] = variant
+    return f"{reverse('monitoring:endpoint_logs', args=[endpoint.pk])}?{urlencode(window)}"
+
+
+def _minute(when: datetime) -> datetime:
+    moment = when.astimezone(UTC) if when.tzinfo else when
+    return moment.replace(second=0, microsecond=0)
+
+
 def logs_around(endpoint: Endpoint, when: datetime) -> str:
     """The Logs tab over the minutes before `when` and its own: an alarm goes to ALARM
     after the bad minutes it judged, so their lines come first."""
-    moment = when.astimezone(UTC) if when.tzinfo else when
-    minute = moment.replace(second=0, microsecond=0)
-    window = {
-        "range": "custom",
-        "start": f"{minute - timedelta(minutes=5):%Y-%m-%dT%H:%M}",
-        "end": f"{minute + timedelta(minutes=1):%Y-%m-%dT%H:%M}",
-    }
-    return f"{reverse('monitoring:endpoint_logs', args=[endpoint.pk])}?{urlencode(window)}"
+    minute = _minute(when)
+    return logs_between(endpoint, minute - timedelta(minutes=5), minute + timedelta(minutes=1))
+
+
+# A 5XX spike: a period (one minute on ranges up to six hours, longer beyond) in which a
+# production variant answered at least SPIKE_MIN_ERRORS requests with a 5XX, and at least
+# SPIKE_MIN_RATE % of its requests, right after a period below that rate or without data.
+SPIKE_MIN_ERRORS = 5
+SPIKE_MIN_RATE = 5.0
+
+
+def spike_markers(endpoint: Endpoint, panel: Panel) -> list[Marker]:
+    """The periods where a variant's 5XX errors rose sharply, each linked to that
+    variant's container logs of the period (where the tracebacks of the failed requests
+    are). Read from the page's metrics panel, so they cost no AWS call of their own.
+
+    A spike is the start of a bad stretch, not every bad minute in it: a variant failing
+    for twenty minutes is marked once, where it began, and again only if it recovers
+    and fails anew. Shadow variants are left out: their errors reach no caller."""
+    production = {v.name for v in endpoint.variants.all() if not v.is_shadow}
+    charts = {chart["id"]: chart for chart in panel.charts}
+    if "invocations" not in charts or "errors5xx" not in charts:
+        return []
+    calls = {t["variant"]: t for t in charts["invocations"]["traces"]}
+    period = timedelta(seconds=panel.period)
+    markers = []
+    for trace in charts["errors5xx"]["traces"]:
+        variant = trace["variant"]
+        counts = calls.get(variant)
+        if variant not in production or counts is None:
+            continue
+        requests = dict(zip(counts["x"], counts["y"], strict=True))
+        quiet_before = True
+        for x, rate in zip(trace["x"], trace["y"], strict=True):
+            served = requests.get(x) or 0
+            errors = round(served * rate / 100) if rate is not None else 0
+            spiking = rate is not None and errors >= SPIKE_MIN_ERRORS and rate >= SPIKE_MIN_RATE
+            if spiking and quiet_before:
+                start = datetime.fromisoformat(x)
+                markers.append(
+                    Marker(
+                        time=start,
+                        kind="spike",
+                        title=f"5XX spike on {variant}: {errors:,} of {served:,.0f} requests "
+                        f"({rate:.1f} %)",
+                        detail=f"after a period under {SPIKE_MIN_RATE:g} % 5XX",
+                        severity="bad",
+                        logs_url=logs_between(endpoint, start, start + period, variant),
+                    )
+                )
+            quiet_before = rate is None or rate < SPIKE_MIN_RATE
+    return markers
 
 
 def alarm_markers(endpoint: Endpoint, start: datetime, end: datetime) -> list[Marker]:

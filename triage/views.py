@@ -27,7 +27,7 @@ from shifts import policy as shift_policy
 from triage import board, policy, services
 from triage.forms import TakeOwnershipForm, WhatChangedForm
 from triage.summary import incident_summary
-from triage.timeline import endpoint_timeline
+from triage.timeline import endpoint_timeline, spike_markers
 
 
 @require_GET
@@ -47,6 +47,7 @@ def endpoint_timeline_page(request: HttpRequest, pk: int) -> HttpResponse:
     time_range = form.time_range()
     panel = metrics_panel(endpoint=endpoint, time_range=time_range)
     markers = endpoint_timeline(endpoint=endpoint, start=time_range.start, end=time_range.end)
+    markers = sorted(markers + spike_markers(endpoint, panel), key=lambda m: m.time, reverse=True)
     context.update(
         {
             "range": time_range,

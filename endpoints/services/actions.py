@@ -13,10 +13,12 @@ from django.http import HttpRequest
 from audit.services import audit_record, enforce
 from core.aws import runtime as aws_runtime
 from core.aws.errors import AwsError
+from core.errors import Conflict
 from core.queue import enqueue_on_commit
 from core.targets import target_by_name
 from endpoints import policy, tasks
 from endpoints.models import Endpoint
+from endpoints.selectors.async_inference import real_time_refusal
 
 
 def endpoint_refresh_request(
@@ -88,6 +90,10 @@ def endpoint_test_invoke(
         target=endpoint.arn,
         request=request,
     )
+    # SageMaker would answer a ValidationError: say why before sending anything.
+    asynchronous = real_time_refusal(endpoint)
+    if asynchronous:
+        raise Conflict(asynchronous)
     target = target_by_name(endpoint.target)
     started = time.perf_counter()
     try:

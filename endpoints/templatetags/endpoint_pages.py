@@ -32,7 +32,7 @@ def endpoint_tabs(context: template.Context, endpoint: Any) -> dict[str, Any]:
                 "url": reverse(tab.url_name, args=[endpoint.pk]),
                 "current": tab.key == current,
             }
-            for tab in tabs_for(user)
+            for tab in tabs_for(user, endpoint)
         ]
     }
 

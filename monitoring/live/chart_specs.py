@@ -19,7 +19,9 @@ INSTANCE = "/aws/sagemaker/Endpoints"
 # CPUUtilization, DiskUtilization or InvocationsPerInstance, and only they publish
 # ModelSetupTime (the cold start of new compute); only multi-model variants (a container of
 # Mode MultiModel) publish the model loading metrics (ModelCacheHit, ModelLoadingWaitTime ...).
-Emitters = Literal["all", "instances", "serverless", "multi_model"]
+# "async" charts are the endpoint's, not a variant's: an asynchronous endpoint publishes its
+# queue (ApproximateBacklogSize ...) with the dimension EndpointName alone.
+Emitters = Literal["all", "instances", "serverless", "multi_model", "async"]
 # What a statistic's value is: a level in the metric's own unit (Average, Maximum, p99 ...),
 # a sum over the period, or a count of datapoints.
 Quantity = Literal["level", "sum", "count"]
@@ -49,8 +51,16 @@ class Chart:
     lines: tuple[Line, ...]
     emitters: Emitters = "all"
 
+    @property
+    def per_endpoint(self) -> bool:
+        """Whether the chart's metrics are the endpoint's own (queried once, without a
+        VariantName), published by asynchronous endpoints only."""
+        return self.emitters == "async"
+
     def emitted_by(self, *, serverless: bool, multi_model: bool = False) -> bool:
         """Whether a variant of that kind publishes this chart's metrics at all."""
+        if self.per_endpoint:
+            return False
         if self.emitters == "multi_model":
             return multi_model
         if self.emitters == "instances":
@@ -130,6 +140,46 @@ CHARTS: tuple[Chart, ...] = (
         emitters="multi_model",
     ),
     Chart(
+        "asyncbacklog",
+        "Asynchronous backlog",
+        "requests",
+        (
+            Line("abs", SAGEMAKER, "ApproximateBacklogSize", "Maximum", suffix="queued"),
+            Line(
+                "abi",
+                SAGEMAKER,
+                "ApproximateBacklogSizePerInstance",
+                "Maximum",
+                dash="dash",
+                suffix="queued per instance",
+            ),
+        ),
+        emitters="async",
+    ),
+    Chart(
+        "asyncage",
+        "Age of the oldest queued request",
+        "min",
+        (
+            Line(
+                "aag",
+                SAGEMAKER,
+                "ApproximateAgeOfOldestRequest",
+                "Maximum",
+                1 / 60,
+                suffix="oldest",
+            ),
+        ),
+        emitters="async",
+    ),
+    Chart(
+        "asyncnocapacity",
+        "Backlog with no instance running",
+        "1 = yes",
+        (Line("anc", SAGEMAKER, "HasBacklogWithoutCapacity", "Maximum", suffix="no capacity"),),
+        emitters="async",
+    ),
+    Chart(
         "perinstance",
         "InvocationsPerInstance",
         "requests",
@@ -151,6 +201,16 @@ CHARTS: tuple[Chart, ...] = (
     ),
 )
 # Totals over the range for the comparison table (not charted).
+# An asynchronous endpoint publishes no Invocations: its requests are counted when served,
+# as InvocationsProcessed (AWS's "Monitoring asynchronous endpoints").
+ASYNC_METRICS = {"Invocations": "InvocationsProcessed"}
+
+
+def metric_for(line: Line, *, asynchronous: bool) -> str:
+    """The CloudWatch metric a line reads on this kind of endpoint."""
+    return ASYNC_METRICS.get(line.metric, line.metric) if asynchronous else line.metric
+
+
 TOTALS: tuple[Line, ...] = (
     Line("t4", SAGEMAKER, "Invocation4XXErrors", "Sum"),
     Line("t5", SAGEMAKER, "Invocation5XXErrors", "Sum"),

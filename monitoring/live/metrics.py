@@ -22,8 +22,9 @@ from core.aws import cloudwatch as aws_cloudwatch
 from core.aws.errors import AwsError
 from core.aws.types import MetricQuery, MetricSeries
 from core.targets import target_by_name
+from endpoints.selectors.async_inference import is_async
 from endpoints.selectors.multi_model import multi_model_variants
-from monitoring.live.chart_specs import CHARTS, SUMMARY, TOTALS
+from monitoring.live.chart_specs import CHARTS, SUMMARY, TOTALS, Chart, metric_for
 from monitoring.live.grid import on_grid, period_grid, with_requests
 
 if TYPE_CHECKING:
@@ -92,13 +93,28 @@ def panel_queries(
     range_seconds: int,
     serverless: Collection[str] = (),
     multi_model: Collection[str] = (),
+    asynchronous: bool = False,
 ) -> list[MetricQuery]:
     """Every query of the panel: charts and totals per period, latency percentiles over
     the whole range (its own period) for the comparison table. A variant in `serverless`
     is not asked for instance metrics it never publishes, and only it is asked for
-    ModelSetupTime; only a variant in `multi_model` is asked for the model loading metrics."""
+    ModelSetupTime; only a variant in `multi_model` is asked for the model loading metrics;
+    only an `asynchronous` endpoint is asked for its queue (once, by EndpointName alone)."""
     whole = math.ceil(range_seconds / 60) * 60
     queries = []
+    if asynchronous:
+        for line in (line for c in CHARTS if c.per_endpoint for line in c.lines):
+            queries.append(
+                MetricQuery(
+                    id=f"e_{line.key}",
+                    namespace=line.namespace,
+                    metric=line.metric,
+                    dimensions=(("EndpointName", endpoint_name),),
+                    stat=line.stat,
+                    period=period,
+                    label=f"{endpoint_name} {line.suffix}",
+                )
+            )
     for index, variant in enumerate(variant_names):
         dims = (("EndpointName", endpoint_name), ("VariantName", variant))
         charts = [
@@ -112,7 +128,7 @@ def panel_queries(
                 MetricQuery(
                     id=f"v{index}_{line.key}",
                     namespace=line.namespace,
-                    metric=line.metric,
+                    metric=metric_for(line, asynchronous=asynchronous),
                     dimensions=dims,
                     stat=line.stat,
                     period=period,
@@ -174,8 +190,11 @@ def metrics_panel(*, endpoint: Endpoint, time_range: TimeRange) -> Panel:
     if cached is not None:
         cached.from_cache = True
         return cached
-    variants = [v for v in endpoint.variants.all() if not v.is_shadow]
+    # Production variants first, then shadows: a shadow's lines and row sit beside the
+    # production variant whose requests it copies.
+    variants = sorted(endpoint.variants.all(), key=lambda v: v.is_shadow)
     multi_model = {v.name for v in multi_model_variants(endpoint)}
+    asynchronous = is_async(endpoint)
     try:
         series = aws_cloudwatch.get_metric_data(
             target=target_by_name(endpoint.target),
@@ -187,6 +206,7 @@ def metrics_panel(*, endpoint: Endpoint, time_range: TimeRange) -> Panel:
                 range_seconds=time_range.seconds,
                 serverless={v.name for v in variants if v.serverless},
                 multi_model=multi_model,
+                asynchronous=asynchronous,
             ),
             start=time_range.start,
             end=time_range.end,
@@ -214,6 +234,7 @@ def metrics_panel(*, endpoint: Endpoint, time_range: TimeRange) -> Panel:
         variants=variants,
         series=series,
         multi_model=multi_model,
+        asynchronous=asynchronous,
     )
     cache.set(key, panel, settings.OPSPORTAL_METRICS_CACHE_SECONDS)
     cache.set(_cache_key(endpoint, time_range, period, last_good=True), panel, LAST_GOOD_SECONDS)
@@ -227,6 +248,7 @@ def _build_panel(
     variants: list[Any],
     series: list[MetricSeries],
     multi_model: Collection[str] = (),
+    asynchronous: bool = False,
 ) -> Panel:
     """The charts of the variants that publish them (a chart no variant publishes is left
     out: serverless variants have no CPU, instance-based ones no ModelSetupTime), each
@@ -239,6 +261,10 @@ def _build_panel(
     )
     charts = []
     for chart in CHARTS:
+        if chart.per_endpoint:
+            if asynchronous:
+                charts.append(_endpoint_chart(chart, by_id=by_id, grid=grid))
+            continue
         traces = []
         emitting = [
             (index, v)
@@ -296,6 +322,29 @@ def _build_panel(
     )
 
 
+def _endpoint_chart(
+    chart: Chart, *, by_id: dict[str, MetricSeries], grid: list[datetime]
+) -> dict[str, Any]:
+    """A chart of the endpoint's own metrics (an asynchronous endpoint's queue): one line
+    per metric, named by what it counts, not by a variant."""
+    traces = []
+    for line in chart.lines:
+        data = by_id.get(f"e_{line.key}")
+        if data is None:
+            continue
+        x, y = on_grid(grid=grid, timestamps=data.timestamps, values=data.values, scale=line.scale)
+        traces.append(
+            {"name": line.suffix, "variant": line.suffix, "x": x, "y": y, "dash": line.dash}
+        )
+    return {
+        "id": chart.id,
+        "title": chart.title,
+        "unit": chart.unit,
+        "traces": traces,
+        "empty": not any(v is not None for t in traces for v in t["y"]),
+    }
+
+
 def _total(series: MetricSeries | None) -> float:
     return float(sum(series.values)) if series else 0.0
 
@@ -317,16 +366,21 @@ def _summary(series: MetricSeries | None, weights: MetricSeries | None) -> float
 
 def _comparison(*, variants: list[Any], by_id: dict[str, MetricSeries]) -> list[dict[str, Any]]:
     """Per variant: configured vs observed traffic share, error rates and latency over the
-    range, and the difference to the variant that carries the most traffic."""
-    weights = {v.name: v.weight for v in variants}
+    range, and the difference to the production variant that carries the most traffic. A
+    shadow variant has no share (it answers copies) and is compared like the others."""
+    weights = {v.name: v.weight for v in variants if not v.is_shadow}
     weight_sum = sum(weights.values())
     rows = []
     for index, variant in enumerate(variants):
         invocations = _total(by_id.get(f"v{index}_inv"))
+        share = None if variant.is_shadow else weights[variant.name]
         rows.append(
             {
                 "variant": variant.name,
-                "configured_share": 100 * weights[variant.name] / weight_sum if weight_sum else 0,
+                "is_shadow": variant.is_shadow,
+                "configured_share": (
+                    None if share is None else 100 * share / weight_sum if weight_sum else 0
+                ),
                 "invocations": invocations,
                 "errors_4xx": _total(by_id.get(f"v{index}_t4")),
                 "errors_5xx": _total(by_id.get(f"v{index}_t5")),
@@ -334,14 +388,14 @@ def _comparison(*, variants: list[Any], by_id: dict[str, MetricSeries]) -> list[
                 "p99_ms": _summary(by_id.get(f"v{index}_s99"), by_id.get(f"v{index}_inv")),
             }
         )
-    total = sum(r["invocations"] for r in rows)
+    total = sum(r["invocations"] for r in rows if not r["is_shadow"])
     for row in rows:
         calls = row["invocations"]
-        row["observed_share"] = 100 * calls / total if total else None
+        row["observed_share"] = 100 * calls / total if total and not row["is_shadow"] else None
         row["rate_4xx"] = 100 * row["errors_4xx"] / calls if calls else None
         row["rate_5xx"] = 100 * row["errors_5xx"] / calls if calls else None
     if rows and total:
-        leader = max(rows, key=lambda r: r["invocations"])
+        leader = max((r for r in rows if not r["is_shadow"]), key=lambda r: r["invocations"])
         for row in rows:
             row["is_leader"] = row is leader
             row["delta"] = {

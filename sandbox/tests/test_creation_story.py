@@ -24,7 +24,12 @@ AwsFactory = Callable[..., Any]
 STAGING = "210987654321"
 WEEK = 7 * 86400
 SEEDED = {
-    ("production", "us-east-1"): ("fraud-detection", "tumor-classifier", "churn-serverless"),
+    ("production", "us-east-1"): (
+        "fraud-detection",
+        "tumor-classifier",
+        "churn-serverless",
+        "claims-scoring-async",
+    ),
     ("production", "eu-west-1"): ("iris-classifier", "sentiment-legacy"),
     ("staging", "us-east-1"): ("fraud-detection", "tumor-classifier"),
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ def settled(running_sandbox: SandboxServer) -> SandboxServer:
         ("us-east-1", "fraud-detection", "InService"),
         ("us-east-1", "tumor-classifier", "InService"),
         ("us-east-1", "churn-serverless", "InService"),
+        ("us-east-1", "claims-scoring-async", "InService"),
         ("eu-west-1", "iris-classifier", "InService"),
         ("eu-west-1", "sentiment-legacy", "Failed"),
     ):
@@ -33,7 +35,12 @@ def test_each_region_lists_its_own_endpoints(settled: SandboxServer, aws: AwsFac
         listed = aws("sagemaker", region).list_endpoints(MaxResults=100)["Endpoints"]
         return {e["EndpointName"] for e in listed}
 
-    assert {"fraud-detection", "tumor-classifier", "churn-serverless"} <= names("us-east-1")
+    assert {
+        "fraud-detection",
+        "tumor-classifier",
+        "churn-serverless",
+        "claims-scoring-async",
+    } <= names("us-east-1")
     assert {"iris-classifier", "sentiment-legacy"} <= names("eu-west-1")
     assert "iris-classifier" not in names("us-east-1")
 
@@ -100,6 +107,35 @@ def test_serverless_endpoint_reports_memory_and_concurrency_not_instances(
     assert variant["DesiredServerlessConfig"] == expected
     assert "CurrentInstanceCount" not in variant
     assert "DesiredInstanceCount" not in variant
+
+
+def test_claims_scoring_is_asynchronous_with_a_day_of_backlog_history(
+    settled: SandboxServer, aws: AwsFactory
+) -> None:
+    described = aws("sagemaker").describe_endpoint(EndpointName="claims-scoring-async")
+    bucket = "s3://sagemaker-us-east-1-123456789012"
+    assert described["AsyncInferenceConfig"] == {
+        "OutputConfig": {
+            "S3OutputPath": f"{bucket}/async-output/",
+            "S3FailurePath": f"{bucket}/async-failures/",
+        },
+        "ClientConfig": {"MaxConcurrentInvocationsPerInstance": 2},
+    }
+    now = datetime.now(UTC)
+    backlog = aws("cloudwatch").get_metric_statistics(
+        Namespace="AWS/SageMaker",
+        MetricName="ApproximateBacklogSize",
+        Dimensions=[{"Name": "EndpointName", "Value": "claims-scoring-async"}],
+        StartTime=now - timedelta(hours=24),
+        EndTime=now,
+        Period=3600,
+        Statistics=["Maximum"],
+    )["Datapoints"]
+    # The nightly batch queued hundreds of claims at once; they drained within hours.
+    assert len(backlog) >= 23
+    assert max(point["Maximum"] for point in backlog) >= 500
+    latest = max(backlog, key=lambda point: point["Timestamp"])
+    assert latest["Maximum"] < 10
 
 
 def test_iris_classifier_runs_on_one_small_instance_in_ireland(

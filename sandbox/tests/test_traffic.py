@@ -16,11 +16,13 @@ import pytest
 
 from sandbox.endpoints import EndpointStore
 from sandbox.faults import Fault, FaultStore
+from sandbox.identities import ACCOUNT_ID
 from sandbox.models import holdout
+from sandbox.seed import ensure_bucket
 from sandbox.server import SandboxServer
-from sandbox.testing import control, live_endpoint
-from sandbox.traffic import TrafficGenerator, daily_shape
-from tests.world import upload_tumor_model, variant_metric
+from sandbox.testing import aws_client, control, live_endpoint
+from sandbox.traffic import ASYNC_SLOTS, TrafficGenerator, daily_shape
+from tests.world import async_endpoint, upload_tumor_model, variant_metric
 
 REPO = Path(__file__).resolve().parents[2]
 # A region of its own: the generator invokes every serving endpoint in the regions it is given.
@@ -55,6 +57,43 @@ def test_generator_invocations_reach_the_endpoint_metrics(running_sandbox: Sandb
     control(running_sandbox.url, "flush-metrics")
     invoked = variant_metric(running_sandbox.url, name, "v0", "Invocations", "Sum", region=REGION)
     assert invoked == [float(stats.sent)]
+
+
+def test_async_endpoints_get_their_traffic_through_s3_and_the_queue(
+    running_sandbox: SandboxServer,
+) -> None:
+    url = running_sandbox.url
+    name = async_endpoint(url, region=REGION)
+    generator = TrafficGenerator(
+        url,
+        running_sandbox.state.endpoints,
+        running_sandbox.state.faults,
+        rate=20.0,
+        regions=frozenset({REGION}),
+    )
+    generator.start()
+    time.sleep(1.0)
+    generator.stop()
+    stats = generator.stats
+    # Endpoints other tests left in the region get their share of the sends too.
+    assert stats.succeeded == stats.sent
+    s3 = aws_client(url, "s3", REGION)
+    bucket = ensure_bucket(s3, REGION)
+    deadline = time.monotonic() + 10
+    while running_sandbox.state.async_inference.backlog(ACCOUNT_ID, REGION, name):
+        assert time.monotonic() < deadline, "the queue never drained"
+        time.sleep(0.05)
+    inputs = s3.list_objects_v2(Bucket=bucket, Prefix=f"async-inputs/{name}/")["Contents"]
+    outputs = s3.list_objects_v2(Bucket=bucket, Prefix=f"{name}/out/traffic-")["Contents"]
+    # Each send used a slot of its own (fewer than ASYNC_SLOTS in a second) and left its answer.
+    assert 3 <= len(outputs) == len(inputs) < ASYNC_SLOTS
+    control(url, "flush-metrics")
+    processed = variant_metric(
+        url, name, "AllTraffic", "InvocationsProcessed", "Sum", region=REGION
+    )
+    assert processed == [float(len(outputs))]
+    # Asynchronous endpoints do not publish Invocations, as on AWS.
+    assert variant_metric(url, name, "AllTraffic", "Invocations", "Sum", region=REGION) == []
 
 
 def test_input_drift_shifts_every_feature_by_its_spread() -> None:

@@ -13,7 +13,7 @@ from botocore.config import Config
 
 from sandbox.models import artifact_bytes, train_tumor
 from sandbox.seed import EXECUTION_ROLE_ARN, ensure_bucket, image_uri
-from sandbox.testing import TRAFFIC_REGION, aws_client, unique
+from sandbox.testing import TRAFFIC_REGION, aws_client, unique, wait_for_status
 
 # Regions the demo world leaves empty, so tests here never disturb what other tests read.
 LIFECYCLE_REGION = "us-west-2"
@@ -99,6 +99,37 @@ def variant_metric(
         EndTime=now + timedelta(minutes=2),
     )
     return list(answer["MetricDataResults"][0]["Values"])
+
+
+def async_endpoint(
+    url: str, *, region: str = TRAFFIC_REGION, failure_path: bool = True, per_instance: int = 2
+) -> str:
+    """An InService asynchronous endpoint on the tumor model, one ml.m5.large instance."""
+    sagemaker = aws_client(url, "sagemaker", region)
+    bucket = ensure_bucket(aws_client(url, "s3", region), region)
+    model = upload_tumor_model(url, region)
+    name = unique("async")
+    output: dict[str, Any] = {"S3OutputPath": f"s3://{bucket}/{name}/out/"}
+    if failure_path:
+        output["S3FailurePath"] = f"s3://{bucket}/{name}/failed"
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=name,
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": model,
+                "InstanceType": "ml.m5.large",
+                "InitialInstanceCount": 1,
+            }
+        ],
+        AsyncInferenceConfig={
+            "OutputConfig": output,
+            "ClientConfig": {"MaxConcurrentInvocationsPerInstance": per_instance},
+        },
+    )
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    wait_for_status(url, region, name, "InService")
+    return name
 
 
 # Batch transform and Service Quotas: jobs and quota changes of these tests stay here.

@@ -199,7 +199,7 @@
 
   // The endpoint timeline: error rates and p99 latency per variant, and a row of event
   // markers above them that open their detail page when clicked.
-  var KIND_ROW = { alarm: 5, change: 4, shift: 3, monitor: 2, status: 1, scaling: 0 };
+  var KIND_ROW = { alarm: 5, spike: 5, change: 4, shift: 3, monitor: 2, status: 1, scaling: 0 };
 
   function timeline(root) {
     var el = root.querySelector ? root.querySelector("#timeline-chart") : null;

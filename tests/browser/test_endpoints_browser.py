@@ -42,14 +42,14 @@ def test_filter_the_endpoint_list_as_you_type(login, live_server, synced):
     page.wait_for_load_state("load")
     table = page.locator("[data-testid=endpoint-table]")
     assert "fraud-detection" in table.inner_text()
-    page.fill("input[name=name]", "tumor")
+    page.fill("input[name=name]", "tumor-class")
     page.wait_for_function(
         "() => !document.querySelector('#endpoint-table').innerText.includes('fraud-detection')"
     )
     rows = page.locator("[data-testid=endpoint-table] tbody tr")
     assert rows.count() == 1
     assert "80.0%" in rows.first.inner_text() and "20.0%" in rows.first.inner_text()
-    assert "name=tumor" in page.url  # the filter is in the address bar, so it can be shared
+    assert "name=tumor-class" in page.url  # the filter is in the address bar, to be shared
     page.select_option("select[name=region]", "eu-west-1")
     page.wait_for_function(
         "() => document.querySelector('#endpoint-table').innerText.includes('No endpoints match')"

@@ -60,6 +60,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 
 from sandbox.alarms import AlarmEvaluator
 from sandbox.api_faults import ApiFaultError, ApiFaultStore, parse_api_fault, parse_filter
+from sandbox.async_inference import AsyncInference
 from sandbox.aws_protocol import WsgiResponse, read_body
 from sandbox.capture import DataCapture
 from sandbox.cloudtrail import EventStore, RateLimiter
@@ -83,6 +84,7 @@ class AdminState(Protocol):
     faults: FaultStore
     api_faults: ApiFaultStore
     endpoint_metrics: EndpointMetrics
+    async_inference: AsyncInference
     capture: DataCapture
     container_logs: ContainerLogs
     evaluator: AlarmEvaluator
@@ -157,18 +159,23 @@ class AdminControls:
         return plain_json(200, {"status": "reset"})
 
     def _flush_metrics(self, _environ: dict[str, Any]) -> WsgiResponse:
-        return plain_json(200, {"puts": self.state.endpoint_metrics.flush(include_current=True)})
+        return plain_json(200, {"puts": self._publish_metrics()})
+
+    def _publish_metrics(self) -> int:
+        """Every pending minute of endpoint metrics, asynchronous endpoints' queues included."""
+        puts = self.state.endpoint_metrics.flush(include_current=True)
+        return puts + self.state.async_inference.flush(include_current=True)
 
     def _flush_capture(self, _environ: dict[str, Any]) -> WsgiResponse:
         return plain_json(200, {"files": self.state.capture.flush(include_current=True)})
 
     def _flush(self, _environ: dict[str, Any]) -> WsgiResponse:
-        puts = self.state.endpoint_metrics.flush(include_current=True)
+        puts = self._publish_metrics()
         files = self.state.capture.flush(include_current=True)
         return plain_json(200, {"puts": puts, "files": files})
 
     def _evaluate_alarms(self, _environ: dict[str, Any]) -> WsgiResponse:
-        self.state.endpoint_metrics.flush(include_current=True)
+        self._publish_metrics()
         changed = self.state.evaluator.evaluate_all()
         return plain_json(200, {"changed": changed})
 

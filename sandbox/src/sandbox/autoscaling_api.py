@@ -218,8 +218,11 @@ class AutoScalingApi:
         self.store = store
         self.endpoints = endpoints
 
-    def _check_variant(self, request: AwsRequest, resource_id: str) -> None:
-        """Only a variant its endpoint has, running on instances, can be registered."""
+    def _check_variant(
+        self, request: AwsRequest, resource_id: str, min_capacity: int | None = None
+    ) -> None:
+        """Only a variant its endpoint has, running on instances, can be registered; a
+        MinCapacity of 0 only for an asynchronous endpoint, the one kind that can wait."""
         _, endpoint, _, variant_name = resource_id.split("/")
         record = self.endpoints.get(request.account_id, request.region, endpoint)
         if record is None:
@@ -232,6 +235,12 @@ class AutoScalingApi:
                 f"The variant '{variant_name}' of endpoint '{endpoint}' is serverless: it has "
                 f"no instance count to scale ({VARIANT_DIMENSION}); register "
                 "sagemaker:variant:DesiredProvisionedConcurrency instead."
+            )
+        if min_capacity == 0 and not record.async_config:
+            raise _invalid(
+                f"The minimum capacity 0 is invalid for the variant '{variant_name}' of endpoint "
+                f"'{endpoint}': only an asynchronous inference endpoint can scale to zero "
+                "instances; use 1 or more."
             )
 
     def operations(self) -> dict[str, Handler]:
@@ -257,12 +266,13 @@ class AutoScalingApi:
         ):
             raise _invalid(f"SuspendedState takes true or false for {', '.join(SUSPENSIONS)}.")
         resource_id = _resource(params)
-        self._check_variant(request, resource_id)
+        min_capacity = _capacity(params, "MinCapacity")
+        self._check_variant(request, resource_id, min_capacity)
         target = self.store.register(
             account_id=request.account_id,
             region=request.region,
             resource_id=resource_id,
-            min_capacity=_capacity(params, "MinCapacity"),
+            min_capacity=min_capacity,
             max_capacity=_capacity(params, "MaxCapacity"),
             role_arn=params.get("RoleARN"),
             suspended=suspended,

@@ -507,11 +507,24 @@ def _check_changes(record: EndpointRecord, changes: list[VariantChange]) -> None
                     "failed to satisfy constraint: Member must have value greater than or "
                     "equal to 0"
                 )
+            if change.desired_instance_count == 0 and not _may_scale_to_zero(record):
+                raise EndpointError(
+                    f'Variant "{variant.name}" of endpoint "{record.arn}" cannot have 0 '
+                    "instances: only an asynchronous inference endpoint (or one hosting "
+                    "inference components) can scale to zero."
+                )
         if serverless_change and not variant.is_serverless:
             raise EndpointError(
                 f'Variant "{variant.name}" is not serverless; ServerlessUpdateConfig does not '
                 "apply to it."
             )
+
+
+def _may_scale_to_zero(record: EndpointRecord) -> bool:
+    """SageMaker lets an endpoint run on 0 instances when requests can wait for capacity:
+    asynchronous inference (they queue) or inference components (their own scaling)."""
+    hosts_components = bool(record.variants) and all(not v.model_name for v in record.variants)
+    return bool(record.async_config) or hosts_components
 
 
 def _apply_change(variant: VariantState, change: VariantChange, now: float) -> None:

@@ -77,6 +77,7 @@ CRASH_MESSAGE = "Internal server error: the model worker crashed."
 STREAM_PART_BYTES = 256
 _INVOCATION_PATH = re.compile(r"^/endpoints/([^/]+)/invocations$")
 _STREAM_PATH = re.compile(r"^/endpoints/([^/]+)/invocations-response-stream$")
+_ASYNC_PATH = re.compile(r"^/endpoints/([^/]+)/async-invocations$")
 # An endpoint keeps serving on its current fleet while it is being updated.
 _SERVING = {
     EndpointStatus.IN_SERVICE,
@@ -93,7 +94,8 @@ def rest_operation(service: str | None, method: str, path: str) -> str | None:
         return "InvokeEndpoint"
     if service == "sagemaker" and method == "POST" and _STREAM_PATH.match(path):
         return "InvokeEndpointWithResponseStream"
-    return None
+    if service == "sagemaker" and method == "POST" and _ASYNC_PATH.match(path):
+        return "InvokeEndpointAsync"  # served by sandbox.async_inference
     return None
 
 
@@ -211,6 +213,12 @@ class Runtime:
     def route(self, request: AwsRequest, name: str) -> Routed:
         """The variant that serves this request, or the ValidationError AWS answers."""
         record = self.serving(request.account_id, request.region, name)
+        if record.async_config:
+            # An endpoint with an AsyncInferenceConfig takes asynchronous invocations only.
+            raise _validation(
+                f"Endpoint {name} of account {request.account_id} is an asynchronous inference "
+                "endpoint; invoke it with InvokeEndpointAsync."
+            )
         if self.components is not None and request.headers.get(COMPONENT_HEADER):
             return Routed(record, self.components.serving_variant(request, record))
         if is_component_host(record):

@@ -60,6 +60,7 @@ from sandbox.models import (
     train_model,
 )
 from sandbox.monitor import HOUR, ModelMonitor
+from sandbox.seed_async import backfill_async_history, seed_async
 from sandbox.seed_multi_model import seed_multi_model
 from sandbox.seed_staging import (
     backfill_staging_api_history,
@@ -425,7 +426,8 @@ def seed_demo(*, endpoint_url: str) -> list[str]:
             create_demo_schedule(sagemaker)
     seed_staging(endpoint_url=endpoint_url)  # the second account, reached by AssumeRole
     multi_model = seed_multi_model(endpoint_url=endpoint_url)  # sandbox/seed_multi_model.py
-    return [endpoint.name for endpoint in DEMO_ENDPOINTS] + multi_model
+    asynchronous = seed_async(endpoint_url=endpoint_url)  # sandbox/seed_async.py
+    return [endpoint.name for endpoint in DEMO_ENDPOINTS] + multi_model + asynchronous
 
 
 # The nightly tumor scoring batch: held-out rows behind an ID column, no header, as the
@@ -502,6 +504,7 @@ def backfill_demo_history(store: MetricStore, *, now: float) -> int:
                 incident=incident,
             )
             written += write_history(store, history, end=now)
+    written += backfill_async_history(store, now=now)  # sandbox/seed_async.py
     return written + backfill_staging_history(store, now=now)
 
 

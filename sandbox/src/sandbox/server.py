@@ -6,7 +6,8 @@ credential scope and the operation from the request, answers the operations the 
 cannot answer comes back as a proper AWS error in the caller's protocol instead of moto's
 HTML 500, which botocore would retry before failing with a misleading message.
 
-The middleware owns SageMaker's endpoint lifecycle, InvokeEndpoint, transform jobs and
+The middleware owns SageMaker's endpoint lifecycle, InvokeEndpoint, InvokeEndpointAsync (its
+queues served in the background, ``sandbox/async_inference.py``), transform jobs and
 Model Monitor's schedules and executions (``sandbox/monitor.py``), CloudTrail's
 LookupEvents, Service Quotas for sagemaker, CloudWatch's metric operations (PutMetricData,
 GetMetricData, GetMetricStatistics, ListMetrics) and alarm history (DescribeAlarmHistory,
@@ -53,6 +54,7 @@ from sandbox.admin import AdminControls
 from sandbox.alarms import AlarmEvaluator, AlarmHistory, AlarmsApi
 from sandbox.api_faults import ApiFaultInjector, ApiFaultStore, ConnectionReset
 from sandbox.assume_role import STS, AssumeRoleApi
+from sandbox.async_inference import DISPATCH_INTERVAL, AsyncInference
 from sandbox.autoscaling import ScalingStore
 from sandbox.autoscaling_api import (
     APPLICATION_AUTOSCALING,
@@ -129,6 +131,14 @@ class SandboxState:
         self.endpoint_metrics = EndpointMetrics(self.metrics, self.endpoints)
         self.capture = DataCapture()
         self.container_logs = ContainerLogs(self.endpoints)
+        self.async_inference = AsyncInference(
+            self.endpoints,
+            self.faults,
+            self.endpoint_metrics,
+            self.metrics,
+            self.capture,
+            self.container_logs,
+        )
         self.alarm_history = AlarmHistory()
         self.evaluator = AlarmEvaluator(self.metrics, self.alarm_history)
         self.cloudtrail = EventStore(cloudtrail_lag_seconds)
@@ -160,6 +170,7 @@ class SandboxState:
         self.endpoint_metrics.clear()
         self.capture.clear()
         self.container_logs.clear()
+        self.async_inference.clear()
         self.alarm_history.clear()
         self.cloudtrail.clear()
         self.lookup_limiter.clear()
@@ -171,6 +182,7 @@ class SandboxState:
         """Publish finished minutes of metrics and capture, and the containers' logs, as
         SageMaker does on its own."""
         self.endpoint_metrics.flush()
+        self.async_inference.flush()
         self.capture.flush()
         self.container_logs.flush()
 
@@ -204,6 +216,7 @@ class SandboxApp:
             multi_model=state.multi_model,
         )
         self.register("sagemaker", runtime.operations())
+        self.register("sagemaker", state.async_inference.operations())
         self.register("sagemaker", TransformApi(state.transforms, state.quotas).operations())
         self.register("sagemaker", MonitorApi(state.monitors, state.endpoints).operations())
         self.register(SERVICE_QUOTAS, ServiceQuotasApi(state.quotas).operations())
@@ -458,6 +471,7 @@ class SandboxServer:
         self._background = [
             Periodic("sandbox-publish", 1.0, self.state.housekeeping),
             Periodic("sandbox-deployments", 1.0, self.state.endpoints.advance_all),
+            Periodic("sandbox-async", DISPATCH_INTERVAL, self.state.async_inference.run_once),
             Periodic("sandbox-alarms", alarm_interval, self._evaluate_alarms),
             Periodic("sandbox-scaling", SCALING_INTERVAL, self.state.scaling.run_once),
             Periodic("sandbox-trails", trail_interval, self.state.trail_delivery.flush),
@@ -556,6 +570,7 @@ class SandboxServer:
                 self.traffic = None
             for task in self._background:
                 task.stop()
+            self.state.async_inference.stop()
             if self._server is not None:
                 if self._thread is not None and self._thread.is_alive():
                     self._server.shutdown()

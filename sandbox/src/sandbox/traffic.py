@@ -12,7 +12,11 @@ fault shifts the features it names (every feature when it names none) by that ma
 deviations, so data capture, and the Model Monitor reading it, see the shifted values.
 
 Requests go through the sandbox's own HTTP front door with boto3, so metrics and data
-capture see them exactly as they see a user's. Sending runs on a small thread pool with a
+capture see them exactly as they see a user's. An asynchronous endpoint (one with an
+AsyncInferenceConfig) takes InvokeEndpointAsync only: its row is first put in S3 under
+``async-inputs/<endpoint>/`` in the bucket of its S3OutputPath, in one of ASYNC_SLOTS objects
+used in turn, and the InferenceId names the slot, so the demo's inputs and outputs stay a
+bounded set however long it runs. Sending runs on a small thread pool with a
 bound on requests in flight: when the sandbox is slower than the rate (an injected latency),
 the generator drops sends instead of queueing without end.
 """
@@ -46,6 +50,7 @@ WORKERS = 4
 MAX_IN_FLIGHT = 16
 DAILY_SWING = 0.6
 PEAK_HOUR_UTC = 14.0
+ASYNC_SLOTS = 64
 _CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 # An endpoint serves on while it is updated or a deployment rolls back.
 _SERVING = (EndpointStatus.IN_SERVICE, EndpointStatus.UPDATING, EndpointStatus.ROLLING_BACK)
@@ -116,7 +121,8 @@ class TrafficGenerator:
         self._owed: dict[tuple[str, str], float] = {}
         # Per (region, endpoint): held-out row indices still to send in the current pass.
         self._passes: dict[tuple[str, str], list[int]] = {}
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._slots: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
         self._in_flight = 0
         self._random = random.Random()
@@ -177,7 +183,7 @@ class TrafficGenerator:
             self._in_flight += 1
             pool = self._pool
         try:
-            pool.submit(self._send, record.region, record.name, kind)
+            pool.submit(self._send, record.region, record.name, kind, _async_output(record))
         except RuntimeError:  # the pool shut down between the check and the submit
             with self._lock:
                 self._in_flight -= 1
@@ -201,15 +207,18 @@ class TrafficGenerator:
                 self._random.shuffle(remaining)
             return remaining.pop()
 
-    def _send(self, region: str, endpoint: str, kind: ModelKind) -> None:
+    def _send(
+        self, region: str, endpoint: str, kind: ModelKind, async_output: str | None = None
+    ) -> None:
         succeeded = False
         try:
-            self._client(region).invoke_endpoint(
-                EndpointName=endpoint,
-                ContentType="text/csv",
-                Accept="text/csv",
-                Body=self.body_for(region, endpoint, kind).encode(),
-            )
+            body = self.body_for(region, endpoint, kind).encode()
+            if async_output is not None:
+                self._send_async(region, endpoint, body, async_output)
+            else:
+                self._client(region).invoke_endpoint(
+                    EndpointName=endpoint, ContentType="text/csv", Accept="text/csv", Body=body
+                )
             succeeded = True
         except (ClientError, BotoCoreError):
             pass  # Errors are what a fault is for; the endpoint's metrics count them.
@@ -220,12 +229,28 @@ class TrafficGenerator:
                 self.stats.succeeded += succeeded
                 self.stats.failed += not succeeded
 
-    def _client(self, region: str) -> Any:
+    def _send_async(self, region: str, endpoint: str, body: bytes, output_path: str) -> None:
+        """Put the row in S3, then queue it: what a caller of an async endpoint does."""
         with self._lock:
-            client = self._clients.get(region)
+            slot = self._slots.get((region, endpoint), 0)
+            self._slots[(region, endpoint)] = (slot + 1) % ASYNC_SLOTS
+        bucket = output_path.removeprefix("s3://").split("/", 1)[0]
+        key = f"async-inputs/{endpoint}/{slot:02d}.csv"
+        self._client(region, "s3").put_object(Bucket=bucket, Key=key, Body=body)
+        self._client(region).invoke_endpoint_async(
+            EndpointName=endpoint,
+            InputLocation=f"s3://{bucket}/{key}",
+            ContentType="text/csv",
+            Accept="text/csv",
+            InferenceId=f"traffic-{slot:02d}",
+        )
+
+    def _client(self, region: str, service: str = "sagemaker-runtime") -> Any:
+        with self._lock:
+            client = self._clients.get((service, region))
             if client is None:
-                client = self._clients[region] = boto3.client(
-                    "sagemaker-runtime",
+                client = self._clients[(service, region)] = boto3.client(
+                    service,
                     endpoint_url=self.url,
                     region_name=region,
                     config=Config(
@@ -237,6 +262,14 @@ class TrafficGenerator:
                     **_CREDENTIALS,
                 )
             return client
+
+
+def _async_output(record: EndpointRecord) -> str | None:
+    """An asynchronous endpoint's S3OutputPath; None for a real-time endpoint."""
+    if not record.async_config:
+        return None
+    output = (record.async_config.get("OutputConfig") or {}).get("S3OutputPath")
+    return str(output) if output else None
 
 
 def _model_kind(record: EndpointRecord) -> ModelKind | None:
