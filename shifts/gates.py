@@ -58,7 +58,13 @@ from typing import Literal
 from shifts.deployment_notes import duration
 
 GateName = Literal[
-    "error_rate", "error_rate_4xx", "latency_p99", "latency_p50", "traffic", "alarms"
+    "error_rate",
+    "error_rate_4xx",
+    "latency_p99",
+    "latency_p50",
+    "traffic",
+    "alarms",
+    "model_monitor",
 ]
 Word = Literal["pass", "fail", "wait"]
 
@@ -72,6 +78,7 @@ _LABELS: dict[str, str] = {
     "latency_p99": "p99 latency",
     "latency_p50": "p50 latency",
     "alarms": "alarms",
+    "model_monitor": "Model Monitor",
 }
 
 
@@ -154,8 +161,13 @@ class GateThresholds:
     latency_p99_ratio: float = 1.5  # candidate p99 <= ratio x baseline p99
     latency_p50_ratio: float | None = 1.3  # the same for p50; None: not gated
     min_invocations: int = 100  # candidate invocations before the plan may move on
+    # Opt-in: no Model Monitor run finished since the step went live may report constraint
+    # violations. It judges the endpoint's captured data, not the candidate alone.
+    model_monitor: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.model_monitor, bool):
+            raise TypeError(f"model_monitor is {self.model_monitor!r}: it is true or false.")
         for name in ("error_rate_margin", "error_4xx_margin"):
             value = getattr(self, name)
             if value is None and name == "error_4xx_margin":

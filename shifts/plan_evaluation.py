@@ -1,6 +1,7 @@
 """One evaluation of a staged shift's gates: the bake window's numbers read from AWS (one
 GetMetricData for every variant and metric, one DescribeAlarms for the plan's alarms) and
-judged by `gates.judge`, with the alarms as one more gate.
+judged by `gates.judge`, with the alarms as one more gate and, when the plan opts in, the
+Model Monitor runs the runner read from the database (`monitor_gate.py`) as another.
 
 Kept apart from the runner so that what is read and how it is judged can be tested and
 benchmarked on its own; the runner decides what the verdict makes the plan do.
@@ -8,6 +9,7 @@ benchmarked on its own; the runner decides what the verdict makes the plan do.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +19,11 @@ from core.aws.types import AlarmState
 from core.targets import Target
 from shifts.gate_metrics import read_windows
 from shifts.gates import GateResult, VariantWindow, Word, judge
+from shifts.monitor_gate import MonitorRun, model_monitor_gate
 from shifts.plan_spec import PlanSpec
+
+# How a gate judged outside `gates.judge` names itself in the summary when it fails.
+_FAILED_WORDS = {"alarms": "alarms in ALARM", "model_monitor": "Model Monitor violations"}
 
 
 @dataclass(frozen=True)
@@ -89,10 +95,12 @@ def evaluate(
     start: datetime,
     end: datetime,
     baseline_reference: VariantWindow | None = None,
+    monitor_runs: Sequence[MonitorRun] | None = None,
 ) -> Evaluation:
     """Judge the candidate against the baseline over [start, end). When the baseline served
     nothing in the window (the 100 % step), `baseline_reference` — its window from the last
-    step it served in — stands in for it. Raises core.aws.errors.AwsError."""
+    step it served in — stands in for it. `monitor_runs` (None: not gated) are the
+    endpoint's Model Monitor runs finished in the window. Raises core.aws.errors.AwsError."""
     variants = [spec.candidate, spec.baseline]
     windows = read_windows(
         target=target,
@@ -113,17 +121,18 @@ def evaluate(
         baseline_name=spec.baseline,
         window_seconds=max(0, round((end - start).total_seconds())),
     )
-    results = verdict.results
-    outcome = verdict.outcome
+    extra: list[GateResult] = []
     if spec.alarms:
         states = aws_cloudwatch.alarm_states(target=target, region=region, names=list(spec.alarms))
-        alarms = alarm_gate(names=spec.alarms, states=states)
-        results = (*results, alarms)
-        if alarms.verdict == "fail":
-            outcome = "fail"
+        extra.append(alarm_gate(names=spec.alarms, states=states))
+    if monitor_runs is not None:
+        extra.append(model_monitor_gate(runs=monitor_runs))
+    results = (*verdict.results, *extra)
+    failed = [_FAILED_WORDS[r.gate] for r in extra if r.verdict == "fail"]
+    outcome = "fail" if failed else verdict.outcome
     summary = verdict.summary
-    if outcome == "fail" and verdict.outcome != "fail":
-        summary = f"{summary.rsplit(':', 1)[0]}: alarms in ALARM"
+    if failed and verdict.outcome != "fail":
+        summary = f"{summary.rsplit(':', 1)[0]}: {' and '.join(failed)}"
     return Evaluation(
         outcome=outcome, results=results, summary=summary, windows=windows, start=start, end=end
     )

@@ -89,6 +89,13 @@ class PlanForm(forms.Form):
         label="Extensions for too little traffic",
         help_text="Then the plan pauses and says why.",
     )
+    model_monitor = forms.BooleanField(
+        required=False,
+        label="No new Model Monitor violations",
+        help_text="Fails a step when a Model Monitor run finished since it went live reports "
+        "constraint violations. Model Monitor watches the endpoint's captured data, every "
+        "variant together: this judges the endpoint, not the candidate alone.",
+    )
     on_failure = forms.ChoiceField(
         choices=[(key, ON_FAILURE_LABELS[key]) for key in ON_FAILURE],
         initial="rollback",
@@ -147,6 +154,7 @@ class PlanForm(forms.Form):
                 "latency_p99_ratio": data["latency_p99_ratio"],
                 "latency_p50_ratio": p50,
                 "min_invocations": data["min_invocations"],
+                "model_monitor": bool(data.get("model_monitor")),
             },
             "on_failure": data["on_failure"],
             "alarms": list(data.get("alarms") or []),
@@ -171,6 +179,7 @@ def initial_from_template(spec: dict[str, Any]) -> dict[str, Any]:
         "latency_p99_ratio": gates.get("latency_p99_ratio", 1.5),
         "latency_p50_ratio": gates.get("latency_p50_ratio"),
         "min_invocations": gates.get("min_invocations", 100),
+        "model_monitor": bool(gates.get("model_monitor", False)),
         "max_extensions": spec.get("max_extensions", DEFAULT_EXTENSIONS),
         "on_failure": spec.get("on_failure", "rollback"),
     }

@@ -1,6 +1,7 @@
 """A staged shift's plan as the proposal's `spec` holds it: the candidate and baseline
-variants, the steps, the gates' thresholds, the alarms that must stay OK, what a failed gate
-does, and how often too little traffic may extend a bake.
+variants, the steps, the gates' thresholds (and whether Model Monitor's violations gate it),
+the alarms that must stay OK, what a failed gate does, and how often too little traffic may
+extend a bake.
 
 Pure (no Django, no AWS): the spec is checked when proposed (or saved as a template) and read
 back by the runner on every tick, so both directions live here, next to each other.
@@ -25,7 +26,10 @@ DEFAULT_EXTENSIONS = 2
 @dataclass(frozen=True)
 class PlanSpec:
     """Everything the Approvers approve about a staged shift besides the weights it binds
-    to. `alarms` None means every alarm on the endpoint when each gate is evaluated."""
+    to. `alarms` None (as posted or in a template) means "every alarm on the endpoint but
+    auto scaling's": `services.plans` replaces it with those names when the plan is
+    proposed, so an approved spec always lists the alarms its gate reads, and an alarm
+    created later is not gated on."""
 
     candidate: str
     baseline: str

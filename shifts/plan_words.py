@@ -58,4 +58,9 @@ def gate_rules(spec: PlanSpec) -> list[str]:
         rules.append(f"p50 at most {gates.latency_p50_ratio:g} × {spec.baseline}'s")
     if spec.alarms:
         rules.append(f"alarms not in ALARM: {', '.join(spec.alarms)}")
+    if gates.model_monitor:
+        rules.append(
+            "no new Model Monitor violations on the endpoint (its captured data, every "
+            "variant together)"
+        )
     return rules

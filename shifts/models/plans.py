@@ -72,6 +72,13 @@ class PlanRun(models.Model):
     step_from_weights = models.JSONField(
         default=dict, blank=True, help_text="The live weights when the current step was sent."
     )
+    step_resent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set under the row lock before the step is sent a second time, when the "
+        "first call never reached AWS (a worker killed after the marker): a step is resent "
+        "at most once, so a second loss pauses the plan.",
+    )
     step_request_id = models.CharField(max_length=64, blank=True)
     bake_started_at = models.DateTimeField(
         null=True, blank=True, help_text="When the step's weights were seen live: its window."

@@ -19,6 +19,7 @@ from shifts.models import (
     ShiftProposal,
     ShiftState,
 )
+from shifts.registry import open_incident_words
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -41,15 +42,19 @@ def plans_to_tick() -> list[int]:
 def plan_incident(*, endpoint: Endpoint, gated: Iterable[str]) -> str:
     """The endpoint's open incident in words ("Latency-High in ALARM"), or "" when there is
     none: an alarm on it in ALARM that is not one of the plan's own gates (those roll the
-    plan back or pause it through the gate instead). Auto scaling's alarms are not
-    incidents: they go into ALARM whenever it scales."""
+    plan back or pause it through the gate instead), or an incident record a registered
+    check reports (triage's, kept open until a person resolves it, even after its alarm
+    cleared). Auto scaling's alarms are not incidents: they go into ALARM whenever it
+    scales."""
     skip = set(gated)
     firing = [
         alarm.name
         for alarm in endpoint_alarms(endpoint=endpoint)
         if alarm.state == "ALARM" and not alarm.drives_auto_scaling and alarm.name not in skip
     ]
-    return f"{', '.join(firing)} in ALARM" if firing else ""
+    words = [f"{', '.join(firing)} in ALARM"] if firing else []
+    words.extend(open_incident_words(endpoint_id=endpoint.pk))
+    return "; ".join(words)
 
 
 def gate_alarm_names(*, endpoint: Endpoint) -> list[str]:

@@ -12,10 +12,16 @@ run is still in the phase it read (another tick may have moved it meanwhile). Th
 * waiting: start when the approvals still hold, the weights are still the ones approved
   (else superseded), the endpoint is InService and has no open incident;
 * a step not sent yet: set `step_sent_at` and commit, then send its one
-  UpdateEndpointWeightsAndCapacities. The committed marker means a step is never sent twice;
-  a crash between the commit and the call leaves the old weights, which the next phase sees
-  and pauses on ("did not take") instead of sending again;
-* a step sent, not yet live: wait for InService with the step's weights, then start its bake;
+  UpdateEndpointWeightsAndCapacities. The committed marker means a redelivered or concurrent
+  tick never sends the step again;
+* a step sent, not yet live: wait for InService with the step's weights, then start its bake.
+  A worker killed between the marker and the call leaves the old weights: once
+  OPSPORTAL_PLAN_SETTLE_SECONDS have passed and the endpoint is InService with exactly the
+  weights from before the step (nothing took effect), the step is sent again, once, under a
+  second committed marker (`step_resent_at`), and the decision log says so. So the plan
+  resumes at the step it was on with one call reaching AWS for it. Nothing is resent while
+  the endpoint is Updating or shows any other weights, and a step lost twice pauses the plan
+  ("did not take") for a person;
 * baking: every OPSPORTAL_PLAN_EVALUATE_SECONDS and at the end of the bake, re-read the
   endpoint (weights moved outside the portal: pause, no call) and judge the gates
   (`plan_evaluation.py`). A failed gate rolls back or pauses, as the plan says. At the end of
@@ -54,6 +60,7 @@ from shifts.models import (
     ShiftProposal,
     ShiftState,
 )
+from shifts.monitor_gate import monitor_runs
 from shifts.plan_evaluation import Evaluation, evaluate
 from shifts.plan_spec import PlanSpec, plan_from
 from shifts.plan_steps import step_weights
@@ -65,13 +72,20 @@ from shifts.weights import same_weights
 # CloudWatch's period: a bake younger than this has no data point of its own yet.
 FIRST_MINUTE = 60
 
-Phase = tuple[str, int, datetime | None, datetime | None, datetime | None]
+Phase = tuple[str, int, datetime | None, datetime | None, datetime | None, datetime | None]
 
 
 def _phase(run: PlanRun | None) -> Phase | None:
     if run is None:
         return None
-    return (run.status, run.step, run.step_sent_at, run.bake_started_at, run.rollback_sent_at)
+    return (
+        run.status,
+        run.step,
+        run.step_sent_at,
+        run.step_resent_at,
+        run.bake_started_at,
+        run.rollback_sent_at,
+    )
 
 
 def _spec(proposal: ShiftProposal) -> PlanSpec:
@@ -385,7 +399,20 @@ def _send_step(proposal: ShiftProposal, run: PlanRun, now: datetime) -> str:
             detail={"weights": weights},
         )
         counts = instance_counts(live)
-    # The marker is committed: from here on nothing sends this step again.
+    # The marker is committed: from here on no other tick sends this step.
+    return _call_step(proposal, run, weights, counts, verb="sent")
+
+
+def _call_step(
+    proposal: ShiftProposal,
+    run: PlanRun,
+    weights: dict[str, float],
+    counts: dict[str, int | None],
+    *,
+    verb: str,
+) -> str:
+    """The step's UpdateEndpointWeightsAndCapacities, its marker already committed. A call
+    that ends in an error may still have taken: the next tick reads what the endpoint has."""
     try:
         request_id = aws_traffic.update_weights(
             target=target_of(proposal),
@@ -423,7 +450,7 @@ def _send_step(proposal: ShiftProposal, run: PlanRun, now: datetime) -> str:
             tasks.plan_tick, proposal.pk, countdown=settings.OPSPORTAL_SHIFT_POLL_SECONDS
         )
     endpoint_refresh_later(endpoint_id=proposal.endpoint_id)
-    return f"sent step {run.step + 1 if run else '?'}: {request_id}"
+    return f"{verb} step {run.step + 1}: {request_id}"
 
 
 def _settle(proposal: ShiftProposal, run: PlanRun, now: datetime) -> str:
@@ -471,29 +498,52 @@ def _settle(proposal: ShiftProposal, run: PlanRun, now: datetime) -> str:
         before = same_weights(current, run.step_from_weights) and same_weights(
             pending, run.step_from_weights
         )
-        sent = run.step_sent_at or now
-        if before and (now - sent).total_seconds() < settings.OPSPORTAL_PLAN_SETTLE_SECONDS:
+        sent = run.step_resent_at or run.step_sent_at or now
+        settle = settings.OPSPORTAL_PLAN_SETTLE_SECONDS
+        if before and (now - sent).total_seconds() < settle:
             return "waiting: not applied yet"
-        if before:
+        if not before:
+            pause(
+                proposal=proposal,
+                run=run,
+                cause=PauseCause.MOVED,
+                why=f"Weights moved outside the portal: plan paused. Live "
+                f"{split_words(current)}; step {run.step + 1} sent "
+                f"{split_words(run.step_weights)}.",
+                now=now,
+            )
+            return "paused: moved"
+        if not settled or run.step_resent_at is not None:
+            again = " (sent twice)" if run.step_resent_at is not None else ""
             pause(
                 proposal=proposal,
                 run=run,
                 cause=PauseCause.NOT_TAKEN,
-                why=f"Step {run.step + 1}'s update did not take: the endpoint still has "
-                f"{split_words(current)}. {run.last_error} Resume to send the step again, "
-                "or abort.".replace("  ", " "),
+                why=f"Step {run.step + 1}'s update did not take{again}: the endpoint is "
+                f"{live.status} and still has {split_words(current)}. {run.last_error} Resume "
+                "to send the step again, or abort.".replace("  ", " "),
                 now=now,
             )
             return "paused: not taken"
-        pause(
+        # Nothing took effect (InService, exactly the weights from before the step): the
+        # call never reached AWS, e.g. the worker was killed after the marker. Send it once
+        # more, under a marker of its own.
+        run.step_resent_at = now
+        run.last_error = ""
+        record(
             proposal=proposal,
             run=run,
-            cause=PauseCause.MOVED,
-            why=f"Weights moved outside the portal: plan paused. Live {split_words(current)}; "
-            f"step {run.step + 1} sent {split_words(run.step_weights)}.",
+            action="plan.resend",
+            comment=f"Step {run.step + 1}'s update never took: {settle} s after it was "
+            f"marked sent the endpoint is InService with {split_words(current)}, the weights "
+            f"from before it. Sending it once more: {step_words(spec, run.step_weights)} "
+            "(UpdateEndpointWeightsAndCapacities).",
             now=now,
+            detail={"weights": run.step_weights},
         )
-        return "paused: moved"
+        weights, counts = dict(run.step_weights), instance_counts(live)
+    # The resend is marked (committed): a second loss pauses the plan instead.
+    return _call_step(proposal, run, weights, counts, verb="resent")
 
 
 # --- baking --------------------------------------------------------------------------------
@@ -522,6 +572,11 @@ def _bake(proposal: ShiftProposal, run: PlanRun, now: datetime) -> str:
     step = spec.steps[run.step]
     evaluation: Evaluation | AwsError | None = None
     if step.bake_seconds and run.bake_started_at is not None:
+        monitor = (
+            monitor_runs(endpoint=proposal.endpoint, start=run.bake_started_at, end=now)
+            if spec.thresholds.model_monitor
+            else None
+        )
         try:
             evaluation = evaluate(
                 target=target_of(proposal),
@@ -531,6 +586,7 @@ def _bake(proposal: ShiftProposal, run: PlanRun, now: datetime) -> str:
                 start=run.bake_started_at,
                 end=now,
                 baseline_reference=_reference(run),
+                monitor_runs=monitor,
             )
         except AwsError as exc:
             evaluation = exc
@@ -678,6 +734,7 @@ def next_step(run: PlanRun, *, to: int | None = None, rebind: bool = False) -> N
         run.step_from_weights = run.step_weights
     run.step = run.step + 1 if to is None else to
     run.step_sent_at = None
+    run.step_resent_at = None
     run.step_request_id = ""
     run.bake_started_at = None
     run.bake_until = None

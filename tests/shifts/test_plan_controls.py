@@ -10,7 +10,7 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from core.errors import Conflict, Invalid, Refused
 from monitoring.models import Alarm
-from shifts import services
+from shifts import selectors, services
 from shifts.models import PauseCause, PlanStatus, ShiftEvent, ShiftState
 from shifts.selectors import plan_view
 from tests.aws_actor import wait_for_status
@@ -25,6 +25,8 @@ from tests.shifts.plan_helpers import (
     traffic,
     weights_in_aws,
 )
+from triage.incidents import incident_move, incidents_sync
+from triage.models import Incident
 
 pytestmark = pytest.mark.django_db
 
@@ -151,6 +153,51 @@ def test_a_plan_waits_to_start_while_the_endpoint_has_an_open_incident(
     alarm.state = "OK"
     alarm.save()
     assert tick(proposal, clock).startswith("sent step 1")
+
+
+def test_a_plan_waits_while_an_incident_stays_open_after_its_alarm_cleared(
+    plan_endpoint, people, aws_sandbox
+):
+    clock = SimClock()
+    proposal = propose_and_approve(people, plan_endpoint, clock, {**GOOD_PLAN, "alarms": []})
+    alarm = _alarm(plan_endpoint, "checkout-latency-high", "ALARM")
+    incidents_sync()
+    incident = Incident.objects.get(endpoint=plan_endpoint)
+    alarm.state = "OK"
+    alarm.save()
+    incidents_sync()
+    incident.refresh_from_db()
+    assert incident.state == "open" and incident.signals_cleared_at is not None
+    calls = update_calls()
+    outcome = tick(proposal, clock)
+    held = f"waiting: The endpoint has an open incident (incident #{incident.pk}, open"
+    assert outcome.startswith(held)
+    assert "symptoms cleared: checkout-latency-high in ALARM" in outcome
+    assert update_calls() == calls
+    run = run_of(proposal)
+    assert run.status == PlanStatus.WAITING and run.pause_cause == PauseCause.INCIDENT
+    # Mitigated is not over either; resolved is.
+    incident_move(incident_id=incident.pk, actor=people.operator, to="mitigated", note="v0 only")
+    assert tick(proposal, clock).startswith("waiting: The endpoint has an open incident")
+    incident_move(incident_id=incident.pk, actor=people.operator, to="resolved", note="fixed")
+    assert tick(proposal, clock).startswith("sent step 1")
+    assert update_calls() == calls + 1
+
+
+def test_an_incident_raised_only_by_a_plan_itself_does_not_hold_the_next_move(people, endpoint):
+    now = timezone.now()
+    incident = Incident.objects.create(
+        endpoint=endpoint,
+        opened_at=now,
+        first_signal="Staged shift #7 paused: v1 5XX 12 % vs v0 0 %",
+        signals=[{"kind": "plan", "text": "Staged shift #7 paused", "since": now.isoformat()}],
+        last_signal_at=now,
+        updated_at=now,
+    )
+    assert selectors.plan_incident(endpoint=endpoint, gated=()) == ""
+    incident.signals = [*incident.signals, {"kind": "stuck", "text": "Updating for 2 h"}]
+    incident.save()
+    assert f"incident #{incident.pk}, open" in selectors.plan_incident(endpoint=endpoint, gated=())
 
 
 def test_a_running_plan_pauses_when_an_incident_opens(plan_endpoint, people, aws_sandbox):

@@ -179,24 +179,87 @@ def test_a_step_is_sent_once_when_its_task_is_delivered_four_times(
     assert run_of(proposal).step_sent_at is not None
 
 
-def test_a_worker_killed_after_marking_the_step_never_sends_it_again(
-    plan_endpoint, people, aws_sandbox, monkeypatch, settings
-):
-    clock = SimClock()
-    proposal = propose_and_approve(people, plan_endpoint, clock)
+def kill_the_call(monkeypatch) -> None:
+    """The worker dies where the step's call would go out: after its marker committed."""
 
     def killed(**_kwargs):
         raise SystemExit("worker killed")
 
     monkeypatch.setattr(plan_runner.aws_traffic, "update_weights", killed)
+
+
+def test_a_worker_killed_after_marking_the_step_resumes_it_with_one_call(
+    plan_endpoint, people, aws_sandbox, monkeypatch, settings
+):
+    url, clock = aws_sandbox.url, SimClock()
+    proposal = propose_and_approve(people, plan_endpoint, clock)
+    kill_the_call(monkeypatch)
     with pytest.raises(SystemExit):
         tick(proposal, clock)
     monkeypatch.undo()
     calls = update_calls()
-    # Redelivered: the step is marked sent, the endpoint still has the old weights.
+    # Redelivered at once: the step is marked sent and may still be on its way.
+    assert tick(proposal, clock) == "waiting: not applied yet"
+    assert update_calls() == calls
+    # Past the settle time the endpoint is InService with the weights from before the step:
+    # nothing took, so the step goes out again, once, and the log says why.
+    clock.advance(seconds=settings.OPSPORTAL_PLAN_SETTLE_SECONDS + 1)
+    assert tick(proposal, clock).startswith("resent step 1")
+    assert update_calls() == calls + 1
+    resend = ShiftEvent.objects.get(proposal=proposal, action="plan.resend")
+    assert "never took" in resend.comment and "v0 100 %" in resend.comment
+    assert "Sending it once more" in resend.comment
+    # Delivered again while the resent step is Updating: no third call.
+    assert tick(proposal, clock).startswith("waiting")
+    wait_for_status(console(url), plan_endpoint.name, "InService")
+    assert tick(proposal, clock) == "live: step 1"
+    assert update_calls() == calls + 1
+    assert weights_in_aws(url, plan_endpoint.name)["v1"] == pytest.approx(0.1)
+    # And the plan goes on from the step it was on.
+    traffic(url, plan_endpoint, clock, minutes=3, per_minute=3000)
+    assert tick(proposal, clock) == "passed step 1"
+    go_live(url, proposal, clock)
+    assert update_calls() == calls + 2
+
+
+def test_a_step_lost_twice_pauses_the_plan(
+    plan_endpoint, people, aws_sandbox, monkeypatch, settings
+):
+    clock = SimClock()
+    proposal = propose_and_approve(people, plan_endpoint, clock)
+    kill_the_call(monkeypatch)
+    with pytest.raises(SystemExit):
+        tick(proposal, clock)
+    clock.advance(seconds=settings.OPSPORTAL_PLAN_SETTLE_SECONDS + 1)
+    with pytest.raises(SystemExit):
+        tick(proposal, clock)  # the resend, killed too
+    monkeypatch.undo()
+    calls = update_calls()
     assert tick(proposal, clock) == "waiting: not applied yet"
     clock.advance(seconds=settings.OPSPORTAL_PLAN_SETTLE_SECONDS + 1)
     assert tick(proposal, clock) == "paused: not taken"
     assert update_calls() == calls
     run = run_of(proposal)
-    assert run.pause_cause == PauseCause.NOT_TAKEN and "did not take" in run.pause_reason
+    assert run.pause_cause == PauseCause.NOT_TAKEN
+    assert "did not take (sent twice)" in run.pause_reason
+
+
+def test_a_lost_step_is_not_resent_while_the_endpoint_shows_other_weights(
+    plan_endpoint, people, aws_sandbox, monkeypatch, settings
+):
+    url, clock = aws_sandbox.url, SimClock()
+    proposal = propose_and_approve(people, plan_endpoint, clock)
+    kill_the_call(monkeypatch)
+    with pytest.raises(SystemExit):
+        tick(proposal, clock)
+    monkeypatch.undo()
+    sm = console(url)
+    sm.update_endpoint_weights_and_capacities(
+        EndpointName=plan_endpoint.name,
+        DesiredWeightsAndCapacities=[{"VariantName": "v1", "DesiredWeight": 0.4}],
+    )
+    calls = update_calls()
+    clock.advance(seconds=settings.OPSPORTAL_PLAN_SETTLE_SECONDS + 1)
+    assert tick(proposal, clock) == "paused: moved"
+    assert update_calls() == calls
+    assert not ShiftEvent.objects.filter(proposal=proposal, action="plan.resend").exists()

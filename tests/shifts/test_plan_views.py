@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from core.errors import Invalid
 from shifts import services
 from shifts.models import ChangeType, PlanTemplate, ShiftProposal
+from tests.shifts.helpers import make_endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -106,6 +107,35 @@ def test_a_template_saved_on_the_form_fills_the_next_one(client, people, endpoin
     ).content.decode()
     assert 'value="1, 10, 50!, 100"' in page
     assert not ShiftProposal.objects.exists()
+
+
+def test_a_template_for_one_endpoint_is_offered_only_on_its_form(client, people, endpoint):
+    other = make_endpoint("search")
+    client.force_login(people.operator)
+    saved = client.post(
+        reverse("shifts:plan_propose", args=[endpoint.pk]),
+        FORM
+        | {
+            "action": "save_template",
+            "name": "checkout canary",
+            "scope": "endpoint",
+            "shares": "2, 20, 100",
+            "reason": "",
+        },
+    )
+    assert saved.status_code == 302
+    template = PlanTemplate.objects.get(name="checkout canary")
+    assert template.endpoint == endpoint
+    own = reverse("shifts:plan_propose", args=[endpoint.pk])
+    chooser = client.get(own).content.decode().split('data-testid="template-chooser"')[1]
+    assert f'<option value="{template.pk}">checkout canary</option>' in chooser
+    filled = client.get(own + f"?template={template.pk}").content.decode()
+    assert 'value="2, 20, 100"' in filled
+    elsewhere = reverse("shifts:plan_propose", args=[other.pk])
+    assert "checkout canary" not in client.get(elsewhere).content.decode()
+    # Asked for by id on another endpoint's form, it fills nothing in.
+    page = client.get(elsewhere + f"?template={template.pk}").content.decode()
+    assert "2, 20, 100" not in page and "checkout canary" not in page
 
 
 def test_the_live_panel_shows_the_plan_to_viewers(client, people, endpoint):
