@@ -734,6 +734,9 @@ CELERY_BEAT_SCHEDULE["check-run-sweep"] = {
 # The incident board's likely cause: the last change to the endpoint at most this many
 # minutes before its first symptom (older changes are not blamed: the endpoint ran fine).
 OPSPORTAL_CAUSE_WINDOW_MINUTES = _int("OPSPORTAL_CAUSE_WINDOW_MINUTES", 60, minimum=1)
+# ... and a change the endpoint served at least this many minutes without a 5XX error
+# after is not blamed either: whatever broke it came later (one cached GetMetricData).
+OPSPORTAL_CAUSE_HEALTHY_MINUTES = _int("OPSPORTAL_CAUSE_HEALTHY_MINUTES", 10, minimum=1)
 # An asynchronous endpoint's queue is a symptom on the board when it has grown over the last
 # 15 minutes and its oldest request has waited at least this many minutes (or when requests
 # wait with no instance running, whatever their age).

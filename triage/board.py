@@ -31,6 +31,7 @@ from endpoints.selectors.async_inference import async_endpoints
 from endpoints.state_diff import state_diff
 from monitoring.selectors import endpoints_with_violations, firing_alarms
 from shifts.selectors import plans_for_board, unacknowledged_emergencies
+from triage.impact import error_free_minutes
 from triage.models import UNRESOLVED, Incident, IncidentOwnership
 from triage.wording import requested_models, requested_weights
 
@@ -111,6 +112,9 @@ class BoardEntry:
     endpoint: Endpoint
     signals: list[Signal] = field(default_factory=list)
     cause: LikelyCause | None = None
+    # The last change in the window when the endpoint served well after it, so it is not
+    # blamed: "config X created 25 min before …, then 22 min of traffic without a 5XX error".
+    cleared_change: str = ""
     owner: IncidentOwnership | None = None
     runbook_url: str = ""
     # When the likely cause is the deploy the endpoint still runs: the config before it.
@@ -346,9 +350,17 @@ def _complete(entries: list[BoardEntry]) -> list[BoardEntry]:
     for item in _ranked(entries):
         item.runbook_url = runbook_url(item.endpoint)
         first = item.first_symptom
-        item.cause = fixed_cause(item.incident) or likely_cause(
-            endpoint=item.endpoint, before=first.since, signal=first.headline
-        )
+        item.cause = fixed_cause(item.incident)
+        if item.cause is None:
+            found = likely_cause(endpoint=item.endpoint, before=first.since, signal=first.headline)
+            healthy = served_well_after(endpoint=item.endpoint, cause=found, before=first.since)
+            if found is not None and healthy >= settings.OPSPORTAL_CAUSE_HEALTHY_MINUTES:
+                item.cleared_change = (
+                    f"{found.what} {found.minutes_before} min before was followed by "
+                    f"{healthy} min of traffic without a 5XX error"
+                )
+            else:
+                item.cause = found
         item.rollback_to = rollback_target(endpoint=item.endpoint, cause=item.cause)
     return entries
 
@@ -365,6 +377,23 @@ def fixed_cause(incident: Incident | None) -> LikelyCause | None:
         minutes_before=int(parts.get("minutes_before", 0)),
         signal=str(parts.get("signal", "")),
     )
+
+
+# Changes whose effect is not known at the call: a deploy's new fleet takes traffic only
+# when the deployment ends, so minutes served during it say nothing about the new model.
+_EFFECT_LATER = frozenset({"UpdateEndpoint"})
+
+
+def served_well_after(*, endpoint: Endpoint, cause: LikelyCause | None, before: datetime) -> int:
+    """Minutes between the change and the first symptom in which the endpoint served
+    requests without a 5XX error (0 when unknown or not applicable). A change followed by
+    OPSPORTAL_CAUSE_HEALTHY_MINUTES of them did not break it: an injected fault 25 minutes
+    after a healthy CreateEndpoint is not the CreateEndpoint's doing. One cached
+    GetMetricData per change and symptom (triage.impact.error_free_minutes)."""
+    if cause is None or cause.event.event_name in _EFFECT_LATER:
+        return 0
+    after = cause.event.event_time + timedelta(minutes=1)  # the minute of the call is mixed
+    return error_free_minutes(endpoint=endpoint, start=after, end=before) or 0
 
 
 def rollback_target(*, endpoint: Endpoint, cause: LikelyCause | None) -> str:
