@@ -3,7 +3,8 @@
 For every endpoint of the demo world, in both accounts, the trail holds the platform team's
 CreateModel (each model its config serves), CreateEndpointConfig (the config the endpoint
 has) and CreateEndpoint, in that order, before the week of everyday history, at the very
-second DescribeEndpoint, DescribeEndpointConfig and DescribeModel report as CreationTime.
+second DescribeEndpoint, DescribeEndpointConfig and DescribeModel report as CreationTime; an
+endpoint hosting inference components has its CreateInferenceComponent calls right after.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -29,6 +30,7 @@ SEEDED = {
         "tumor-classifier",
         "churn-serverless",
         "claims-scoring-async",
+        "shared-scoring",
     ),
     ("production", "eu-west-1"): ("iris-classifier", "sentiment-legacy"),
     ("staging", "us-east-1"): ("fraud-detection", "tumor-classifier"),
@@ -107,6 +109,8 @@ def test_every_seeded_endpoint_has_its_creation_story(
         assert _at(made_config) == config["CreationTime"].replace(microsecond=0)
         assert _at(made_config) < _at(created)
         for variant in config["ProductionVariants"]:
+            if "ModelName" not in variant:  # a host of inference components
+                continue
             made_model = models[variant["ModelName"]]
             described = sagemaker.describe_model(ModelName=variant["ModelName"])
             assert _at(made_model) == described["CreationTime"].replace(microsecond=0)
@@ -117,6 +121,20 @@ def test_every_seeded_endpoint_has_its_creation_story(
             assert identity["sessionContext"]["sessionIssuer"]["userName"] == "platform-terraform"
             assert identity["accountId"] == record["recipientAccountId"]
             assert identity["arn"].endswith(":assumed-role/platform-terraform/terraform-apply")
+
+
+def test_the_shared_endpoints_components_were_placed_right_after_it(
+    running_sandbox: SandboxServer, aws: AwsFactory
+) -> None:
+    sagemaker, cloudtrail = aws("sagemaker"), aws("cloudtrail")
+    endpoint = _created(cloudtrail, "CreateEndpoint")["shared-scoring"]
+    placed = _created(cloudtrail, "CreateInferenceComponent")
+    for name in ("fraud-scorer", "churn-scorer"):
+        record = placed[name]
+        described = sagemaker.describe_inference_component(InferenceComponentName=name)
+        assert record["requestParameters"]["endpointName"] == "shared-scoring"
+        assert _at(record) == described["CreationTime"].replace(microsecond=0)
+        assert _at(endpoint) < _at(record) < _at(endpoint) + timedelta(minutes=1)
 
 
 def test_staging_was_built_by_production_terraform_assuming_its_role(

@@ -23,6 +23,7 @@ def settled(running_sandbox: SandboxServer) -> SandboxServer:
         ("us-east-1", "tumor-classifier", "InService"),
         ("us-east-1", "churn-serverless", "InService"),
         ("us-east-1", "claims-scoring-async", "InService"),
+        ("us-east-1", "shared-scoring", "InService"),
         ("eu-west-1", "iris-classifier", "InService"),
         ("eu-west-1", "sentiment-legacy", "Failed"),
     ):
@@ -40,6 +41,7 @@ def test_each_region_lists_its_own_endpoints(settled: SandboxServer, aws: AwsFac
         "tumor-classifier",
         "churn-serverless",
         "claims-scoring-async",
+        "shared-scoring",
     } <= names("us-east-1")
     assert {"iris-classifier", "sentiment-legacy"} <= names("eu-west-1")
     assert "iris-classifier" not in names("us-east-1")
@@ -95,6 +97,43 @@ def test_tumor_variant_a_autoscales_on_invocations_per_instance(
     assert policies[0]["PolicyType"] == "TargetTrackingScaling"
     predefined = tracking["PredefinedMetricSpecification"]["PredefinedMetricType"]
     assert predefined == "SageMakerVariantInvocationsPerInstance"
+
+
+def test_shared_scoring_hosts_two_inference_components(
+    settled: SandboxServer, aws: AwsFactory
+) -> None:
+    sagemaker = aws("sagemaker")
+    described = sagemaker.describe_endpoint(EndpointName="shared-scoring")
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=described["EndpointConfigName"])
+    (variant,) = config["ProductionVariants"]
+    assert "ModelName" not in variant
+    assert (variant["InstanceType"], variant["InitialInstanceCount"]) == ("ml.m5.xlarge", 2)
+    assert config["ExecutionRoleArn"].endswith(":role/SageMakerExecutionRole")
+    needs = {}
+    for name in ("fraud-scorer", "churn-scorer"):
+        component = sagemaker.describe_inference_component(InferenceComponentName=name)
+        assert component["EndpointName"] == "shared-scoring"
+        assert component["InferenceComponentStatus"] in ("Creating", "InService")
+        needs[name] = (
+            component["Specification"]["ModelName"],
+            component["Specification"]["ComputeResourceRequirements"],
+        )
+    assert needs == {
+        "fraud-scorer": (
+            "fraud-model-v1",
+            {"NumberOfCpuCoresRequired": 1.0, "MinMemoryRequiredInMb": 2048},
+        ),
+        "churn-scorer": (
+            "churn-model",
+            {"NumberOfCpuCoresRequired": 1.0, "MinMemoryRequiredInMb": 1024},
+        ),
+    }
+    (policy,) = aws("application-autoscaling").describe_scaling_policies(
+        ServiceNamespace="sagemaker", ResourceId="inference-component/fraud-scorer"
+    )["ScalingPolicies"]
+    tracking = policy["TargetTrackingScalingPolicyConfiguration"]
+    predefined = tracking["PredefinedMetricSpecification"]["PredefinedMetricType"]
+    assert predefined == "SageMakerInferenceComponentInvocationsPerCopy"
 
 
 def test_serverless_endpoint_reports_memory_and_concurrency_not_instances(

@@ -64,6 +64,7 @@ from sandbox.async_inference import AsyncInference
 from sandbox.aws_protocol import WsgiResponse, read_body
 from sandbox.capture import DataCapture
 from sandbox.cloudtrail import EventStore, RateLimiter
+from sandbox.component_metrics import ComponentMetrics
 from sandbox.container_logs import ContainerLogs
 from sandbox.endpoint_metrics import EndpointMetrics
 from sandbox.endpoints import EndpointStore
@@ -84,6 +85,7 @@ class AdminState(Protocol):
     faults: FaultStore
     api_faults: ApiFaultStore
     endpoint_metrics: EndpointMetrics
+    component_metrics: ComponentMetrics
     async_inference: AsyncInference
     capture: DataCapture
     container_logs: ContainerLogs
@@ -162,8 +164,10 @@ class AdminControls:
         return plain_json(200, {"puts": self._publish_metrics()})
 
     def _publish_metrics(self) -> int:
-        """Every pending minute of endpoint metrics, asynchronous endpoints' queues included."""
+        """Every pending minute of endpoint metrics, asynchronous endpoints' queues included,
+        and the inference components' utilization for completed minutes."""
         puts = self.state.endpoint_metrics.flush(include_current=True)
+        puts += self.state.component_metrics.flush()
         return puts + self.state.async_inference.flush(include_current=True)
 
     def _flush_capture(self, _environ: dict[str, Any]) -> WsgiResponse:

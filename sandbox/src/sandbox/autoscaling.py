@@ -1,12 +1,14 @@
-"""Application Auto Scaling for SageMaker variants: scalable targets, scaling policies and
-the scaling activities they led to.
+"""Application Auto Scaling for SageMaker variants and inference components: scalable targets,
+scaling policies and the scaling activities they led to.
 
 moto keeps targets and policies for every namespace but treats SageMaker's loosely: a
 policy can be put on a target nobody registered, deregistering a target leaves its
 policies behind, a target-tracking policy creates no CloudWatch alarms, nothing ever
 scales and DescribeScalingActivities does not exist. The sandbox owns the ``sagemaker``
-namespace's variant targets here (sandbox/autoscaling_api.py answers the API,
-sandbox/scaling_loop.py does the scaling); other namespaces stay with moto.
+namespace's variant targets (``endpoint/<e>/variant/<v>``, their instance count) and
+inference-component targets (``inference-component/<name>``, its copy count) here
+(sandbox/autoscaling_api.py answers the API, sandbox/scaling_loop.py does the scaling);
+other namespaces stay with moto.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from sandbox.aws_protocol import AwsError
 
 NAMESPACE = "sagemaker"
 VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+COMPONENT_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
+COMPONENT_PREFIX = "inference-component/"
 SUSPENSIONS = (
     "DynamicScalingInSuspended",
     "DynamicScalingOutSuspended",
@@ -98,11 +102,19 @@ AlarmMaker = Callable[[ScalingPolicy], list[Alarm]]
 AlarmRemover = Callable[[str, str, list[str]], None]
 
 
+def dimension_of(resource_id: str) -> str:
+    """The one scalable dimension the sandbox serves for a resource: a component's copy count
+    or a variant's instance count."""
+    if resource_id.startswith(COMPONENT_PREFIX):
+        return COMPONENT_DIMENSION
+    return VARIANT_DIMENSION
+
+
 def not_registered(resource_id: str) -> ScalingError:
     return ScalingError(
         "ObjectNotFoundException",
         f"No scalable target registered for service namespace: {NAMESPACE}, resource ID: "
-        f"{resource_id}, scalable dimension: {VARIANT_DIMENSION}",
+        f"{resource_id}, scalable dimension: {dimension_of(resource_id)}",
     )
 
 
@@ -179,7 +191,7 @@ class ScalingStore:
                 raise ScalingError(
                     "ObjectNotFoundException",
                     f"No scalable target found for service namespace: {NAMESPACE}, resource "
-                    f"ID: {resource_id}, scalable dimension: {VARIANT_DIMENSION}",
+                    f"ID: {resource_id}, scalable dimension: {dimension_of(resource_id)}",
                 )
             for policy in self._policies.pop(key, {}).values():
                 self._remove_alarms(account_id, region, [a.name for a in policy.alarms])
@@ -257,7 +269,8 @@ class ScalingStore:
                 raise ScalingError(
                     "ObjectNotFoundException",
                     f"No scaling policy found for service namespace: {NAMESPACE}, resource "
-                    f"ID: {resource_id}, scalable dimension: {VARIANT_DIMENSION}, policy name: "
+                    f"ID: {resource_id}, scalable dimension: {dimension_of(resource_id)}, "
+                    "policy name: "
                     f"{name}",
                 )
             self._remove_alarms(account_id, region, [a.name for a in policy.alarms])

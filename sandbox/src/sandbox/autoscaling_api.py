@@ -1,4 +1,5 @@
-"""Application Auto Scaling's API for SageMaker variant targets (sandbox/autoscaling.py).
+"""Application Auto Scaling's API for SageMaker variant and inference-component targets
+(sandbox/autoscaling.py).
 
 Requests for another namespace or dimension go on to moto. Answers carry no JSON nulls
 (botocore would hand ``None`` to the caller where AWS sends nothing). A variant can be
@@ -8,6 +9,12 @@ SageMakerVariantInvocationsPerInstance gets the two CloudWatch alarms AWS makes 
 ``TargetTracking-<resource>-AlarmHigh-<uuid>`` (above the target for 3 minutes) and
 ``-AlarmLow-<uuid>`` (below 90 % of it for 15 minutes); sandbox/scaling_loop.py acts on
 them and records the activities DescribeScalingActivities lists.
+
+An inference component (``inference-component/<name>``, dimension
+``sagemaker:inference-component:DesiredCopyCount``) can be registered once it exists, with a
+MinCapacity of 0 if wanted; its target-tracking policy follows
+SageMakerInferenceComponentInvocationsPerCopy, whose alarms watch InvocationsPerCopy (Sum)
+under its InferenceComponentName.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from typing import Any
 
 from sandbox import moto_bridge
 from sandbox.autoscaling import (
+    COMPONENT_DIMENSION,
+    COMPONENT_PREFIX,
     NAMESPACE,
     SUSPENSIONS,
     VARIANT_DIMENSION,
@@ -27,16 +36,25 @@ from sandbox.autoscaling import (
     ScalingActivity,
     ScalingPolicy,
     ScalingStore,
+    dimension_of,
 )
 from sandbox.aws_protocol import AwsError, AwsRequest, WsgiResponse, json_response
 from sandbox.endpoints import EndpointStore
+from sandbox.inference_components import ComponentStore
 
 Handler = Callable[[AwsRequest], WsgiResponse | None]
 
 # Application Auto Scaling's signing name.
 APPLICATION_AUTOSCALING = "application-autoscaling"
 VARIANT_RESOURCE = re.compile(r"^endpoint/[^/]+/variant/[^/]+$")
+COMPONENT_RESOURCE = re.compile(r"^inference-component/[^/]+$")
 INVOCATIONS_PER_INSTANCE = "SageMakerVariantInvocationsPerInstance"
+INVOCATIONS_PER_COPY = "SageMakerInferenceComponentInvocationsPerCopy"
+# The predefined metric each dimension's target tracking follows in the sandbox.
+PREDEFINED_METRICS = {
+    VARIANT_DIMENSION: INVOCATIONS_PER_INSTANCE,
+    COMPONENT_DIMENSION: INVOCATIONS_PER_COPY,
+}
 MAX_RESULTS = 50
 
 
@@ -45,22 +63,35 @@ def _invalid(message: str) -> AwsError:
 
 
 def _ours(params: dict[str, Any], *, describing: bool = False) -> bool:
-    """A request about SageMaker variant targets (else moto answers it). A describe call
-    may leave the dimension out."""
+    """A request about SageMaker variant or component targets (else moto answers it). A
+    describe call may leave the dimension out."""
     if params.get("ServiceNamespace") != NAMESPACE:
         return False
     dimension = params.get("ScalableDimension")
-    return dimension == VARIANT_DIMENSION or (describing and dimension is None)
+    return dimension in PREDEFINED_METRICS or (describing and dimension is None)
 
 
 def _resource(params: dict[str, Any]) -> str:
+    """The ResourceId, which must be the kind of resource the ScalableDimension scales."""
     resource = str(params.get("ResourceId") or "")
-    if not VARIANT_RESOURCE.match(resource):
+    if params.get("ScalableDimension") == COMPONENT_DIMENSION:
+        if not COMPONENT_RESOURCE.match(resource):
+            raise _invalid(
+                f"Unsupported resource ID {resource!r} for {COMPONENT_DIMENSION}: an inference "
+                "component's is inference-component/<inference component name>."
+            )
+    elif not VARIANT_RESOURCE.match(resource):
         raise _invalid(
-            f"Unsupported resource ID {resource!r}: a SageMaker variant's is "
-            "endpoint/<endpoint name>/variant/<variant name>."
+            f"Unsupported resource ID {resource!r} for {VARIANT_DIMENSION}: a SageMaker "
+            "variant's is endpoint/<endpoint name>/variant/<variant name>."
         )
     return resource
+
+
+def _dimension_matches(params: dict[str, Any], resource_id: str) -> bool:
+    """Whether a described item is of the ScalableDimension asked for (any when none is)."""
+    dimension = params.get("ScalableDimension")
+    return dimension is None or dimension_of(resource_id) == dimension
 
 
 def _capacity(params: dict[str, Any], name: str) -> int | None:
@@ -76,7 +107,7 @@ def render_target(target: ScalableTarget) -> dict[str, Any]:
     return {
         "ServiceNamespace": NAMESPACE,
         "ResourceId": target.resource_id,
-        "ScalableDimension": VARIANT_DIMENSION,
+        "ScalableDimension": dimension_of(target.resource_id),
         "MinCapacity": target.min_capacity,
         "MaxCapacity": target.max_capacity,
         "RoleARN": target.role_arn,
@@ -92,7 +123,7 @@ def render_policy(policy: ScalingPolicy) -> dict[str, Any]:
         "PolicyName": policy.name,
         "ServiceNamespace": NAMESPACE,
         "ResourceId": policy.resource_id,
-        "ScalableDimension": VARIANT_DIMENSION,
+        "ScalableDimension": dimension_of(policy.resource_id),
         "PolicyType": policy.policy_type,
         "Alarms": [{"AlarmName": a.name, "AlarmARN": a.arn} for a in policy.alarms],
         "CreationTime": policy.creation_time,
@@ -111,7 +142,7 @@ def render_activity(activity: ScalingActivity) -> dict[str, Any]:
         "ActivityId": activity.activity_id,
         "ServiceNamespace": NAMESPACE,
         "ResourceId": activity.resource_id,
-        "ScalableDimension": VARIANT_DIMENSION,
+        "ScalableDimension": dimension_of(activity.resource_id),
         "Description": activity.description,
         "Cause": activity.cause,
         "StartTime": activity.start_time,
@@ -147,13 +178,17 @@ def target_tracking_alarms(policy: ScalingPolicy) -> list[Alarm]:
     config = policy.configuration
     target = float(config["TargetValue"])
     customized = config.get("CustomizedMetricSpecification")
-    _, endpoint, _, variant = policy.resource_id.split("/")
     if customized:
         namespace = str(customized.get("Namespace", ""))
         metric = str(customized.get("MetricName", ""))
         dimensions = [(str(d["Name"]), str(d["Value"])) for d in customized.get("Dimensions", [])]
         statistic = str(customized.get("Statistic", "Average"))
+    elif policy.resource_id.startswith(COMPONENT_PREFIX):
+        component = policy.resource_id.removeprefix(COMPONENT_PREFIX)
+        namespace, metric, statistic = "AWS/SageMaker", "InvocationsPerCopy", "Sum"
+        dimensions = [("InferenceComponentName", component)]
     else:
+        _, endpoint, _, variant = policy.resource_id.split("/")
         namespace, metric, statistic = "AWS/SageMaker", "InvocationsPerInstance", "Sum"
         dimensions = [("EndpointName", endpoint), ("VariantName", variant)]
     alarms = []
@@ -181,7 +216,7 @@ def target_tracking_alarms(policy: ScalingPolicy) -> list[Alarm]:
     return alarms
 
 
-def _target_tracking(params: dict[str, Any]) -> dict[str, Any]:
+def _target_tracking(params: dict[str, Any], dimension: str) -> dict[str, Any]:
     config = params.get("TargetTrackingScalingPolicyConfiguration")
     if not isinstance(config, dict):
         raise _invalid(
@@ -197,10 +232,11 @@ def _target_tracking(params: dict[str, Any]) -> dict[str, Any]:
         raise _invalid(
             "Give exactly one of PredefinedMetricSpecification and CustomizedMetricSpecification."
         )
-    if predefined and predefined.get("PredefinedMetricType") != INVOCATIONS_PER_INSTANCE:
+    expected = PREDEFINED_METRICS[dimension]
+    if predefined and predefined.get("PredefinedMetricType") != expected:
         raise _invalid(
-            f"The sandbox tracks {INVOCATIONS_PER_INSTANCE} or a customized metric for "
-            f"{VARIANT_DIMENSION}; got {predefined.get('PredefinedMetricType')!r}."
+            f"The sandbox tracks {expected} or a customized metric for {dimension}; got "
+            f"{predefined.get('PredefinedMetricType')!r}."
         )
     for cooldown in ("ScaleOutCooldown", "ScaleInCooldown"):
         seconds = config.get(cooldown)
@@ -212,11 +248,29 @@ def _target_tracking(params: dict[str, Any]) -> dict[str, Any]:
 
 
 class AutoScalingApi:
-    """Answers Application Auto Scaling for SageMaker variants from a ScalingStore."""
+    """Answers Application Auto Scaling for SageMaker variants and inference components from
+    a ScalingStore."""
 
-    def __init__(self, store: ScalingStore, endpoints: EndpointStore) -> None:
+    def __init__(
+        self, store: ScalingStore, endpoints: EndpointStore, components: ComponentStore
+    ) -> None:
         self.store = store
         self.endpoints = endpoints
+        self.components = components
+
+    def _check_resource(
+        self, request: AwsRequest, resource_id: str, min_capacity: int | None = None
+    ) -> None:
+        if resource_id.startswith(COMPONENT_PREFIX):
+            self._check_component(request, resource_id)
+        else:
+            self._check_variant(request, resource_id, min_capacity)
+
+    def _check_component(self, request: AwsRequest, resource_id: str) -> None:
+        """A component can be registered once it exists; it may scale down to no copies."""
+        name = resource_id.removeprefix(COMPONENT_PREFIX)
+        if self.components.get(request.account_id, request.region, name) is None:
+            raise _invalid(f"The inference component '{name}' does not exist.")
 
     def _check_variant(
         self, request: AwsRequest, resource_id: str, min_capacity: int | None = None
@@ -267,7 +321,7 @@ class AutoScalingApi:
             raise _invalid(f"SuspendedState takes true or false for {', '.join(SUSPENSIONS)}.")
         resource_id = _resource(params)
         min_capacity = _capacity(params, "MinCapacity")
-        self._check_variant(request, resource_id, min_capacity)
+        self._check_resource(request, resource_id, min_capacity)
         target = self.store.register(
             account_id=request.account_id,
             region=request.region,
@@ -299,7 +353,8 @@ class AutoScalingApi:
             region=request.region,
             resource_ids=list(params.get("ResourceIds") or []),
         )
-        return _page(request, [render_target(t) for t in targets], "ScalableTargets")
+        found = [render_target(t) for t in targets if _dimension_matches(params, t.resource_id)]
+        return _page(request, found, "ScalableTargets")
 
     def put_scaling_policy(self, request: AwsRequest) -> WsgiResponse | None:
         params = request.json_body()
@@ -309,8 +364,9 @@ class AutoScalingApi:
         if not isinstance(name, str) or not 1 <= len(name) <= 256:
             raise _invalid("PolicyName must be 1 to 256 characters.")
         policy_type = params.get("PolicyType", "StepScaling")
+        resource_id = _resource(params)
         if policy_type == "TargetTrackingScaling":
-            configuration = _target_tracking(params)
+            configuration = _target_tracking(params, dimension_of(resource_id))
         elif policy_type == "StepScaling":
             configuration = dict(params.get("StepScalingPolicyConfiguration") or {})
         else:
@@ -322,7 +378,7 @@ class AutoScalingApi:
         policy = self.store.put_policy(
             account_id=request.account_id,
             region=request.region,
-            resource_id=_resource(params),
+            resource_id=resource_id,
             name=name,
             policy_type=policy_type,
             configuration=configuration,
@@ -358,10 +414,12 @@ class AutoScalingApi:
             resource_id=str(resource) if resource is not None else None,
             names=list(params.get("PolicyNames") or []),
         )
-        return _page(request, [render_policy(p) for p in policies], "ScalingPolicies")
+        found = [render_policy(p) for p in policies if _dimension_matches(params, p.resource_id)]
+        return _page(request, found, "ScalingPolicies")
 
     def describe_scaling_activities(self, request: AwsRequest) -> WsgiResponse | None:
-        """What the scaling of the variants did, newest first (moto answers nothing)."""
+        """What the scaling of the variants and components did, newest first (moto answers
+        nothing)."""
         params = request.json_body()
         if not _ours(params, describing=True):
             return None
@@ -371,7 +429,10 @@ class AutoScalingApi:
             region=request.region,
             resource_id=str(resource) if resource is not None else None,
         )
-        return _page(request, [render_activity(a) for a in activities], "ScalingActivities")
+        found = [
+            render_activity(a) for a in activities if _dimension_matches(params, a.resource_id)
+        ]
+        return _page(request, found, "ScalingActivities")
 
 
 def alarm_remover(account_id: str, region: str, names: list[str]) -> None:

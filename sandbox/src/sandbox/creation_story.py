@@ -10,7 +10,9 @@ morning UTC, each endpoint's models, then its config, then the endpoint a few se
 The CreationTime DescribeEndpoint, DescribeEndpointConfig and DescribeModel report moves to
 the same second, so trail and resources tell one story. The bucket the models live in was
 made the day before, and the role sessions the seed assumed to build another account (both
-copies of each AssumeRole) begin a minute before the calls they made.
+copies of each AssumeRole) begin a minute before the calls they made. An endpoint that hosts
+inference components gets its CreateInferenceComponent calls a few seconds after its
+CreateEndpoint, and DescribeInferenceComponent's CreationTime moves with them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sandbox import moto_bridge
 from sandbox.cloudtrail import EventStore, StoredEvent
 from sandbox.endpoints import EndpointStore
 from sandbox.identities import ACCOUNT_ID as PRODUCTION_ACCOUNT_ID
+from sandbox.inference_components import ComponentStore
 
 DAY = 86400.0
 FIRST_BUILD_DAYS_AGO = 40
@@ -61,7 +64,7 @@ def _succeeded(events: list[StoredEvent], name: str) -> list[StoredEvent]:
 
 
 def tell_creation_stories(
-    *, endpoints: EndpointStore, trail: EventStore, now: float
+    *, endpoints: EndpointStore, components: ComponentStore, trail: EventStore, now: float
 ) -> list[Built]:
     """Move the seed's creation calls before the week and backdate what they created."""
     first_day = (now - FIRST_BUILD_DAYS_AGO * DAY) // DAY * DAY + BUILD_HOUR_UTC * 3600
@@ -75,6 +78,7 @@ def tell_creation_stories(
             for e in _succeeded(events, "CreateEndpointConfig")
         }
         models = {str(_params(e).get("modelName")): e for e in _succeeded(events, "CreateModel")}
+        hosted = _succeeded(events, "CreateInferenceComponent")
         times: dict[str, float] = {}
         for created in _succeeded(events, "CreateEndpoint"):
             name = str(_params(created).get("endpointName"))
@@ -84,7 +88,7 @@ def tell_creation_stories(
             used = [
                 str(v.get("modelName"))
                 for v in (variants if isinstance(variants, list) else [])
-                if isinstance(v, dict)
+                if isinstance(v, dict) and v.get("modelName")
             ]
             start = first_day + len(stories) * (DAYS_BETWEEN_BUILDS * DAY + 17 * 60)
             moment = start
@@ -102,6 +106,14 @@ def tell_creation_stories(
                 moment += SECONDS_BETWEEN_CALLS
             times[created.record["eventID"]] = moment
             endpoints.backdate_creation(account_id, region, name, moment)
+            component_moment = moment
+            for placed in hosted:
+                if _params(placed).get("endpointName") != name:
+                    continue
+                component_moment += SECONDS_BETWEEN_CALLS
+                times[placed.record["eventID"]] = component_moment
+                component_name = str(_params(placed).get("inferenceComponentName"))
+                components.backdate_creation(account_id, region, component_name, component_moment)
             first_build.setdefault(account_id, start)
             stories.append(Built(account_id, region, name, config_name, tuple(used), moment))
         if account_id in first_build:

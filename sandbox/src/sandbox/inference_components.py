@@ -23,6 +23,7 @@ from typing import Any
 from sandbox import moto_bridge
 from sandbox.aws_protocol import AwsError, AwsRequest, WsgiResponse, json_response
 from sandbox.aws_protocol import validation_error as invalid
+from sandbox.component_metrics import ComponentMetrics, ServingComponent
 from sandbox.endpoint_metrics import vcpus
 from sandbox.endpoints import EndpointRecord, EndpointStore, VariantState
 from sandbox.listing import TimeBounds, enum_error, paginate, parse_list_query
@@ -86,7 +87,8 @@ class Component:
 
     def status(self, now: float) -> str:
         if now < self.ready_at:
-            return "Creating" if not self.placed else "Updating"
+            # Modified after its creation: an update (new copy count or specification).
+            return "Updating" if self.last_modified_time > self.creation_time else "Creating"
         if self.failure_reason:
             return "Failed"
         return "InService"
@@ -117,6 +119,20 @@ class ComponentStore:
             for component in found:
                 self._settle(component)
             return found
+
+    def serving(self) -> list[ServingComponent]:
+        """Every account's InService components with their copies, for the utilization
+        metrics SageMaker publishes each minute."""
+        with self._lock:
+            found = list(self._components.values())
+            for component in found:
+                self._settle(component)
+            now = self.endpoints.clock()
+            return [
+                ServingComponent(c.account_id, c.region, c.name, c.current_copies, c.cores)
+                for c in found
+                if c.status(now) == "InService" and c.current_copies > 0
+            ]
 
     def add(self, component: Component) -> None:
         with self._lock:
@@ -170,6 +186,16 @@ class ComponentStore:
         if component.memory:
             limits.append(int(max(0.0, free_memory) // component.memory))
         return max(0, min(limits))
+
+    def backdate_creation(self, account_id: str, region: str, name: str, created: float) -> bool:
+        """Set a seeded component's CreationTime (and LastModifiedTime): the seeded world was
+        built before the sandbox started (``sandbox/creation_story.py``)."""
+        with self._lock:
+            component = self._components.get((account_id, region, name))
+            if component is None:
+                return False
+            component.creation_time = component.last_modified_time = created
+            return True
 
     def rescale(self, component: Component, copies: int, now: float) -> None:
         """UpdateInferenceComponent(RuntimeConfig): replace the copies after an update."""
@@ -238,11 +264,16 @@ class InferenceComponentsApi:
     """The inference-component operations of the SageMaker API."""
 
     def __init__(
-        self, store: ComponentStore, artifacts: ArtifactCache, metrics: MetricStore
+        self,
+        store: ComponentStore,
+        artifacts: ArtifactCache,
+        metrics: MetricStore,
+        utilization: ComponentMetrics,
     ) -> None:
         self.store = store
         self.artifacts = artifacts
         self.metrics = metrics
+        self.utilization = utilization
 
     def operations(self) -> dict[str, Any]:
         return {
@@ -399,7 +430,9 @@ class InferenceComponentsApi:
                 f"{request.account_id}."
             )
         now = self.store.endpoints.clock()
-        if component.status(now) != "InService" or component.current_copies == 0:
+        # An update replaces copies while the old ones keep serving, as on AWS.
+        serving = component.status(now) in ("InService", "Updating")
+        if not serving or component.current_copies == 0:
             raise invalid(
                 f"Inference Component {name} is not in service: its status is "
                 f"{component.status(now)}."
@@ -409,17 +442,24 @@ class InferenceComponentsApi:
         return dataclasses.replace(variant, model=component.model)
 
     def count(self, request: AwsRequest, status: str, model_seconds: float | None) -> None:
-        """One request in the component's AWS/SageMaker metrics."""
+        """One request in the component's AWS/SageMaker metrics: InvocationsPerCopy is
+        1/copies per request, so its Sum over a minute is invocations per copy, the metric
+        copy-count target tracking follows."""
         name = request.headers.get(COMPONENT_HEADER) or ""
         dims = dimensions_key({"InferenceComponentName": name})
         now = self.store.endpoints.clock()
+        component = self.store.get(request.account_id, request.region, name)
+        copies = component.current_copies if component is not None else 0
 
         def put(metric: str, value: float, unit: str) -> None:
             key = SeriesKey(request.account_id, request.region, "AWS/SageMaker", metric, dims)
             self.metrics.put_values(key, now, [value], unit=unit)
 
         put("Invocations", 1.0, "None")
+        if copies > 0:
+            put("InvocationsPerCopy", 1.0 / copies, "None")
         put("Invocation4XXErrors", 1.0 if status == "4xx" else 0.0, "None")
         put("Invocation5XXErrors", 1.0 if status == "5xx" else 0.0, "None")
         if model_seconds is not None:
             put("ModelLatency", round(model_seconds * 1e6), "Microseconds")
+        self.utilization.record(request.account_id, request.region, name, model_seconds or 0.0)

@@ -27,6 +27,12 @@ Metrics and alarms keep real minutes, though, and so does an alarm's once-a-minu
 invocation: however short a cooldown, a policy acts at most once a minute on one alarm, so
 it never scales again on the same minutes of data that caused its last change.
 Scheduled scaling, step scaling policies and scaling to or from zero are not simulated.
+
+An inference component's target (``inference-component/<name>``) is scaled the same way,
+its copy count in place of an instance count: the loop acts while the component is
+InService, changes its copies through the path UpdateInferenceComponentRuntimeConfig takes
+(CloudTrail records that call by the service-linked role), and the activity succeeds once
+the component is InService again with its copies placed.
 """
 
 from __future__ import annotations
@@ -39,7 +45,13 @@ import uuid
 from typing import Any
 
 from sandbox import moto_bridge
-from sandbox.autoscaling import NAMESPACE, ScalableTarget, ScalingActivity, ScalingStore
+from sandbox.autoscaling import (
+    COMPONENT_PREFIX,
+    NAMESPACE,
+    ScalableTarget,
+    ScalingActivity,
+    ScalingStore,
+)
 from sandbox.cloudtrail import EventStore
 from sandbox.cloudtrail_records import EVENT_SOURCES, Call, CallKind, resources_named
 from sandbox.endpoints import (
@@ -52,6 +64,7 @@ from sandbox.endpoints import (
     VariantChange,
 )
 from sandbox.identities import AUTOSCALING_SERVICE, sagemaker_autoscaling_identity
+from sandbox.inference_components import Component, ComponentStore
 from sandbox.quotas import QuotaStore, endpoint_quota, quota_message
 from sandbox.target_tracking import AlarmReading, Move, TrackingPolicy, plan_move
 
@@ -64,6 +77,12 @@ BOUNDS = "bounds"
 AlarmKey = tuple[str, str, str]  # account, region, alarm name
 UPDATE_CALL = CallKind(
     "sagemaker", EVENT_SOURCES["sagemaker"], "UpdateEndpointWeightsAndCapacities", read_only=False
+)
+COPY_CALL = CallKind(
+    "sagemaker",
+    EVENT_SOURCES["sagemaker"],
+    "UpdateInferenceComponentRuntimeConfig",
+    read_only=False,
 )
 
 
@@ -116,9 +135,11 @@ class ScalingLoop:
         *,
         clock_speed: float = 1.0,
         trail: EventStore | None = None,
+        components: ComponentStore,
     ) -> None:
         self.scaling = scaling
         self.endpoints = endpoints
+        self.components = components
         self.quotas = quotas
         self.clock_speed = clock_speed
         # Where the loop's SageMaker calls are recorded; they never pass the HTTP recorder.
@@ -161,6 +182,9 @@ class ScalingLoop:
 
     def _finish_activities(self, now: float) -> None:
         for activity in self.scaling.activities(status_code="InProgress"):
+            if activity.resource_id.startswith(COMPONENT_PREFIX):
+                self._finish_component_activity(activity, now)
+                continue
             endpoint = activity.resource_id.split("/")[1]
             record = self.endpoints.get(activity.account_id, activity.region, endpoint)
             if record is None or record.status == EndpointStatus.FAILED:
@@ -181,7 +205,106 @@ class ScalingLoop:
                     end_time=max(activity.start_time, record.last_modified_time),
                 )
 
+    def _finish_component_activity(self, activity: ScalingActivity, now: float) -> None:
+        """Successful once the component is InService with its new copies, Failed if it went
+        away or failed."""
+        name = activity.resource_id.removeprefix(COMPONENT_PREFIX)
+        component = self.components.get(activity.account_id, activity.region, name)
+        status = component.status(now) if component is not None else None
+        if component is None or status == "Failed":
+            self.scaling.finish_activity(
+                activity.activity_id,
+                status_code="Failed",
+                status_message=f"Failed to set desired copy count to {activity.capacity}. "
+                f"Reason: the inference component {name} "
+                f"{'no longer exists' if component is None else 'failed'}.",
+                end_time=now,
+            )
+        elif status == "InService":
+            self.scaling.finish_activity(
+                activity.activity_id,
+                status_code="Successful",
+                status_message=f"Successfully set desired copy count to {activity.capacity}. "
+                f"Change successfully fulfilled by {NAMESPACE}.",
+                end_time=max(activity.start_time, component.ready_at),
+            )
+
+    def _plan(self, target: ScalableTarget, current: int, now: float) -> Move | None:
+        """New bounds first (once per registration), else what the policies want."""
+        key = {
+            "account_id": target.account_id,
+            "region": target.region,
+            "resource_id": target.resource_id,
+        }
+        move = _bounds_move(target, current) if self.scaling.take_bounds_check(**key) else None
+        return move or plan_move(
+            target=target,
+            current=current,
+            policies=self._tracking_policies(target, now),
+            activities=self.scaling.activities(**key),
+            now=now,
+        )
+
+    def _scale_component(self, target: ScalableTarget, now: float) -> None:
+        name = target.resource_id.removeprefix(COMPONENT_PREFIX)
+        component = self.components.get(target.account_id, target.region, name)
+        if component is None or component.status(now) != "InService":
+            return
+        move = self._plan(target, component.desired_copies, now)
+        if move is None:
+            return
+        self.components.rescale(component, move.capacity, now)
+        self.scaling.record_activity(
+            ScalingActivity(
+                account_id=target.account_id,
+                region=target.region,
+                resource_id=target.resource_id,
+                activity_id=str(uuid.uuid4()),
+                direction=move.direction,
+                capacity=move.capacity,
+                description=f"Setting desired copy count to {move.capacity}.",
+                cause=move.cause,
+                start_time=now,
+                status_code="InProgress",
+                status_message=f"Successfully set desired copy count to {move.capacity}. "
+                f"Waiting for change to be fulfilled by {NAMESPACE}.",
+            )
+        )
+        self._record_copy_call(target, component, move.capacity, now)
+
+    def _record_copy_call(
+        self, target: ScalableTarget, component: Component, copies: int, now: float
+    ) -> None:
+        """CloudTrail's record of the UpdateInferenceComponentRuntimeConfig call Application
+        Auto Scaling made, by its service-linked role."""
+        if self.trail is None:
+            return
+        params: dict[str, Any] = {
+            "InferenceComponentName": component.name,
+            "DesiredRuntimeConfig": {"CopyCount": copies},
+        }
+        call = Call(
+            kind=COPY_CALL,
+            time=now,
+            region=target.region,
+            account_id=target.account_id,
+            access_key=None,
+            identity=sagemaker_autoscaling_identity(target.account_id),
+            source_ip=AUTOSCALING_SERVICE,
+            user_agent=AUTOSCALING_SERVICE,
+            request_parameters=params,
+            response_elements={"InferenceComponentArn": component.arn},
+            error_code=None,
+            error_message=None,
+            request_id=str(uuid.uuid4()),
+        )
+        resources = resources_named("sagemaker", params, target.region, target.account_id)
+        self.trail.record(call, resources)
+
     def _scale(self, target: ScalableTarget, now: float) -> None:
+        if target.resource_id.startswith(COMPONENT_PREFIX):
+            self._scale_component(target, now)
+            return
         _, endpoint, _, variant_name = target.resource_id.split("/")
         record = self.endpoints.get(target.account_id, target.region, endpoint)
         if record is None or record.status != EndpointStatus.IN_SERVICE:
@@ -189,20 +312,7 @@ class ScalingLoop:
         variant = record.variant(variant_name)
         if variant is None or variant.is_serverless or variant.desired_instance_count is None:
             return
-        current = variant.desired_instance_count
-        key = {
-            "account_id": target.account_id,
-            "region": target.region,
-            "resource_id": target.resource_id,
-        }
-        move = _bounds_move(target, current) if self.scaling.take_bounds_check(**key) else None
-        move = move or plan_move(
-            target=target,
-            current=current,
-            policies=self._tracking_policies(target, now),
-            activities=self.scaling.activities(**key),
-            now=now,
-        )
+        move = self._plan(target, variant.desired_instance_count, now)
         if move is not None:
             self._apply(target, record, variant_name, move, now)
 

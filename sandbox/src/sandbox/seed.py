@@ -61,6 +61,7 @@ from sandbox.models import (
 )
 from sandbox.monitor import HOUR, ModelMonitor
 from sandbox.seed_async import backfill_async_history, seed_async
+from sandbox.seed_components import backfill_component_history, seed_components
 from sandbox.seed_multi_model import seed_multi_model
 from sandbox.seed_staging import (
     backfill_staging_api_history,
@@ -427,7 +428,9 @@ def seed_demo(*, endpoint_url: str) -> list[str]:
     seed_staging(endpoint_url=endpoint_url)  # the second account, reached by AssumeRole
     multi_model = seed_multi_model(endpoint_url=endpoint_url)  # sandbox/seed_multi_model.py
     asynchronous = seed_async(endpoint_url=endpoint_url)  # sandbox/seed_async.py
-    return [endpoint.name for endpoint in DEMO_ENDPOINTS] + multi_model + asynchronous
+    components = seed_components(endpoint_url=endpoint_url)  # sandbox/seed_components.py
+    names = [endpoint.name for endpoint in DEMO_ENDPOINTS]
+    return names + multi_model + asynchronous + components
 
 
 # The nightly tumor scoring batch: held-out rows behind an ID column, no header, as the
@@ -505,6 +508,7 @@ def backfill_demo_history(store: MetricStore, *, now: float) -> int:
             )
             written += write_history(store, history, end=now)
     written += backfill_async_history(store, now=now)  # sandbox/seed_async.py
+    written += backfill_component_history(store, now=now)  # sandbox/seed_components.py
     return written + backfill_staging_history(store, now=now)
 
 

@@ -77,6 +77,7 @@ from sandbox.capture import DataCapture
 from sandbox.cloudtrail import EventStore, LookupEventsApi, RateLimiter
 from sandbox.cloudtrail_recorder import Recorder
 from sandbox.cloudwatch_api import CloudWatchApi
+from sandbox.component_metrics import ComponentMetrics
 from sandbox.container_logs import ContainerLogs
 from sandbox.creation_story import tell_creation_stories
 from sandbox.endpoint_metrics import EndpointMetrics
@@ -129,6 +130,7 @@ class SandboxState:
         self.api_faults = ApiFaultStore()
         self.metrics = MetricStore()
         self.endpoint_metrics = EndpointMetrics(self.metrics, self.endpoints)
+        self.component_metrics = ComponentMetrics(self.metrics, self.components.serving)
         self.capture = DataCapture()
         self.container_logs = ContainerLogs(self.endpoints)
         self.async_inference = AsyncInference(
@@ -154,6 +156,7 @@ class SandboxState:
             self.quotas,
             clock_speed=clock_speed,
             trail=self.cloudtrail,
+            components=self.components,
         )
 
     def clear(self) -> None:
@@ -168,6 +171,7 @@ class SandboxState:
         self.api_faults.clear()
         self.metrics.clear()
         self.endpoint_metrics.clear()
+        self.component_metrics.clear()
         self.capture.clear()
         self.container_logs.clear()
         self.async_inference.clear()
@@ -182,6 +186,7 @@ class SandboxState:
         """Publish finished minutes of metrics and capture, and the containers' logs, as
         SageMaker does on its own."""
         self.endpoint_metrics.flush()
+        self.component_metrics.flush()
         self.async_inference.flush()
         self.capture.flush()
         self.container_logs.flush()
@@ -204,7 +209,9 @@ class SandboxApp:
         self.register("sagemaker", sagemaker.operations())
         for operation, hook in sagemaker.after_moto().items():
             self.after_hooks[("sagemaker", operation)] = hook
-        components = InferenceComponentsApi(state.components, state.artifacts, state.metrics)
+        components = InferenceComponentsApi(
+            state.components, state.artifacts, state.metrics, state.component_metrics
+        )
         self.register("sagemaker", components.operations())
         runtime = Runtime(
             state.endpoints,
@@ -221,7 +228,8 @@ class SandboxApp:
         self.register("sagemaker", MonitorApi(state.monitors, state.endpoints).operations())
         self.register(SERVICE_QUOTAS, ServiceQuotasApi(state.quotas).operations())
         self.register(
-            APPLICATION_AUTOSCALING, AutoScalingApi(state.autoscaling, state.endpoints).operations()
+            APPLICATION_AUTOSCALING,
+            AutoScalingApi(state.autoscaling, state.endpoints, state.components).operations(),
         )
         self.register(CLOUDWATCH, CloudWatchApi(state.metrics).operations())
         self.register(LOGS, LogsApi(state.container_logs).operations())
@@ -531,14 +539,21 @@ class SandboxServer:
                 backfill_demo_api_history(self.state.cloudtrail, now=time.time())
                 backfill_demo_monitoring(self.state.monitor, now=time.time())
                 tell_creation_stories(
-                    endpoints=self.state.endpoints, trail=self.state.cloudtrail, now=time.time()
+                    endpoints=self.state.endpoints,
+                    components=self.state.components,
+                    trail=self.state.cloudtrail,
+                    now=time.time(),
                 )
                 self.state.evaluator.evaluate_all()
             for task in self._background:
                 task.start()
             if self.traffic_rate > 0:
                 self.traffic = TrafficGenerator(
-                    self.url, self.state.endpoints, self.state.faults, self.traffic_rate
+                    self.url,
+                    self.state.endpoints,
+                    self.state.faults,
+                    self.traffic_rate,
+                    components=self.state.components,
                 )
                 self.traffic.start()
         except BaseException:
@@ -561,6 +576,7 @@ class SandboxServer:
     def _evaluate_alarms(self) -> None:
         """Publish finished minutes first, so alarms never judge a minute still unpublished."""
         self.state.endpoint_metrics.flush()
+        self.state.component_metrics.flush()
         self.state.evaluator.evaluate_all()
 
     def _shutdown(self) -> None:

@@ -19,6 +19,10 @@ used in turn, and the InferenceId names the slot, so the demo's inputs and outpu
 bounded set however long it runs. Sending runs on a small thread pool with a
 bound on requests in flight: when the sandbox is slower than the rate (an injected latency),
 the generator drops sends instead of queueing without end.
+
+An endpoint that hosts inference components has no model of its own: its rate is shared
+evenly among its InService components, each request naming its component
+(InferenceComponentName) and carrying a row of that component's model's dataset.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from sandbox.endpoints import EndpointRecord, EndpointStatus, EndpointStore
 from sandbox.faults import FaultStore, InputDrift
+from sandbox.inference_components import ComponentStore, is_component_host
 from sandbox.models import MODEL_KINDS, ModelKind, holdout, rows_to_csv
 
 logger = logging.getLogger(__name__)
@@ -107,6 +112,7 @@ class TrafficGenerator:
         account_id: str = "123456789012",
         regions: frozenset[str] | None = None,
         clock: Callable[[], float] = time.time,
+        components: ComponentStore | None = None,
     ) -> None:
         if not rate > 0 or not math.isfinite(rate):
             raise ValueError(f"The traffic rate must be a positive number, got {rate}.")
@@ -117,8 +123,10 @@ class TrafficGenerator:
         self.account_id = account_id
         self.regions = regions
         self.clock = clock
+        self.components = components
         self.stats = TrafficStats()
-        self._owed: dict[tuple[str, str], float] = {}
+        # Per (region, endpoint, component or ""): the fraction of a request still owed.
+        self._owed: dict[tuple[str, str, str], float] = {}
         # Per (region, endpoint): held-out row indices still to send in the current pass.
         self._passes: dict[tuple[str, str], list[int]] = {}
         self._clients: dict[tuple[str, str], Any] = {}
@@ -160,22 +168,40 @@ class TrafficGenerator:
         per_endpoint = self.rate * daily_shape(now) * max(0.0, elapsed)
         sent = 0
         for record in self.endpoints.all_records():
-            kind = _model_kind(record)
-            if record.status not in _SERVING or kind is None:
-                continue
-            if record.account_id != self.account_id:
+            if record.status not in _SERVING or record.account_id != self.account_id:
                 continue
             if self.regions is not None and record.region not in self.regions:
                 continue
-            key = (record.region, record.name)
-            owed = self._owed.get(key, self._random.random()) + per_endpoint
-            while owed >= 1.0:
-                owed -= 1.0
-                sent += self._submit(record, kind)
-            self._owed[key] = owed
+            targets = self._targets(record)
+            for component, kind in targets:
+                key = (record.region, record.name, component)
+                owed = self._owed.get(key, self._random.random()) + per_endpoint / len(targets)
+                while owed >= 1.0:
+                    owed -= 1.0
+                    sent += self._submit(record, kind, component)
+                self._owed[key] = owed
         return sent
 
-    def _submit(self, record: EndpointRecord, kind: ModelKind) -> int:
+    def _targets(self, record: EndpointRecord) -> list[tuple[str, ModelKind]]:
+        """What to send an endpoint: its own model's rows ("" for no component), or each
+        InService component's."""
+        if not is_component_host(record):
+            kind = _model_kind(record)
+            return [] if kind is None else [("", kind)]
+        if self.components is None:
+            return []
+        now = self.clock()
+        return [
+            (c.name, c.model.kind)
+            for c in self.components.all(record.account_id, record.region)
+            if c.endpoint_name == record.name
+            and c.status(now) == "InService"
+            and c.current_copies > 0
+            and c.model is not None
+            and c.model.kind in MODEL_KINDS
+        ]
+
+    def _submit(self, record: EndpointRecord, kind: ModelKind, component: str = "") -> int:
         with self._lock:
             if self._in_flight >= MAX_IN_FLIGHT or self._pool is None:
                 self.stats.dropped += 1
@@ -183,17 +209,21 @@ class TrafficGenerator:
             self._in_flight += 1
             pool = self._pool
         try:
-            pool.submit(self._send, record.region, record.name, kind, _async_output(record))
+            pool.submit(
+                self._send, record.region, record.name, kind, _async_output(record), component
+            )
         except RuntimeError:  # the pool shut down between the check and the submit
             with self._lock:
                 self._in_flight -= 1
             return 0
         return 1
 
-    def body_for(self, region: str, endpoint: str, kind: ModelKind) -> str:
-        """One held-out row as CSV, shifted by the endpoint's input-drift fault if any."""
+    def body_for(self, region: str, endpoint: str, kind: ModelKind, component: str = "") -> str:
+        """One held-out row as CSV, shifted by the endpoint's input-drift fault if any; each
+        component of an endpoint goes through its own model's rows."""
         rows = rows_for(kind)
-        row = rows.features[self._next_index(region, endpoint, len(rows.features))]
+        passes = f"{endpoint}/{component}" if component else endpoint
+        row = rows.features[self._next_index(region, passes, len(rows.features))]
         drift = self.faults.input_drift(region, endpoint)
         if drift is not None:
             row = row + rows.shift(drift)
@@ -208,16 +238,26 @@ class TrafficGenerator:
             return remaining.pop()
 
     def _send(
-        self, region: str, endpoint: str, kind: ModelKind, async_output: str | None = None
+        self,
+        region: str,
+        endpoint: str,
+        kind: ModelKind,
+        async_output: str | None = None,
+        component: str = "",
     ) -> None:
         succeeded = False
         try:
-            body = self.body_for(region, endpoint, kind).encode()
+            body = self.body_for(region, endpoint, kind, component).encode()
             if async_output is not None:
                 self._send_async(region, endpoint, body, async_output)
             else:
+                named = {"InferenceComponentName": component} if component else {}
                 self._client(region).invoke_endpoint(
-                    EndpointName=endpoint, ContentType="text/csv", Accept="text/csv", Body=body
+                    EndpointName=endpoint,
+                    ContentType="text/csv",
+                    Accept="text/csv",
+                    Body=body,
+                    **named,
                 )
             succeeded = True
         except (ClientError, BotoCoreError):
