@@ -1,5 +1,6 @@
 """Application Auto Scaling for SageMaker variants: targets, policies and activities per
-endpoint, and the writes of auto scaling change requests."""
+endpoint, and the writes of auto scaling change requests; and the reads of inference
+components' copy-count scaling."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from typing import Any
 
 from core.aws.clients import client
 from core.aws.errors import translated
-from core.aws.types import ScalingActivity, ScalingPolicy, VariantScaling
+from core.aws.types import ComponentScaling, ScalingActivity, ScalingPolicy, VariantScaling
 from core.targets import Target
 
 _DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+COMPONENT_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
 PREDEFINED_METRIC = "SageMakerVariantInvocationsPerInstance"
 SUSPENSIONS = (
     "DynamicScalingInSuspended",
@@ -38,23 +40,79 @@ def describe_variant_scaling(
     """Scalable targets and their policies for the named variants of one endpoint."""
     if not variant_names:
         return []
-    aas = client(target=target, region=region, service="application-autoscaling")
     resource_ids = [f"endpoint/{endpoint_name}/variant/{v}" for v in variant_names]
-    with translated("DescribeScalableTargets"):
-        targets = aas.describe_scalable_targets(
-            ServiceNamespace="sagemaker",
-            ResourceIds=resource_ids,
-            ScalableDimension=_DIMENSION,
-        ).get("ScalableTargets", [])
-    if not targets:
+    targets, policies_by_resource = _targets_and_policies(
+        target=target, region=region, resource_ids=resource_ids, dimension=_DIMENSION
+    )
+    return [
+        VariantScaling(
+            variant_name=_variant_of(t["ResourceId"]),
+            min_capacity=int(t["MinCapacity"]),
+            max_capacity=int(t["MaxCapacity"]),
+            policies=tuple(policies_by_resource.get(t["ResourceId"], [])),
+            suspended=_suspended(t),
+        )
+        for t in targets
+    ]
+
+
+def describe_component_scaling(
+    *, target: Target, region: str, component_names: list[str]
+) -> list[ComponentScaling]:
+    """Copy-count scalable targets and their policies for the named inference components
+    (those not registered are left out): the same two reads as a variant's, on ResourceId
+    inference-component/<name> and the DesiredCopyCount dimension."""
+    if not component_names:
         return []
+    resource_ids = [f"inference-component/{name}" for name in component_names]
+    targets, policies_by_resource = _targets_and_policies(
+        target=target, region=region, resource_ids=resource_ids, dimension=COMPONENT_DIMENSION
+    )
+    return [
+        ComponentScaling(
+            component_name=str(t["ResourceId"]).split("/", 1)[-1],
+            min_capacity=int(t["MinCapacity"]),
+            max_capacity=int(t["MaxCapacity"]),
+            policies=tuple(policies_by_resource.get(t["ResourceId"], [])),
+            suspended=_suspended(t),
+        )
+        for t in targets
+    ]
+
+
+def _suspended(scalable_target: dict[str, Any]) -> tuple[str, ...]:
+    state = scalable_target.get("SuspendedState") or {}
+    return tuple(name for name in SUSPENSIONS if state.get(name))
+
+
+def _targets_and_policies(
+    *, target: Target, region: str, resource_ids: list[str], dimension: str
+) -> tuple[list[dict[str, Any]], dict[str, list[ScalingPolicy]]]:
+    """DescribeScalableTargets for the resources (every page), then DescribeScalingPolicies
+    for each one registered: the raw targets and each one's policies by ResourceId."""
+    aas = _aas(target, region)
+    targets: list[dict[str, Any]] = []
+    with translated("DescribeScalableTargets"):
+        request: dict[str, Any] = {
+            "ServiceNamespace": "sagemaker",
+            "ResourceIds": resource_ids,
+            "ScalableDimension": dimension,
+        }
+        while True:
+            page = aas.describe_scalable_targets(**request)
+            targets += page.get("ScalableTargets", [])
+            if not page.get("NextToken"):
+                break
+            request["NextToken"] = page["NextToken"]
     policies_by_resource: dict[str, list[ScalingPolicy]] = {}
+    if not targets:
+        return targets, policies_by_resource
     with translated("DescribeScalingPolicies"):
         for resource_id in [t["ResourceId"] for t in targets]:
             response = aas.describe_scaling_policies(
                 ServiceNamespace="sagemaker",
                 ResourceId=resource_id,
-                ScalableDimension=_DIMENSION,
+                ScalableDimension=dimension,
             )
             for policy in response.get("ScalingPolicies", []):
                 tracking = policy.get("TargetTrackingScalingPolicyConfiguration") or {}
@@ -74,18 +132,7 @@ def describe_variant_scaling(
                         customized_metric=tracking.get("CustomizedMetricSpecification"),
                     )
                 )
-    return [
-        VariantScaling(
-            variant_name=_variant_of(t["ResourceId"]),
-            min_capacity=int(t["MinCapacity"]),
-            max_capacity=int(t["MaxCapacity"]),
-            policies=tuple(policies_by_resource.get(t["ResourceId"], [])),
-            suspended=tuple(
-                name for name in SUSPENSIONS if (t.get("SuspendedState") or {}).get(name)
-            ),
-        )
-        for t in targets
-    ]
+    return targets, policies_by_resource
 
 
 def scaling_state(scaling: list[VariantScaling]) -> list[dict[str, Any]]:
@@ -97,21 +144,36 @@ def scaling_state(scaling: list[VariantScaling]) -> list[dict[str, Any]]:
             "min_capacity": s.min_capacity,
             "max_capacity": s.max_capacity,
             "suspended": list(s.suspended),
-            "policies": [
-                {
-                    "name": p.name,
-                    "type": p.policy_type,
-                    "metric": p.metric,
-                    "target_value": p.target_value,
-                    "scale_in_cooldown": p.scale_in_cooldown,
-                    "scale_out_cooldown": p.scale_out_cooldown,
-                    "disable_scale_in": p.disable_scale_in,
-                    "alarms": list(p.alarms),
-                }
-                for p in s.policies
-            ],
+            "policies": _policies_state(s.policies),
         }
         for s in scaling
+    ]
+
+
+def component_scaling_state(scaling: ComponentScaling) -> dict[str, Any]:
+    """One component's copy-count target and policies as plain JSON, as the inventory
+    stores it beside the component."""
+    return {
+        "min_capacity": scaling.min_capacity,
+        "max_capacity": scaling.max_capacity,
+        "suspended": list(scaling.suspended),
+        "policies": _policies_state(scaling.policies),
+    }
+
+
+def _policies_state(policies: tuple[ScalingPolicy, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": p.name,
+            "type": p.policy_type,
+            "metric": p.metric,
+            "target_value": p.target_value,
+            "scale_in_cooldown": p.scale_in_cooldown,
+            "scale_out_cooldown": p.scale_out_cooldown,
+            "disable_scale_in": p.disable_scale_in,
+            "alarms": list(p.alarms),
+        }
+        for p in policies
     ]
 
 

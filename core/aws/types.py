@@ -206,6 +206,18 @@ class VariantScaling:
 
 
 @dataclass(frozen=True)
+class ComponentScaling:
+    """Application Auto Scaling target and policies of one inference component's copy count
+    (ResourceId inference-component/<name>)."""
+
+    component_name: str
+    min_capacity: int
+    max_capacity: int
+    policies: tuple[ScalingPolicy, ...]
+    suspended: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ScalingActivity:
     """One DescribeScalingActivities item: a scale out or in, or an attempt that failed."""
 

@@ -216,13 +216,15 @@ def _describe_and_store(*, target: Target, region: str, name: str) -> str:
 
 def _components(*, target: Target, region: str, name: str) -> list[dict[str, Any]] | None:
     """The components an endpoint built for them hosts (its variants name no model), as
-    stored for the endpoint page; None when they could not be read (kept as last read)."""
+    stored for the endpoint page, each with its copy-count auto scaling (None: not
+    registered, or not readable); None when they could not be read (kept as last read)."""
     try:
         found = aws_sagemaker.list_inference_components(
             target=target, region=region, endpoint_name=name
         )
     except (AccessDenied, ValidationFailed):
         return None
+    scaling = _component_scaling(target=target, region=region, names=[c.name for c in found])
     return [
         {
             "name": c.name,
@@ -236,9 +238,24 @@ def _components(*, target: Target, region: str, name: str) -> list[dict[str, Any
             "memory_mb": c.memory_mb,
             "failure_reason": c.failure_reason,
             "last_modified": _iso(c.last_modified_time),
+            "scaling": scaling.get(c.name),
         }
         for c in found
     ]
+
+
+def _component_scaling(
+    *, target: Target, region: str, names: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Each registered component's copy-count bounds and policies, by component name. A
+    role without Application Auto Scaling read access still gets its components."""
+    try:
+        found = aws_autoscaling.describe_component_scaling(
+            target=target, region=region, component_names=names
+        )
+    except (AccessDenied, ValidationFailed):
+        return {}
+    return {s.component_name: aws_autoscaling.component_scaling_state(s) for s in found}
 
 
 def _component_hosts(*, target: Target, region: str) -> list[Endpoint]:

@@ -14,6 +14,7 @@ from typing import Literal
 
 SAGEMAKER = "AWS/SageMaker"
 INSTANCE = "/aws/sagemaker/Endpoints"
+COMPONENTS = "/aws/sagemaker/InferenceComponents"
 
 # Which variants publish a chart's metrics: serverless variants have no instances, so no
 # CPUUtilization, DiskUtilization or InvocationsPerInstance, and only they publish
@@ -200,6 +201,67 @@ CHARTS: tuple[Chart, ...] = (
         (Line("mem", INSTANCE, "MemoryUtilization", "Average"),),
     ),
 )
+# An endpoint built for inference components (its variants name no model) counts requests
+# per component, with the dimension InferenceComponentName alone: its variants publish no
+# Invocations, errors or latency, only their instances' utilization (the `INSTANCE` charts
+# above). Each component's copies report their share of the compute reserved for them
+# (the "Normalized" metrics, in percent). The first four ids are the variant charts' own, so
+# the timeline's error and latency lines and the alarm thresholds find them.
+COMPONENT_CHARTS: tuple[Chart, ...] = (
+    Chart(
+        "invocations",
+        "Invocations per component",
+        "requests",
+        (Line("inv", SAGEMAKER, "Invocations", "Sum"),),
+    ),
+    Chart(
+        "errors5xx",
+        "5XX error rate per component",
+        "%",
+        (Line("e5", SAGEMAKER, "Invocation5XXErrors", "Average", scale=100, per="inv"),),
+    ),
+    Chart(
+        "errors4xx",
+        "4XX error rate per component",
+        "%",
+        (Line("e4", SAGEMAKER, "Invocation4XXErrors", "Average", scale=100, per="inv"),),
+    ),
+    Chart(
+        "latency",
+        "ModelLatency per component",
+        "ms",
+        (
+            Line("l50", SAGEMAKER, "ModelLatency", "p50", 1e-3, "dash", " p50"),
+            Line("l99", SAGEMAKER, "ModelLatency", "p99", 1e-3, "solid", " p99"),
+        ),
+    ),
+    Chart(
+        "percopy",
+        "InvocationsPerCopy",
+        "requests",
+        (Line("ipc", SAGEMAKER, "InvocationsPerCopy", "Sum"),),
+    ),
+    Chart(
+        "componentcpu",
+        "CPU utilization of the copies",
+        "% of reserved",
+        (Line("ccpu", COMPONENTS, "CPUUtilizationNormalized", "Average"),),
+    ),
+    Chart(
+        "componentmemory",
+        "Memory utilization of the copies",
+        "% of reserved",
+        (Line("cmem", COMPONENTS, "MemoryUtilizationNormalized", "Average"),),
+    ),
+)
+
+
+def instance_chart(chart: Chart) -> bool:
+    """Whether every line of the chart is an instance metric, the only kind the variants of
+    an endpoint built for inference components publish."""
+    return all(line.namespace == INSTANCE for line in chart.lines)
+
+
 # Totals over the range for the comparison table (not charted).
 # An asynchronous endpoint publishes no Invocations: its requests are counted when served,
 # as InvocationsProcessed (AWS's "Monitoring asynchronous endpoints").

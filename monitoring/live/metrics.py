@@ -2,14 +2,16 @@
 
 Every chart of the panel and the variant comparison table come from a single
 GetMetricData request (split only past 500 queries), cached per (endpoint, range,
-period). When CloudWatch fails, the panel shows the last good answer marked stale;
-it never fails the page.
+period). An endpoint built for inference components is charted and compared per
+component instead, its variants only for their instances' utilization. When
+CloudWatch fails, the panel shows the last good answer marked stale; it never fails the
+page.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -23,8 +25,17 @@ from core.aws.errors import AwsError
 from core.aws.types import MetricQuery, MetricSeries
 from core.targets import target_by_name
 from endpoints.selectors.async_inference import is_async
+from endpoints.selectors.inference_components import hosts_components
 from endpoints.selectors.multi_model import multi_model_variants
-from monitoring.live.chart_specs import CHARTS, SUMMARY, TOTALS, Chart, metric_for
+from monitoring.live.chart_specs import (
+    CHARTS,
+    COMPONENT_CHARTS,
+    SUMMARY,
+    TOTALS,
+    Chart,
+    instance_chart,
+    metric_for,
+)
 from monitoring.live.grid import on_grid, period_grid, with_requests
 
 if TYPE_CHECKING:
@@ -94,12 +105,15 @@ def panel_queries(
     serverless: Collection[str] = (),
     multi_model: Collection[str] = (),
     asynchronous: bool = False,
+    components: Sequence[str] | None = None,
 ) -> list[MetricQuery]:
     """Every query of the panel: charts and totals per period, latency percentiles over
     the whole range (its own period) for the comparison table. A variant in `serverless`
     is not asked for instance metrics it never publishes, and only it is asked for
     ModelSetupTime; only a variant in `multi_model` is asked for the model loading metrics;
-    only an `asynchronous` endpoint is asked for its queue (once, by EndpointName alone)."""
+    only an `asynchronous` endpoint is asked for its queue (once, by EndpointName alone).
+    `components` (None: the endpoint is not built for them) are asked for what SageMaker
+    counts per component, and the variants then only for their instances' utilization."""
     whole = math.ceil(range_seconds / 60) * 60
     queries = []
     if asynchronous:
@@ -121,8 +135,11 @@ def panel_queries(
             c
             for c in CHARTS
             if c.emitted_by(serverless=variant in serverless, multi_model=variant in multi_model)
+            and (components is None or instance_chart(c))
         ]
-        lines = [line for chart in charts for line in chart.lines] + list(TOTALS)
+        lines = [line for chart in charts for line in chart.lines]
+        if components is None:
+            lines += TOTALS
         for line in lines:
             queries.append(
                 MetricQuery(
@@ -135,6 +152,8 @@ def panel_queries(
                     label=f"{variant}{line.suffix}",
                 )
             )
+        if components is not None:
+            continue
         for line in SUMMARY:
             queries.append(
                 MetricQuery(
@@ -145,6 +164,32 @@ def panel_queries(
                     stat=line.stat,
                     period=whole,
                     label=f"{variant} {line.stat} over range",
+                )
+            )
+    for index, component in enumerate(components or ()):
+        component_dims: tuple[tuple[str, str], ...] = (("InferenceComponentName", component),)
+        for line in [line for chart in COMPONENT_CHARTS for line in chart.lines] + list(TOTALS):
+            queries.append(
+                MetricQuery(
+                    id=f"c{index}_{line.key}",
+                    namespace=line.namespace,
+                    metric=line.metric,
+                    dimensions=component_dims,
+                    stat=line.stat,
+                    period=period,
+                    label=f"{component}{line.suffix}",
+                )
+            )
+        for line in SUMMARY:
+            queries.append(
+                MetricQuery(
+                    id=f"c{index}_{line.key}",
+                    namespace=line.namespace,
+                    metric=line.metric,
+                    dimensions=component_dims,
+                    stat=line.stat,
+                    period=whole,
+                    label=f"{component} {line.stat} over range",
                 )
             )
     return queries
@@ -172,6 +217,9 @@ class Panel:
     error: str = ""
     from_cache: bool = False
     notes: list[str] = field(default_factory=list)
+    # What the comparison table's rows are: "variants", or "components" for an endpoint
+    # built for inference components.
+    compares: str = "variants"
 
 
 def _cache_key(endpoint: Endpoint, time_range: TimeRange, period: int, *, last_good: bool) -> str:
@@ -195,6 +243,7 @@ def metrics_panel(*, endpoint: Endpoint, time_range: TimeRange) -> Panel:
     variants = sorted(endpoint.variants.all(), key=lambda v: v.is_shadow)
     multi_model = {v.name for v in multi_model_variants(endpoint)}
     asynchronous = is_async(endpoint)
+    components = list(endpoint.inference_components or []) if hosts_components(endpoint) else None
     try:
         series = aws_cloudwatch.get_metric_data(
             target=target_by_name(endpoint.target),
@@ -207,6 +256,7 @@ def metrics_panel(*, endpoint: Endpoint, time_range: TimeRange) -> Panel:
                 serverless={v.name for v in variants if v.serverless},
                 multi_model=multi_model,
                 asynchronous=asynchronous,
+                components=None if components is None else [str(c["name"]) for c in components],
             ),
             start=time_range.start,
             end=time_range.end,
@@ -235,6 +285,7 @@ def metrics_panel(*, endpoint: Endpoint, time_range: TimeRange) -> Panel:
         series=series,
         multi_model=multi_model,
         asynchronous=asynchronous,
+        components=components,
     )
     cache.set(key, panel, settings.OPSPORTAL_METRICS_CACHE_SECONDS)
     cache.set(_cache_key(endpoint, time_range, period, last_good=True), panel, LAST_GOOD_SECONDS)
@@ -249,77 +300,102 @@ def _build_panel(
     series: list[MetricSeries],
     multi_model: Collection[str] = (),
     asynchronous: bool = False,
+    components: Sequence[dict[str, Any]] | None = None,
 ) -> Panel:
     """The charts of the variants that publish them (a chart no variant publishes is left
     out: serverless variants have no CPU, instance-based ones no ModelSetupTime), each
     series on the range's period grid with nulls where CloudWatch had no data. A chart
     with no value at all is marked `empty`, so the page says so instead of drawing axes
-    around nothing."""
+    around nothing. For an endpoint built for inference `components` (None: it is not), the
+    components' charts come first, one line per component (none while it hosts none), and of
+    the variants' charts only their instances' utilization, which is all such variants
+    may publish, and only when CloudWatch has some."""
     by_id = {s.id: s for s in series}
     grid = period_grid(
         start=time_range.start, end=time_range.end, period=period, now=timezone.now()
     )
     charts = []
+    members = [(f"c{index}", str(c["name"])) for index, c in enumerate(components or ())]
+    for chart in COMPONENT_CHARTS if members else ():
+        charts.append(_chart(chart, _traces(chart, members=members, by_id=by_id, grid=grid)))
     for chart in CHARTS:
         if chart.per_endpoint:
             if asynchronous:
                 charts.append(_endpoint_chart(chart, by_id=by_id, grid=grid))
             continue
-        traces = []
+        if components is not None and not instance_chart(chart):
+            continue
         emitting = [
-            (index, v)
+            (f"v{index}", v.name)
             for index, v in enumerate(variants)
             if chart.emitted_by(serverless=bool(v.serverless), multi_model=v.name in multi_model)
         ]
         if not emitting and (variants or chart.emitters != "all"):
             continue
-        for index, variant in emitting:
-            for line in chart.lines:
-                data = by_id.get(f"v{index}_{line.key}")
-                if data is None:
-                    continue
-                shown = None
-                if line.per:
-                    counts = by_id.get(f"v{index}_{line.per}")
-                    shown = (
-                        with_requests(timestamps=counts.timestamps, values=counts.values)
-                        if counts
-                        else set()
-                    )
-                x, y = on_grid(
-                    grid=grid,
-                    timestamps=data.timestamps,
-                    values=data.values,
-                    scale=line.scale,
-                    shown=shown,
-                )
-                traces.append(
-                    {
-                        "name": f"{variant.name}{line.suffix}",
-                        "variant": variant.name,
-                        "x": x,
-                        "y": y,
-                        "dash": line.dash,
-                    }
-                )
-        charts.append(
-            {
-                "id": chart.id,
-                "title": chart.title,
-                "unit": chart.unit,
-                "traces": traces,
-                "empty": not any(v is not None for t in traces for v in t["y"]),
-            }
-        )
+        drawn = _chart(chart, _traces(chart, members=emitting, by_id=by_id, grid=grid))
+        if components is not None and drawn["empty"]:
+            continue  # the components' own charts say what there is; no empty axes beside
+        charts.append(drawn)
     notes = sorted({f"{s.label}: {s.status}" for s in series if s.status != "Complete"})
     return Panel(
         range=time_range,
         period=period,
         charts=charts,
-        comparison=_comparison(variants=variants, by_id=by_id),
+        comparison=(
+            _comparison(variants=variants, by_id=by_id)
+            if components is None
+            else _component_comparison(components=components, by_id=by_id)
+        ),
         fetched_at=timezone.now(),
         notes=notes,
+        compares="variants" if components is None else "components",
     )
+
+
+def _traces(
+    chart: Chart,
+    *,
+    members: list[tuple[str, str]],
+    by_id: dict[str, MetricSeries],
+    grid: list[datetime],
+) -> list[dict[str, Any]]:
+    """One line per chart line per member (a variant or a component, given as its query id
+    prefix and name), a rate left blank in the periods its member served no request."""
+    traces = []
+    for prefix, name in members:
+        for line in chart.lines:
+            data = by_id.get(f"{prefix}_{line.key}")
+            if data is None:
+                continue
+            shown = None
+            if line.per:
+                counts = by_id.get(f"{prefix}_{line.per}")
+                shown = (
+                    with_requests(timestamps=counts.timestamps, values=counts.values)
+                    if counts
+                    else set()
+                )
+            x, y = on_grid(
+                grid=grid,
+                timestamps=data.timestamps,
+                values=data.values,
+                scale=line.scale,
+                shown=shown,
+            )
+            traces.append(
+                {"name": f"{name}{line.suffix}", "variant": name, "x": x, "y": y, "dash": line.dash}
+            )
+    return traces
+
+
+def _chart(chart: Chart, traces: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": chart.id,
+        "title": chart.title,
+        "unit": chart.unit,
+        "traces": traces,
+        "empty": not any(v is not None for t in traces for v in t["y"]),
+    }
 
 
 def _endpoint_chart(
@@ -336,13 +412,7 @@ def _endpoint_chart(
         traces.append(
             {"name": line.suffix, "variant": line.suffix, "x": x, "y": y, "dash": line.dash}
         )
-    return {
-        "id": chart.id,
-        "title": chart.title,
-        "unit": chart.unit,
-        "traces": traces,
-        "empty": not any(v is not None for t in traces for v in t["y"]),
-    }
+    return _chart(chart, traces)
 
 
 def _total(series: MetricSeries | None) -> float:
@@ -388,6 +458,36 @@ def _comparison(*, variants: list[Any], by_id: dict[str, MetricSeries]) -> list[
                 "p99_ms": _summary(by_id.get(f"v{index}_s99"), by_id.get(f"v{index}_inv")),
             }
         )
+    return _with_rates(rows)
+
+
+def _component_comparison(
+    *, components: Sequence[dict[str, Any]], by_id: dict[str, MetricSeries]
+) -> list[dict[str, Any]]:
+    """Per inference component: its copies, its share of the endpoint's requests, error
+    rates and latency over the range, and the difference to the busiest component. No
+    share is configured: a request names its component."""
+    rows = []
+    for index, component in enumerate(components):
+        prefix = f"c{index}"
+        rows.append(
+            {
+                "variant": str(component["name"]),
+                "is_shadow": False,
+                "configured_share": None,
+                "copies": component.get("current_copies"),
+                "invocations": _total(by_id.get(f"{prefix}_inv")),
+                "errors_4xx": _total(by_id.get(f"{prefix}_t4")),
+                "errors_5xx": _total(by_id.get(f"{prefix}_t5")),
+                "p50_ms": _summary(by_id.get(f"{prefix}_s50"), by_id.get(f"{prefix}_inv")),
+                "p99_ms": _summary(by_id.get(f"{prefix}_s99"), by_id.get(f"{prefix}_inv")),
+            }
+        )
+    return _with_rates(rows)
+
+
+def _with_rates(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with their observed share, error rates and difference to the busiest."""
     total = sum(r["invocations"] for r in rows if not r["is_shadow"])
     for row in rows:
         calls = row["invocations"]

@@ -91,11 +91,9 @@ def test_the_gateway_lists_an_endpoints_components(sandbox) -> None:
 
 
 def test_an_endpoint_without_components_lists_none(sandbox) -> None:
-    demo = aws_client(sandbox.url, "sagemaker", "us-east-1")
-    endpoint = demo.list_endpoints()["Endpoints"][0]["EndpointName"]
     assert (
         aws_sagemaker.list_inference_components(
-            target=target_by_name("sandbox"), region="us-east-1", endpoint_name=endpoint
+            target=target_by_name("sandbox"), region="us-east-1", endpoint_name="tumor-classifier"
         )
         == ()
     )
