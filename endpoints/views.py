@@ -83,6 +83,7 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "endpoint": endpoint,
         "variants": variants,
+        "has_shadow": any(vs.variant.is_shadow for vs in variants),
         "config_variants": config_variants,
         "config_capture": (endpoint.config_raw or {}).get("DataCaptureConfig"),
         "describe_json": json.dumps(describe_raw_as_read(endpoint), indent=2, sort_keys=True),

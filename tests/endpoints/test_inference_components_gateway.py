@@ -112,7 +112,7 @@ def test_sync_stores_the_components_and_the_page_shows_them(sandbox, role_client
     assert "Inference components" in html
     assert f'data-component="{component}"' in html
     assert "2 / 2" in html
-    assert "1 CPU cores, 2048 MB memory" in html
+    assert "1 CPU core, 2048 MB memory" in html
 
 
 def test_the_next_sync_sees_components_change_while_the_endpoint_does_not(sandbox) -> None:

@@ -61,6 +61,7 @@ def test_the_page_compares_the_shadow_with_production(client, people, shadowed) 
     html = login(client, people.viewer).get(reverse("endpoints:detail", args=[shadowed.pk]))
     page = html.content.decode()
     assert 'data-testid="shadow-test"' in page
+    assert "Production and shadow variants" in page
     assert 'data-testid="sampling">100 %' in page
     assert 'data-testid="shadow-invocations">20<' in page
     assert 'data-testid="shadow-5xx">0<' in page
