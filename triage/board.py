@@ -71,6 +71,9 @@ class Signal:
     kind: str  # alarm | failed | stuck | backlog | plan | emergency | violations | cleared
     text: str
     since: datetime
+    # How precisely `since` is known: a symptom read from a one-minute metric is known only
+    # to its minute, so a change made within that minute may still have caused it.
+    within: timedelta = timedelta(0)
 
     @property
     def headline(self) -> str:
@@ -196,7 +199,7 @@ def _entries(*, violating: list[EndpointViolations] | None = None) -> dict[int, 
             since = proposal.updated_at
         entry(proposal.endpoint).signals.append(Signal("plan", text, since))
     for endpoint, text, since in backlog_signals():
-        entry(endpoint).signals.append(Signal("backlog", text, since))
+        entry(endpoint).signals.append(Signal("backlog", text, since, timedelta(minutes=1)))
     if violating is None:
         violating = endpoints_with_violations(hours=24)
     for endpoint, text, since in violation_signals(violating):
@@ -352,7 +355,9 @@ def _complete(entries: list[BoardEntry]) -> list[BoardEntry]:
         first = item.first_symptom
         item.cause = fixed_cause(item.incident)
         if item.cause is None:
-            found = likely_cause(endpoint=item.endpoint, before=first.since, signal=first.headline)
+            found = likely_cause(
+                endpoint=item.endpoint, before=first.since + first.within, signal=first.headline
+            )
             healthy = served_well_after(endpoint=item.endpoint, cause=found, before=first.since)
             if found is not None and healthy >= settings.OPSPORTAL_CAUSE_HEALTHY_MINUTES:
                 item.cleared_change = (

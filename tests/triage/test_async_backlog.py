@@ -16,6 +16,7 @@ from core.aws import clients
 from endpoints.live_async import Backlog, Point
 from endpoints.models import Endpoint
 from endpoints.services import inventory_sync
+from tests.apihistory.test_pages import event
 from tests.support.async_inference import (
     feed_backlog,
     make_async_endpoint,
@@ -164,3 +165,27 @@ def test_real_requests_waiting_with_no_instance_open_an_incident(sandbox, role_c
     incident = Incident.objects.get(endpoint=endpoint)
     assert incident.first_signal.startswith("backlog 5 requests")
     assert incident.first_signal.endswith("no instances running")
+
+
+def test_scaling_to_zero_in_the_queues_first_minute_is_its_likely_cause(sandbox) -> None:
+    """The queue is known to the minute, so the change made seconds into that minute (here
+    the scale to zero that left requests waiting) is still before it, and named."""
+    name = make_async_endpoint(sandbox.url, OWN_REGION, prefix="scaled-in-minute")
+    queue_without_instances(sandbox.url, OWN_REGION, name, requests=3)
+    assert inventory_sync(target=TARGET, region=OWN_REGION).ok
+    endpoint = Endpoint.objects.get(region=OWN_REGION, name=name)
+    entry = next(e for e in incident_board() if e.endpoint.pk == endpoint.pk)
+    since = entry.first_symptom.since
+    assert since.second == 0  # the metric's minute
+    event(
+        "UpdateEndpointWeightsAndCapacities",
+        at=since + timedelta(seconds=40),
+        endpoint=name,
+        region=OWN_REGION,
+        principal="ci-deployer",
+        identity="AssumedRole",
+    )
+    entry = next(e for e in incident_board() if e.endpoint.pk == endpoint.pk)
+    assert entry.cause is not None
+    assert entry.cause.event.event_name == "UpdateEndpointWeightsAndCapacities"
+    assert "less than a minute before its queue began to grow" in entry.cause.text
