@@ -154,6 +154,16 @@ def change_view(*, proposal: ShiftProposal) -> ChangeView:
                 change.append(("Instance type", str(spec["instance_type"])))
             if spec.get("instance_count") is not None:
                 change.append(("Instance count", str(spec["instance_count"])))
+            if spec.get("end_shadow_test"):
+                promoted = spec.get("promoted_shadow")
+                change.append(
+                    (
+                        "Shadow test",
+                        f"ends: {promoted} is promoted and no shadow variant is kept"
+                        if promoted
+                        else "ends: the new config keeps no shadow variant",
+                    )
+                )
             change.append(("New endpoint config", target_config))
         else:
             target_config = str(spec.get("config_name") or "")

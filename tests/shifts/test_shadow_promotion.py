@@ -113,6 +113,7 @@ def test_promoting_the_shadow_deploys_its_model_and_ends_the_test(
     assert proposal.spec["promoted_shadow"] == "next"
     shown = client.get(reverse("shifts:detail", args=[proposal.pk])).content.decode()
     assert "Promote shadow next: deploy model tumor-model-v2 to live" in shown
+    assert "ends: next is promoted and no shadow variant is kept" in shown
     run_commits(lambda: services.shift_approve(proposal_id=proposal.pk, actor=people.approver))
     wait_for_status(console(aws_sandbox.url), shadowed.name, "InService")
     done = settle(held_tasks, proposal)
