@@ -33,6 +33,7 @@ from monitoring.live.chart_specs import (
     SUMMARY,
     TOTALS,
     Chart,
+    Line,
     instance_chart,
     metric_for,
 )
@@ -117,20 +118,15 @@ def panel_queries(
     whole = math.ceil(range_seconds / 60) * 60
     queries = []
     if asynchronous:
-        for line in (line for c in CHARTS if c.per_endpoint for line in c.lines):
-            queries.append(
-                MetricQuery(
-                    id=f"e_{line.key}",
-                    namespace=line.namespace,
-                    metric=line.metric,
-                    dimensions=(("EndpointName", endpoint_name),),
-                    stat=line.stat,
-                    period=period,
-                    label=f"{endpoint_name} {line.suffix}",
-                )
-            )
+        endpoint_lines = [line for c in CHARTS if c.per_endpoint for line in c.lines]
+        queries += _queries(
+            "e", (("EndpointName", endpoint_name),), f"{endpoint_name} ", endpoint_lines, period
+        )
     for index, variant in enumerate(variant_names):
-        dims = (("EndpointName", endpoint_name), ("VariantName", variant))
+        dims: tuple[tuple[str, str], ...] = (
+            ("EndpointName", endpoint_name),
+            ("VariantName", variant),
+        )
         charts = [
             c
             for c in CHARTS
@@ -140,59 +136,57 @@ def panel_queries(
         lines = [line for chart in charts for line in chart.lines]
         if components is None:
             lines += TOTALS
-        for line in lines:
-            queries.append(
-                MetricQuery(
-                    id=f"v{index}_{line.key}",
-                    namespace=line.namespace,
-                    metric=metric_for(line, asynchronous=asynchronous),
-                    dimensions=dims,
-                    stat=line.stat,
-                    period=period,
-                    label=f"{variant}{line.suffix}",
-                )
-            )
-        if components is not None:
-            continue
-        for line in SUMMARY:
-            queries.append(
-                MetricQuery(
-                    id=f"v{index}_{line.key}",
-                    namespace=line.namespace,
-                    metric=line.metric,
-                    dimensions=dims,
-                    stat=line.stat,
-                    period=whole,
-                    label=f"{variant} {line.stat} over range",
-                )
-            )
+        queries += _queries(f"v{index}", dims, variant, lines, period, asynchronous=asynchronous)
+        if components is None:
+            queries += _summary_queries(f"v{index}", dims, variant, whole)
     for index, component in enumerate(components or ()):
-        component_dims: tuple[tuple[str, str], ...] = (("InferenceComponentName", component),)
-        for line in [line for chart in COMPONENT_CHARTS for line in chart.lines] + list(TOTALS):
-            queries.append(
-                MetricQuery(
-                    id=f"c{index}_{line.key}",
-                    namespace=line.namespace,
-                    metric=line.metric,
-                    dimensions=component_dims,
-                    stat=line.stat,
-                    period=period,
-                    label=f"{component}{line.suffix}",
-                )
-            )
-        for line in SUMMARY:
-            queries.append(
-                MetricQuery(
-                    id=f"c{index}_{line.key}",
-                    namespace=line.namespace,
-                    metric=line.metric,
-                    dimensions=component_dims,
-                    stat=line.stat,
-                    period=whole,
-                    label=f"{component} {line.stat} over range",
-                )
-            )
+        dims = (("InferenceComponentName", component),)
+        lines = [line for chart in COMPONENT_CHARTS for line in chart.lines] + list(TOTALS)
+        queries += _queries(f"c{index}", dims, component, lines, period)
+        queries += _summary_queries(f"c{index}", dims, component, whole)
     return queries
+
+
+def _queries(
+    prefix: str,
+    dimensions: tuple[tuple[str, str], ...],
+    name: str,
+    lines: Sequence[Line],
+    period: int,
+    *,
+    asynchronous: bool = False,
+) -> list[MetricQuery]:
+    """One query per line for one variant, component or endpoint (ids `<prefix>_<key>`)."""
+    return [
+        MetricQuery(
+            id=f"{prefix}_{line.key}",
+            namespace=line.namespace,
+            metric=metric_for(line, asynchronous=asynchronous),
+            dimensions=dimensions,
+            stat=line.stat,
+            period=period,
+            label=f"{name}{line.suffix}",
+        )
+        for line in lines
+    ]
+
+
+def _summary_queries(
+    prefix: str, dimensions: tuple[tuple[str, str], ...], name: str, whole: int
+) -> list[MetricQuery]:
+    """The latency percentiles over the whole range, for the comparison table."""
+    return [
+        MetricQuery(
+            id=f"{prefix}_{line.key}",
+            namespace=line.namespace,
+            metric=line.metric,
+            dimensions=dimensions,
+            stat=line.stat,
+            period=whole,
+            label=f"{name} {line.stat} over range",
+        )
+        for line in SUMMARY
+    ]
 
 
 def refresh_seconds(*, failures: int) -> int:
