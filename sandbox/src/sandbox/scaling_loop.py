@@ -254,22 +254,7 @@ class ScalingLoop:
         if move is None:
             return
         self.components.rescale(component, move.capacity, now)
-        self.scaling.record_activity(
-            ScalingActivity(
-                account_id=target.account_id,
-                region=target.region,
-                resource_id=target.resource_id,
-                activity_id=str(uuid.uuid4()),
-                direction=move.direction,
-                capacity=move.capacity,
-                description=f"Setting desired copy count to {move.capacity}.",
-                cause=move.cause,
-                start_time=now,
-                status_code="InProgress",
-                status_message=f"Successfully set desired copy count to {move.capacity}. "
-                f"Waiting for change to be fulfilled by {NAMESPACE}.",
-            )
-        )
+        self.scaling.record_activity(_started(target, move, "copy count", now))
         self._record_copy_call(target, component, move.capacity, now)
 
     def _record_copy_call(
@@ -344,20 +329,7 @@ class ScalingLoop:
         """Ask SageMaker for the new count and record the activity, unless the endpoint
         changed meanwhile (then a later pass looks again); CloudTrail records the call
         either way."""
-        started = ScalingActivity(
-            account_id=target.account_id,
-            region=target.region,
-            resource_id=target.resource_id,
-            activity_id=str(uuid.uuid4()),
-            direction=move.direction,
-            capacity=move.capacity,
-            description=f"Setting desired instance count to {move.capacity}.",
-            cause=move.cause,
-            start_time=now,
-            status_code="InProgress",
-            status_message=f"Successfully set desired instance count to {move.capacity}. "
-            f"Waiting for change to be fulfilled by {NAMESPACE}.",
-        )
+        started = _started(target, move, "instance count", now)
         request_id = str(uuid.uuid4())
         error: tuple[str, str] | None = None
         activity: ScalingActivity | None
@@ -441,3 +413,22 @@ def _bounds_move(target: ScalableTarget, current: int) -> Move | None:
         highest = target.max_capacity
         return Move(highest, BOUNDS, f"maximum capacity was set to {highest}")
     return None
+
+
+def _started(target: ScalableTarget, move: Move, dimension: str, now: float) -> ScalingActivity:
+    """The activity Application Auto Scaling records when it asks SageMaker for a new
+    `dimension` ("instance count" of a variant, "copy count" of a component)."""
+    return ScalingActivity(
+        account_id=target.account_id,
+        region=target.region,
+        resource_id=target.resource_id,
+        activity_id=str(uuid.uuid4()),
+        direction=move.direction,
+        capacity=move.capacity,
+        description=f"Setting desired {dimension} to {move.capacity}.",
+        cause=move.cause,
+        start_time=now,
+        status_code="InProgress",
+        status_message=f"Successfully set desired {dimension} to {move.capacity}. "
+        f"Waiting for change to be fulfilled by {NAMESPACE}.",
+    )
