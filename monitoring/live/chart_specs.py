@@ -9,7 +9,7 @@ Average is a fraction, charted in percent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 SAGEMAKER = "AWS/SageMaker"
@@ -201,40 +201,26 @@ CHARTS: tuple[Chart, ...] = (
         (Line("mem", INSTANCE, "MemoryUtilization", "Average"),),
     ),
 )
+
+
 # An endpoint built for inference components (its variants name no model) counts requests
 # per component, with the dimension InferenceComponentName alone: its variants publish no
 # Invocations, errors or latency, only their instances' utilization (the `INSTANCE` charts
 # above). Each component's copies report their share of the compute reserved for them
 # (the "Normalized" metrics, in percent). The first four ids are the variant charts' own, so
 # the timeline's error and latency lines and the alarm thresholds find them.
+def _per_component(chart_id: str, title: str, *, keep: tuple[str, ...] = ()) -> Chart:
+    """A variant chart drawn per component instead (only the lines `keep` names, if any)."""
+    chart = next(c for c in CHARTS if c.id == chart_id)
+    lines = tuple(line for line in chart.lines if not keep or line.key in keep)
+    return replace(chart, title=title, lines=lines)
+
+
 COMPONENT_CHARTS: tuple[Chart, ...] = (
-    Chart(
-        "invocations",
-        "Invocations per component",
-        "requests",
-        (Line("inv", SAGEMAKER, "Invocations", "Sum"),),
-    ),
-    Chart(
-        "errors5xx",
-        "5XX error rate per component",
-        "%",
-        (Line("e5", SAGEMAKER, "Invocation5XXErrors", "Average", scale=100, per="inv"),),
-    ),
-    Chart(
-        "errors4xx",
-        "4XX error rate per component",
-        "%",
-        (Line("e4", SAGEMAKER, "Invocation4XXErrors", "Average", scale=100, per="inv"),),
-    ),
-    Chart(
-        "latency",
-        "ModelLatency per component",
-        "ms",
-        (
-            Line("l50", SAGEMAKER, "ModelLatency", "p50", 1e-3, "dash", " p50"),
-            Line("l99", SAGEMAKER, "ModelLatency", "p99", 1e-3, "solid", " p99"),
-        ),
-    ),
+    _per_component("invocations", "Invocations per component"),
+    _per_component("errors5xx", "5XX error rate per component"),
+    _per_component("errors4xx", "4XX error rate per component"),
+    _per_component("latency", "ModelLatency per component", keep=("l50", "l99")),
     Chart(
         "percopy",
         "InvocationsPerCopy",
@@ -262,7 +248,6 @@ def instance_chart(chart: Chart) -> bool:
     return all(line.namespace == INSTANCE for line in chart.lines)
 
 
-# Totals over the range for the comparison table (not charted).
 # An asynchronous endpoint publishes no Invocations: its requests are counted when served,
 # as InvocationsProcessed (AWS's "Monitoring asynchronous endpoints").
 ASYNC_METRICS = {"Invocations": "InvocationsProcessed"}
@@ -273,6 +258,7 @@ def metric_for(line: Line, *, asynchronous: bool) -> str:
     return ASYNC_METRICS.get(line.metric, line.metric) if asynchronous else line.metric
 
 
+# Totals over the range for the comparison table (not charted).
 TOTALS: tuple[Line, ...] = (
     Line("t4", SAGEMAKER, "Invocation4XXErrors", "Sum"),
     Line("t5", SAGEMAKER, "Invocation5XXErrors", "Sum"),
