@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 
 from core.aws import cloudwatch as aws_cloudwatch
-from core.aws.errors import AwsError
 from core.aws.types import MetricQuery, MetricSeries
+from core.live_cache import read_through
 from core.targets import target_by_name
 from core.text import count
 from monitoring.live.grid import period_grid
@@ -36,7 +35,6 @@ MINUTES = 60
 WIDTH, HEIGHT = 120, 24
 # A 5XX rate is drawn against at least this ceiling, so 0.2 % does not fill the box.
 ERROR_RATE_FLOOR = 0.05
-LAST_GOOD_SECONDS = 86400
 
 
 @dataclass(frozen=True)
@@ -124,13 +122,13 @@ def _summed(
     return out
 
 
-def _cache_key(target: str, region: str, endpoints: list[Endpoint], *, last_good: bool) -> str:
+def _cache_key(target: str, region: str, endpoints: list[Endpoint]) -> str:
     shape = ";".join(
         f"{e.name}:{','.join(v.name for v in e.variants.all() if not v.is_shadow)}"
         for e in endpoints
     )
     digest = hashlib.sha256(shape.encode()).hexdigest()[:24]
-    return f"list-health{'-last-good' if last_good else ''}:{target}:{region}:{digest}"
+    return f"list-health:{target}:{region}:{digest}"
 
 
 @dataclass
@@ -145,15 +143,12 @@ def _region_minutes(
     *, target: str, region: str, endpoints: list[Endpoint], now: datetime
 ) -> _Answer:
     """One account-region's endpoints: from cache, one GetMetricData, or the last good."""
-    key = _cache_key(target, region, endpoints, last_good=False)
-    cached: _Answer | None = cache.get(key)
-    if cached is not None:
-        return cached
     # Up to the last whole minute: the current one is still filling and would read as a drop.
     end = now.replace(second=0, microsecond=0)
     start = end - timedelta(minutes=MINUTES)
     grid = period_grid(start=start, end=end, period=60, now=now)[-MINUTES:]
-    try:
+
+    def read() -> _Answer:
         series = aws_cloudwatch.get_metric_data(
             target=target_by_name(target),
             region=region,
@@ -161,17 +156,16 @@ def _region_minutes(
             start=start,
             end=end,
         )
-    except AwsError as exc:
-        last_good: _Answer | None = cache.get(_cache_key(target, region, endpoints, last_good=True))
-        if last_good is None:
-            return _Answer(minutes={}, fetched_at=now, stale_since=now, error=str(exc))
-        last_good.stale_since = last_good.stale_since or last_good.fetched_at
-        last_good.error = str(exc)
-        return last_good
-    answer = _Answer(minutes=_summed(series, endpoints, grid), fetched_at=now)
-    cache.set(key, answer, settings.OPSPORTAL_METRICS_CACHE_SECONDS)
-    cache.set(_cache_key(target, region, endpoints, last_good=True), answer, LAST_GOOD_SECONDS)
-    return answer
+        return _Answer(minutes=_summed(series, endpoints, grid), fetched_at=now)
+
+    answer = read_through(
+        key=_cache_key(target, region, endpoints),
+        fresh_seconds=settings.OPSPORTAL_METRICS_CACHE_SECONDS,
+        read=read,
+    )
+    if answer.value is None:
+        return _Answer(minutes={}, fetched_at=now, stale_since=now, error=answer.error)
+    return replace(answer.value, stale_since=answer.stale_since, error=answer.error)
 
 
 def sparkline_path(values: list[float | None], *, top: float) -> str:
