@@ -23,6 +23,7 @@ from core.aws import cloudwatch as aws_cloudwatch
 from core.aws import s3 as aws_s3
 from core.aws.errors import AwsError
 from core.aws.types import MetricQuery
+from core.live_cache import read_through
 from core.targets import target_by_name
 from monitoring.models import MonitoringExecution, MonitoringSchedule
 
@@ -128,10 +129,6 @@ def _drift_chart(
     *, endpoint: Endpoint, schedule: MonitoringSchedule, features: list[str]
 ) -> dict[str, Any]:
     """One GetMetricData for every feature's drift over DRIFT_HOURS, cached."""
-    key = f"mm-drift:{endpoint.pk}:{schedule.name}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
     end = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     start = end - timedelta(hours=DRIFT_HOURS)
     dimensions = (("Endpoint", endpoint.name), ("MonitoringSchedule", schedule.name))
@@ -147,7 +144,8 @@ def _drift_chart(
         )
         for index, name in enumerate(features)
     ]
-    try:
+
+    def read() -> dict[str, Any]:
         series = aws_cloudwatch.get_metric_data(
             target=target_by_name(endpoint.target),
             region=endpoint.region,
@@ -155,28 +153,32 @@ def _drift_chart(
             start=start,
             end=end,
         )
-    except AwsError as exc:
-        last_good = cache.get(f"{key}:last-good")
-        if last_good is None:
-            return {"error": str(exc)}
-        return {**last_good, "error": str(exc), "stale_since": last_good["fetched_at"]}
-    chart = {
-        "id": "drift",
-        "kind": "lines",
-        "title": "Baseline drift per feature (distance, hourly maximum)",
-        "traces": [
-            {
-                "name": s.label,
-                "x": [t.isoformat() for t in s.timestamps],
-                "y": [round(v, 4) for v in s.values],
-            }
-            for s in series
-            if s.values
-        ],
-        "fetched_at": timezone.now(),
-    }
-    cache.set(key, chart, settings.OPSPORTAL_METRICS_CACHE_SECONDS)
-    cache.set(f"{key}:last-good", chart, LAST_GOOD_SECONDS)
+        return {
+            "id": "drift",
+            "kind": "lines",
+            "title": "Baseline drift per feature (distance, hourly maximum)",
+            "traces": [
+                {
+                    "name": s.label,
+                    "x": [t.isoformat() for t in s.timestamps],
+                    "y": [round(v, 4) for v in s.values],
+                }
+                for s in series
+                if s.values
+            ],
+        }
+
+    answer = read_through(
+        key=f"mm-drift:{endpoint.pk}:{schedule.name}",
+        fresh_seconds=settings.OPSPORTAL_METRICS_CACHE_SECONDS,
+        read=read,
+        last_good_seconds=LAST_GOOD_SECONDS,
+    )
+    if answer.value is None:
+        return {"error": answer.error}
+    chart = {**answer.value, "fetched_at": answer.fetched_at}
+    if answer.error:
+        chart.update(error=answer.error, stale_since=answer.stale_since)
     return chart
 
 
