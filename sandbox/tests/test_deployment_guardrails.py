@@ -508,6 +508,56 @@ def test_an_alarm_in_alarm_while_baking_rolls_back_to_the_old_config(
     assert _answers(url, name, 10) == {"old": 10}
 
 
+def test_an_alarm_that_was_in_alarm_for_a_moment_while_baking_still_rolls_back(
+    url: str, sagemaker: Any, cloudwatch: Any, old_model: str, new_model: str
+) -> None:
+    old_config = _config(sagemaker, old_model)
+    name = _endpoint(url, sagemaker, old_config)
+    alarm = f"{name}-guard"
+    cloudwatch.put_metric_alarm(
+        AlarmName=alarm,
+        Namespace="AWS/SageMaker",
+        MetricName="Invocation5XXErrors",
+        Dimensions=[
+            {"Name": "EndpointName", "Value": name},
+            {"Name": "VariantName", "Value": VARIANT},
+        ],
+        Statistic="Average",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=0.05,
+        ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching",
+    )
+    deployment = _canary(
+        {"Type": "INSTANCE_COUNT", "Value": 1},
+        3600,
+        MaximumExecutionTimeoutInSeconds=7200,
+    ) | {"AutoRollbackConfiguration": {"Alarms": [{"AlarmName": alarm}]}}
+    sagemaker.update_endpoint(
+        EndpointName=name,
+        EndpointConfigName=_config(sagemaker, new_model),
+        DeploymentConfig=deployment,
+    )
+
+    def trip_while_baking(described: dict[str, Any]) -> None:
+        if _phase(described) == ("Updating", "Baking", 1):
+            cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="test")
+            # Back to OK before SageMaker next looks (as the alarm's next evaluation does):
+            # the spell in ALARM was during the bake, so it still rolls back.
+            cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="test")
+
+    phases = _watch(sagemaker, name, trip_while_baking)
+
+    assert [_phase(p) for p in phases] == [
+        ("Updating", "Creating", None),
+        ("Updating", "ActivatingTraffic", 1),
+        ("Updating", "Baking", 1),
+        ("RollingBack", "Deleting", None),
+        ("InService", None, None),
+    ]
+
+
 def test_a_failing_canary_drives_a_real_5xx_alarm_that_rolls_it_back(
     url: str, sagemaker: Any, cloudwatch: Any, old_model: str, failing_model: str
 ) -> None:

@@ -228,7 +228,9 @@ class PendingDeployment:
         switches = [step.start for step in self.steps if step.stage == Stage.ACTIVATING]
         if self.policy.alarms and switches and switches[0] <= now:
             watched_from, watched_until = switches[0], self.steps[-1].end
-            tripped = moto_bridge.alarms_in_alarm(account_id, region, self.policy.alarms)
+            tripped = moto_bridge.alarms_in_alarm(
+                account_id, region, self.policy.alarms, since=watched_from
+            )
             hits = [alarm for alarm in tripped if alarm.since < watched_until]
             if hits:
                 at = max(watched_from, min(alarm.since for alarm in hits))

@@ -345,6 +345,9 @@ def set_alarm_state(account_id: str, region: str, name: str, state: AlarmState) 
     alarm = cloudwatch_backends[account_id][region].alarms.get(name)
     if alarm is None:
         return False
+    if alarm.state_value == "ALARM" and state.value != "ALARM":
+        entered = _alarm_since(alarm)
+        setattr(alarm, _LAST_ALARM, (entered if entered is not None else 0.0, state.updated))
     alarm.state_value = state.value
     alarm.state_reason = state.reason
     alarm.state_reason_data = state.reason_data
@@ -362,23 +365,42 @@ class TrippedAlarm:
     since: float
 
 
-def alarms_in_alarm(account_id: str, region: str, names: Iterable[str]) -> list[TrippedAlarm]:
-    """Which of the named alarms are in ALARM now, and since when: what a deployment's
-    auto-rollback watches. Names without an alarm are skipped, as SageMaker finds no alarm
-    in ALARM under them."""
+def alarms_in_alarm(
+    account_id: str, region: str, names: Iterable[str], *, since: float | None = None
+) -> list[TrippedAlarm]:
+    """Which of the named alarms are in ALARM, and since when: what a deployment's
+    auto-rollback watches. With `since`, an alarm that was in ALARM at any moment after it
+    counts too (SageMaker watches continuously, so a few seconds in ALARM between two looks
+    still roll back). Names without an alarm are skipped, as SageMaker finds no alarm in
+    ALARM under them."""
     backend = cloudwatch_backends[account_id][region]
     tripped = []
     for name in names:
         alarm = backend.alarms.get(name)
-        if alarm is None or alarm.state_value != "ALARM":
+        if alarm is None:
             continue
-        transitioned = getattr(alarm, "state_transitioned_timestamp", None)
-        since = transitioned or alarm.state_updated_timestamp
-        if isinstance(since, datetime) and since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)  # moto's own timestamps are naive UTC
-        moment = _epoch(since)
+        if alarm.state_value != "ALARM":
+            last = getattr(alarm, _LAST_ALARM, None)
+            if since is not None and last is not None and last[1] >= since:
+                tripped.append(TrippedAlarm(name=name, since=last[0]))
+            continue
+        moment = _alarm_since(alarm)
         tripped.append(TrippedAlarm(name=name, since=moment if moment is not None else 0.0))
     return tripped
+
+
+# Where an alarm keeps its last spell in ALARM, (entered, left) in epoch seconds, once it has
+# left it.
+_LAST_ALARM = "_sandbox_last_alarm"
+
+
+def _alarm_since(alarm: Any) -> float | None:
+    """When the alarm entered its current state (moto's own timestamps are naive UTC)."""
+    transitioned = getattr(alarm, "state_transitioned_timestamp", None)
+    since = transitioned or alarm.state_updated_timestamp
+    if isinstance(since, datetime) and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    return _epoch(since)
 
 
 def alarm_configuration(definition: AlarmDefinition) -> dict[str, Any]:
