@@ -26,7 +26,7 @@ from sandbox.aws_protocol import validation_error as invalid
 from sandbox.component_metrics import ComponentMetrics, ServingComponent
 from sandbox.endpoint_metrics import vcpus
 from sandbox.endpoints import EndpointRecord, EndpointStore, VariantState
-from sandbox.listing import TimeBounds, enum_error, paginate, parse_list_query
+from sandbox.listing import TimeBounds, enum_error, page_answer, paginate, parse_list_query
 from sandbox.metric_store import MetricStore, SeriesKey, dimensions_key
 from sandbox.model_data import ArtifactCache, prepare_variant
 from sandbox.models import SandboxModel
@@ -380,9 +380,12 @@ class InferenceComponentsApi:
 
         found = [c for c in self.store.all(request.account_id, request.region) if matches(c)]
         page = paginate(found, query, sort_value=sort_value, name=lambda c: c.name)
-        answer: dict[str, Any] = {
-            "InferenceComponents": [
-                {
+        return json_response(
+            request,
+            page_answer(
+                "InferenceComponents",
+                page,
+                lambda c: {
                     "InferenceComponentName": c.name,
                     "InferenceComponentArn": c.arn,
                     "EndpointName": c.endpoint_name,
@@ -391,13 +394,9 @@ class InferenceComponentsApi:
                     "InferenceComponentStatus": c.status(now),
                     "CreationTime": c.creation_time,
                     "LastModifiedTime": c.last_modified_time,
-                }
-                for c in page.items
-            ]
-        }
-        if page.next_token:
-            answer["NextToken"] = page.next_token
-        return json_response(request, answer)
+                },
+            ),
+        )
 
     def update(self, request: AwsRequest) -> WsgiResponse:
         component = self._existing(request)

@@ -135,6 +135,17 @@ class TimeBounds:
         )
 
 
+def page_answer(
+    member: str, page: Page[T], render: Callable[[T], dict[str, Any]]
+) -> dict[str, Any]:
+    """A List* answer: the page's items, rendered, under `member`, and NextToken when more
+    follow (AWS leaves the member out on the last page)."""
+    answer: dict[str, Any] = {member: [render(item) for item in page.items]}
+    if page.next_token:
+        answer["NextToken"] = page.next_token
+    return answer
+
+
 def paginate(
     items: Sequence[T],
     query: ListQuery,

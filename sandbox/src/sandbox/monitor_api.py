@@ -22,7 +22,14 @@ from sandbox.aws_protocol import AwsError, AwsRequest, WsgiResponse, json_respon
 from sandbox.aws_protocol import validation_error as invalid
 from sandbox.capture import capture_modes
 from sandbox.endpoints import EndpointStore
-from sandbox.listing import enum_error, paginate, parse_list_query, timestamp_param
+from sandbox.listing import (
+    TimeBounds,
+    enum_error,
+    page_answer,
+    paginate,
+    parse_list_query,
+    timestamp_param,
+)
 from sandbox.monitor import (
     MAX_WINDOW_SECONDS,
     CadenceError,
@@ -531,7 +538,7 @@ class MonitorApi:
         type_equals = _enum_param(params, "MonitoringTypeEquals", MONITORING_TYPES)
         endpoint = params.get("EndpointName")
         definition_name = params.get("MonitoringJobDefinitionName")
-        times = _time_filters(params)
+        bounds = TimeBounds.parse(params)
         rows = [
             s
             for s in self.store.schedules(request.account_id, request.region)
@@ -540,7 +547,7 @@ class MonitorApi:
             and (status_equals is None or s.status.value == status_equals)
             and (type_equals is None or s.monitoring_type == type_equals)
             and (definition_name is None or s.job_definition_name == definition_name)
-            and times(s.creation_time, s.last_modified_time)
+            and bounds.admit(created=s.creation_time, modified=s.last_modified_time)
         ]
         sort_values: dict[str, Callable[[Schedule], str | float]] = {
             "Name": lambda s: s.name,
@@ -577,7 +584,7 @@ class MonitorApi:
         definition_name = params.get("MonitoringJobDefinitionName")
         scheduled_before = timestamp_param(params, "ScheduledTimeBefore")
         scheduled_after = timestamp_param(params, "ScheduledTimeAfter")
-        times = _time_filters(params)
+        bounds = TimeBounds.parse(params)
         rows = [
             e
             for e in self.store.executions(request.account_id, request.region)
@@ -588,7 +595,7 @@ class MonitorApi:
             and (definition_name is None or e.job_definition_name == definition_name)
             and (scheduled_before is None or e.scheduled_time < scheduled_before)
             and (scheduled_after is None or e.scheduled_time > scheduled_after)
-            and times(e.creation_time, e.last_modified_time)
+            and bounds.admit(created=e.creation_time, modified=e.last_modified_time)
         ]
         sort_values: dict[str, Callable[[Execution], str | float]] = {
             "CreationTime": lambda e: e.creation_time,
@@ -601,12 +608,9 @@ class MonitorApi:
             sort_value=sort_values[query.sort_by],
             name=lambda e: e.processing_job_name,
         )
-        result: dict[str, Any] = {
-            "MonitoringExecutionSummaries": [render_execution(e) for e in page.items]
-        }
-        if page.next_token:
-            result["NextToken"] = page.next_token
-        return json_response(request, result)
+        return json_response(
+            request, page_answer("MonitoringExecutionSummaries", page, render_execution)
+        )
 
     def describe_processing_job(self, request: AwsRequest) -> WsgiResponse | None:
         """The jobs behind monitoring executions; moto answers for every other job."""
@@ -643,21 +647,3 @@ def _enum_param(params: Mapping[str, Any], name: str, allowed: tuple[str, ...]) 
     if value is not None and value not in allowed:
         raise enum_error(value, name[0].lower() + name[1:], allowed)
     return value
-
-
-def _time_filters(params: Mapping[str, Any]) -> Callable[[float, float], bool]:
-    """CreationTime{Before,After} and LastModifiedTime{Before,After}, as one predicate."""
-    created_before = timestamp_param(params, "CreationTimeBefore")
-    created_after = timestamp_param(params, "CreationTimeAfter")
-    modified_before = timestamp_param(params, "LastModifiedTimeBefore")
-    modified_after = timestamp_param(params, "LastModifiedTimeAfter")
-
-    def keep(created: float, modified: float) -> bool:
-        return (
-            (created_before is None or created < created_before)
-            and (created_after is None or created > created_after)
-            and (modified_before is None or modified < modified_before)
-            and (modified_after is None or modified > modified_after)
-        )
-
-    return keep

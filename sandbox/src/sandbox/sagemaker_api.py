@@ -37,7 +37,14 @@ from sandbox.endpoints import (
     VariantState,
     VariantStatusEntry,
 )
-from sandbox.listing import Page, TimeBounds, enum_error, paginate, parse_list_query
+from sandbox.listing import (
+    Page,
+    TimeBounds,
+    enum_error,
+    page_answer,
+    paginate,
+    parse_list_query,
+)
 from sandbox.model_data import ArtifactCache, ContainerImage, prepare_variant
 from sandbox.models import SandboxModel
 from sandbox.output_shapes import aws_shaped, output_members
@@ -503,21 +510,20 @@ class SageMakerApi:
             "Status": lambda row: row.status,
         }
         page = paginate(rows, query, sort_value=sort_values[query.sort_by], name=lambda r: r.name)
-        result: dict[str, Any] = {
-            "Endpoints": [
-                {
+        return json_response(
+            request,
+            page_answer(
+                "Endpoints",
+                page,
+                lambda row: {
                     "EndpointName": row.name,
                     "EndpointArn": row.arn,
                     "CreationTime": row.creation_time,
                     "LastModifiedTime": row.last_modified_time,
                     "EndpointStatus": row.status,
-                }
-                for row in page.items
-            ]
-        }
-        if page.next_token:
-            result["NextToken"] = page.next_token
-        return json_response(request, result)
+                },
+            ),
+        )
 
     def delete_endpoint(self, request: AwsRequest) -> WsgiResponse:
         name = _endpoint_name(request.json_body())
@@ -549,33 +555,31 @@ class SageMakerApi:
         params = request.json_body()
         summaries = moto_bridge.model_summaries(request.account_id, request.region)
         page = _page_resources(params, summaries)
-        result: dict[str, Any] = {
-            "Models": [
-                {"ModelName": s.name, "ModelArn": s.arn, "CreationTime": s.creation_time}
-                for s in page.items
-            ]
-        }
-        if page.next_token:
-            result["NextToken"] = page.next_token
-        return json_response(request, result)
+        return json_response(
+            request,
+            page_answer(
+                "Models",
+                page,
+                lambda s: {"ModelName": s.name, "ModelArn": s.arn, "CreationTime": s.creation_time},
+            ),
+        )
 
     def list_endpoint_configs(self, request: AwsRequest) -> WsgiResponse:
         params = request.json_body()
         summaries = moto_bridge.endpoint_config_summaries(request.account_id, request.region)
         page = _page_resources(params, summaries)
-        result: dict[str, Any] = {
-            "EndpointConfigs": [
-                {
+        return json_response(
+            request,
+            page_answer(
+                "EndpointConfigs",
+                page,
+                lambda s: {
                     "EndpointConfigName": s.name,
                     "EndpointConfigArn": s.arn,
                     "CreationTime": s.creation_time,
-                }
-                for s in page.items
-            ]
-        }
-        if page.next_token:
-            result["NextToken"] = page.next_token
-        return json_response(request, result)
+                },
+            ),
+        )
 
 
 def _check_variants(params: Mapping[str, Any]) -> None:

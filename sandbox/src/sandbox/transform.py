@@ -17,7 +17,7 @@ from sandbox import moto_bridge
 from sandbox.aws_protocol import AwsError, AwsRequest, WsgiResponse, json_response
 from sandbox.aws_protocol import validation_error as invalid
 from sandbox.inference_io import media_type
-from sandbox.listing import enum_error, paginate, parse_list_query, timestamp_param
+from sandbox.listing import TimeBounds, enum_error, paginate, parse_list_query
 from sandbox.quotas import (
     QuotaStore,
     quota_message,
@@ -369,19 +369,13 @@ class TransformApi:
         status_equals = params.get("StatusEquals")
         if status_equals is not None and status_equals not in _STATUSES:
             raise enum_error(status_equals, "statusEquals", _STATUSES)
-        created_before = timestamp_param(params, "CreationTimeBefore")
-        created_after = timestamp_param(params, "CreationTimeAfter")
-        modified_before = timestamp_param(params, "LastModifiedTimeBefore")
-        modified_after = timestamp_param(params, "LastModifiedTimeAfter")
+        bounds = TimeBounds.parse(params)
         jobs = [
             job
             for job in self.store.jobs(request.account_id, request.region)
             if (query.name_contains is None or query.name_contains in job.name)
             and (status_equals is None or job.status.value == status_equals)
-            and (created_before is None or job.creation_time < created_before)
-            and (created_after is None or job.creation_time > created_after)
-            and (modified_before is None or job.last_modified_time < modified_before)
-            and (modified_after is None or job.last_modified_time > modified_after)
+            and bounds.admit(created=job.creation_time, modified=job.last_modified_time)
         ]
         sort_values: dict[str, Callable[[TransformJob], str | float]] = {
             "Name": lambda job: job.name,
