@@ -450,9 +450,11 @@ def test_rolling_replaces_the_fleet_batch_by_batch_within_a_quota_blue_green_wou
     assert phases[-1]["ProductionVariants"][0]["CurrentInstanceCount"] == 4
 
 
-def test_an_alarm_in_alarm_while_baking_rolls_back_to_the_old_config(
+def _guarded_canary(
     url: str, sagemaker: Any, cloudwatch: Any, old_model: str, new_model: str
-) -> None:
+) -> tuple[str, str, str, dict[str, Any]]:
+    """An endpoint on `old_model` being updated to `new_model` by a canary with an hour's
+    bake, watched by a 5XX-rate alarm: (old config, endpoint, alarm, DeploymentConfig)."""
     old_config = _config(sagemaker, old_model)
     name = _endpoint(url, sagemaker, old_config)
     alarm = f"{name}-guard"
@@ -480,6 +482,15 @@ def test_an_alarm_in_alarm_while_baking_rolls_back_to_the_old_config(
         EndpointName=name,
         EndpointConfigName=_config(sagemaker, new_model),
         DeploymentConfig=deployment,
+    )
+    return old_config, name, alarm, deployment
+
+
+def test_an_alarm_in_alarm_while_baking_rolls_back_to_the_old_config(
+    url: str, sagemaker: Any, cloudwatch: Any, old_model: str, new_model: str
+) -> None:
+    old_config, name, alarm, deployment = _guarded_canary(
+        url, sagemaker, cloudwatch, old_model, new_model
     )
 
     def trip_while_baking(described: dict[str, Any]) -> None:
@@ -511,33 +522,8 @@ def test_an_alarm_in_alarm_while_baking_rolls_back_to_the_old_config(
 def test_an_alarm_that_was_in_alarm_for_a_moment_while_baking_still_rolls_back(
     url: str, sagemaker: Any, cloudwatch: Any, old_model: str, new_model: str
 ) -> None:
-    old_config = _config(sagemaker, old_model)
-    name = _endpoint(url, sagemaker, old_config)
-    alarm = f"{name}-guard"
-    cloudwatch.put_metric_alarm(
-        AlarmName=alarm,
-        Namespace="AWS/SageMaker",
-        MetricName="Invocation5XXErrors",
-        Dimensions=[
-            {"Name": "EndpointName", "Value": name},
-            {"Name": "VariantName", "Value": VARIANT},
-        ],
-        Statistic="Average",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=0.05,
-        ComparisonOperator="GreaterThanThreshold",
-        TreatMissingData="notBreaching",
-    )
-    deployment = _canary(
-        {"Type": "INSTANCE_COUNT", "Value": 1},
-        3600,
-        MaximumExecutionTimeoutInSeconds=7200,
-    ) | {"AutoRollbackConfiguration": {"Alarms": [{"AlarmName": alarm}]}}
-    sagemaker.update_endpoint(
-        EndpointName=name,
-        EndpointConfigName=_config(sagemaker, new_model),
-        DeploymentConfig=deployment,
+    old_config, name, alarm, deployment = _guarded_canary(
+        url, sagemaker, cloudwatch, old_model, new_model
     )
 
     def trip_while_baking(described: dict[str, Any]) -> None:
